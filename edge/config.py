@@ -1,0 +1,404 @@
+"""Device settings: one frozen dataclass per stage, loaded from TOML and the environment.
+
+Precedence, lowest to highest: the defaults shipped in ``edge/default_config.toml``, a user file
+(``--config FILE`` or ``$VOICESHOP_CONFIG``), then environment variables named
+``VOICESHOP_<SECTION>__<KEY>`` (nested tables add more ``__``, e.g.
+``VOICESHOP_PROFILES__CAR__MAX_RESULTS=1``). Everything is validated here, in one place, so a
+typo in a device maker's config file fails at start-up with the key and the file named, instead of
+surfacing as an odd behaviour an hour into a drive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
+ENV_PREFIX = "VOICESHOP_"
+
+
+class ConfigError(ValueError):
+    """A config value is unknown, mistyped or out of range; the message names key and source."""
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """Who this device is and which profile it runs."""
+
+    id: str = "dev-0001"
+    """Device id; also the MQTT username and the topic segment under voiceshop/v1/devices/."""
+
+    profile: Literal["speaker", "car"] = "speaker"
+    """Device profile: a smart speaker or a car head unit (see [profiles])."""
+
+    data_dir: str = "~/.local/share/voiceshop"
+    """Directory for the device's SQLite files (catalog, outbox) and logs."""
+
+    @property
+    def data_path(self) -> Path:
+        """data_dir with ~ expanded."""
+        return Path(self.data_dir).expanduser()
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where the built model bundles live."""
+
+    dir: str = "~/.cache/voiceshop/models"
+    """Directory holding one sub-directory per bundle (nlu, asr, vad, tts, wake), each with manifest.json."""
+
+    @property
+    def path(self) -> Path:
+        """dir with ~ expanded."""
+        return Path(self.dir).expanduser()
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """How models are executed."""
+
+    provider: str = "cpu"
+    """Execution provider for onnxruntime and sherpa-onnx ("cpu", "cuda", "coreml", "qnn", "nnapi", ...)."""
+
+    strict_provider: bool = False
+    """Fail instead of warning and falling back to CPU when the provider is missing from the wheel."""
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """Intra-op threads per stage (on a busy 2-core box, 1 is often fastest: measure)."""
+
+    wake: int = 1
+    """Threads for the wake-word models."""
+
+    vad: int = 1
+    """Threads for the Silero VAD."""
+
+    asr: int = 1
+    """Threads for the Whisper encoder/decoder."""
+
+    nlu: int = 1
+    """Threads for the intent/slot model and the sentence encoder."""
+
+    tts: int = 1
+    """Threads for the VITS voice."""
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """The MQTT broker the device syncs orders and catalog deltas through."""
+
+    url: str = ""
+    """mqtt://host:port or mqtts://host:port; empty means the simulator starts an embedded broker."""
+
+    username: str = ""
+    """MQTT username (per device; defaults to the device id when empty)."""
+
+    password: str = ""
+    """MQTT password."""
+
+    ca_file: str = ""
+    """CA certificate (PEM) for mqtts:// URLs; empty uses the system store."""
+
+    keepalive_seconds: int = 30
+    """MQTT keep-alive interval (seconds)."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """Microphone and speaker."""
+
+    sample_rate: int = 16000
+    """Rate every source is resampled to before wake word, VAD and ASR (hertz)."""
+
+    frame_ms: int = 80
+    """Length of one audio frame handed between stages (milliseconds, 10-100)."""
+
+    output_rate: int = 22050
+    """Sample rate of the speaker sink (hertz); synthesis is resampled to it."""
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """Voice activity detection, endpointing and recognition."""
+
+    min_silence_seconds: float = 0.5
+    """Silence that ends a request (seconds)."""
+
+    relaxed_min_silence_seconds: float = 1.0
+    """Silence that ends a request in relaxed mode, for slow speakers (seconds)."""
+
+    relaxed: bool = False
+    """Use relaxed_min_silence_seconds instead of min_silence_seconds."""
+
+    vad_threshold: float = 0.5
+    """Silero speech probability above which a frame counts as speech (0-1)."""
+
+    partial_interval_seconds: float = 0.5
+    """Re-decode the growing segment for a partial transcript this often (seconds of speech)."""
+
+    max_segment_seconds: float = 28.0
+    """Split segments longer than this at a low-energy point (Whisper drops audio past 29.5 s)."""
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    """Speech synthesis."""
+
+    speed: float = 1.0
+    """Speaking rate multiplier (1.0 = the voice's own)."""
+
+
+@dataclass(frozen=True)
+class WakeSettings:
+    """Wake word."""
+
+    phrase: str = "hey shop"
+    """The wake phrase the wake bundle was trained for."""
+
+    threshold: float = 0.5
+    """Classifier score above which the wake word fires (0-1)."""
+
+    refractory_seconds: float = 2.0
+    """Seconds after a detection during which no second detection fires."""
+
+
+@dataclass(frozen=True)
+class NluSettings:
+    """Intent and slot understanding."""
+
+    min_confidence: float = 0.5
+    """Intent confidence below which the dialogue reprompts once (0-1)."""
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    """Shopping dialogue and purchase safety."""
+
+    purchasing_enabled: bool = True
+    """False switches ordering off entirely (browsing and questions still work)."""
+
+    spending_limit_cents: int = 10000
+    """Orders above this total ask for the voice PIN (cents)."""
+
+    pin: str = ""
+    """4-digit voice PIN; empty means orders above the limit are refused."""
+
+    max_quantity: int = 20
+    """Quantities above this are questioned before they reach the cart (items)."""
+
+    cancel_window_seconds: int = 900
+    """How long after confirmation an order can still be cancelled by voice (seconds)."""
+
+    turn_timeout_seconds: float = 8.0
+    """Silence after a question before the device gives up waiting (seconds)."""
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """Behaviour that differs between a speaker and a car."""
+
+    max_results: int = 3
+    """Search results read out per answer."""
+
+    short_replies: bool = False
+    """Shorter answers (cars: keep the driver's attention on the road)."""
+
+    push_to_talk: bool = False
+    """Accept the push-to-talk button as well as the wake word."""
+
+
+@dataclass(frozen=True)
+class ProfilesSettings:
+    """The two shipped profiles."""
+
+    speaker: ProfileSettings = field(default_factory=ProfileSettings)
+    """Smart-speaker profile."""
+
+    car: ProfileSettings = field(
+        default_factory=lambda: ProfileSettings(max_results=2, short_replies=True, push_to_talk=True)
+    )
+    """Car head-unit profile."""
+
+
+@dataclass(frozen=True)
+class FirmwareSettings:
+    """Serial link to the device's microcontroller."""
+
+    serial_port: str = ""
+    """Serial device (e.g. /dev/ttyACM0); empty means no MCU (or --sim-mcu)."""
+
+    baudrate: int = 115200
+    """Serial baud rate (bits per second)."""
+
+    heartbeat_seconds: float = 1.0
+    """Interval between heartbeats to the MCU (seconds)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the device reads at start-up."""
+
+    device: DeviceSettings = field(default_factory=DeviceSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    threads: ThreadSettings = field(default_factory=ThreadSettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    wake: WakeSettings = field(default_factory=WakeSettings)
+    nlu: NluSettings = field(default_factory=NluSettings)
+    dialog: DialogSettings = field(default_factory=DialogSettings)
+    profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
+    firmware: FirmwareSettings = field(default_factory=FirmwareSettings)
+
+    @property
+    def profile(self) -> ProfileSettings:
+        """The settings of the active device profile."""
+        return getattr(self.profiles, self.device.profile)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (for `python -m edge config --json`)."""
+        return dataclasses.asdict(self)
+
+
+# Range checks that types alone cannot express: (section path, key) -> (predicate, what it must be).
+_RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
+    ("audio", "frame_ms"): (lambda v: 10 <= v <= 100, "between 10 and 100"),
+    ("audio", "sample_rate"): (lambda v: v == 16000, "16000 (the models' rate)"),
+    ("audio", "output_rate"): (lambda v: 8000 <= v <= 192000, "between 8000 and 192000"),
+    ("asr", "vad_threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
+    ("asr", "max_segment_seconds"): (lambda v: 1.0 <= v <= 29.0, "between 1 and 29"),
+    ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
+    ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
+    ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
+    ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
+    ("profiles.speaker", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
+    ("profiles.car", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
+}
+for _name in ("wake", "vad", "asr", "nlu", "tts"):
+    _RANGES[("threads", _name)] = (lambda v: 1 <= v <= 64, "between 1 and 64")
+
+
+def _check_type(value: Any, hint: Any, where: str) -> Any:
+    """Return value coerced to hint (int -> float only), or raise ConfigError naming where."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if hint in (str, bool):
+        if not isinstance(value, hint):
+            raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    if origin in (types.UnionType, typing.Union):  # pragma: no cover - no optional fields yet
+        raise ConfigError(f"{where}: unsupported union type")
+    raise ConfigError(f"{where}: unsupported type {hint!r}")
+
+
+def _build(cls: type, data: Mapping[str, Any], base: Any, path: str, source: str) -> Any:
+    """Overlay data onto the dataclass instance base, validating each key against cls."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{path}.{key}" if path else key
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key '{dotted}' (known: {', '.join(sorted(known))})")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{source}: '{dotted}' must be a table, got {type(value).__name__}")
+            changes[key] = _build(hint, value, getattr(base, key), dotted, source)
+            continue
+        value = _check_type(value, hint, f"{source}: '{dotted}'")
+        check = _RANGES.get((path, key))
+        if check and not check[0](value):
+            raise ConfigError(f"{source}: '{dotted}' must be {check[1]}, got {value!r}")
+        changes[key] = value
+    return dataclasses.replace(base, **changes)
+
+
+def _parse_env_value(raw: str, hint: Any, where: str) -> Any:
+    """Environment values are strings; read them as the field's type wants."""
+    if hint is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: expected a boolean (true/false), got {raw!r}")
+    if hint is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: expected an integer, got {raw!r}") from None
+    if hint is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, got {raw!r}") from None
+    return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Turn VOICESHOP_A__B=v variables into a nested dict {a: {b: v}} with typed leaves."""
+    tree: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name == "VOICESHOP_CONFIG":
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        cls: Any = Settings
+        for part in parts[:-1]:
+            hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+            cls = hints.get(part)
+            if cls is None or not dataclasses.is_dataclass(cls):
+                raise ConfigError(f"environment: unknown section in {name}")
+        hints = typing.get_type_hints(cls)
+        if parts[-1] not in hints:
+            raise ConfigError(f"environment: unknown key in {name}")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _parse_env_value(raw, hints[parts[-1]], f"environment: {name}")
+    return tree
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_settings(
+    config_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then the user's file, then the environment; raise ConfigError on anything wrong."""
+    environ = os.environ if environ is None else environ
+    settings = _build(Settings, _read_toml(DEFAULT_CONFIG_PATH), Settings(), "", str(DEFAULT_CONFIG_PATH))
+    config_file = config_file or environ.get("VOICESHOP_CONFIG") or None
+    if config_file:
+        path = Path(config_file).expanduser()
+        settings = _build(Settings, _read_toml(path), settings, "", str(path))
+    return _build(Settings, _env_overrides(environ), settings, "", "environment")

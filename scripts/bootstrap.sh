@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One bootstrap for `make test` and `make demo`: Debian packages (when root), the venv and its
+# installs, the model bundles, and an MQTT broker on 127.0.0.1:1883. Each step checks whether its
+# work is already done, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+# 1. Debian packages the project needs (espeak-ng: wake-word and test voices; portaudio: pyaudio;
+#    sox: audio checks; mosquitto: the broker; qemu/debootstrap: the aarch64 proof).
+DEBS=(espeak-ng sox portaudio19-dev mosquitto qemu-user-static debootstrap)
+missing=()
+for pkg in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing Debian packages (run as root or install them): ${missing[*]}"
+  fi
+fi
+
+# 2. The venv. Torch goes in first, pinned, so nothing resolves a CUDA build.
+if [[ ! -x "$PY" ]]; then
+  say "creating $VENV"
+  python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
+fi
+STAMP="$VENV/.voiceshop-installed-$(cat pyproject.toml requirements/*.txt scripts/bootstrap.sh | sha256sum | cut -c1-16)"
+if [[ ! -f "$STAMP" ]]; then
+  say "installing the project and its extras into .venv (first run: several minutes)"
+  "$PY" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  "$PY" -m pip install -q "torch==2.13.0" 2>&1 | grep -v '^WARNING: Location' || true
+  "$PY" -m pip install -q -e ".[audio,export,bench,cloud,dev]" 2>&1 | grep -v '^WARNING: Location' || true
+  "$PY" -m pip install -q --no-deps -r requirements/export-nodeps.txt 2>&1 | grep -v '^WARNING: Location' || true
+  "$PY" -c "import torch, onnxruntime, sherpa_onnx, optimum, edge" # fail loudly if an install failed
+  rm -f "$VENV"/.voiceshop-installed-*
+  touch "$STAMP"
+fi
+
+# 3. Model bundles (cached outside the repo, keyed by source hash; skipped when up to date).
+if [[ -f export/__main__.py ]]; then
+  "$PY" -m export all
+fi
+
+# 4. An MQTT broker on 127.0.0.1:1883.
+if ! "$PY" - <<'PYEOF'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PYEOF
+then
+  say "starting mosquitto on 127.0.0.1:1883"
+  if [[ -f /etc/mosquitto/mosquitto.conf ]]; then
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  else
+    mosquitto -d -p 1883
+  fi
+  sleep 1
+fi
+say "ready"

@@ -1,0 +1,108 @@
+"""Config: defaults load, files and the environment override, and mistakes are named precisely."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from edge.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "device.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_defaults_match_dataclass_defaults():
+    # The TOML is what device makers read; it must not drift from the code's defaults.
+    assert load_settings(environ={}) == Settings()
+
+
+def test_shipped_toml_lists_every_key():
+    shipped = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
+    defaults = Settings().to_dict()
+    assert set(shipped) == set(defaults)
+    for section, values in defaults.items():
+        assert set(shipped[section]) == set(values), section
+
+
+def test_profiles_differ_for_car_and_speaker():
+    speaker = load_settings(environ={})
+    car = load_settings(environ={"VOICESHOP_DEVICE__PROFILE": "car"})
+    assert speaker.profile.max_results == 3 and not speaker.profile.short_replies
+    assert car.profile.max_results == 2 and car.profile.short_replies and car.profile.push_to_talk
+
+
+def test_file_overrides_defaults(tmp_path):
+    path = write(tmp_path, '[broker]\nurl = "mqtt://10.0.0.5:1883"\n[threads]\nasr = 2\n[runtime]\nprovider = "qnn"\n')
+    settings = load_settings(path, environ={})
+    assert settings.broker.url == "mqtt://10.0.0.5:1883"
+    assert settings.threads.asr == 2
+    assert settings.runtime.provider == "qnn"  # passed through, checked when sessions are made
+    assert settings.threads.tts == 1  # untouched keys keep defaults
+
+
+def test_environment_overrides_file(tmp_path):
+    path = write(tmp_path, "[threads]\nasr = 2\n")
+    settings = load_settings(path, environ={"VOICESHOP_THREADS__ASR": "3", "VOICESHOP_PROFILES__CAR__MAX_RESULTS": "1",
+                                            "VOICESHOP_DIALOG__PURCHASING_ENABLED": "false"})
+    assert settings.threads.asr == 3
+    assert settings.profiles.car.max_results == 1
+    assert settings.dialog.purchasing_enabled is False
+
+
+def test_config_file_from_environment(tmp_path):
+    path = write(tmp_path, '[device]\nid = "car-42"\n')
+    assert load_settings(environ={"VOICESHOP_CONFIG": str(path)}).device.id == "car-42"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[broker]\nurll = 'x'\n", "unknown key 'broker.urll'"),
+        ("[brokr]\nurl = 'x'\n", "unknown key 'brokr'"),
+        ("[threads]\nasr = 'two'\n", "'threads.asr': expected an integer"),
+        ("[threads]\nasr = 1.5\n", "'threads.asr': expected an integer"),
+        ("[threads]\nasr = 0\n", "'threads.asr' must be between 1 and 64"),
+        ("[dialog]\npurchasing_enabled = 'yes'\n", "'dialog.purchasing_enabled': expected bool"),
+        ("[device]\nprofile = 'tv'\n", "'device.profile': must be one of 'speaker', 'car'"),
+        ("[dialog]\npin = '12a4'\n", "'dialog.pin' must be empty or 4 digits"),
+        ("[audio]\nframe_ms = 500\n", "'audio.frame_ms' must be between 10 and 100"),
+        ("[profiles]\ncar = 3\n", "'profiles.car' must be a table"),
+        ("[profiles.car]\nmax_result = 3\n", "unknown key 'profiles.car.max_result'"),
+        ("broker = 'x'\n", "'broker' must be a table"),
+        ("[broker\n", "not valid TOML"),
+    ],
+)
+def test_bad_file_is_rejected_naming_key_and_file(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert needle in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_int_is_accepted_where_float_expected(tmp_path):
+    assert load_settings(write(tmp_path, "[asr]\nmin_silence_seconds = 1\n"), environ={}).asr.min_silence_seconds == 1.0
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"VOICESHOP_THREADS__ASR": "many"}, "VOICESHOP_THREADS__ASR: expected an integer"),
+        ({"VOICESHOP_THREADS__GPU": "1"}, "unknown key in VOICESHOP_THREADS__GPU"),
+        ({"VOICESHOP_NOPE__X": "1"}, "unknown section in VOICESHOP_NOPE__X"),
+        ({"VOICESHOP_DIALOG__PURCHASING_ENABLED": "maybe"}, "expected a boolean"),
+    ],
+)
+def test_bad_environment_is_rejected(env, needle):
+    with pytest.raises(ConfigError, match=needle):
+        load_settings(environ=env)
