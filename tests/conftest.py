@@ -26,3 +26,28 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
 @pytest.fixture
 def cli():
     return run_cli
+
+
+MODELS_DIR = Path(os.environ.get("VOICESHOP_MODELS_DIR", "~/.cache/voiceshop/models")).expanduser()
+
+
+def ensure_bundle(name: str) -> Path:
+    """Build (or reuse, when up to date) a model bundle through export/, as a user would."""
+    result = run_cli("export", name, "--out", str(MODELS_DIR), timeout=3600)
+    assert result.returncode == 0, f"python -m export {name} failed:\n{result.stderr[-4000:]}"
+    path = MODELS_DIR / name
+    assert (path / "manifest.json").is_file(), f"{path} has no manifest.json"
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundle():
+    """bundle('asr') -> Path of the built bundle; built on first use, cached outside the repo."""
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            built[name] = ensure_bundle(name)
+        return built[name]
+
+    return get

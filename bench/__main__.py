@@ -1,0 +1,7 @@
+"""`python -m bench all|NAME`: run the benchmarks and print their tables."""
+
+import sys
+
+from bench.runner import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""Entry point for `python -m export`."""
+
+import sys
+
+from export.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""`python -m export {all,nlu,asr,vad,tts,...} [--out DIR] [--force] [--check]`.
+
+Each bundle has an exporter module (listed in EXPORTERS) with three functions:
+
+- ``source_key() -> str``: hash of the source package version, settings and exporter code;
+- ``build(staging: Path) -> tuple[Manifest, dict[str, str]]``: write the bundle's files into
+  staging and return its manifest (files are hashed here) and a map file name -> role;
+- ``check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]``: re-measure the parity
+  figures on the built files and return the drifts (empty when all is well).
+
+Up-to-date bundles are skipped; `--force` rebuilds; `--check` re-verifies hashes and parity and
+exits 1 on any drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, verify_files, write_manifest
+
+# Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
+EXPORTERS: dict[str, str] = {}
+
+log = logging.getLogger("export")
+
+
+def _available() -> dict[str, str]:
+    return dict(EXPORTERS)
+
+
+def build_one(name: str, out: Path, force: bool) -> Path:
+    module = importlib.import_module(EXPORTERS[name])
+    key = module.source_key()
+    final = out / name
+    if not force and is_up_to_date(final, key):
+        print(f"[export] {name}: up to date ({final})", file=sys.stderr)
+        return final
+    print(f"[export] {name}: building into {final}", file=sys.stderr)
+    started = time.monotonic()
+    staging = staging_dir(out, name)
+    manifest, roles = module.build(staging)
+    manifest.source_key = key
+    write_manifest(staging, manifest, roles)
+    final = publish(staging, out, name)
+    print(f"[export] {name}: done in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return final
+
+
+def check_one(name: str, out: Path) -> list[str]:
+    from export.bundle import Manifest
+
+    bundle_dir = out / name
+    problems = verify_files(bundle_dir)
+    if problems:
+        return problems
+    module = importlib.import_module(EXPORTERS[name])
+    return module.check_parity(bundle_dir, Manifest.load(bundle_dir))
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = _available()
+    parser = argparse.ArgumentParser(prog="python -m export", description="Build the device's model bundles.")
+    parser.add_argument("bundle", choices=["all", *names], help="which bundle to build (all: every one, in order)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"bundle directory (default {DEFAULT_OUT})")
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument("--check", action="store_true", help="verify hashes and parity; exit 1 on drift")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    chosen = list(names) if args.bundle == "all" else [args.bundle]
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.check:
+        failed = False
+        for name in chosen:
+            problems = check_one(name, args.out)
+            for problem in problems:
+                print(f"[check] {name}: {problem}", file=sys.stderr)
+            print(f"[check] {name}: {'DRIFT' if problems else 'ok'}", file=sys.stderr)
+            failed |= bool(problems)
+        return 1 if failed else 0
+    for name in chosen:
+        build_one(name, args.out, args.force)
+    return 0
