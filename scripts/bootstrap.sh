@@ -48,7 +48,10 @@ if [[ -f export/__main__.py ]]; then
   "$PY" -m export all
 fi
 
-# 4. An MQTT broker on 127.0.0.1:1883.
+# 4. The emulated aarch64 environment for the ARM64 proof (cached in ~/.cache/voiceshop/arm64).
+bash scripts/arm64_env.sh >/dev/null
+
+# 5. An MQTT broker on 127.0.0.1:1883.
 if ! "$PY" - <<'PYEOF'
 import socket, sys
 try:
