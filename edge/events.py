@@ -108,3 +108,16 @@ class StateChanged:
     state: str
     previous: str
     timestamp: float
+
+
+@dataclass(frozen=True)
+class OrderChanged:
+    """An order in the outbox moved (confirmed, sent, acked by the cloud, shipped, cancelled, ...)."""
+
+    order_id: int
+    key: str | None
+    state: str
+    previous: str
+    detail: str
+    at_wall: float
+    """Wall-clock time of the change (Unix seconds)."""
