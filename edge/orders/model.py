@@ -1,0 +1,93 @@
+"""What an order is on the device: its states, the moves allowed between them, and its record.
+
+The state machine is written down once here so every writer (the dialogue confirming, the sync
+client sending, acks and status updates from the cloud) is checked against the same table: a late
+or duplicated message from the network can then never move an order backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from edge.wire import OrderLine, OrderMessage
+
+DRAFT, CONFIRMED, QUEUED, SENT, ACKED = "draft", "confirmed", "queued", "sent", "acked"
+SHIPPED, DELIVERED, CANCELLED = "shipped", "delivered", "cancelled"
+STATES = (DRAFT, CONFIRMED, QUEUED, SENT, ACKED, SHIPPED, DELIVERED, CANCELLED)
+
+# state -> the states it may move to. `sent` leaves only through an ack (acked, or cancelled when the
+# cloud rejects the order); everything after `acked` comes from the cloud's status updates.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    DRAFT: frozenset({CONFIRMED, CANCELLED}),
+    CONFIRMED: frozenset({QUEUED, CANCELLED}),
+    QUEUED: frozenset({SENT, CANCELLED}),
+    SENT: frozenset({ACKED, CANCELLED}),
+    ACKED: frozenset({SHIPPED, DELIVERED, CANCELLED}),
+    SHIPPED: frozenset({DELIVERED}),
+    DELIVERED: frozenset(),
+    CANCELLED: frozenset(),
+}
+FINAL = frozenset({DELIVERED, CANCELLED})
+# Orders the outbox still owes the cloud something for (what `sync --once` waits on).
+UNSETTLED = (CONFIRMED, QUEUED, SENT)
+
+
+class OrderError(ValueError):
+    """An order request the outbox refuses (bad lines, unknown id, outside the cancel window, ...)."""
+
+
+def can_move(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order as the outbox holds it."""
+
+    id: int
+    state: str
+    key: str | None
+    """Idempotency key (UUID), made at confirmation; None while a draft."""
+    lines: tuple[OrderLine, ...]
+    total_cents: int
+    """Total the device quoted to the user (cents)."""
+    currency: str
+    created_at: float
+    confirmed_at: float | None
+    sent_at: float | None
+    """Last time the order was published (Unix seconds)."""
+    attempts: int
+    """How many times the order was published."""
+    acked_at: float | None
+    cloud_ref: str
+    cloud_total_cents: int | None
+    """Total the cloud charges, from its own prices (cents); None until acked."""
+    cancel_requested_at: float | None
+    """When the user asked to cancel an order already sent; None if not asked."""
+    updated_at: float
+    detail: str
+    """Why the last change happened (e.g. the cloud's rejection reason)."""
+
+    @property
+    def cancel_pending(self) -> bool:
+        return self.cancel_requested_at is not None and self.state not in FINAL
+
+    def to_message(self, device_id: str) -> OrderMessage:
+        """The wire payload for this order; only confirmed orders have one."""
+        if self.key is None or self.confirmed_at is None:
+            raise OrderError(f"order {self.id} is a draft and cannot be sent")
+        return OrderMessage(key=self.key, device_id=device_id, lines=self.lines, total_cents=self.total_cents,
+                            currency=self.currency, confirmed_at=self.confirmed_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for `python -m edge orders list --json`)."""
+        return {
+            "id": self.id, "state": self.state, "key": self.key,
+            "lines": [{"sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
+                       "unit_price_cents": ln.unit_price_cents} for ln in self.lines],
+            "total_cents": self.total_cents, "currency": self.currency, "created_at": self.created_at,
+            "confirmed_at": self.confirmed_at, "sent_at": self.sent_at, "attempts": self.attempts,
+            "acked_at": self.acked_at, "cloud_ref": self.cloud_ref, "cloud_total_cents": self.cloud_total_cents,
+            "cancel_pending": self.cancel_pending, "updated_at": self.updated_at, "detail": self.detail,
+        }

@@ -1,0 +1,361 @@
+"""The device's order outbox: what the dialogue confirms, what the sync client sends, what the cloud says.
+
+Every confirmed order gets its idempotency key in the same transaction that records it, so a retry
+after any failure carries the same key and the cloud can store it once. Orders move only along
+`model.TRANSITIONS`; an update that does not fit (a duplicate ack, a status for an order we already
+consider cancelled) is logged and ignored rather than applied, so replays from the network are safe.
+
+Two halves use it: the dialogue (`save_draft`, `confirm`, `cancel`, `list`, listeners) and the sync
+client (`queue_confirmed`, `due_for_sending`, `mark_sent`, `apply_acks`, `apply_statuses`, ...).
+Queued orders are marked `sent` *before* they are published, so an order still `queued` is certain
+never to have left the device (it may be cancelled locally), and one left `sent` by a crash is simply
+published again: the cloud deduplicates by key.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from edge.events import OrderChanged
+from edge.orders import db
+from edge.orders.model import (
+    ACKED,
+    CANCELLED,
+    CONFIRMED,
+    DELIVERED,
+    DRAFT,
+    QUEUED,
+    SENT,
+    SHIPPED,
+    STATES,
+    UNSETTLED,
+    Order,
+    OrderError,
+    can_move,
+)
+from edge.wire import MAX_LINES, Ack, OrderLine, StatusUpdate, WireError, new_idempotency_key
+
+log = logging.getLogger("edge.orders")
+
+Listener = Callable[[OrderChanged], None]
+LineInput = OrderLine | Mapping[str, Any]
+
+
+def _check_lines(lines: Sequence[LineInput]) -> tuple[OrderLine, ...]:
+    """Validate cart lines with the wire's own rules, so nothing the cloud would refuse gets stored."""
+    if not lines:
+        raise OrderError("an order needs at least one line")
+    if len(lines) > MAX_LINES:
+        raise OrderError(f"an order may have at most {MAX_LINES} lines, got {len(lines)}")
+    checked = []
+    for number, line in enumerate(lines, 1):
+        raw = line.__dict__ if isinstance(line, OrderLine) else line
+        try:
+            checked.append(OrderLine.from_dict(dict(raw)))
+        except (WireError, TypeError, ValueError) as exc:
+            raise OrderError(f"line {number}: {exc}") from None
+    return tuple(checked)
+
+
+class Outbox:
+    """Orders in the device SQLite (WAL, synchronous=FULL); safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, cancel_window_seconds: float = 900.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.cancel_window_seconds = cancel_window_seconds
+        self._clock = clock
+        self._conn = db.connect(self.path)
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._pending_events: list[OrderChanged] = []
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> Outbox:
+        """The outbox file under the device's data_dir, with the dialogue's cancel window."""
+        return cls(settings.device.data_path / "outbox.sqlite",
+                   cancel_window_seconds=settings.dialog.cancel_window_seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call listener(OrderChanged) after every committed state change (from any thread)."""
+        self._listeners.append(listener)
+
+    # -- transactions --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction under the lock; listeners hear about changes only after COMMIT."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                self._pending_events.clear()
+                raise
+            events, self._pending_events = self._pending_events, []
+        for event in events:
+            for listener in list(self._listeners):
+                try:
+                    listener(event)
+                except Exception:  # a listener's bug must not undo or block an order
+                    log.exception("outbox listener failed on %s", event)
+
+    def _move(self, order: Order, new: str, now: float, detail: str = "", **columns: Any) -> None:
+        """Move order to state new (checked against the transition table), recording the event."""
+        if not can_move(order.state, new):
+            raise OrderError(f"order {order.id} cannot move from {order.state} to {new}")
+        sets = ", ".join(f"{name} = ?" for name in columns)
+        self._conn.execute(
+            f"UPDATE orders SET state = ?, updated_at = ?, detail = ?{', ' + sets if sets else ''} WHERE id = ?",
+            (new, now, detail, *columns.values(), order.id),
+        )
+        self._conn.execute("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                           (order.id, now, new, detail))
+        self._pending_events.append(OrderChanged(order.id, order.key, new, order.state, detail, now))
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def _select(self, where: str = "1", params: Sequence[Any] = (), order_by: str = "id",
+                limit: int | None = None) -> list[Order]:
+        tail = f" ORDER BY {order_by}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM orders WHERE {where}{tail}", params).fetchall()
+            if not rows:
+                return []
+            lines: dict[int, list[OrderLine]] = {}
+            for ln in self._conn.execute(
+                f"SELECT * FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE {where}{tail}) "
+                "ORDER BY order_id, line_no", params,
+            ):
+                lines.setdefault(ln["order_id"], []).append(
+                    OrderLine(ln["sku"], ln["name"], ln["quantity"], ln["unit_price_cents"]))
+        return [
+            Order(id=r["id"], state=r["state"], key=r["key"], lines=tuple(lines.get(r["id"], ())),
+                  total_cents=r["total_cents"], currency=r["currency"], created_at=r["created_at"],
+                  confirmed_at=r["confirmed_at"], sent_at=r["sent_at"], attempts=r["attempts"],
+                  acked_at=r["acked_at"], cloud_ref=r["cloud_ref"], cloud_total_cents=r["cloud_total_cents"],
+                  cancel_requested_at=r["cancel_requested_at"], updated_at=r["updated_at"], detail=r["detail"])
+            for r in rows
+        ]
+
+    def get(self, order_id: int) -> Order:
+        found = self._select("id = ?", (order_id,))
+        if not found:
+            raise OrderError(f"no order with id {order_id}")
+        return found[0]
+
+    def by_key(self, key: str) -> Order | None:
+        found = self._select("key = ?", (key,))
+        return found[0] if found else None
+
+    def list(self, states: Iterable[str] | None = None, limit: int | None = None) -> list[Order]:
+        """Orders, newest first, optionally only in the given states."""
+        if states is None:
+            return self._select(order_by="id DESC", limit=limit)
+        wanted = list(states)
+        unknown = set(wanted) - set(STATES)
+        if unknown:
+            raise OrderError(f"unknown order state(s): {', '.join(sorted(unknown))}")
+        marks = ", ".join("?" for _ in wanted) or "NULL"
+        return self._select(f"state IN ({marks})", wanted, order_by="id DESC", limit=limit)
+
+    def counts(self) -> dict[str, int]:
+        """Number of orders per state (every state listed, zeros included)."""
+        with self._lock:
+            rows = dict(self._conn.execute("SELECT state, COUNT(*) FROM orders GROUP BY state").fetchall())
+        return {state: rows.get(state, 0) for state in STATES}
+
+    def unsettled(self) -> int:
+        """Orders not yet acked by the cloud, plus cancellations the cloud has not answered."""
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT COUNT(*) FROM orders WHERE state IN ({', '.join('?' for _ in UNSETTLED)}) "
+                "OR (cancel_requested_at IS NOT NULL AND state = ?)", (*UNSETTLED, ACKED),
+            ).fetchone()[0]
+
+    # -- the dialogue's side ---------------------------------------------------------------------------
+
+    def _insert(self, lines: tuple[OrderLine, ...], currency: str, now: float) -> int:
+        total = sum(line.quantity * line.unit_price_cents for line in lines)
+        cur = self._conn.execute(
+            "INSERT INTO orders (state, currency, total_cents, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (DRAFT, currency, total, now, now))
+        order_id = int(cur.lastrowid or 0)
+        self._conn.executemany(
+            "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_cents) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(order_id, n, ln.sku, ln.name, ln.quantity, ln.unit_price_cents) for n, ln in enumerate(lines)])
+        self._conn.execute("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, '')",
+                           (order_id, now, DRAFT))
+        return order_id
+
+    def save_draft(self, lines: Sequence[LineInput], *, currency: str = "USD") -> Order:
+        """Keep a cart as a draft order (never sent; may be confirmed or discarded later)."""
+        checked = _check_lines(lines)
+        _check_currency(currency)
+        with self._write():
+            order_id = self._insert(checked, currency, self._clock())
+        return self.get(order_id)
+
+    def confirm(self, lines: Sequence[LineInput] | None = None, *, currency: str = "USD",
+                draft_id: int | None = None) -> Order:
+        """Record the user's confirmed order (new lines, or an existing draft) with a fresh idempotency key.
+
+        Returns the order in state `confirmed`; the sync client queues and sends it. Raises OrderError
+        (and stores nothing) for bad lines or a draft that is not a draft.
+        """
+        if (lines is None) == (draft_id is None):
+            raise OrderError("confirm() takes either lines or draft_id")
+        checked = _check_lines(lines) if lines is not None else ()
+        _check_currency(currency)
+        with self._write():
+            now = self._clock()
+            if draft_id is None:
+                draft_id = self._insert(checked, currency, now)
+            order = self.get(draft_id)
+            if order.state != DRAFT:
+                raise OrderError(f"order {draft_id} is {order.state}, not a draft")
+            seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM orders").fetchone()[0]
+            key = new_idempotency_key()
+            order = replace(order, key=key)
+            self._move(order, CONFIRMED, now, "confirmed by user", key=key, seq=seq, confirmed_at=now)
+        return self.get(draft_id)
+
+    def cancel(self, order_id: int) -> Order:
+        """Cancel an order within the cancel window.
+
+        Drafts and orders that never left the device are cancelled at once. Orders already sent keep
+        their state with `cancel_pending` set until the cloud answers with a status (cancelled, or
+        shipped if it was too late). Raises OrderError when shipped, delivered or past the window.
+        """
+        with self._write():
+            now = self._clock()
+            order = self.get(order_id)
+            if order.state == CANCELLED:
+                return order
+            if order.state in (SHIPPED, DELIVERED):
+                raise OrderError(f"order {order_id} has already {order.state}; it can no longer be cancelled")
+            if order.confirmed_at is not None and now - order.confirmed_at > self.cancel_window_seconds:
+                minutes = self.cancel_window_seconds / 60
+                raise OrderError(f"order {order_id} was confirmed more than {minutes:g} minutes ago; "
+                                 "it can no longer be cancelled")
+            if order.state in (DRAFT, CONFIRMED, QUEUED):
+                self._move(order, CANCELLED, now, "cancelled by user before sending")
+            elif order.cancel_requested_at is None:
+                self._conn.execute("UPDATE orders SET cancel_requested_at = ?, cancel_resend_at = ?, "
+                                   "updated_at = ?, detail = ? WHERE id = ?",
+                                   (now, now, now, "cancel requested", order_id))
+        return self.get(order_id)
+
+    # -- the sync client's side ------------------------------------------------------------------------
+
+    def queue_confirmed(self) -> int:
+        """Take every confirmed order into the send queue (confirmed → queued); return how many."""
+        with self._write():
+            now = self._clock()
+            orders = self._select("state = ?", (CONFIRMED,), order_by="seq")
+            for order in orders:
+                self._move(order, QUEUED, now, "queued for sending")
+        return len(orders)
+
+    def restart_sends(self) -> int:
+        """Make every `sent` order due again: a new process knows nothing of the old MQTT session."""
+        with self._write() as conn:
+            now = self._clock()
+            return conn.execute("UPDATE orders SET resend_at = ? WHERE state = ?", (now, SENT)).rowcount
+
+    def due_for_sending(self, limit: int) -> list[Order]:
+        """Queued orders and sent ones whose ack is overdue, oldest confirmation first."""
+        return self._select("state = ? OR (state = ? AND resend_at <= ?)", (QUEUED, SENT, self._clock()),
+                            order_by="seq", limit=limit)
+
+    def mark_sent(self, order_ids: Sequence[int], *, ack_timeout: float, max_backoff: float = 600.0) -> None:
+        """Record that these orders are about to be published; schedule a resend if no ack comes.
+
+        The resend delay doubles with each attempt (ack_timeout, 2×, 4×, ... up to max_backoff), so a
+        cloud that is down for hours is not flooded, yet an order is never given up on.
+        """
+        with self._write():
+            now = self._clock()
+            for order in self._select(f"id IN ({', '.join('?' for _ in order_ids) or 'NULL'})", order_ids):
+                delay = min(ack_timeout * 2 ** min(order.attempts, 16), max_backoff)
+                columns = {"sent_at": now, "attempts": order.attempts + 1, "resend_at": now + delay}
+                if order.state == QUEUED:
+                    self._move(order, SENT, now, "published", **columns)
+                elif order.state == SENT:
+                    sets = ", ".join(f"{name} = ?" for name in columns)
+                    self._conn.execute(f"UPDATE orders SET {sets} WHERE id = ?", (*columns.values(), order.id))
+                else:
+                    raise OrderError(f"order {order.id} is {order.state}; only queued or sent orders are sent")
+
+    def cancels_due(self, limit: int) -> list[Order]:
+        """Acked orders whose cancellation request is due to be (re)sent."""
+        return self._select("state = ? AND cancel_requested_at IS NOT NULL AND cancel_resend_at <= ?",
+                            (ACKED, self._clock()), order_by="seq", limit=limit)
+
+    def mark_cancel_sent(self, order_ids: Sequence[int], *, timeout: float) -> None:
+        with self._write() as conn:
+            now = self._clock()
+            conn.executemany("UPDATE orders SET cancel_resend_at = ? WHERE id = ?",
+                             [(now + timeout, order_id) for order_id in order_ids])
+
+    def apply_acks(self, acks: Iterable[Ack]) -> int:
+        """Apply the cloud's acks in one transaction; return how many orders changed."""
+        changed = 0
+        with self._write():
+            now = self._clock()
+            for ack in acks:
+                order = self.by_key(ack.key)
+                if order is None or order.state != SENT:
+                    log.info("ignoring ack for %s (order is %s)", ack.key, order.state if order else "unknown")
+                    continue
+                if ack.accepted:
+                    detail = "accepted" + (f": {ack.reason}" if ack.reason else "")
+                    self._move(order, ACKED, now, detail, acked_at=now, cloud_ref=ack.order_ref,
+                               cloud_total_cents=ack.total_cents)
+                else:
+                    self._move(order, CANCELLED, now, f"rejected by the cloud: {ack.reason}", acked_at=now)
+                changed += 1
+        return changed
+
+    def apply_statuses(self, updates: Iterable[StatusUpdate]) -> int:
+        """Apply the cloud's status updates in one transaction; return how many orders changed."""
+        changed = 0
+        with self._write():
+            now = self._clock()
+            for update in updates:
+                order = self.by_key(update.key)
+                if order is None:
+                    log.info("ignoring status %s for unknown order %s", update.status, update.key)
+                    continue
+                if order.cancel_pending and update.status in (SHIPPED, DELIVERED):
+                    self._conn.execute("UPDATE orders SET cancel_requested_at = NULL WHERE id = ?", (order.id,))
+                    order = replace(order, cancel_requested_at=None)
+                    update = StatusUpdate(update.key, update.status, update.at,
+                                          f"cancel refused: {update.detail or 'already ' + update.status}")
+                if update.status == order.state or not can_move(order.state, update.status) or order.state == SENT:
+                    # `sent` leaves only on an ack; a status that overtook its ack is re-sent with the next ack.
+                    log.info("ignoring status %s for order %s (it is %s)", update.status, order.id, order.state)
+                    continue
+                self._move(order, update.status, now, update.detail or f"{update.status} (cloud)")
+                changed += 1
+        return changed
+
+
+def _check_currency(currency: str) -> None:
+    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise OrderError(f"currency must be a 3-letter code such as USD, got {currency!r}")
