@@ -110,6 +110,27 @@ class BrokerSettings:
     keepalive_seconds: int = 30
     """MQTT keep-alive interval (seconds)."""
 
+    protocol: Literal["auto", "5", "3.1.1"] = "auto"
+    """MQTT version: "auto" tries 5 and falls back to 3.1.1 when the broker refuses it (amqtt)."""
+
+    client_id: str = ""
+    """Fixed MQTT client id for the persistent session; empty means "voiceshop-<device id>"."""
+
+    session_expiry_seconds: int = 604800
+    """How long the broker keeps the device's session and queued messages while offline (seconds, MQTT 5)."""
+
+    backoff_initial_seconds: float = 0.5
+    """First reconnect delay; doubles per failed attempt, with full jitter (seconds)."""
+
+    backoff_max_seconds: float = 60.0
+    """Longest reconnect delay (seconds)."""
+
+    ack_timeout_seconds: float = 30.0
+    """An order not acked by the cloud this long after publishing is published again; doubles per attempt (seconds)."""
+
+    max_inflight: int = 100
+    """Orders published but not yet acknowledged by the broker (PUBACK) at any one time (messages)."""
+
 
 @dataclass(frozen=True)
 class AudioSettings:
@@ -281,6 +302,12 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
     ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
     ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
+    ("broker", "keepalive_seconds"): (lambda v: 5 <= v <= 3600, "between 5 and 3600"),
+    ("broker", "backoff_initial_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
+    ("broker", "backoff_max_seconds"): (lambda v: 0.1 <= v <= 3600, "between 0.1 and 3600"),
+    ("broker", "ack_timeout_seconds"): (lambda v: 0.1 <= v <= 86400, "between 0.1 and 86400"),
+    ("broker", "max_inflight"): (lambda v: 1 <= v <= 65535, "between 1 and 65535"),
+    ("broker", "session_expiry_seconds"): (lambda v: 0 <= v <= 4294967295, "between 0 and 2^32-1"),
     ("profiles.speaker", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
     ("profiles.car", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
 }
