@@ -1,0 +1,122 @@
+"""Turns that look and ask without buying: search, price, recommendations, FAQ, help, yes/no alone.
+
+Search reads the top results in the seed's style and keeps them as `last_results`, so the next turn
+can say "the second one"; a single result is introduced and offered ("Shall I add it?").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edge.dialog.linking import to_item
+from edge.dialog.replies import best_value
+from edge.dialog.state import Item, Pending
+from edge.events import Reply, Understanding
+
+if TYPE_CHECKING:
+    from edge.dialog.engine import Dialog
+
+
+def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
+    """Read out results and wait for a choice (one result: offer it directly)."""
+    shown = items[: d.replies.max_results]
+    d.state.last_results = shown
+    if len(shown) == 1:
+        d.state.focus = shown[0]
+        return d.say(d.replies.results(shown, query), ask=Pending("confirm_add", {"item": shown[0]}),
+                     actions=[{"type": "results", "product_ids": [shown[0].product_id]}])
+    # After a list, "that one" is ambiguous: nothing is in focus until the user picks.
+    d.state.focus = None
+    return d.say(d.replies.results(shown, query), ask=Pending("choose_product", {}),
+                 actions=[{"type": "results", "product_ids": [i.product_id for i in shown]}])
+
+
+def search(d: Dialog, u: Understanding) -> Reply:
+    found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+    if not found.query:
+        return d.say("What are you looking for?", ask=None)
+    if not found.items:
+        return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
+    return show_results(d, found.items, found.query)
+
+
+def price_query(d: Dialog, u: Understanding) -> Reply:
+    item = d.linker.refer(u.slots, d.state)
+    if item is None:
+        found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+        if not found.items:
+            what = found.query or "that"
+            return d.anything_else(d.replies.not_found(what), [{"type": "not_found", "query": found.query}])
+        item = found.items[0]
+        verdict = "Good value." if best_value(found.items) is item and not d.replies.short else ""
+        d.state.last_results = [item]
+    else:
+        verdict = ""
+    d.state.focus = item
+    text = d.replies.price(item) if not verdict else f"{d.replies.price(item)} {verdict}"
+    return d.anything_else(text, [{"type": "price", "product_id": item.product_id, "price_cents": item.price_cents}])
+
+
+def recommend(d: Dialog, u: Understanding) -> Reply:
+    """Suggestions for this user, around what is in the cart (or the product they name)."""
+    context = [line.item.product_id for line in d.state.cart]
+    if u.slots.get("product") or u.slots.get("brand"):
+        found = d.linker.lookup(u.slots, limit=1)
+        context += [i.product_id for i in found.items]
+    elif d.state.focus is not None:
+        context.append(d.state.focus.product_id)
+    items = suggestions(d, context, d.replies.max_results)
+    if not items:
+        return d.anything_else(d.replies.recommendations([]), [{"type": "recommendations", "product_ids": []}])
+    d.state.last_results = items
+    d.state.focus = items[0] if len(items) == 1 else None
+    return d.say(d.replies.recommendations(items), ask=Pending("choose_product", {}),
+                 actions=[{"type": "recommendations", "product_ids": [i.product_id for i in items]}])
+
+
+def suggestions(d: Dialog, context: list[int], k: int) -> list[Item]:
+    """In-stock recommendations not already in the cart, for `recommend` and for after an add."""
+    in_cart = {line.item.product_id for line in d.state.cart}
+    recs = d.catalog.recommend(d.user, context, k + len(in_cart))
+    items = [to_item(getattr(rec, "product", rec)) for rec in recs]
+    return [i for i in items if i.in_stock and i.product_id not in in_cart][:k]
+
+
+def faq(d: Dialog, u: Understanding) -> Reply:
+    answer = d.faq.answer(u.text) if d.faq is not None else None
+    if answer is None:
+        return d.anything_else(
+            "I don't have an answer to that. I can tell you about returns, delivery fees and opening hours.",
+            [{"type": "faq", "matched": None}])
+    return d.anything_else(answer.answer, [{"type": "faq", "matched": answer.question, "score": answer.score}])
+
+
+def help_(d: Dialog, u: Understanding) -> Reply:
+    return d.anything_else(d.replies.help(), [{"type": "help"}])
+
+
+def confirm(d: Dialog, u: Understanding) -> Reply:
+    """A "yes" with no question pending: it confirms nothing, least of all an order."""
+    return d.anything_else("There's nothing to confirm right now. What would you like to do?",
+                           [{"type": "nothing_to_confirm"}])
+
+
+def deny(d: Dialog, u: Understanding) -> Reply:
+    """"Stop", "never mind", "no" with no question pending."""
+    return Reply(text="OK.", actions=[{"type": "stopped"}], expects_answer=False)
+
+
+def other(d: Dialog, u: Understanding) -> Reply:
+    return Reply(text=d.replies.fallback(), actions=[{"type": "fallback"}], expects_answer=False)
+
+
+INTENTS = {
+    "search": search,
+    "price_query": price_query,
+    "recommend": recommend,
+    "faq": faq,
+    "help": help_,
+    "confirm": confirm,
+    "deny": deny,
+    "other": other,
+}

@@ -1,0 +1,217 @@
+"""Turns that change the cart, and the answers to the questions they ask (which one, how many).
+
+The seed's flow lives here: "I want to buy apples" introduces the best match with its price and
+asks how many; the answer adds it and offers "you may also like ...". Quantities above
+settings.dialog.max_quantity are questioned before they reach the cart ("500 TVs?").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, utils
+
+from edge.dialog.browse import suggestions
+from edge.dialog.linking import NAME_MATCH
+from edge.dialog.replies import best_value
+from edge.dialog.state import CartLine, Item, Pending
+from edge.events import Reply, Understanding
+from edge.wire import MAX_QUANTITY
+
+if TYPE_CHECKING:
+    from edge.dialog.engine import Dialog
+
+# Intents a turn can carry and still be the answer to "which one?" / "how many?". A choice among
+# results is add_to_cart by the NLU's convention; "how much is the second one" is a price question
+# about a result; "yes" to "shall I add it" is confirm.
+ANSWER_INTENTS = frozenset({"add_to_cart", "confirm", "price_query", "search", "other"})
+
+
+def _quantity(value: Any) -> int | None:
+    """A whole, positive quantity from the slot, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if value < 1 or float(value) != int(value):
+        return None
+    return int(value)
+
+
+def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False) -> Reply:
+    """Put item x quantity in the cart, asking first when the quantity is missing or unusual."""
+    d.state.focus = item
+    if quantity is None:
+        return d.say(d.replies.ask_quantity(item), ask=Pending("quantity", {"item": item}))
+    if not item.in_stock:
+        return d.anything_else(f"Sorry, {item.name} is out of stock right now.",
+                               [{"type": "out_of_stock", "product_id": item.product_id}])
+    if quantity > MAX_QUANTITY:
+        return d.say(f"I can add at most {MAX_QUANTITY} of one product. How many would you like?",
+                     ask=Pending("quantity", {"item": item}))
+    if quantity > d.settings.dialog.max_quantity and not checked:
+        return d.say(d.replies.confirm_quantity(quantity, item),
+                     ask=Pending("confirm_quantity", {"item": item, "quantity": quantity}))
+    line = d.state.add(item, quantity)
+    suggestion = None
+    if not d.replies.short:
+        found = suggestions(d, [ln.item.product_id for ln in d.state.cart], 1)
+        suggestion = found[0] if found else None
+    action = {"type": "add_to_cart", "product_id": item.product_id, "sku": item.sku, "name": item.name,
+              "quantity": quantity, "unit_price_cents": item.price_cents}
+    if suggestion is not None:
+        d.state.last_results = [suggestion]
+    return d.anything_else(d.replies.added(line, quantity, suggestion), [action])
+
+
+def add_to_cart(d: Dialog, u: Understanding) -> Reply:
+    """'Add two bags of Fuji apples', 'I want to buy apples', 'the second one', 'add it'."""
+    quantity = _quantity(u.slots.get("quantity"))
+    item = d.linker.refer(u.slots, d.state)
+    if item is not None:
+        return add_item(d, item, quantity)
+    if not (u.slots.get("product") or u.slots.get("brand")):
+        if d.state.last_results and u.slots.get("ordinal") is None:
+            return d.say("Which one would you like?", ask=Pending("choose_product", {"quantity": quantity}))
+        return d.anything_else("What would you like to add?")
+    found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+    if not found.items:
+        return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
+    top = found.items[0]
+    d.state.last_results = [top]
+    d.state.focus = top
+    spoken = str(u.slots.get("product") or "")
+    named = spoken and fuzz.token_set_ratio(spoken, top.name, processor=utils.default_process) >= NAME_MATCH
+    if quantity is not None and named:
+        return add_item(d, top, quantity)
+    verdict = "Good value." if best_value(found.items) is top and not d.replies.short else ""
+    if quantity is not None:
+        return d.say(f"{d.replies.price(top)} {verdict} Shall I add {quantity}?".replace("  ", " "),
+                     ask=Pending("confirm_add", {"item": top, "quantity": quantity}))
+    # The seed's flow: introduce the product with its price, then ask for the amount.
+    return d.say(d.replies.single(top, verdict), ask=Pending("quantity", {"item": top}),
+                 actions=[{"type": "results", "product_ids": [top.product_id]}])
+
+
+def _cart_line(d: Dialog, slots: dict[str, Any]) -> CartLine | None:
+    """The cart line a remove request names (product or brand words, else the item in focus)."""
+    cart = d.state.cart
+    words = " ".join(str(slots.get(k) or "") for k in ("brand", "product")).strip()
+    if words:
+        scored = sorted(((fuzz.token_set_ratio(words, f"{ln.item.brand} {ln.item.name}",
+                                               processor=utils.default_process), n) for n, ln in enumerate(cart)),
+                        reverse=True)
+        if scored and scored[0][0] >= NAME_MATCH and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+            return cart[scored[0][1]]
+        return None
+    ordinal = slots.get("ordinal")
+    if isinstance(ordinal, (int, float)) and 1 <= int(ordinal) <= len(cart):
+        return cart[int(ordinal) - 1]
+    if d.state.focus is not None:
+        for line in cart:
+            if line.item.product_id == d.state.focus.product_id:
+                return line
+    return cart[0] if len(cart) == 1 else None
+
+
+def remove_from_cart(d: Dialog, u: Understanding) -> Reply:
+    if not d.state.cart:
+        return d.anything_else("Your cart is empty.")
+    line = _cart_line(d, u.slots)
+    if line is None:
+        what = str(u.slots.get("product") or "").strip()
+        if what:
+            return d.anything_else(d.replies.not_in_cart(what), [{"type": "not_in_cart", "query": what}])
+        return d.anything_else("Which item should I remove? " + d.replies.cart(d.state))
+    quantity = _quantity(u.slots.get("quantity"))
+    item = line.item
+    action = {"type": "remove_from_cart", "product_id": item.product_id, "sku": item.sku}
+    if quantity is not None and quantity < line.quantity:
+        line.quantity -= quantity
+        return d.anything_else(d.replies.reduced(line), [{**action, "quantity": quantity}])
+    d.state.cart.remove(line)
+    if d.state.focus is not None and d.state.focus.product_id == item.product_id:
+        d.state.focus = None
+    return d.anything_else(d.replies.removed(item, d.state), [{**action, "quantity": line.quantity}])
+
+
+def view_cart(d: Dialog, u: Understanding) -> Reply:
+    return d.anything_else(d.replies.cart(d.state), [{"type": "view_cart", "total_cents": d.state.cart_total_cents}])
+
+
+# --- answers to this module's questions ----------------------------------------------------------
+def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'Which one would you like?' <- 'the second one' / 'the Sunny Farms one' / a name again."""
+    if u.intent == "deny":
+        return d.anything_else("OK. Anything else?", [{"type": "stopped"}])
+    if u.intent not in ANSWER_INTENTS:
+        return None
+    item = d.linker.refer(u.slots, d.state)
+    if item is None:
+        if u.slots.get("product") or u.slots.get("brand"):
+            return None  # a different product: a new request, handled by its intent
+        if pending.data.get("asked_again"):
+            return d.anything_else("Sorry, I still didn't get which one. Ask again any time.")
+        n = len(d.state.last_results)
+        options = ", ".join(("first", "second", "third", "fourth", "fifth")[: min(n, 5)])
+        return d.say(f"Which one? Say {options}, or the brand.",
+                     ask=Pending("choose_product", {**pending.data, "asked_again": True}))
+    if u.intent == "price_query":
+        d.state.focus = item
+        return d.anything_else(d.replies.price(item), [{"type": "price", "product_id": item.product_id}])
+    quantity = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
+    return add_item(d, item, quantity)
+
+
+def answer_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'How many would you like?' <- 'two', 'three bags', 'two please'."""
+    item: Item = pending.data["item"]
+    if u.intent in ("deny", "cancel_order"):
+        return d.anything_else(f"OK, I didn't add {item.name}. Anything else?", [{"type": "stopped"}])
+    quantity = _quantity(u.slots.get("quantity"))
+    product = str(u.slots.get("product") or "")
+    if product and fuzz.token_set_ratio(product, item.name, processor=utils.default_process) < NAME_MATCH:
+        return None  # another product named: a new request
+    if quantity is not None and u.intent in ANSWER_INTENTS:
+        return add_item(d, item, quantity)
+    if u.intent == "confirm":
+        return d.say(f"How many {item.name}? Say a number.", ask=Pending("quantity", {"item": item}))
+    return None
+
+
+def answer_confirm_add(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'Shall I add it?' <- 'yes' / 'two of them' / 'no'."""
+    item: Item = pending.data["item"]
+    quantity = _quantity(u.slots.get("quantity"))
+    if u.intent == "confirm":
+        return add_item(d, item, quantity or pending.data.get("quantity") or 1)
+    if u.intent in ("deny", "cancel_order"):
+        return d.anything_else("OK. Anything else?", [{"type": "stopped"}])
+    if u.intent == "add_to_cart" and not u.slots.get("product") and not u.slots.get("ordinal"):
+        return add_item(d, item, quantity or pending.data.get("quantity"))
+    return None
+
+
+def answer_confirm_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'Did you really mean 500?' <- 'yes' (adds them) / 'no, five' / 'no'."""
+    item: Item = pending.data["item"]
+    quantity = _quantity(u.slots.get("quantity"))
+    if u.intent == "confirm" and quantity is None:
+        return add_item(d, item, pending.data["quantity"], checked=True)
+    if quantity is not None and u.intent in ANSWER_INTENTS | {"deny"}:
+        return add_item(d, item, quantity)
+    if u.intent in ("deny", "cancel_order"):
+        return d.anything_else(f"OK, I didn't add {item.name}. Anything else?", [{"type": "stopped"}])
+    return None
+
+
+INTENTS = {
+    "add_to_cart": add_to_cart,
+    "remove_from_cart": remove_from_cart,
+    "view_cart": view_cart,
+}
+
+PENDING = {
+    "choose_product": answer_choose,
+    "quantity": answer_quantity,
+    "confirm_add": answer_confirm_add,
+    "confirm_quantity": answer_confirm_quantity,
+}

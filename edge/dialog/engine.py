@@ -1,0 +1,127 @@
+"""The dialogue engine: one Understanding in, one Reply out, with the state carried in between.
+
+A turn goes:
+1. The pending question (if any) is taken off the state: it lives exactly one turn. Only a handler
+   can ask a new one, so an answer ("yes") counts only in the turn right after its question.
+2. A PIN answer is checked before anything else (the NLU has no PIN intent; digits are the answer).
+3. Low NLU confidence gets one reprompt that repeats the question, then a graceful fallback.
+4. If a question was pending, its answer handler (PENDING table) gets the turn first; it returns
+   None when the turn is not an answer but a new request ("what's in my cart?" mid-choice).
+5. Otherwise the intent's handler (INTENTS table) runs.
+
+Transcripts and product names are data: nothing in them is interpreted except through the NLU's
+intent and slots, and only the `checkout`/`pin` answer handlers ever call `place_order`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edge.config import Settings
+from edge.dialog import browse, cart, orders
+from edge.dialog.faq import FaqMatcher
+from edge.dialog.guard import PurchaseGuard
+from edge.dialog.linking import Linker
+from edge.dialog.ports import CatalogPort, OutboxPort
+from edge.dialog.replies import Replies
+from edge.dialog.state import DialogState, Pending
+from edge.events import Reply, Understanding
+
+log = logging.getLogger("edge.dialog")
+
+Handler = Callable[["Dialog", Understanding], Reply]
+AnswerHandler = Callable[["Dialog", Understanding, Pending], "Reply | None"]
+
+INTENTS: dict[str, Handler] = {**browse.INTENTS, **cart.INTENTS, **orders.INTENTS}
+PENDING: dict[str, AnswerHandler] = {**cart.PENDING, **orders.PENDING}
+
+
+class Dialog:
+    """One conversation with one user on one device."""
+
+    def __init__(self, settings: Settings, catalog: CatalogPort, outbox: OutboxPort, guard: PurchaseGuard,
+                 *, faq: FaqMatcher | None = None, user: str | None = None,
+                 sync: Callable[[], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        profile = settings.profile
+        self.replies = Replies(max_results=profile.max_results, short=profile.short_replies)
+        self.catalog = catalog
+        self.outbox = outbox
+        self.guard = guard
+        self.linker = Linker(catalog)
+        self.faq = faq
+        self.user = user or settings.device.id
+        self.sync = sync
+        """Called right after an order is queued, to push it out now when the device is online."""
+        self.clock = clock
+        self.state = DialogState()
+
+    # --- helpers the handlers use ----------------------------------------------------------
+    def say(self, text: str, *, actions: list[dict[str, Any]] | None = None, ask: Pending | None = None) -> Reply:
+        """A reply; with `ask`, the question stays pending for exactly the next turn."""
+        self.state.pending = ask
+        if ask is not None:
+            self.state.last_question = text
+        return Reply(text=text, actions=list(actions or []), expects_answer=ask is not None)
+
+    def anything_else(self, text: str, actions: list[dict[str, Any]] | None = None) -> Reply:
+        """A finished step that invites the next request (the mic stays open, nothing pending)."""
+        self.state.pending = None
+        self.state.last_question = ""
+        return Reply(text=text, actions=list(actions or []), expects_answer=True)
+
+    # --- turns ------------------------------------------------------------------------------
+    def handle(self, u: Understanding) -> Reply:
+        """Answer one user turn. Never raises on bad input: a failure becomes an apology."""
+        pending, self.state.pending = self.state.pending, None
+        try:
+            return self._turn(u, pending)
+        except Exception:  # the device loop must survive any single bad turn
+            log.exception("dialogue turn failed for intent %s", u.intent)
+            self.state.pending = None
+            return Reply(text="Sorry, something went wrong on my side. Nothing was ordered. Please try again.",
+                         actions=[{"type": "error"}])
+
+    def timeout(self) -> Reply:
+        """Nobody answered within settings.dialog.turn_timeout_seconds: drop the question."""
+        pending, self.state.pending = self.state.pending, None
+        self.state.low_confidence_turns = 0
+        if pending is None:
+            return Reply(text="", actions=[{"type": "timeout", "pending": None}])
+        if pending.kind in ("checkout", "pin"):
+            text = "I didn't hear an answer, so I haven't placed the order. Your cart is saved."
+        elif pending.kind == "cancel_order":
+            text = "I didn't hear an answer, so your order stays as it is."
+        else:
+            text = "I didn't hear an answer. Just ask when you need me."
+        return Reply(text=text, actions=[{"type": "timeout", "pending": pending.kind}])
+
+    def _turn(self, u: Understanding, pending: Pending | None) -> Reply:
+        if pending is not None and pending.kind == "pin":
+            return orders.answer_pin(self, u, pending)
+        if u.confidence < self.settings.nlu.min_confidence:
+            return self._unsure(pending)
+        self.state.low_confidence_turns = 0
+        if pending is not None:
+            handler = PENDING.get(pending.kind)
+            reply = handler(self, u, pending) if handler else None
+            if reply is not None:
+                return reply
+        return INTENTS.get(u.intent, browse.other)(self, u)
+
+    def _unsure(self, pending: Pending | None) -> Reply:
+        """One reprompt repeating the question (it stays pending), then a graceful fallback."""
+        self.state.low_confidence_turns += 1
+        if self.state.low_confidence_turns == 1:
+            question = self.state.last_question if pending is not None else ""
+            reply = self.say(self.replies.reprompt(question), ask=pending,
+                             actions=[{"type": "reprompt"}])
+            if pending is not None:
+                self.state.last_question = question
+            return Reply(text=reply.text, actions=reply.actions, expects_answer=True)
+        self.state.low_confidence_turns = 0
+        self.state.last_question = ""
+        return Reply(text=self.replies.fallback(), actions=[{"type": "fallback"}])

@@ -1,0 +1,114 @@
+"""Customer-service answers: match a question against the catalog's FAQ table.
+
+Semantic first: the NLU bundle's MiniLM sentence embedder encodes the FAQ questions once and each
+user question per turn; the best cosine above SEMANTIC_MIN wins ("can I send stuff back" finds
+"How do I return an item?" with no word in common). Without the embedder (no NLU bundle, or a
+device that ships only the intent model), a lexical match on content-word stems takes over, so
+"what are your opening hours" still finds the hours entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.dialog.ports import EmbedderPort
+
+log = logging.getLogger("edge.dialog.faq")
+
+SEMANTIC_MIN = 0.45
+"""Cosine similarity (MiniLM, L2-normalized) below which no FAQ entry is taken as the answer."""
+LEXICAL_MIN = 0.5
+"""Share of the question's content words an entry must contain for the lexical fallback."""
+
+_STOP_WORDS = (
+    "a an the is are was were be been do does did can could would will shall should may might i you your "
+    "we our us me my it its this that these those what whats when where which who how why to of for in on "
+    "at by with from about and or if there their they them have has had any some much many get tell please "
+    "hey shop s"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _stem(word: str) -> str:
+    """Crude suffix stripping, enough to meet "returns"/"returning"/"return", "opening"/"open"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP}
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    question: str
+    answer: str
+    tags: str = ""
+
+
+@dataclass(frozen=True)
+class FaqAnswer:
+    question: str
+    answer: str
+    score: float
+    method: str
+    """"semantic" or "lexical"."""
+
+
+class FaqMatcher:
+    """Finds the FAQ entry a question asks about, or None."""
+
+    def __init__(self, entries: Iterable[FaqEntry], embedder: EmbedderPort | None = None) -> None:
+        self.entries = list(entries)
+        self.embedder = embedder
+        self._vectors: np.ndarray | None = None
+        self._words = [content_words(f"{e.question} {e.tags}") for e in self.entries]
+
+    def _entry_vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            assert self.embedder is not None
+            self._vectors = np.asarray(self.embedder.embed([e.question for e in self.entries]), dtype=np.float32)
+        return self._vectors
+
+    def answer(self, question: str) -> FaqAnswer | None:
+        if not self.entries or not question.strip():
+            return None
+        if self.embedder is not None:
+            try:
+                return self._semantic(question)
+            except Exception:  # a broken embedder must not take customer service down with it
+                log.exception("FAQ embedding failed; using the lexical match")
+        return self._lexical(question)
+
+    def _semantic(self, question: str) -> FaqAnswer | None:
+        assert self.embedder is not None
+        query = np.asarray(self.embedder.embed([question]), dtype=np.float32)[0]
+        scores = self._entry_vectors() @ query
+        best = int(np.argmax(scores))
+        if float(scores[best]) < SEMANTIC_MIN:
+            return None
+        entry = self.entries[best]
+        return FaqAnswer(entry.question, entry.answer, round(float(scores[best]), 3), "semantic")
+
+    def _lexical(self, question: str) -> FaqAnswer | None:
+        asked = content_words(question)
+        if not asked:
+            return None
+        scores = [len(asked & words) / len(asked) for words in self._words]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] < LEXICAL_MIN:
+            return None
+        entry = self.entries[best]
+        return FaqAnswer(entry.question, entry.answer, round(scores[best], 3), "lexical")
+
+
+def entries_from_rows(rows: Sequence[Sequence[str]]) -> list[FaqEntry]:
+    """(question, answer, tags) rows from the catalog's faq table."""
+    return [FaqEntry(str(q), str(a), str(t or "")) for q, a, t in rows]

@@ -1,0 +1,133 @@
+"""Entity linking: the words the NLU tagged (product, brand) -> catalog products the user meant.
+
+Two jobs:
+
+- *Lookup*: a product/brand slot goes through the catalog's hybrid search (bm25 + embeddings +
+  fuzzy/phonetic), which is what makes ASR errors like "fugi apples" land on Fuji apples. A spoken
+  brand is first snapped to a catalog brand with rapidfuzz ("sunny farm" -> "Sunny Farms") so it can
+  be used as a filter; if the brand filter empties the result, the brand is searched as words
+  instead, because a misheard brand must not hide the product.
+- *Reference*: "the second one", "that one", "the Sunny Farms one" and a product name said again
+  are resolved against what was last read out (DialogState.last_results) and the product in focus,
+  before any new search, since that is what a person means mid-conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process, utils
+
+from edge.dialog.ports import CatalogPort
+from edge.dialog.state import DialogState, Item
+
+BRAND_MATCH = 80
+"""rapidfuzz WRatio (0-100) above which a spoken brand is taken as a catalog brand."""
+NAME_MATCH = 80
+"""token_set_ratio (0-100) above which a spoken product name refers to a result already read out."""
+
+
+def to_item(product: Any) -> Item:
+    """Snapshot a catalog product row as the dialogue's Item."""
+    return Item(
+        product_id=int(product.id), sku=str(product.sku), name=str(product.name), brand=str(product.brand or ""),
+        unit=str(product.unit or ""), size=str(product.pack_size or ""), price_cents=int(product.price_cents),
+        category=str(product.category or ""), in_stock=bool(product.in_stock),
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """A lookup's outcome: the items, and the spoken query they answer (for the reply)."""
+
+    items: list[Item]
+    query: str
+
+
+class Linker:
+    """Resolve product and brand slots against the catalog and the conversation so far."""
+
+    def __init__(self, catalog: CatalogPort) -> None:
+        self.catalog = catalog
+        self._brands: list[str] | None = None
+
+    # --- brands -------------------------------------------------------------------------
+    def brands(self) -> list[str]:
+        if self._brands is None:
+            self._brands = list(self.catalog.brands())
+        return self._brands
+
+    def brand(self, spoken: str | None) -> str | None:
+        """The catalog brand a spoken brand means, or None when nothing is close enough."""
+        if not spoken:
+            return None
+        best = process.extractOne(spoken, self.brands(), scorer=fuzz.WRatio, processor=utils.default_process,
+                                  score_cutoff=BRAND_MATCH)
+        return best[0] if best else None
+
+    # --- lookup --------------------------------------------------------------------------
+    def lookup(self, slots: dict[str, Any], limit: int) -> Found:
+        """Search the catalog for the product/brand/max_price slots; in-stock first."""
+        product = str(slots.get("product") or "").strip()
+        spoken_brand = str(slots.get("brand") or "").strip()
+        max_price = slots.get("max_price")
+        brand = self.brand(spoken_brand)
+        query = product or spoken_brand
+        if not query:
+            return Found([], "")
+        hits = self._search(query, max_price, brand, limit)
+        if not hits and brand:
+            hits = self._search(f"{spoken_brand} {product}".strip(), max_price, None, limit)
+        spoken = " ".join(part for part in (spoken_brand, product) if part) or query
+        if max_price is not None:
+            spoken += f" under ${max_price:g}" if isinstance(max_price, (int, float)) else ""
+        return Found(hits, spoken)
+
+    def _search(self, query: str, max_price: Any, brand: str | None, limit: int) -> list[Item]:
+        price = float(max_price) if isinstance(max_price, (int, float)) and max_price > 0 else None
+        hits = self.catalog.search(query, max_price=price, brand=brand, limit=limit)
+        items = [to_item(getattr(hit, "product", hit)) for hit in hits]
+        # Out-of-stock products are still worth mentioning, but never before ones we can sell.
+        return sorted(items, key=lambda item: not item.in_stock)
+
+    # --- references ------------------------------------------------------------------------
+    def refer(self, slots: dict[str, Any], state: DialogState) -> Item | None:
+        """The item a turn points at among what was said before, or None.
+
+        Order of evidence: an ordinal ("the second one"); a brand among the last results ("the
+        Sunny Farms one"); a product name matching a last result; then, with no product words at
+        all, the product in focus ("that one", "add it").
+        """
+        results = state.last_results
+        ordinal = slots.get("ordinal")
+        if isinstance(ordinal, (int, float)) and results:
+            index = int(ordinal)
+            if index == -1 or index > len(results):  # "the last one"
+                index = len(results) if index == -1 else 0
+            if 1 <= index <= len(results):
+                return results[index - 1]
+        product = str(slots.get("product") or "").strip()
+        spoken_brand = str(slots.get("brand") or "").strip()
+        if spoken_brand and results:
+            by_brand = self._match(spoken_brand, results, lambda i: i.brand, BRAND_MATCH)
+            if by_brand:
+                named = self._match(product, by_brand, lambda i: i.name, NAME_MATCH) if product else by_brand
+                if named:
+                    return named[0]
+        if product:
+            pool = list(results) + ([state.focus] if state.focus and state.focus not in results else [])
+            named = self._match(product, pool, lambda i: f"{i.brand} {i.name}", NAME_MATCH)
+            # Several equally named results (one product, several brands) are not a reference.
+            return named[0] if len(named) == 1 else None
+        if not spoken_brand:
+            return state.focus
+        return None
+
+    @staticmethod
+    def _match(spoken: str, items: Sequence[Item], key: Any, cutoff: int) -> list[Item]:
+        """Items whose key matches the spoken words, best first."""
+        scored = [(fuzz.token_set_ratio(spoken, key(item), processor=utils.default_process), n, item)
+                  for n, item in enumerate(items)]
+        return [item for score, _n, item in sorted(scored, key=lambda t: (-t[0], t[1])) if score >= cutoff]

@@ -1,0 +1,231 @@
+"""Turns that buy, and everything guarding them: checkout, PIN, order status, reorder, cancel.
+
+Purchase safety, in one place:
+- An order is placed only by `place_order`, reached only from the answer to a read-back (`checkout`
+  pending) whose intent is `confirm`, or from a correct PIN given right after that confirm. The
+  pending question lives one turn (see engine), so a "yes" later confirms nothing.
+- Totals above settings.dialog.spending_limit_cents need the 4-digit voice PIN; without a PIN set,
+  such orders are refused. Three wrong PINs in a row lock purchasing (PurchaseGuard, persisted).
+- settings.dialog.purchasing_enabled = false refuses checkout and reorder; browsing still works.
+- Everything is re-checked at the moment of placing, not only when the read-back was made.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from edge.dialog.guard import spoken_digits
+from edge.dialog.replies import money
+from edge.dialog.state import CartLine, Pending
+from edge.events import Reply, Understanding
+from edge.orders import OrderError
+
+if TYPE_CHECKING:
+    from edge.dialog.engine import Dialog
+
+log = logging.getLogger("edge.dialog.orders")
+
+# Order states that mean "still going" for status questions and cancellation.
+OPEN_STATES = ("confirmed", "queued", "sent", "acked", "shipped")
+LEAVE_INTENTS = ("deny", "cancel_order")
+
+
+def _blocked(d: Dialog) -> Reply | None:
+    """Why no order can be placed right now, or None when purchasing is allowed."""
+    if not d.settings.dialog.purchasing_enabled:
+        return d.anything_else("Ordering is switched off on this device. You can still browse and build a cart.",
+                               [{"type": "refused", "reason": "purchasing_disabled"}])
+    if d.guard.locked:
+        return d.anything_else("Purchasing is locked after too many wrong PINs. The device owner can unlock it.",
+                               [{"type": "refused", "reason": "pin_locked"}])
+    return None
+
+
+def _total(lines: list[CartLine]) -> int:
+    return sum(line.total_cents for line in lines)
+
+
+def _read_back(d: Dialog, lines: list[CartLine], source: str) -> Reply:
+    """Read back items and total, and wait for an explicit yes in the very next turn."""
+    total = _total(lines)
+    limit = d.settings.dialog.spending_limit_cents
+    if total > limit and not d.guard.has_pin:
+        return d.anything_else(
+            f"Your total of {money(total)} is over the spending limit of {money(limit)}, and no PIN is set up "
+            "on this device, so I can't place this order. You could remove something from the cart.",
+            [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total}])
+    text = d.replies.read_back(lines, total, reorder=source == "reorder")
+    return d.say(text, ask=Pending("checkout", {"lines": lines, "total": total, "source": source}),
+                 actions=[{"type": "read_back", "total_cents": total, "source": source}])
+
+
+def checkout(d: Dialog, u: Understanding) -> Reply:
+    blocked = _blocked(d)
+    if blocked is not None:
+        return blocked
+    if not d.state.cart:
+        return d.anything_else("Your cart is empty, so there's nothing to check out. What would you like to add?",
+                               [{"type": "refused", "reason": "empty_cart"}])
+    lines = [CartLine(line.item, line.quantity) for line in d.state.cart]
+    return _read_back(d, lines, "cart")
+
+
+def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """The turn right after the read-back: only `confirm` goes on; anything else places nothing."""
+    if u.intent in LEAVE_INTENTS:
+        return d.anything_else("OK, I won't place the order. Your cart is saved.",
+                               [{"type": "stopped", "pending": "checkout"}])
+    if u.intent != "confirm":
+        return None
+    total = pending.data["total"]
+    if total > d.settings.dialog.spending_limit_cents:
+        blocked = _blocked(d)
+        if blocked is not None:
+            return blocked
+        return d.say(d.replies.ask_pin(total, d.settings.dialog.spending_limit_cents),
+                     ask=Pending("pin", pending.data), actions=[{"type": "pin_required", "total_cents": total}])
+    return place_order(d, pending.data["lines"], total, pending.data["source"])
+
+
+def answer_pin(d: Dialog, u: Understanding, pending: Pending) -> Reply:
+    """The PIN turn: digits are checked; "cancel" leaves; anything else places nothing."""
+    if not spoken_digits(u.text):
+        if u.intent in LEAVE_INTENTS and u.confidence >= d.settings.nlu.min_confidence:
+            return d.anything_else("OK, I won't place the order.", [{"type": "stopped", "pending": "pin"}])
+        return d.anything_else("I didn't hear a 4-digit PIN, so I haven't placed the order.",
+                               [{"type": "refused", "reason": "no_pin"}])
+    if d.guard.check(u.text):
+        return place_order(d, pending.data["lines"], pending.data["total"], pending.data["source"])
+    failures = d.guard.failures
+    action = {"type": "pin_failed", "failures": failures}
+    if d.guard.locked:
+        return d.anything_else("That PIN is wrong again. Purchasing is now locked until the device owner "
+                               "unlocks it. Nothing was ordered.", [action, {"type": "purchasing_locked"}])
+    return d.say("That PIN didn't match. Please say it again, or say cancel.", ask=pending, actions=[action])
+
+
+def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Reply:
+    """Queue the order in the outbox (the only call that does), then nudge the sync client."""
+    blocked = _blocked(d)
+    if blocked is not None:
+        return blocked
+    wire_lines = [{"sku": ln.item.sku, "name": ln.item.name, "quantity": ln.quantity,
+                   "unit_price_cents": ln.item.price_cents} for ln in lines]
+    try:
+        order = d.outbox.confirm(wire_lines)
+    except OrderError as exc:
+        return d.anything_else(f"Sorry, I couldn't place that order: {exc}. Nothing was ordered.",
+                               [{"type": "refused", "reason": "outbox", "detail": str(exc)}])
+    if source == "cart":
+        d.state.cart.clear()
+    d.state.orders.append(str(order.id))
+    if d.sync is not None:
+        try:
+            d.sync()
+        except Exception as exc:  # offline or broker trouble: the order is safe in the outbox either way
+            log.info("order %s stays queued: sync failed (%s)", order.id, exc)
+    state = _state_of(d, order.id, order.state)
+    action = {"type": "order_queued", "order_id": order.id, "idempotency_key": order.key,
+              "total_cents": total, "state": state}
+    return d.anything_else(d.replies.placed(order.id, total, state), [action])
+
+
+def _state_of(d: Dialog, order_id: int, default: str) -> str:
+    for order in d.outbox.list(limit=20):
+        if order.id == order_id:
+            return str(order.state)
+    return default
+
+
+def _latest(d: Dialog, states: tuple[str, ...] | None = None) -> Any | None:
+    found = d.outbox.list(states=states, limit=1)
+    return found[0] if found else None
+
+
+def order_status(d: Dialog, u: Understanding) -> Reply:
+    order = _latest(d)
+    if order is None:
+        return d.anything_else("You don't have any orders yet.", [{"type": "order_status", "order_id": None}])
+    age = int((d.clock() - (order.confirmed_at or order.created_at)) // 60)
+    text = d.replies.status(order.id, order.state, max(age, 0))
+    if order.cancel_pending:
+        text += " You asked to cancel it, and the store hasn't answered yet."
+    return d.anything_else(text, [{"type": "order_status", "order_id": order.id, "state": order.state}])
+
+
+def reorder(d: Dialog, u: Understanding) -> Reply:
+    """Read back the last order at today's prices; it goes through the same confirm (and PIN)."""
+    blocked = _blocked(d)
+    if blocked is not None:
+        return blocked
+    previous = _latest(d, ("confirmed", "queued", "sent", "acked", "shipped", "delivered"))
+    if previous is None:
+        return d.anything_else("I don't have a previous order to repeat.", [{"type": "refused", "reason": "no_history"}])
+    lines, missing = [], []
+    for line in previous.lines:
+        item = d.linker.by_sku(line.sku)
+        if item is None or not item.in_stock:
+            missing.append(line.name)
+        else:
+            lines.append(CartLine(item, line.quantity))
+    if not lines:
+        return d.anything_else("None of the items from your last order are available right now.",
+                               [{"type": "refused", "reason": "unavailable"}])
+    reply = _read_back(d, lines, "reorder")
+    if missing and reply.expects_answer:
+        note = f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not available, so I left them out. "
+        d.state.last_question = note + reply.text
+        return Reply(text=note + reply.text, actions=reply.actions, expects_answer=True)
+    return reply
+
+
+def cancel_order(d: Dialog, u: Understanding) -> Reply:
+    order = _latest(d, OPEN_STATES)
+    if order is None:
+        return d.anything_else("You don't have an order that can be cancelled.",
+                               [{"type": "refused", "reason": "nothing_to_cancel"}])
+    if order.state == "shipped":
+        return d.anything_else(f"Your order {order.id} has already shipped, so it can't be cancelled.",
+                               [{"type": "refused", "reason": "shipped", "order_id": order.id}])
+    confirmed = order.confirmed_at or order.created_at
+    window = d.settings.dialog.cancel_window_seconds
+    if d.clock() - confirmed > window:
+        return d.anything_else(
+            f"Your order {order.id} was placed more than {window // 60} minutes ago, so it can't be cancelled "
+            "by voice anymore.", [{"type": "refused", "reason": "cancel_window", "order_id": order.id}])
+    return d.say(d.replies.ask_cancel(order.id, order.total_cents), ask=Pending("cancel_order", {"order_id": order.id}),
+                 actions=[{"type": "cancel_asked", "order_id": order.id}])
+
+
+def answer_cancel(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    order_id = pending.data["order_id"]
+    if u.intent == "deny":
+        return d.anything_else("OK, your order stays as it is.", [{"type": "stopped", "pending": "cancel_order"}])
+    if u.intent not in ("confirm", "cancel_order"):
+        return None
+    try:
+        order = d.outbox.cancel(order_id)
+    except OrderError as exc:
+        return d.anything_else(f"Sorry, I couldn't cancel it: {exc}.",
+                               [{"type": "refused", "reason": "cancel_failed", "order_id": order_id}])
+    if order.state == "cancelled":
+        text = d.replies.cancelled(order_id)
+    else:
+        text = f"I've asked the store to cancel order {order_id}. I'll know once they answer."
+    return d.anything_else(text, [{"type": "order_cancelled", "order_id": order_id, "state": order.state,
+                                   "cancel_pending": bool(order.cancel_pending)}])
+
+
+INTENTS = {
+    "checkout": checkout,
+    "order_status": order_status,
+    "reorder": reorder,
+    "cancel_order": cancel_order,
+}
+
+PENDING = {
+    "checkout": answer_checkout,
+    "cancel_order": answer_cancel,
+    # "pin" is answered by the engine before the confidence check (see engine._turn).
+}

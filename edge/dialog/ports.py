@@ -1,0 +1,55 @@
+"""The parts the dialogue talks to, as Protocols: the catalog, the order outbox, an embedder.
+
+The dialogue depends on these shapes, not on the modules behind them, so the engine can be read
+(and its turns tested by feeding Understanding events) without knowing how search ranks or how
+orders reach the cloud. The real implementations are `edge.catalog`, `edge.orders` and
+`edge.nlu`'s sentence embedder; `edge/commands/chat.py` wires them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class CatalogPort(Protocol):
+    """What the dialogue needs from the device catalog (edge.catalog)."""
+
+    def search(self, query: str, max_price: float | None = None, brand: str | None = None,
+               limit: int = 5) -> Sequence[Any]:
+        """Hybrid search; each hit carries a product, its score and why it matched."""
+        ...
+
+    def recommend(self, user: str, context_products: Sequence[int], k: int) -> Sequence[Any]:
+        """Top-k suggestions for the user, excluding context_products."""
+        ...
+
+    def faq(self) -> Sequence[Any]:
+        """Every FAQ entry (question, answer)."""
+        ...
+
+
+class OutboxPort(Protocol):
+    """What the dialogue needs from the order outbox (edge.orders.Outbox)."""
+
+    def confirm(self, lines: Sequence[Any] | None = None, *, currency: str = "USD",
+                draft_id: int | None = None) -> Any:
+        """Store a confirmed order with a fresh idempotency key, ready to sync; returns the Order."""
+        ...
+
+    def cancel(self, order_id: int) -> Any:
+        """Cancel an order inside the cancel window (OrderError outside it, or once shipped)."""
+        ...
+
+    def list(self, states: Any = None, limit: int | None = None) -> list[Any]:
+        """Orders, newest first, with their synced state."""
+        ...
+
+
+class EmbedderPort(Protocol):
+    """Sentence embeddings (L2-normalized rows), from the NLU bundle's MiniLM encoder."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        ...
