@@ -260,7 +260,16 @@ class FirmwareSettings:
     """Serial baud rate (bits per second)."""
 
     heartbeat_seconds: float = 1.0
-    """Interval between heartbeats to the MCU (seconds)."""
+    """Interval between heartbeats to the MCU (seconds); 3 silent intervals end the link."""
+
+    ack_timeout_seconds: float = 0.25
+    """Wait this long for the MCU's ACK before re-sending a request (seconds)."""
+
+    retries: int = 3
+    """Re-sends of an unanswered request before giving up (count)."""
+
+    reconnect_seconds: float = 0.5
+    """Wait between attempts to reopen a vanished serial port (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +319,11 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("broker", "session_expiry_seconds"): (lambda v: 0 <= v <= 4294967295, "between 0 and 2^32-1"),
     ("profiles.speaker", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
     ("profiles.car", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
+    ("firmware", "baudrate"): (lambda v: 300 <= v <= 4_000_000, "between 300 and 4000000"),
+    ("firmware", "heartbeat_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
+    ("firmware", "ack_timeout_seconds"): (lambda v: 0.005 <= v <= 10, "between 0.005 and 10"),
+    ("firmware", "retries"): (lambda v: 0 <= v <= 20, "between 0 and 20"),
+    ("firmware", "reconnect_seconds"): (lambda v: 0.01 <= v <= 300, "between 0.01 and 300"),
 }
 for _name in ("wake", "vad", "asr", "nlu", "tts"):
     _RANGES[("threads", _name)] = (lambda v: 1 <= v <= 64, "between 1 and 64")
