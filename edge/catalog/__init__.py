@@ -1,0 +1,8 @@
+"""The device catalog: SQLite synced from the cloud by signed snapshots and deltas, searched offline.
+
+- ``schema``: tables, FTS5 indexes and versioned migrations (``open_catalog``).
+- ``wire``: the signed payload format shared with the cloud.
+- ``apply``: ``apply_delta(conn, payload, public_key) -> ApplyResult`` (snapshots too).
+- ``search``: hybrid lexical + semantic + fuzzy/phonetic search with filters.
+- ``recommend``: ALS top-k and "often bought with".
+"""
