@@ -273,6 +273,17 @@ class FirmwareSettings:
 
 
 @dataclass(frozen=True)
+class CatalogSettings:
+    """The offline product catalog and how it is kept in sync."""
+
+    public_key_file: str = ""
+    """Ed25519 public key (PEM or hex) catalog snapshots/deltas must be signed with; empty: <data_dir>/catalog_signing.pub."""
+
+    semantic_search: bool = True
+    """Add sentence-embedding similarity to search when the NLU bundle matches the catalog's vectors (on/off)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the device reads at start-up."""
 
@@ -289,6 +300,7 @@ class Settings:
     dialog: DialogSettings = field(default_factory=DialogSettings)
     profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
     firmware: FirmwareSettings = field(default_factory=FirmwareSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
 
     @property
     def profile(self) -> ProfileSettings:
