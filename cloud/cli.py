@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 # name -> (module, one-line help). Add a line here when a group lands.
-GROUPS: dict[str, tuple[str, str]] = {}
+GROUPS: dict[str, tuple[str, str]] = {
+    "serve": ("cloud.serve.cli", "run an ingest worker: orders in over MQTT, acks and statuses out"),
+    "orders": ("cloud.serve.orders_cli", "orders the cloud stored (list --json)"),
+}
 
 
 def emit_json(record: Any) -> None:

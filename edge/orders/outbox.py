@@ -6,7 +6,7 @@ after any failure carries the same key and the cloud can store it once. Orders m
 consider cancelled) is logged and ignored rather than applied, so replays from the network are safe.
 
 Two halves use it: the dialogue (`save_draft`, `confirm`, `cancel`, `list`, listeners) and the sync
-client (`queue_confirmed`, `due_for_sending`, `mark_sent`, `apply_acks`, `apply_statuses`, ...).
+client (`queue_confirmed`, `take_due`, `apply_acks`, `apply_statuses`, ...).
 Queued orders are marked `sent` *before* they are published, so an order still `queued` is certain
 never to have left the device (it may be cancelled locally), and one left `sent` by a crash is simply
 published again: the cloud deduplicates by key.
@@ -278,40 +278,37 @@ class Outbox:
             now = self._clock()
             return conn.execute("UPDATE orders SET resend_at = ? WHERE state = ?", (now, SENT)).rowcount
 
-    def due_for_sending(self, limit: int) -> list[Order]:
-        """Queued orders and sent ones whose ack is overdue, oldest confirmation first."""
-        return self._select("state = ? OR (state = ? AND resend_at <= ?)", (QUEUED, SENT, self._clock()),
-                            order_by="seq", limit=limit)
+    def take_due(self, limit: int, *, ack_timeout: float, max_backoff: float = 600.0) -> list[Order]:
+        """Mark up to limit due orders `sent` and return them, for the caller to publish now.
 
-    def mark_sent(self, order_ids: Sequence[int], *, ack_timeout: float, max_backoff: float = 600.0) -> None:
-        """Record that these orders are about to be published; schedule a resend if no ack comes.
-
-        The resend delay doubles with each attempt (ack_timeout, 2×, 4×, ... up to max_backoff), so a
-        cloud that is down for hours is not flooded, yet an order is never given up on.
+        Due means queued, or sent with the ack overdue; oldest confirmation first. Marking and choosing
+        happen in one transaction, so an order the user cancels meanwhile is either taken or not, never
+        half. The resend delay doubles with each attempt (ack_timeout, 2×, 4×, ... up to max_backoff):
+        a cloud that is down for hours is not flooded, yet an order is never given up on.
         """
         with self._write():
             now = self._clock()
-            for order in self._select(f"id IN ({', '.join('?' for _ in order_ids) or 'NULL'})", order_ids):
+            due = self._select("state = ? OR (state = ? AND resend_at <= ?)", (QUEUED, SENT, now),
+                               order_by="seq", limit=limit)
+            for order in due:
                 delay = min(ack_timeout * 2 ** min(order.attempts, 16), max_backoff)
                 columns = {"sent_at": now, "attempts": order.attempts + 1, "resend_at": now + delay}
                 if order.state == QUEUED:
                     self._move(order, SENT, now, "published", **columns)
-                elif order.state == SENT:
+                else:
                     sets = ", ".join(f"{name} = ?" for name in columns)
                     self._conn.execute(f"UPDATE orders SET {sets} WHERE id = ?", (*columns.values(), order.id))
-                else:
-                    raise OrderError(f"order {order.id} is {order.state}; only queued or sent orders are sent")
+        return due
 
-    def cancels_due(self, limit: int) -> list[Order]:
-        """Acked orders whose cancellation request is due to be (re)sent."""
-        return self._select("state = ? AND cancel_requested_at IS NOT NULL AND cancel_resend_at <= ?",
-                            (ACKED, self._clock()), order_by="seq", limit=limit)
-
-    def mark_cancel_sent(self, order_ids: Sequence[int], *, timeout: float) -> None:
+    def take_due_cancels(self, limit: int, *, timeout: float) -> list[Order]:
+        """Acked orders whose cancellation request is due to be (re)sent; marks them and returns them."""
         with self._write() as conn:
             now = self._clock()
+            due = self._select("state = ? AND cancel_requested_at IS NOT NULL AND cancel_resend_at <= ?",
+                               (ACKED, now), order_by="seq", limit=limit)
             conn.executemany("UPDATE orders SET cancel_resend_at = ? WHERE id = ?",
-                             [(now + timeout, order_id) for order_id in order_ids])
+                             [(now + timeout, order.id) for order in due])
+        return due
 
     def apply_acks(self, acks: Iterable[Ack]) -> int:
         """Apply the cloud's acks in one transaction; return how many orders changed."""

@@ -1,0 +1,335 @@
+"""The device's MQTT sync loop: publish confirmed orders, apply the cloud's acks and status updates.
+
+Delivery is at-least-once from the device and idempotent in the cloud (unique idempotency key), which
+together give "exactly once in effect". The outbox, not the MQTT session, is the source of truth: an
+order is published with QoS 1 over a persistent session, but it leaves `sent` only when the cloud's
+ack with its key arrives; anything unacked is published again after `ack_timeout_seconds` (doubling
+per attempt), after a process restart, and when the broker reports it lost our session.
+
+One thread owns the paho client and drives it with `loop()`, so there is no locking around paho and
+reconnects use our own exponential backoff with jitter rather than paho's fixed schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from edge.orders import Outbox
+from edge.sync.connection import (
+    UNSUPPORTED_PROTOCOL,
+    Backoff,
+    ConnectionSpec,
+    make_client,
+    presence_payload,
+    start_connect,
+)
+from edge.wire import (
+    CATALOG_DELTAS_TOPIC,
+    MAX_DELTA_BYTES,
+    Ack,
+    CancelRequest,
+    StatusUpdate,
+    WireError,
+    decode,
+    device_topic,
+    encode,
+    parse_broker_url,
+)
+
+log = logging.getLogger("edge.sync")
+
+DeltaHandler = Callable[[bytes], Any]
+CONNACK_TIMEOUT = 10.0  # seconds to wait for CONNACK before treating the attempt as failed
+IDLE_POLL = 0.05  # seconds the loop waits on the socket when there is nothing to do
+RESCAN_SECONDS = 1.0  # how often the outbox is checked for confirmed orders without a wake-up
+
+
+@dataclass
+class SyncStats:
+    """Counters for logs, `orders sync --json` and the soak benchmark."""
+
+    connects: int = 0
+    disconnects: int = 0
+    published: int = 0
+    republished: int = 0
+    acks: int = 0
+    statuses: int = 0
+    cancels_sent: int = 0
+    deltas: int = 0
+    dropped: int = 0
+    protocol: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """The sync loop's timing (from [broker] in the device config)."""
+
+    protocol: str = "auto"
+    ack_timeout: float = 30.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 60.0
+    max_inflight: int = 100
+
+
+class SyncClient:
+    """Keeps the outbox and the cloud in step over MQTT; run it in a thread or once from the CLI."""
+
+    def __init__(self, outbox: Outbox, spec: ConnectionSpec, options: SyncOptions | None = None, *,
+                 on_catalog_delta: DeltaHandler | None = None) -> None:
+        self.outbox, self.spec = outbox, spec
+        self.options = options or SyncOptions()
+        self.on_catalog_delta = on_catalog_delta
+        self.stats = SyncStats()
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
+        self._protocol = "5" if self.options.protocol == "auto" else self.options.protocol
+        self._client: mqtt.Client | None = None
+        self._inflight: set[int] = set()
+        self._acks: list[Ack] = []
+        self._statuses: list[StatusUpdate] = []
+        self._deltas: list[bytes] = []
+        self._connack: int | None = None
+        self._topics = {leaf: device_topic(spec.device_id, leaf) for leaf in ("orders", "acks", "status")}
+        outbox.add_listener(lambda _event: self._wake.set())
+
+    @classmethod
+    def for_settings(cls, settings: Any, outbox: Outbox, *, url: str | None = None,
+                     on_catalog_delta: DeltaHandler | None = None) -> SyncClient:
+        """Build from the device settings ([device] and [broker]); url overrides broker.url."""
+        b, device_id = settings.broker, settings.device.id
+        address = parse_broker_url(url or b.url)
+        spec = ConnectionSpec(
+            address=address, device_id=device_id, client_id=b.client_id or f"voiceshop-{device_id}",
+            username=b.username or address.username or device_id, password=b.password or address.password,
+            ca_file=b.ca_file, keepalive=b.keepalive_seconds, session_expiry=b.session_expiry_seconds,
+            max_inflight=b.max_inflight)
+        options = SyncOptions(protocol=b.protocol, ack_timeout=b.ack_timeout_seconds,
+                              backoff_initial=b.backoff_initial_seconds, backoff_max=b.backoff_max_seconds,
+                              max_inflight=b.max_inflight)
+        return cls(outbox, spec, options, on_catalog_delta=on_catalog_delta)
+
+    # -- running ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the loop in a daemon thread until stop()."""
+        self._thread = threading.Thread(target=self._run, args=(None,), name="edge-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_until_settled(self, timeout: float) -> bool:
+        """Connect, flush, and return True once every order is acked (False if timeout passes first)."""
+        return self._run(time.monotonic() + timeout)
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll (the outbox's listener calls this)."""
+        self._wake.set()
+
+    def _run(self, deadline: float | None) -> bool:
+        self.outbox.restart_sends()
+        settled = False
+        next_scan = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    break
+                if now >= next_scan:  # also pick up orders confirmed by another process
+                    self._wake.set()
+                    next_scan = now + RESCAN_SECONDS
+                if self._client is None or not self.connected.is_set():
+                    if not self._connect():
+                        self._pause(self._backoff.next_delay(), deadline)
+                    continue
+                rc = self._client.loop(IDLE_POLL)
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    log.info("connection lost (%s); reconnecting with backoff", mqtt.error_string(rc))
+                    self._drop_socket()
+                    self._pause(self._backoff.next_delay(), deadline)
+                    continue
+                try:
+                    self._pump()
+                except sqlite3.Error as exc:  # e.g. the outbox file is locked by a long reader: retry soon
+                    log.warning("outbox busy, retrying: %s", exc)
+                    self._pause(IDLE_POLL, deadline)
+                except Exception:  # never let one bad record stop order sync for good
+                    log.exception("sync step failed; retrying")
+                    self._pause(1.0, deadline)
+                if deadline is not None and not self._inflight and self.outbox.unsettled() == 0:
+                    settled = True
+                    break
+        finally:
+            self._goodbye()
+        return settled
+
+    def _pause(self, seconds: float, deadline: float | None) -> None:
+        if deadline is not None:
+            seconds = max(0.0, min(seconds, deadline - time.monotonic()))
+        self._stop.wait(seconds)
+
+    # -- connection ------------------------------------------------------------------------------------
+
+    def _connect(self) -> bool:
+        """One connection attempt, waiting for CONNACK; True when the session is up."""
+        if self._client is None:
+            self._client = make_client(self.spec, self._protocol)
+            self._client.on_connect = self._on_connect
+            self._client.on_disconnect = self._on_disconnect
+            self._client.on_message = self._on_message
+            self._client.on_publish = self._on_publish
+            self._inflight.clear()
+        self._connack = None
+        try:
+            start_connect(self._client, self.spec)
+            give_up = time.monotonic() + CONNACK_TIMEOUT
+            while self._connack is None and time.monotonic() < give_up and not self._stop.is_set():
+                if self._client.loop(IDLE_POLL) != mqtt.MQTT_ERR_SUCCESS and self._connack is None:
+                    break
+        except (OSError, ValueError) as exc:  # refused, unreachable, TLS failure, DNS
+            log.warning("cannot reach broker %s: %s", self.spec.address.url, exc)
+            return False
+        if self._connack == 0:
+            return True
+        if self._connack in UNSUPPORTED_PROTOCOL and self._protocol == "5" and self.options.protocol == "auto":
+            log.info("broker %s does not speak MQTT 5; using 3.1.1", self.spec.address.url)
+            self._protocol, self._client = "3.1.1", None
+            return self._connect()
+        log.warning("broker %s refused the connection (%s)", self.spec.address.url, self._connack)
+        self._drop_socket()
+        return False
+
+    def _on_connect(self, client: mqtt.Client, _ud: Any, flags: Any, reason: Any, _props: Any) -> None:
+        self._connack = reason.value
+        if reason.is_failure:
+            return
+        self.connected.set()
+        self.stats.connects += 1
+        self.stats.protocol = self._protocol
+        self._backoff.reset()
+        if not flags.session_present:
+            # The broker forgot us: acks it held for our old session are gone, so resend what is unacked.
+            self.outbox.restart_sends()
+        subs = [(self._topics["acks"], 1), (self._topics["status"], 1)]
+        if self.on_catalog_delta is not None:
+            subs.append((CATALOG_DELTAS_TOPIC, 1))
+        client.subscribe(subs)
+        client.publish(device_topic(self.spec.device_id, "presence"),
+                       presence_payload(self.spec.device_id, True), qos=1, retain=True)
+        log.info("connected to %s (MQTT %s, session present: %s)", self.spec.address.url, self._protocol,
+                 flags.session_present)
+
+    def _on_disconnect(self, _c: Any, _ud: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if self.connected.is_set():
+            self.stats.disconnects += 1
+            log.warning("disconnected from %s: %s", self.spec.address.url, reason)
+        self.connected.clear()
+
+    def _drop_socket(self) -> None:
+        try:
+            if self._client is not None:
+                self._client.disconnect()
+        except (OSError, ValueError):
+            pass
+        self.connected.clear()
+
+    def _goodbye(self) -> None:
+        """Clean stop: say offline (a clean DISCONNECT does not fire the Will) and close."""
+        client = self._client
+        if client is None or not self.connected.is_set():
+            return
+        self.connected.clear()  # from here on a disconnect is ours, not news
+        try:
+            info = client.publish(device_topic(self.spec.device_id, "presence"),
+                                  presence_payload(self.spec.device_id, False), qos=1, retain=True)
+            give_up = time.monotonic() + 2.0
+            while not info.is_published() and time.monotonic() < give_up:
+                if client.loop(IDLE_POLL) != mqtt.MQTT_ERR_SUCCESS:
+                    break
+            client.disconnect()
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.info("offline notice not delivered: %s", exc)
+        self.connected.clear()
+
+    # -- messages --------------------------------------------------------------------------------------
+
+    def _on_publish(self, _c: Any, _ud: Any, mid: int, reason: Any, _props: Any) -> None:
+        self._inflight.discard(mid)
+        if reason.is_failure:
+            # e.g. "not authorized" from an ACL: the order stays `sent` and is retried on its timer.
+            log.error("broker refused publish %s: %s", mid, reason)
+
+    def _on_message(self, _c: Any, _ud: Any, msg: mqtt.MQTTMessage) -> None:
+        """Sort incoming payloads; bad ones are logged and dropped, never raised into paho."""
+        try:
+            if msg.topic == CATALOG_DELTAS_TOPIC:
+                if len(msg.payload) > MAX_DELTA_BYTES:
+                    raise WireError(f"catalog delta of {len(msg.payload)} bytes exceeds {MAX_DELTA_BYTES}")
+                self._deltas.append(bytes(msg.payload))
+            elif msg.topic == self._topics["acks"]:
+                self._acks.append(decode(msg.payload, "acks"))  # type: ignore[arg-type]
+            elif msg.topic == self._topics["status"]:
+                self._statuses.append(decode(msg.payload, "status"))  # type: ignore[arg-type]
+            else:
+                raise WireError(f"unexpected topic {msg.topic[:200]!r}")
+        except WireError as exc:
+            self.stats.dropped += 1
+            log.warning("dropped payload on %s: %s", msg.topic[:200], exc)
+
+    def _pump(self) -> None:
+        """Apply what arrived, then publish what is due, within the in-flight window."""
+        if self._acks:
+            acks, self._acks = self._acks, []
+            self.stats.acks += self.outbox.apply_acks(acks)
+        if self._statuses:
+            statuses, self._statuses = self._statuses, []
+            self.stats.statuses += self.outbox.apply_statuses(statuses)
+        while self._deltas:
+            payload = self._deltas.pop(0)
+            if self.on_catalog_delta is None:
+                continue
+            try:
+                self.on_catalog_delta(payload)
+                self.stats.deltas += 1
+            except Exception:  # the catalog's own checks failed; the device loop must go on
+                self.stats.dropped += 1
+                log.exception("catalog delta handler failed")
+        if self._wake.is_set():
+            self._wake.clear()
+            self.outbox.queue_confirmed()
+        room = self.options.max_inflight - len(self._inflight)
+        if room <= 0:
+            return
+        due = self.outbox.take_due(room, ack_timeout=self.options.ack_timeout)
+        for order in due:
+            self._publish(self._topics["orders"], encode(order.to_message(self.spec.device_id)))
+            self.stats.published += 1
+            self.stats.republished += order.attempts > 0
+        if room > len(due):
+            for order in self.outbox.take_due_cancels(room - len(due), timeout=self.options.ack_timeout):
+                request = CancelRequest(key=order.key or "", device_id=self.spec.device_id, requested_at=time.time())
+                self._publish(self._topics["orders"], encode(request))
+                self.stats.cancels_sent += 1
+
+    def _publish(self, topic: str, payload: bytes) -> None:
+        assert self._client is not None
+        info = self._client.publish(topic, payload, qos=1)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
+            # NO_CONN: paho keeps the message and sends it after reconnecting; our resend timer also covers it.
+            self._inflight.add(info.mid)
+        else:
+            log.warning("publish failed locally: %s", mqtt.error_string(info.rc))
