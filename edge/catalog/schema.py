@@ -41,6 +41,7 @@ def _v1_core(db: sqlite_utils.Database) -> None:
     db["products"].create_index(["sku"], unique=True)
     db["products"].create_index(["name", "popularity"])
     db["products"].create_index(["brand"])
+    db["products"].create_index(["popularity"])
     db["aliases"].create({"alias": str, "name": str}, pk="alias", not_null={"name"})
     db["aliases"].create_index(["name"])
     db["faq"].create({"id": int, "question": str, "answer": str, "tags": str}, pk="id",

@@ -1,0 +1,116 @@
+"""The in-memory word tables search needs: distinct names, aliases, brands and phonetic keys.
+
+A catalog of a million SKUs has only a few hundred distinct product names, so fuzzy and phonetic
+matching run against those (rapidfuzz's C++ over ~1,000 strings takes well under a millisecond)
+and the winners are expanded to SKUs through the (name, popularity) index, instead of scanning
+rows. Phonetic keys are Metaphone (jellyfish, a maintained Rust implementation) of the words
+run together, so "fugi apples" and "Fuji apples" share FJ APLS and "honey crisp" meets
+"Honeycrisp".
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+import jellyfish
+from rapidfuzz import fuzz, process
+
+_NON_WORD = re.compile(r"[^a-z0-9%&' ]+")
+STOPWORDS = frozenset((
+    "a", "an", "the", "some", "any", "of", "for", "please", "me", "my", "i", "we", "want", "need", "get", "buy",
+    "order", "find", "show", "have", "do", "you", "got", "with", "and", "or", "to", "can", "could", "would",
+    "like", "more", "another"))
+"""Words that carry no product meaning in a spoken request."""
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation to spaces, single spaces."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def content_words(text: str) -> list[str]:
+    """Normalized words minus stopwords (keeps everything if that would leave nothing)."""
+    words = normalize(text).split()
+    kept = [w for w in words if w not in STOPWORDS]
+    return kept or words
+
+
+def phonetic_key(text: str) -> str:
+    """Metaphone of the words run together ("honey crisp" == "honeycrisp")."""
+    joined = "".join(w for w in normalize(text).split() if w.isalpha())
+    return jellyfish.metaphone(joined) if joined else ""
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    name: str
+    """Canonical product name as stored."""
+    score: float
+    """0-1 similarity."""
+    how: str
+    """fuzzy | phonetic | alias"""
+
+
+class Vocabulary:
+    """Distinct names, aliases and brands of one catalog version, with their phonetic keys."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM products")]
+        self.names_lower = [normalize(n) for n in self.names]
+        self.name_keys = [phonetic_key(n) for n in self.names]
+        canonical = {n.lower(): n for n in self.names}
+        self.aliases: dict[str, str] = {}
+        for alias, name in conn.execute("SELECT alias, name FROM aliases"):
+            if name.lower() in canonical:
+                self.aliases[normalize(alias)] = canonical[name.lower()]
+        self.alias_keys = list(self.aliases)
+        self.brands = sorted({r[0] for r in conn.execute("SELECT DISTINCT brand FROM products") if r[0]})
+
+    def alias_hits(self, query: str) -> list[NameMatch]:
+        """Names whose alias equals the query or one of its word n-grams ("oj", "a bottle of oj")."""
+        words = normalize(query).split()
+        hits: dict[str, NameMatch] = {}
+        for size in range(min(4, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                gram = " ".join(words[start:start + size])
+                name = self.aliases.get(gram)
+                if name and name not in hits and gram not in STOPWORDS:
+                    hits[name] = NameMatch(name, 1.0 if size == len(words) else 0.5, "alias")
+        return list(hits.values())
+
+    def fuzzy_hits(self, query: str, limit: int = 5, cutoff: float = 80.0) -> list[NameMatch]:
+        """Names (or aliases) spelled like the query, and names that sound like it."""
+        text = " ".join(content_words(query))
+        if len(text) < 3:
+            return []
+        spelled: dict[int, float] = {}
+        for scorer, scale in ((fuzz.ratio, 1.0), (fuzz.WRatio, 0.92)):  # whole-string first, partial discounted
+            for _choice, score, index in process.extract(text, self.names_lower, scorer=scorer,
+                                                         limit=limit, score_cutoff=cutoff):
+                spelled[index] = max(spelled.get(index, 0.0), score * scale / 100.0)
+        sounded: dict[int, float] = {}
+        key = phonetic_key(text)
+        if len(key) >= 2:
+            for _choice, score, index in process.extract(key, self.name_keys, scorer=fuzz.ratio,
+                                                         limit=limit, score_cutoff=85.0):
+                sounded[index] = score / 100.0 * 0.95  # a sound-alike is a little less sure than a spelling
+        found: dict[str, NameMatch] = {}
+        for index in set(spelled) | set(sounded):
+            spell, sound = spelled.get(index, 0.0), sounded.get(index, 0.0)
+            agree = 0.03 if spell and sound else 0.0  # spelled AND sounds alike: the likeliest meaning
+            found[self.names[index]] = NameMatch(self.names[index], min(1.0, max(spell, sound) + agree),
+                                                 "phonetic" if sound > spell else "fuzzy")
+        for _choice, score, index in process.extract(text, self.alias_keys, scorer=fuzz.ratio,
+                                                     limit=limit, score_cutoff=max(cutoff, 85.0)):
+            name = self.aliases[self.alias_keys[index]]
+            if name not in found:
+                found[name] = NameMatch(name, score / 100.0 * 0.95, "fuzzy")
+        return sorted(found.values(), key=lambda m: -m.score)[:limit]
+
+    def brand(self, spoken: str, cutoff: float = 80.0) -> str | None:
+        """The catalog brand a spoken brand means ("sunny farm" -> "Sunny Farms"), if any is close."""
+        best = process.extractOne(normalize(spoken), [b.lower() for b in self.brands], scorer=fuzz.WRatio,
+                                  score_cutoff=cutoff)
+        return self.brands[best[2]] if best else None

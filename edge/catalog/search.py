@@ -1,0 +1,196 @@
+"""Hybrid product search: FTS5 bm25 + sentence-embedding cosine + fuzzy/phonetic names + aliases.
+
+Each signal finds candidates its own way, always with the filters (stock, price, brand) inside
+the SQL so a filter never empties a truncated list:
+- lexical: FTS5 over name/brand/category/aliases/tags, AND of the content words first, OR when
+  AND finds nothing; bm25 weights name > aliases > brand > category > tags;
+- alias: a spoken alias ("oj") names a product; its SKUs come through the name index;
+- fuzzy/phonetic: ASR-mangled names ("fugi apples") matched against the few hundred distinct
+  names (see ``matching``), expanded to SKUs by popularity;
+- semantic: cosine between the query vector and one stored vector per distinct product text
+  (numpy, one matrix-vector product), expanded the same way. Skipped when no encoder is
+  available or the catalog's vectors come from a different model.
+Scores are combined with fixed weights plus a small popularity prior, and every hit says which
+signals found it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge.catalog.matching import Vocabulary, content_words
+
+WEIGHTS = {"lexical": 0.45, "alias": 0.35, "fuzzy": 0.3, "phonetic": 0.3, "semantic": 0.3}
+"""How much each signal (0-1) adds to a hit's score."""
+POPULARITY_WEIGHT = 0.05
+BM25_WEIGHTS = (10.0, 3.0, 1.0, 6.0, 1.5)  # name, brand, category, aliases, tags
+SEMANTIC_MIN = 0.45
+"""Cosine below which a semantic neighbour is not a candidate (MiniLM unit vectors)."""
+PER_NAME = 20
+"""SKUs fetched per matched name / embedding before the final ranking."""
+
+PRODUCT_FIELDS = ("id", "sku", "name", "brand", "category", "unit", "pack_size", "price_cents", "currency",
+                  "in_stock", "popularity")
+_SELECT = ", ".join(f"p.{f}" for f in PRODUCT_FIELDS)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    sku: str
+    name: str
+    brand: str
+    category: str
+    unit: str
+    pack_size: str
+    price_cents: int
+    currency: str
+    in_stock: bool
+    popularity: float
+
+
+@dataclass
+class SearchHit:
+    """One result: the product, its combined score, and the signals (0-1) that found it."""
+
+    product: Product
+    score: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def why(self) -> list[str]:
+        return sorted(self.signals, key=lambda s: -self.signals[s])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.product.__dict__, "score": round(self.score, 4), "why": self.why,
+                "signals": {k: round(v, 3) for k, v in self.signals.items()}}
+
+
+def _fts_query(words: list[str], joiner: str) -> str:
+    return f" {joiner} ".join('"' + w.replace('"', "") + '"' for w in words)
+
+
+class Searcher:
+    """Search over one open catalog connection; word tables and vectors reload when the version moves."""
+
+    def __init__(self, conn: sqlite3.Connection, encode: Callable[[str], np.ndarray] | None = None,
+                 encoder_model: str = "") -> None:
+        self.conn = conn
+        self.encode = encode
+        self.encoder_model = encoder_model
+        self._version: str | None = None
+        self.vocab: Vocabulary | None = None
+        self.vectors: np.ndarray | None = None
+        self.vector_ids: np.ndarray | None = None
+
+    def refresh(self) -> None:
+        """Reload in-memory tables if the catalog changed since the last query."""
+        row = self.conn.execute("SELECT value FROM catalog_meta WHERE key='version'").fetchone()
+        version = row[0] if row else "0"
+        if version == self._version and self.vocab is not None:
+            return
+        self.vocab = Vocabulary(self.conn)
+        self.vectors = self.vector_ids = None
+        model = self.conn.execute("SELECT value FROM catalog_meta WHERE key='embedding_model'").fetchone()
+        if self.encode is not None and model and (not self.encoder_model or model[0] == self.encoder_model):
+            rows = self.conn.execute("SELECT id, vec FROM embeddings ORDER BY id").fetchall()
+            if rows:
+                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f2").reshape(len(rows), -1)
+                self.vectors = matrix.astype(np.float32)
+                self.vector_ids = np.array([r[0] for r in rows], dtype=np.int64)
+        self._version = version
+
+    @property
+    def semantic_ready(self) -> bool:
+        return self.vectors is not None
+
+    def _filters(self, max_price_cents: int | None, brand: str | None, in_stock_only: bool) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if in_stock_only:
+            clauses.append("p.in_stock = 1")
+        if max_price_cents is not None:
+            clauses.append("p.price_cents <= ?")
+            params.append(max_price_cents)
+        if brand:
+            clauses.append("p.brand = ? COLLATE NOCASE")
+            params.append(brand)
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def _lexical(self, words: list[str], where: str, params: list[Any], limit: int) -> list[tuple]:
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        sql = (f"SELECT {_SELECT}, bm25(products_fts, {weights}) AS rank FROM products_fts "
+               f"JOIN products p ON p.id = products_fts.rowid WHERE products_fts MATCH ?{where} "
+               f"ORDER BY rank LIMIT ?")
+        for joiner in ("AND", "OR") if len(words) > 1 else ("AND",):
+            rows = self.conn.execute(sql, [_fts_query(words, joiner), *params, limit]).fetchall()
+            if rows:
+                return rows
+        return []
+
+    def _by_names(self, names: list[str], where: str, params: list[Any]) -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {}
+        for name in names:
+            out[name] = self.conn.execute(
+                f"SELECT {_SELECT} FROM products p WHERE p.name = ?{where} ORDER BY p.popularity DESC LIMIT ?",
+                [name, *params, PER_NAME]).fetchall()
+        return out
+
+    def _semantic(self, query: str, where: str, params: list[Any], top: int = 8) -> list[tuple[float, tuple]]:
+        assert self.vectors is not None and self.vector_ids is not None and self.encode is not None
+        qv = np.asarray(self.encode(query), dtype=np.float32)
+        sims = self.vectors @ qv
+        best = np.argpartition(-sims, min(top, len(sims) - 1))[:top] if len(sims) > top else np.arange(len(sims))
+        out = []
+        for index in best[np.argsort(-sims[best])]:
+            if sims[index] < SEMANTIC_MIN:
+                break
+            rows = self.conn.execute(
+                f"SELECT {_SELECT} FROM products p WHERE p.embedding_id = ?{where} "
+                f"ORDER BY p.popularity DESC LIMIT ?", [int(self.vector_ids[index]), *params, PER_NAME]).fetchall()
+            out += [(float(sims[index]), row) for row in rows]
+        return out
+
+    def search(self, query: str, max_price: float | None = None, brand: str | None = None, limit: int = 5,
+               in_stock_only: bool = True, semantic: bool = True) -> list[SearchHit]:
+        """Best ``limit`` products for a spoken query; ``max_price`` in currency units (dollars)."""
+        self.refresh()
+        assert self.vocab is not None
+        words = content_words(query or "")
+        if not words or limit <= 0:
+            return []
+        if brand:
+            brand = self.vocab.brand(brand) or brand
+        cents = None if max_price is None else int(round(float(max_price) * 100))
+        where, params = self._filters(cents, brand, in_stock_only)
+        hits: dict[int, SearchHit] = {}
+
+        def add(row: tuple, signal: str, value: float) -> None:
+            hit = hits.get(row[0])
+            if hit is None:
+                values = list(row[:len(PRODUCT_FIELDS)])
+                values[9] = bool(values[9])
+                hit = hits[row[0]] = SearchHit(Product(*values))
+            hit.signals[signal] = max(hit.signals.get(signal, 0.0), value)
+
+        lexical = self._lexical(words, where, params, max(limit * 10, 50))
+        if lexical:
+            best = min(r[-1] for r in lexical)  # bm25 is negative: more negative is better
+            for row in lexical:
+                add(row, "lexical", row[-1] / best if best < 0 else 1.0)
+        matches = self.vocab.alias_hits(query) + self.vocab.fuzzy_hits(query)
+        by_name = self._by_names(list(dict.fromkeys(m.name for m in matches)), where, params)
+        for match in matches:
+            for row in by_name.get(match.name, []):
+                add(row, match.how, match.score)
+        if semantic and self.semantic_ready:
+            for similarity, row in self._semantic(" ".join(words), where, params):
+                add(row, "semantic", similarity)
+        for hit in hits.values():
+            hit.score = sum(WEIGHTS[s] * v for s, v in hit.signals.items()) + POPULARITY_WEIGHT * hit.product.popularity
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.product.price_cents, h.product.id))
+        return ranked[:limit]

@@ -1,0 +1,102 @@
+"""`python -m edge catalog search|recommend|stats|apply`: the device catalog from the shell.
+
+Thin: parse, call ``edge.catalog.Catalog``, print. With --json every result is one JSON object
+per line on stdout; without it, a short human table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from edge.catalog.catalog import Catalog
+from edge.cli import emit_json
+from edge.config import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="FILE", help="catalog SQLite file (default <data_dir>/catalog.db)")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    search = sub.add_parser("search", help="hybrid search (lexical + semantic + fuzzy)")
+    search.add_argument("query")
+    search.add_argument("--max-price", type=float, metavar="DOLLARS", help="only products at or under this price")
+    search.add_argument("--brand", help="only this brand (spoken forms are snapped to a catalog brand)")
+    search.add_argument("--limit", type=int, default=5, metavar="K")
+    search.add_argument("--include-out-of-stock", action="store_true")
+    search.add_argument("--no-semantic", action="store_true", help="skip the sentence encoder")
+    rec = sub.add_parser("recommend", help="top-k for a user, or 'often bought with' a product")
+    rec.add_argument("--user", required=True, metavar="ID")
+    rec.add_argument("--with", dest="with_product", action="append", default=[], metavar="PRODUCT",
+                     help="a product in the cart (id, SKU or name); repeatable")
+    rec.add_argument("-k", "--limit", type=int, default=5, dest="k")
+    sub.add_parser("stats", help="version, counts, size")
+    apply = sub.add_parser("apply", help="verify and apply a signed snapshot or delta file")
+    apply.add_argument("file")
+    apply.add_argument("--public-key", metavar="FILE", help="override the configured catalog public key")
+
+
+def _fail(message: str) -> int:
+    print(f"python -m edge catalog: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    semantic = False if getattr(args, "no_semantic", False) or args.action != "search" else None
+    catalog = Catalog.from_settings(settings, args.db, semantic=semantic)
+    try:
+        if args.action == "search":
+            if args.limit < 1 or (args.max_price is not None and args.max_price < 0):
+                return _fail("--limit must be at least 1 and --max-price not negative")
+            hits = catalog.search(args.query, max_price=args.max_price, brand=args.brand, limit=args.limit,
+                                  in_stock_only=not args.include_out_of_stock)
+            for hit in hits:
+                if args.json:
+                    emit_json(hit.to_dict())
+                else:
+                    p = hit.product
+                    print(f"{p.id:>8}  {p.name[:34]:<34} {p.brand[:18]:<18} {p.pack_size:<9} "
+                          f"${p.price_cents / 100:>7.2f}  {hit.score:5.3f}  {','.join(hit.why)}")
+            if not hits and not args.json:
+                print("no matches")
+            return 0
+        if args.action == "recommend":
+            context = []
+            for text in args.with_product:
+                pid = catalog.product_id(text)
+                if pid is None:
+                    return _fail(f"no product matches {text!r}")
+                context.append(pid)
+            recs = catalog.recommend(args.user, context, args.k)
+            if context:
+                recs += catalog.often_bought_with(context[0], max(1, args.k // 2))
+            for rec in recs:
+                if args.json:
+                    emit_json(rec.to_dict())
+                else:
+                    p = rec.product
+                    print(f"{p.id:>8}  {p.name[:34]:<34} {p.brand[:18]:<18} ${p.price_cents / 100:>7.2f}  {rec.reason}")
+            return 0
+        if args.action == "stats":
+            stats = catalog.stats()
+            if args.json:
+                emit_json(stats)
+            else:
+                for key, value in stats.items():
+                    print(f"{key:>16}: {value}")
+            return 0
+        path = Path(args.file)
+        if not path.is_file():
+            return _fail(f"no such file: {path}")
+        if args.public_key:
+            catalog.public_key_file = Path(args.public_key)
+        result = catalog.apply(path.read_bytes())
+        if args.json:
+            emit_json(result.to_dict())
+        else:
+            print(f"{result.status}: catalog at version {result.version}"
+                  + (f" ({result.changes} changes, {result.seconds:.2f} s)" if result.status == "applied" else "")
+                  + (f" — {result.reason}" if result.reason else ""))
+        return 0 if result.ok else 1
+    finally:
+        catalog.close()
