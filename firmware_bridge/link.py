@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import serial
 
@@ -52,6 +53,9 @@ from firmware_bridge.protocol import (
     VolumeMsg,
     decode_message,
 )
+
+if TYPE_CHECKING:
+    from edge.config import FirmwareSettings
 
 log = logging.getLogger("firmware_bridge.link")
 
@@ -108,11 +112,17 @@ class McuBridge:
         self._lock = threading.Lock()  # guards _serial and _seq
         self._seq = 0
         self._seen: dict[tuple[int, int], tuple[bytes, float]] = {}
-        self._last_uptime: int | None = None
         self._up = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mismatch = False
+
+    @classmethod
+    def from_settings(cls, firmware: FirmwareSettings, port: str | None = None, **kwargs: Any) -> McuBridge:
+        """A bridge set up from the [firmware] config section; port overrides serial_port."""
+        return cls(port or firmware.serial_port, baudrate=firmware.baudrate,
+                   heartbeat_seconds=firmware.heartbeat_seconds, ack_timeout=firmware.ack_timeout_seconds,
+                   retries=firmware.retries, reconnect_seconds=firmware.reconnect_seconds, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> McuBridge:
@@ -326,7 +336,6 @@ class McuBridge:
         self._seen.clear()  # a rebooted MCU restarts its seqs; old ones must not look like duplicates
         self.info = McuInfo(reply.firmware, reply.major, reply.minor, bool(reply.flags & FLAG_HAS_DSP_WAKE),
                             bool(reply.flags & FLAG_HAS_PTT))
-        self._last_uptime = None
         self.volume = reply.volume
         self.last_error = ""
         self._up.set()
@@ -356,10 +365,6 @@ class McuBridge:
                 raise _SessionEnded("the MCU lost our session (it restarted); handshaking again")
             self.acks.resolve(message.acked_seq, message)
         elif isinstance(message, Heartbeat):
-            if self._last_uptime is not None and message.uptime_ms < self._last_uptime \
-                    and self._last_uptime - message.uptime_ms < 2**31:
-                raise _SessionEnded("the MCU's uptime went backwards (it restarted); handshaking again")
-            self._last_uptime = message.uptime_ms
             self.volume = message.volume
             self._set_muted(message.muted, "heartbeat", now)
         elif message.NEEDS_ACK:

@@ -79,8 +79,10 @@ class SimulatedMcu:
         self.host_heartbeats = 0
         self.nacks_received: list[Nack] = []
         self.frames_received: list[Message | UnknownType | Malformed] = []
-        self.drop_incoming = 0
-        """Ignore this many incoming frames (simulates line noise eating them; the host must retry)."""
+        self.drop_incoming: dict[int, int] = {}
+        """type id -> how many incoming frames of that type to ignore (line noise eating them)."""
+        self.silent = False
+        """While True the MCU sends nothing at all (hung firmware; the host must time the link out)."""
         self.decoder = FrameDecoder()
         self.path = ""
         self._master = self._slave = -1
@@ -153,6 +155,16 @@ class SimulatedMcu:
     def dsp_wake(self, score: float = 0.9, keyword: int = 0) -> None:
         self._event(DspWakeMsg(max(0, min(255, round(score * 255))), keyword))
 
+    def reboot(self) -> None:
+        """Reset like real firmware: session, LED and uptime are gone; the switches stay where they are."""
+        with self._lock:
+            self._started = time.monotonic()
+            self.handshaken = False
+            self.led = LedPattern.OFFLINE
+            self._outbox.clear()
+            self._last_request.clear()
+            self.decoder.reset()
+
     def send_raw(self, data: bytes) -> None:
         """Put arbitrary bytes on the line (garbage, half frames) to exercise the host's resync."""
         self._write(data)
@@ -187,7 +199,7 @@ class SimulatedMcu:
 
     def _write(self, data: bytes) -> None:
         with self._lock:
-            if self._master < 0:
+            if self._master < 0 or self.silent:
                 return
             # A full pty (no host draining it) drops the bytes, as a real UART with no listener does.
             with contextlib.suppress(OSError):
@@ -235,8 +247,8 @@ class SimulatedMcu:
                 self._stop.wait(0.01)
                 continue
             for frame in self.decoder.feed(data):
-                if self.drop_incoming > 0:
-                    self.drop_incoming -= 1
+                if self.drop_incoming.get(frame.type, 0) > 0:
+                    self.drop_incoming[frame.type] -= 1
                     continue
                 self._last_host_rx = time.monotonic()
                 try:
