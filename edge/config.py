@@ -176,6 +176,12 @@ class TtsSettings:
     speed: float = 1.0
     """Speaking rate multiplier (1.0 = the voice's own)."""
 
+    first_clause_words: int = 4
+    """Most words in a reply's first synthesized clause: fewer means sooner first audio (words)."""
+
+    max_clause_words: int = 14
+    """Most words in each later clause, synthesized while the previous one plays (words)."""
+
 
 @dataclass(frozen=True)
 class WakeSettings:
@@ -315,6 +321,9 @@ class Settings:
 # Range checks that types alone cannot express: (section path, key) -> (predicate, what it must be).
 _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("audio", "frame_ms"): (lambda v: 10 <= v <= 100, "between 10 and 100"),
+    ("tts", "speed"): (lambda v: 0.25 <= v <= 4.0, "between 0.25 and 4"),
+    ("tts", "first_clause_words"): (lambda v: 1 <= v <= 40, "between 1 and 40"),
+    ("tts", "max_clause_words"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
     ("audio", "sample_rate"): (lambda v: v == 16000, "16000 (the models' rate)"),
     ("audio", "output_rate"): (lambda v: 8000 <= v <= 192000, "between 8000 and 192000"),
     ("asr", "vad_threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
