@@ -25,6 +25,7 @@ from edge.logs import setup_logging
 # name -> (module, one-line help). Add a line here when a subcommand lands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "config": ("edge.commands.config", "show the effective settings (defaults + file + environment)"),
+    "wake": ("edge.commands.wake", "run the wake word over a WAV file and list the detections"),
     "catalog": ("edge.commands.catalog", "the offline catalog: search, recommend, stats, apply a signed delta"),
     "orders": ("edge.commands.orders", "the order outbox: list, sync with the cloud (--once), cancel"),
 }

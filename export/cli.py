@@ -24,7 +24,9 @@ from pathlib import Path
 from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, verify_files, write_manifest
 
 # Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
-EXPORTERS: dict[str, str] = {}
+EXPORTERS: dict[str, str] = {
+    "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
+}
 
 log = logging.getLogger("export")
 
@@ -69,10 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"bundle directory (default {DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     parser.add_argument("--check", action="store_true", help="verify hashes and parity; exit 1 on drift")
+    parser.add_argument("--phrase", help="wake phrase to train (wake bundle only; default \"hey shop\")")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     chosen = list(names) if args.bundle == "all" else [args.bundle]
+    if args.phrase is not None:
+        if "wake" not in chosen:
+            parser.error("--phrase applies to the wake bundle only")
+        try:
+            importlib.import_module(EXPORTERS["wake"]).set_phrase(args.phrase)
+        except ValueError as exc:
+            parser.error(str(exc))
     args.out.mkdir(parents=True, exist_ok=True)
     if args.check:
         failed = False
