@@ -17,6 +17,8 @@ from typing import Any
 
 # name -> (module, one-line help). Add a line here when a group lands.
 GROUPS: dict[str, tuple[str, str]] = {
+    "catalog": ("cloud.commands.catalog", "master catalog: generate, keygen, change, publish signed snapshots/deltas"),
+    "recs": ("cloud.commands.recs", "recommendations: train ALS on purchase histories, publish factors"),
     "serve": ("cloud.serve.cli", "run an ingest worker: orders in over MQTT, acks and statuses out"),
     "orders": ("cloud.serve.orders_cli", "orders the cloud stored (list --json)"),
 }

@@ -1,0 +1,1 @@
+"""Recommendations on the cloud side: synthetic purchase histories, ALS training, factor publishing."""
