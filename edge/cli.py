@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "wake": ("edge.commands.wake", "run the wake word over a WAV file and list the detections"),
     "catalog": ("edge.commands.catalog", "the offline catalog: search, recommend, stats, apply a signed delta"),
     "orders": ("edge.commands.orders", "the order outbox: list, sync with the cloud (--once), cancel"),
+    "mcu": ("edge.commands.mcu", "talk to the microcontroller: handshake, set LED/volume, watch its events"),
 }
 
 log = logging.getLogger("edge.cli")
