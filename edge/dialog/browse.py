@@ -75,11 +75,18 @@ def recommend(d: Dialog, u: Understanding) -> Reply:
 
 
 def suggestions(d: Dialog, context: list[int], k: int) -> list[Item]:
-    """In-stock recommendations not already in the cart, for `recommend` and for after an add."""
-    in_cart = {line.item.product_id for line in d.state.cart}
-    recs = d.catalog.recommend(d.user, context, k + len(in_cart))
-    items = [to_item(getattr(rec, "product", rec)) for rec in recs]
-    return [i for i in items if i.in_stock and i.product_id not in in_cart][:k]
+    """In-stock suggestions not already in the cart: "often bought with" the latest context product
+    first (the seed's "you may also like"), then the user's personal recommendations."""
+    in_cart = {line.item.product_id for line in d.state.cart} | set(context)
+    recs = list(d.catalog.often_bought_with(context[-1], k + len(in_cart))) if context else []
+    recs += d.catalog.recommend(d.user, context, k + len(in_cart))
+    items, seen = [], set()
+    for rec in recs:
+        item = to_item(getattr(rec, "product", rec))
+        if item.in_stock and item.product_id not in in_cart and item.product_id not in seen:
+            seen.add(item.product_id)
+            items.append(item)
+    return items[:k]
 
 
 def faq(d: Dialog, u: Understanding) -> Reply:

@@ -72,7 +72,9 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
         if d.state.last_results and u.slots.get("ordinal") is None:
             return d.say("Which one would you like?", ask=Pending("choose_product", {"quantity": quantity}))
         return d.anything_else("What would you like to add?")
-    found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+    found = d.linker.refine(u.slots, d.state, d.replies.max_results)
+    if not found.items:
+        found = d.linker.lookup(u.slots, limit=d.replies.max_results)
     if not found.items:
         return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
     top = found.items[0]
@@ -145,6 +147,9 @@ def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None
     if u.intent not in ANSWER_INTENTS:
         return None
     item = d.linker.refer(u.slots, d.state)
+    if item is None and u.slots.get("brand") and not u.slots.get("product"):
+        refined = d.linker.refine(u.slots, d.state, d.replies.max_results)
+        item = refined.items[0] if refined.items else None
     if item is None:
         if u.slots.get("product") or u.slots.get("brand"):
             return None  # a different product: a new request, handled by its intent

@@ -44,7 +44,7 @@ class Dialog:
 
     def __init__(self, settings: Settings, catalog: CatalogPort, outbox: OutboxPort, guard: PurchaseGuard,
                  *, faq: FaqMatcher | None = None, user: str | None = None,
-                 sync: Callable[[], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 sync: Callable[[int], None] | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         profile = settings.profile
         self.replies = Replies(max_results=profile.max_results, short=profile.short_replies)
@@ -55,7 +55,7 @@ class Dialog:
         self.faq = faq
         self.user = user or settings.device.id
         self.sync = sync
-        """Called right after an order is queued, to push it out now when the device is online."""
+        """Called with the order id right after an order is confirmed, to push it out now when online."""
         self.clock = clock
         self.state = DialogState()
 

@@ -38,6 +38,29 @@ def to_item(product: Any) -> Item:
     )
 
 
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def name_fit(spoken: str, name: str) -> int:
+    """How well a product name fits the spoken words: 2 = the name's head noun was said and the
+    words match closely, 1 = the head noun was said, 0 = neither.
+
+    English product names put the kind of thing last ("apple juice" is a juice, "Fuji apples"
+    are apples), so "apples" should find apples before apple juice, which bm25 alone cannot tell
+    apart. Within a tier the catalog's own ranking (fuzzy, phonetic, semantic, popularity) stands,
+    so an ASR-mangled or alias query ("fugi apples", "oj") still lands where search put it.
+    """
+    said = {_stem(w) for w in utils.default_process(spoken).split()}
+    words = utils.default_process(name).split()
+    if not words or _stem(words[-1]) not in said:
+        return 0
+    return 2 if fuzz.token_set_ratio(spoken, name, processor=utils.default_process) >= NAME_MATCH else 1
+
+
 @dataclass(frozen=True)
 class Found:
     """A lookup's outcome: the items, and the spoken query they answer (for the reply)."""
@@ -67,6 +90,17 @@ class Linker:
                                   score_cutoff=BRAND_MATCH)
         return best[0] if best else None
 
+    def by_sku(self, sku: str) -> Item | None:
+        """Today's row for a SKU (reorders re-price from the catalog, never from the old order)."""
+        row = self.catalog.conn.execute(
+            "SELECT id, sku, name, brand, category, unit, pack_size, price_cents, in_stock FROM products "
+            "WHERE sku = ?", (sku,)).fetchone()
+        if row is None:
+            return None
+        return Item(product_id=int(row[0]), sku=str(row[1]), name=str(row[2]), brand=str(row[3] or ""),
+                    category=str(row[4] or ""), unit=str(row[5] or ""), size=str(row[6] or ""),
+                    price_cents=int(row[7]), in_stock=bool(row[8]))
+
     # --- lookup --------------------------------------------------------------------------
     def lookup(self, slots: dict[str, Any], limit: int) -> Found:
         """Search the catalog for the product/brand/max_price slots; in-stock first."""
@@ -86,11 +120,19 @@ class Linker:
         return Found(hits, spoken)
 
     def _search(self, query: str, max_price: Any, brand: str | None, limit: int) -> list[Item]:
+        """The catalog's hits, re-ranked for what a shopper's phrase names (see `name_fit`)."""
         price = float(max_price) if isinstance(max_price, (int, float)) and max_price > 0 else None
-        hits = self.catalog.search(query, max_price=price, brand=brand, limit=limit)
-        items = [to_item(getattr(hit, "product", hit)) for hit in hits]
-        # Out-of-stock products are still worth mentioning, but never before ones we can sell.
-        return sorted(items, key=lambda item: not item.in_stock)
+        hits = list(self.catalog.search(query, max_price=price, brand=brand, limit=max(limit * 4, 12)))
+        ranked = sorted(enumerate(hits), key=lambda pair: (-name_fit(query, pair[1].product.name), pair[0]))
+        return [to_item(hit.product) for _n, hit in ranked][:limit]
+
+    def refine(self, slots: dict[str, Any], state: DialogState, limit: int) -> Found:
+        """A brand said alone about what is being discussed ("the Sunny Farms ones" after a list of
+        Fuji apples none of which was Sunny Farms): the same product under that brand."""
+        about = state.focus or (state.last_results[0] if state.last_results else None)
+        if about is None or slots.get("product") or not slots.get("brand"):
+            return Found([], "")
+        return self.lookup({**slots, "product": about.name}, limit)
 
     # --- references ------------------------------------------------------------------------
     def refer(self, slots: dict[str, Any], state: DialogState) -> Item | None:

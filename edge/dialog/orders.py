@@ -122,7 +122,7 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     d.state.orders.append(str(order.id))
     if d.sync is not None:
         try:
-            d.sync()
+            d.sync(order.id)
         except Exception as exc:  # offline or broker trouble: the order is safe in the outbox either way
             log.info("order %s stays queued: sync failed (%s)", order.id, exc)
     state = _state_of(d, order.id, order.state)

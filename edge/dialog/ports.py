@@ -8,6 +8,7 @@ orders reach the cloud. The real implementations are `edge.catalog`, `edge.order
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -15,19 +16,30 @@ import numpy as np
 
 
 class CatalogPort(Protocol):
-    """What the dialogue needs from the device catalog (edge.catalog)."""
+    """What the dialogue needs from the device catalog (edge.catalog.Catalog)."""
+
+    conn: sqlite3.Connection
+    """The open catalog database (read here only to look a product up by SKU, for reorders)."""
 
     def search(self, query: str, max_price: float | None = None, brand: str | None = None,
                limit: int = 5) -> Sequence[Any]:
-        """Hybrid search; each hit carries a product, its score and why it matched."""
+        """Hybrid search; each hit carries `.product`, `.score` and why it matched; max_price in dollars."""
         ...
 
-    def recommend(self, user: str, context_products: Sequence[int], k: int) -> Sequence[Any]:
-        """Top-k suggestions for the user, excluding context_products."""
+    def recommend(self, user: str, context_products: Sequence[int] = (), k: int = 5) -> Sequence[Any]:
+        """Top-k in-stock suggestions (`.product`, `.reason`), excluding context_products."""
+        ...
+
+    def often_bought_with(self, product_id: int, k: int = 3) -> Sequence[Any]:
+        """Products bought together with product_id (`.product`, `.reason`)."""
         ...
 
     def faq(self) -> Sequence[Any]:
-        """Every FAQ entry (question, answer)."""
+        """Every FAQ entry (`.question`, `.answer`, `.tags`)."""
+        ...
+
+    def brands(self) -> list[str]:
+        """Every brand in the catalog."""
         ...
 
 

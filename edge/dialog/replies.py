@@ -24,7 +24,7 @@ from edge.dialog.state import CartLine, DialogState, Item
 SIZE_WORDS: dict[str, str] = {
     "lb": "pound", "lbs": "pound", "oz": "ounce", "fl oz": "fluid ounce", "kg": "kilo", "g": "gram",
     "l": "liter", "ml": "milliliter", "gal": "gallon", "qt": "quart", "pt": "pint", "ct": "count",
-    "sq ft": "square foot", "ft": "foot", "in": "inch", "rolls": "roll", "roll": "roll",
+    "sq ft": "square foot", "ft": "foot", "in": "inch", "rolls": "roll", "roll": "roll", "pr": "pair",
 }
 
 ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
@@ -58,34 +58,56 @@ def _parse_size(text: str) -> tuple[float, str] | None:
     return float(match.group(1)), match.group(2).strip()
 
 
+def _expand(text: str) -> str:
+    """Shelf abbreviations to words, longest first ("fl oz" before "oz"): "half gal" -> "half gallon"."""
+    words = text.lower().split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        pair = " ".join(words[i:i + 2])
+        if pair in SIZE_WORDS:
+            out.append(SIZE_WORDS[pair])
+            i += 2
+            continue
+        out.append(SIZE_WORDS.get(words[i], words[i]))
+        i += 1
+    return " ".join(out)
+
+
 def size(item: Item) -> str:
-    """The pack as said aloud: "3 pound bag", "12 fluid ounce cup", "12 count pack", "" for one item.
+    """The pack as said aloud: "3 pound bag", "12 fluid ounce cup", "half gallon", "" for one item.
 
     Adjectival form throughout (a "3 pound bag", not "3 pounds bag"); a single item sold "each"
-    has nothing worth saying.
+    has nothing worth saying, and the selling unit is not repeated ("1 gallon", not "1 gallon gallon").
     """
-    parsed = _parse_size(item.size)
     unit = "" if item.unit in ("each", "") else item.unit
-    if parsed is None:
-        return " ".join(part for part in (item.size, unit) if part)
-    amount, abbrev = parsed
-    number = str(int(amount)) if amount.is_integer() else f"{amount:g}"
-    if abbrev == "ct" and amount == 1:
+    parsed = _parse_size(item.size)
+    if parsed is not None and parsed[1] == "ct" and parsed[0] == 1:
         return unit
-    word = SIZE_WORDS.get(abbrev, abbrev)
-    if word == unit:  # "1 gal" sold by the gallon
-        return f"{number} {word}"
-    return " ".join(part for part in (number, word, unit) if part)
+    if parsed is not None:
+        amount, abbrev = parsed
+        number = str(int(amount)) if amount.is_integer() else f"{amount:g}"
+        spoken = f"{number} {_expand(abbrev)}".strip()
+    else:
+        spoken = _expand(item.size)
+    if unit and spoken.split()[-1:] == [unit]:
+        return spoken
+    return " ".join(part for part in (spoken, unit) if part)
+
+
+def title(item: Item) -> str:
+    """Brand and name ("Green Valley Fuji apples"): the catalog sells one name under several brands."""
+    return f"{item.brand} {item.name}" if item.brand else item.name
 
 
 def counted(quantity: int, item: Item) -> str:
-    """'2 x Fuji Apples' spoken: "2 Fuji Apples" — the catalog name already says what it is."""
-    return f"{quantity} {item.name}"
+    """"2 Green Valley Fuji apples": the catalog name already says what it is."""
+    return f"{quantity} {title(item)}"
 
 
 def intro(item: Item, *, verdict: str = "") -> str:
-    """The seed's product introduction: "Fuji Apples, 3 pound, $4.99. Good value."."""
-    parts = [item.name]
+    """The seed's product introduction: "Green Valley Fuji apples, 3 pound bag, $4.99. Good value."."""
+    parts = [title(item)]
     spoken_size = size(item)
     if spoken_size:
         parts.append(spoken_size)
@@ -145,10 +167,11 @@ class Replies:
 
     # --- cart -------------------------------------------------------------------------------
     def ask_quantity(self, item: Item) -> str:
-        return f"How many {item.name}?" if self.short else f"{item.name}. How many would you like?"
+        return f"How many {item.name}?" if self.short else f"{intro(item)} How many would you like?"
 
     def confirm_quantity(self, quantity: int, item: Item) -> str:
-        return f"Did you really mean {quantity} of {item.name}? That's a lot. Say yes to add them, or tell me how many."
+        return (f"Did you really mean {quantity} of {title(item)}? That's a lot. "
+                "Say yes to add them, or tell me how many.")
 
     def added(self, line: CartLine, quantity: int, suggestion: Item | None) -> str:
         item = line.item
@@ -162,8 +185,8 @@ class Replies:
 
     def removed(self, item: Item, state: DialogState) -> str:
         if not state.cart:
-            return f"Removed {item.name}. Your cart is empty."
-        return f"Removed {item.name}. Your cart total is {money(state.cart_total_cents)}."
+            return f"Removed {title(item)}. Your cart is empty."
+        return f"Removed {title(item)}. Your cart total is {money(state.cart_total_cents)}."
 
     def reduced(self, line: CartLine) -> str:
         return f"Now {counted(line.quantity, line.item)} in your cart."
