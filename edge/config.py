@@ -227,6 +227,9 @@ class DialogSettings:
     turn_timeout_seconds: float = 8.0
     """Silence after a question before the device gives up waiting (seconds)."""
 
+    sync_wait_seconds: float = 2.0
+    """How long the order confirmation waits for the cloud's ack before saying "queued" (seconds)."""
+
 
 @dataclass(frozen=True)
 class ProfileSettings:
