@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mark accepted orders shipped after this long (negative: never)")
     parser.add_argument("--deliver-after", type=float, default=-1.0, metavar="SECONDS",
                         help="mark shipped orders delivered after this long (negative: never)")
+    parser.add_argument("--deltas-dir", default="", metavar="DIR",
+                        help="publish new catalog delta files written here (python -m cloud catalog publish --out DIR)")
     parser.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="exit after this long")
     parser.add_argument("--json", action="store_true", help="ready/stopped records as JSON lines on stdout")
 
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         client_id=args.client_id, username=args.username or address.username,
         password=args.password or address.password, ca_file=args.ca_file, protocol=args.protocol, group=args.group,
         ship_after=args.ship_after if args.ship_after >= 0 else None,
-        deliver_after=args.deliver_after if args.deliver_after >= 0 else None)
+        deliver_after=args.deliver_after if args.deliver_after >= 0 else None, deltas_dir=args.deltas_dir)
     service = CloudService(Ingest(store, prices, worker=args.client_id), address, options)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -26,6 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from cloud.serve.deltas import DeltaWatcher
 from cloud.serve.ingest import Ingest, Outgoing, status_message
 from edge.wire import CATALOG_DELTAS_TOPIC, BrokerAddress, device_filter
 
@@ -50,6 +51,8 @@ class ServiceOptions:
     tick: float = 0.2
     """How often the shipping timer runs (seconds)."""
     session_expiry: int = 86400
+    deltas_dir: str = ""
+    """Directory `python -m cloud catalog publish` writes to; new delta files there are published."""
 
 
 class CloudService:
@@ -64,6 +67,8 @@ class CloudService:
         self._stop = threading.Event()
         self._client: mqtt.Client | None = None
         self._worker: threading.Thread | None = None
+        self._deltas = DeltaWatcher(self.options.deltas_dir) if self.options.deltas_dir else None
+        self.deltas_published = 0
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -159,6 +164,9 @@ class CloudService:
                     moved = self.ingest.store.advance(ship_after=self.options.ship_after,
                                                       deliver_after=self.options.deliver_after)
                     self._publish([status_message(row) for row in moved])
+                    for name, payload in self._deltas.poll() if self._deltas else ():
+                        self.publish_delta(payload)
+                        log.info("published catalog %s (%d bytes)", name, len(payload))
             except Exception:  # a database hiccup must not end the service; unacked orders come again
                 log.exception("ingest batch of %d failed; the devices will re-send", len(batch))
                 self._stop.wait(1.0)
@@ -184,3 +192,4 @@ class CloudService:
         """The catalog's hook: send a signed catalog delta (or snapshot) to every device."""
         assert self._client is not None
         self._client.publish(CATALOG_DELTAS_TOPIC, payload, qos=1)
+        self.deltas_published += 1

@@ -14,11 +14,13 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 from edge.cli import emit_json
 from edge.config import Settings
 from edge.orders import STATES, OrderError, Outbox
 from edge.sync import SyncClient
+from edge.sync.deltas import catalog_delta_handler
 
 log = logging.getLogger("edge.orders")
 
@@ -67,8 +69,10 @@ def _sync(args: argparse.Namespace, settings: Settings, outbox: Outbox) -> int:
         print("orders sync: no broker configured (set [broker] url, VOICESHOP_BROKER__URL or --broker)",
               file=sys.stderr)
         return 2
+    catalog = _open_catalog(settings)
     try:
-        client = SyncClient.for_settings(settings, outbox, url=url)
+        client = SyncClient.for_settings(settings, outbox, url=url, on_catalog_delta=(
+            catalog_delta_handler(catalog) if catalog is not None else None))
     except ValueError as exc:
         print(f"orders sync: {exc}", file=sys.stderr)
         return 2
@@ -92,6 +96,17 @@ def _sync(args: argparse.Namespace, settings: Settings, outbox: Outbox) -> int:
               f"(re-sent {record['republished']}), acks {record['acks']}, statuses {record['statuses']}; "
               + ", ".join(f"{state} {n}" for state, n in record["counts"].items() if n))
     return 0 if settled else 1
+
+
+def _open_catalog(settings: Settings) -> Any:
+    """The device catalog, so deltas that arrive during a sync are applied; None if it cannot open."""
+    try:
+        from edge.catalog.catalog import Catalog
+
+        return Catalog.from_settings(settings, semantic=False)
+    except Exception as exc:  # a broken catalog must not keep orders from syncing
+        log.warning("catalog deltas will not be applied: %s", exc)
+        return None
 
 
 def _cancel(args: argparse.Namespace, _settings: Settings, outbox: Outbox) -> int:

@@ -1,0 +1,95 @@
+"""Building blocks for the orders/sync/cloud tests and the soak benchmark: a real catalog, a cloud worker,
+a device sync client, and the one check that matters (every confirmed order stored exactly once).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from cloud.catalog.generate import generate
+from cloud.serve import CatalogPrices, CloudService, Ingest, ServiceOptions, Store
+from edge.orders import Outbox
+from edge.sync import ConnectionSpec, SyncClient, SyncOptions
+from edge.wire import parse_broker_url
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def make_catalog(path: Path, products: int = 120, seed: int = 7) -> list[tuple[str, str, int]]:
+    """A master catalog from the catalog issue's generator; returns (sku, name, price) of in-stock products."""
+    if not path.exists():
+        generate(path, n_products=products, seed=seed)
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT sku, name, price_cents FROM products WHERE in_stock = 1 ORDER BY id").fetchall()
+
+
+def random_lines(products: list[tuple[str, str, int]], rng: random.Random, max_lines: int = 3) -> list[dict[str, Any]]:
+    return [{"sku": sku, "name": name, "quantity": rng.randint(1, 4), "unit_price_cents": price}
+            for sku, name, price in rng.sample(products, rng.randint(1, max_lines))]
+
+
+def confirm_orders(outbox: Outbox, products: list[tuple[str, str, int]], count: int, seed: int = 1) -> list[str]:
+    """Confirm count random orders; returns their idempotency keys."""
+    rng = random.Random(seed)
+    return [outbox.confirm(random_lines(products, rng)).key or "" for _ in range(count)]
+
+
+def device_client(outbox: Outbox, url: str, device_id: str = "dev-1", *, ack_timeout: float = 1.0,
+                  username: str = "", password: str = "", ca_file: str = "", protocol: str = "auto",
+                  max_inflight: int = 100, backoff: tuple[float, float] = (0.05, 0.5),
+                  on_catalog_delta: Any = None) -> SyncClient:
+    address = parse_broker_url(url)
+    spec = ConnectionSpec(address=address, device_id=device_id, client_id=f"voiceshop-{device_id}",
+                          username=username, password=password, ca_file=ca_file, keepalive=10,
+                          session_expiry=3600, max_inflight=max_inflight)
+    options = SyncOptions(protocol=protocol, ack_timeout=ack_timeout, backoff_initial=backoff[0],
+                          backoff_max=backoff[1], max_inflight=max_inflight)
+    return SyncClient(outbox, spec, options, on_catalog_delta=on_catalog_delta)
+
+
+@contextmanager
+def cloud_worker(url: str, catalog: Path, *, db: Path | None = None, pg: str | None = None,
+                 client_id: str = "cloud-1", **options: Any) -> Iterator[CloudService]:
+    """A started cloud ingest worker on its own store connection; stopped on exit."""
+    store = Store.open(db=db, pg=pg)
+    service = CloudService(Ingest(store, CatalogPrices(catalog), worker=client_id), parse_broker_url(url),
+                           ServiceOptions(client_id=client_id, **options))
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+        store.close()
+
+
+def assert_exactly_once(outbox: Outbox, store: Store, device_id: str, expected: list[str]) -> None:
+    """The cloud holds each of the device's confirmed orders once, and nothing else from that device."""
+    stored = store.keys(device_id)
+    assert len(stored) == len(set(stored)), "an order is stored twice"
+    missing = set(expected) - set(stored)
+    extra = set(stored) - set(expected)
+    assert not missing, f"{len(missing)} confirmed orders never reached the cloud"
+    assert not extra, f"{len(extra)} orders in the cloud the device never confirmed"
+    not_acked = [o.id for o in outbox.list(states=["confirmed", "queued", "sent"])]
+    assert not not_acked, f"orders still waiting for an ack: {not_acked[:10]}"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped afterwards); yields its DSN."""
+    name = f"voiceshop_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
