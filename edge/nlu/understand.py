@@ -1,0 +1,132 @@
+"""Text -> `Understanding`: the joint intent + slot model on onnxruntime, words via `tokenizers`.
+
+One encoder pass gives intent logits (one row) and a BIO tag per token. A word's tag is the tag
+of its first sub-token (that is how the model was trained); consecutive B-/I- words make a span,
+and a span's value is the original text between its first and last character, so "$4.99" and
+"Fuji apples" come back as spoken before normalization turns them into numbers and singular units.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge.config import RuntimeSettings, Settings
+from edge.events import Understanding
+from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer
+from edge.nlu.normalize import normalize_slot
+from edge.providers import ort_session
+
+log = logging.getLogger(__name__)
+
+Span = tuple[int, int, str]
+"""(start, end, slot): character offsets into the text, end exclusive."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's raw reading of one text, before slot values are normalized."""
+
+    intent: str
+    confidence: float
+    spans: tuple[Span, ...]
+
+
+def decode_bio(tags: list[str], offsets: list[tuple[int, int]]) -> list[Span]:
+    """Word tags + word character ranges -> slot spans.
+
+    Lenient like conlleval: an I- tag that does not continue a span of its slot starts one, so a
+    missed B- still yields the slot instead of dropping it.
+    """
+    spans: list[Span] = []
+    current: list | None = None
+    for tag, (start, end) in zip(tags, offsets, strict=True):
+        kind, _, slot = tag.partition("-")
+        if kind == "I" and current is not None and current[2] == slot:
+            current[1] = end
+            continue
+        if current is not None:
+            spans.append(tuple(current))
+            current = None
+        if kind in ("B", "I"):
+            current = [start, end, slot]
+    if current is not None:
+        spans.append(tuple(current))
+    return spans
+
+
+class Understander:
+    """Loads the NLU model once; `understand(text)` takes a few milliseconds per utterance."""
+
+    def __init__(self, model_path: Path, tokenizer_path: Path, labels: dict, runtime: RuntimeSettings,
+                 threads: int = 1) -> None:
+        self.intents: list[str] = list(labels["intents"])
+        self.tags: list[str] = list(labels["tags"])
+        self.max_len = int(labels.get("max_len", 64))
+        self.tokenizer = load_tokenizer(tokenizer_path, self.max_len)
+        self.session = ort_session(str(model_path), runtime, threads)
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        if {"intent_logits", "slot_logits"} - set(outputs):
+            raise ValueError(f"{model_path}: expected outputs intent_logits and slot_logits, found {outputs}")
+        self.model_path = model_path
+
+    @classmethod
+    def from_bundle(cls, bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1,
+                    role: str = "nlu") -> Understander:
+        bundle = load_bundle(bundle_dir)
+        return cls(bundle.path(role), bundle.path("tokenizer"), bundle.labels, runtime or RuntimeSettings(), threads)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Understander:
+        """The shipped INT8 model from settings.models.dir, with the NLU thread count and provider."""
+        return cls.from_bundle(settings.models.path / BUNDLE_NAME, settings.runtime, settings.threads.nlu)
+
+    def predict(self, text: str) -> Prediction:
+        """Intent, its softmax probability, and raw slot spans for one text."""
+        if not text.strip():
+            return Prediction("other", 0.0, ())
+        enc = self.tokenizer.encode(text)
+        ids = np.asarray([enc.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        intent_logits, slot_logits = self.session.run(
+            ["intent_logits", "slot_logits"], {k: v for k, v in feeds.items() if k in self.input_names})
+        logits = intent_logits[0].astype(np.float64)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        best = int(probs.argmax())
+        token_tags = slot_logits[0].argmax(-1)
+        tags, ranges, previous = [], [], None
+        for i, word in enumerate(enc.word_ids):
+            if word is None:
+                continue
+            start, end = enc.offsets[i]
+            if word != previous:
+                tags.append(self.tags[int(token_tags[i])])
+                ranges.append([start, end])
+            else:
+                ranges[-1][1] = end
+            previous = word
+        return Prediction(self.intents[best], float(probs[best]), tuple(decode_bio(tags, ranges)))
+
+    def understand(self, text: str) -> Understanding:
+        """The Understanding event: intent, confidence and normalized slots (absent slots omitted).
+
+        When a slot occurs twice ("apples and bananas") the first is kept; unreadable numbers
+        are dropped with a debug log rather than guessed.
+        """
+        prediction = self.predict(text)
+        slots: dict[str, object] = {}
+        for start, end, slot in prediction.spans:
+            if slot in slots:
+                continue
+            value = normalize_slot(slot, text[start:end])
+            if value is None:
+                log.debug("dropping unreadable %s slot %r in %r", slot, text[start:end], text)
+                continue
+            slots[slot] = value
+        return Understanding(text=text, intent=prediction.intent, confidence=round(prediction.confidence, 4),
+                             slots=slots)

@@ -1,0 +1,167 @@
+"""ONNX side of the NLU bundle: Optimum export, ORTOptimizer fusion, ORTQuantizer INT8, timing.
+
+Both graphs are exported with Hugging Face Optimum from small BertPreTrainedModel wrappers and a
+custom OnnxConfig that names their outputs: the joint model gives ``intent_logits`` and
+``slot_logits``; the sentence encoder gives ``sentence_embedding`` (mean pooling over real
+tokens and L2 normalization inside the graph, so the device does no pooling of its own).
+INT8 is Optimum's dynamic per-channel ARM64 config; static quantization measured worse (see
+the shared model notes) and needs calibration data the device maker does not have.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+from optimum.exporters.onnx import export as onnx_export
+from optimum.exporters.onnx import validate_model_outputs
+from optimum.exporters.onnx.model_configs import BertOnnxConfig
+from optimum.onnxruntime import ORTOptimizer, ORTQuantizer
+from optimum.onnxruntime.configuration import AutoOptimizationConfig, AutoQuantizationConfig
+from transformers import BertConfig, BertModel, BertPreTrainedModel
+from transformers.utils import ModelOutput
+
+from export.nlu_train import JointIntentSlotModel
+
+log = logging.getLogger(__name__)
+
+QUANTIZATION = {"tool": "optimum ORTQuantizer", "config": "AutoQuantizationConfig.arm64",
+                "is_static": False, "per_channel": True, "weights": "QInt8 symmetric",
+                "activations": "QUInt8 dynamic (per batch)"}
+"""Recorded in the manifest; `quantization_config()` builds exactly this."""
+
+
+def quantization_config():
+    return AutoQuantizationConfig.arm64(is_static=False, per_channel=True)
+
+
+class JointOnnxConfig(BertOnnxConfig):
+    """BERT inputs; the joint model's two named outputs."""
+
+    @property
+    def outputs(self) -> dict[str, dict[int, str]]:
+        return {"intent_logits": {0: "batch_size"}, "slot_logits": {0: "batch_size", 1: "sequence_length"}}
+
+
+class EncoderOnnxConfig(BertOnnxConfig):
+    """BERT inputs; one pooled, normalized sentence vector per input."""
+
+    @property
+    def outputs(self) -> dict[str, dict[int, str]]:
+        return {"sentence_embedding": {0: "batch_size"}}
+
+
+@dataclass
+class SentenceOutput(ModelOutput):
+    sentence_embedding: torch.Tensor | None = None
+
+
+class SentenceEncoder(BertPreTrainedModel):
+    """all-MiniLM-L6-v2 as sentence-transformers runs it: mean pooling over the mask, then L2."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.post_init()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> SentenceOutput:
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                           token_type_ids=token_type_ids).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return SentenceOutput(sentence_embedding=torch.nn.functional.normalize(mean, p=2, dim=1))
+
+
+def _export(model: BertPreTrainedModel, out_dir: Path, onnx_config: BertOnnxConfig) -> Path:
+    """Optimum's exporter on our model + OnnxConfig, then Optimum's validation against PyTorch.
+
+    (`onnx_export_from_model` infers the library from the class's module and rejects classes
+    defined outside transformers, so we call the two steps it wraps.)
+    """
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    path = out_dir / "model.onnx"
+    _inputs, outputs = onnx_export(model, onnx_config, path, opset=17)
+    validate_model_outputs(onnx_config, model, path, outputs, atol=1e-4, use_subprocess=False)
+    model.config.save_pretrained(out_dir)  # ORTOptimizer reads the model type and sizes from it
+    return path
+
+
+def export_joint(model: JointIntentSlotModel, out_dir: Path) -> Path:
+    """FP32 ONNX of the fine-tuned joint model (Optimum validates it against PyTorch)."""
+    model.eval()
+    return _export(model, out_dir, JointOnnxConfig(model.config, task="token-classification"))
+
+
+def export_encoder(source_dir: Path, out_dir: Path) -> Path:
+    """FP32 ONNX of the untouched pretrained encoder with pooling and normalization built in."""
+    model = SentenceEncoder.from_pretrained(source_dir).eval()
+    return _export(model, out_dir, EncoderOnnxConfig(model.config, task="feature-extraction"))
+
+
+def optimize(onnx_dir: Path, level: str = "O2") -> Path:
+    """ORTOptimizer graph fusion (attention, layer norm, GELU) on model.onnx; returns the new file."""
+    optimizer = ORTOptimizer.from_pretrained(onnx_dir, file_names=["model.onnx"])
+    optimizer.optimize(AutoOptimizationConfig.with_optimization_level(level), save_dir=onnx_dir,
+                       file_suffix="optimized")
+    path = onnx_dir / "model_optimized.onnx"
+    # The fused graph uses com.microsoft ops (Attention, SkipLayerNormalization) that ONNX's own
+    # shape inference cannot type, and the quantizer needs every tensor's type: onnxruntime's
+    # symbolic shape inference knows those ops.
+    typed = SymbolicShapeInference.infer_shapes(onnx.load(str(path)), auto_merge=True)
+    onnx.save(typed, str(path))
+    return path
+
+
+def quantize(onnx_path: Path, out_dir: Path) -> Path:
+    """Dynamic per-channel INT8 with Optimum's ORTQuantizer; returns the quantized file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    quantizer = ORTQuantizer.from_pretrained(onnx_path.parent, file_name=onnx_path.name)
+    quantizer.quantize(quantization_config(), save_dir=out_dir, file_suffix="quantized")
+    path = out_dir / f"{onnx_path.stem}_quantized.onnx"
+    if not path.is_file():
+        raise RuntimeError(f"ORTQuantizer wrote no {path.name} into {out_dir}")
+    return path
+
+
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def latencies_ms(paths: dict[str, Path], seq_len: int = 16, rounds: int = 15, per_round: int = 20,
+                 threads: int = 1) -> dict[str, dict[str, float]]:
+    """Batch-1 latency of each model at seq_len tokens: p50/p95 over interleaved rounds.
+
+    Models take turns round by round, so load from other work on a shared machine hits every
+    candidate alike and the ratio between them stays meaningful.
+    """
+    sessions = {name: _session(path, threads) for name, path in paths.items()}
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1000, 29000, size=(1, seq_len), dtype=np.int64)
+    ids[0, 0], ids[0, -1] = 101, 102
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for session in sessions.values():
+        for _ in range(5):
+            session.run(None, feeds)
+    for _ in range(rounds):
+        for name, session in sessions.items():
+            for _ in range(per_round):
+                started = time.perf_counter()
+                session.run(None, feeds)
+                samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: {"p50": statistics.median(values), "p95": float(np.percentile(values, 95))}
+            for name, values in samples.items()}
