@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("edge.commands.catalog", "the offline catalog: search, recommend, stats, apply a signed delta"),
     "orders": ("edge.commands.orders", "the order outbox: list, sync with the cloud (--once), cancel"),
     "mcu": ("edge.commands.mcu", "talk to the microcontroller: handshake, set LED/volume, watch its events"),
+    "chat": ("edge.commands.chat", "the shopping dialogue as a text REPL (NLU + dialogue + catalog + outbox)"),
     "nlu": ("edge.commands.nlu", "intent and slots of each TEXT (or of each stdin line with -)"),
 }
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from edge.dialog.ports import EmbedderPort
+from edge.dialog.ports import Encoder
 
 log = logging.getLogger("edge.dialog.faq")
 
@@ -65,22 +66,22 @@ class FaqAnswer:
 class FaqMatcher:
     """Finds the FAQ entry a question asks about, or None."""
 
-    def __init__(self, entries: Iterable[FaqEntry], embedder: EmbedderPort | None = None) -> None:
+    def __init__(self, entries: Iterable[FaqEntry], encode: Encoder | None = None) -> None:
         self.entries = list(entries)
-        self.embedder = embedder
+        self.encode = encode
         self._vectors: np.ndarray | None = None
         self._words = [content_words(f"{e.question} {e.tags}") for e in self.entries]
 
     def _entry_vectors(self) -> np.ndarray:
         if self._vectors is None:
-            assert self.embedder is not None
-            self._vectors = np.asarray(self.embedder.embed([e.question for e in self.entries]), dtype=np.float32)
+            assert self.encode is not None
+            self._vectors = np.stack([np.asarray(self.encode(e.question), dtype=np.float32) for e in self.entries])
         return self._vectors
 
     def answer(self, question: str) -> FaqAnswer | None:
         if not self.entries or not question.strip():
             return None
-        if self.embedder is not None:
+        if self.encode is not None:
             try:
                 return self._semantic(question)
             except Exception:  # a broken embedder must not take customer service down with it
@@ -88,8 +89,8 @@ class FaqMatcher:
         return self._lexical(question)
 
     def _semantic(self, question: str) -> FaqAnswer | None:
-        assert self.embedder is not None
-        query = np.asarray(self.embedder.embed([question]), dtype=np.float32)[0]
+        assert self.encode is not None
+        query = np.asarray(self.encode(question), dtype=np.float32)
         scores = self._entry_vectors() @ query
         best = int(np.argmax(scores))
         if float(scores[best]) < SEMANTIC_MIN:
@@ -109,6 +110,6 @@ class FaqMatcher:
         return FaqAnswer(entry.question, entry.answer, round(scores[best], 3), "lexical")
 
 
-def entries_from_rows(rows: Sequence[Sequence[str]]) -> list[FaqEntry]:
-    """(question, answer, tags) rows from the catalog's faq table."""
-    return [FaqEntry(str(q), str(a), str(t or "")) for q, a, t in rows]
+def entries_from_catalog(rows: Iterable[Any]) -> list[FaqEntry]:
+    """The catalog's FAQ rows (`.question`, `.answer`, `.tags`) as the matcher's entries."""
+    return [FaqEntry(str(r.question), str(r.answer), str(r.tags or "")) for r in rows]

@@ -2,14 +2,14 @@
 
 The dialogue depends on these shapes, not on the modules behind them, so the engine can be read
 (and its turns tested by feeding Understanding events) without knowing how search ranks or how
-orders reach the cloud. The real implementations are `edge.catalog`, `edge.orders` and
-`edge.nlu`'s sentence embedder; `edge/commands/chat.py` wires them in.
+orders reach the cloud. The real implementations are `edge.catalog.Catalog`, `edge.orders.Outbox` and
+`edge.nlu.Embedder`; `edge/commands/chat.py` wires them in.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,8 +60,5 @@ class OutboxPort(Protocol):
         ...
 
 
-class EmbedderPort(Protocol):
-    """Sentence embeddings (L2-normalized rows), from the NLU bundle's MiniLM encoder."""
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        ...
+Encoder = Callable[[str], np.ndarray]
+"""One text -> its unit sentence vector (edge.nlu.Embedder.encode_one, the MiniLM encoder)."""

@@ -1,0 +1,148 @@
+"""A text shopping session with every real part wired in: NLU, dialogue, catalog, outbox, sync.
+
+`python -m edge chat` is a thin loop around this; the device pipeline uses the same wiring with
+transcripts instead of typed lines. Loading order is checks first, with messages that say what to
+run (sherpa-onnx examples style): no catalog, an empty catalog or no NLU bundle stop here with the
+command that fixes it, before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.config import Settings
+from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY
+from edge.dialog.engine import Dialog
+from edge.dialog.faq import FaqMatcher, entries_from_catalog
+from edge.dialog.guard import PurchaseGuard
+from edge.events import Reply, Understanding
+
+log = logging.getLogger("edge.dialog.session")
+
+GUARD_DB = "dialog.sqlite"
+OUTBOX_DB = "outbox.sqlite"
+SETTLED_STATES = ("acked", "shipped", "delivered", "cancelled")
+
+
+class SessionError(RuntimeError):
+    """Something the session needs is missing; the message says how to get it."""
+
+
+def catalog_problem(data_dir: Path) -> str | None:
+    """Why the catalog in data_dir cannot serve a dialogue (missing, empty), or None if it can."""
+    db = data_dir / CATALOG_DB
+    how = (f"Load one with:\n  python -m edge chat --db {data_dir} --demo-catalog   (builds and applies the demo "
+           f"catalog)\nor by hand: python -m cloud catalog generate --out master.db; python -m cloud catalog keygen "
+           f"--out keys; python -m cloud catalog publish --catalog master.db --key keys --out pub; copy "
+           f"keys/{PUBLIC_KEY} to {data_dir}/; python -m edge catalog --db {db} apply pub/snapshot-000001.vscat")
+    if not db.is_file():
+        return f"No catalog at {db}.\n{how}"
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            count = conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
+    except sqlite3.Error as exc:
+        return f"The catalog at {db} cannot be read ({exc}).\n{how}"
+    if count == 0:
+        return f"The catalog at {db} has no products.\n{how}"
+    return None
+
+
+@dataclass
+class Turn:
+    """One exchange, as `chat --json` prints it."""
+
+    user: str
+    intent: str | None
+    confidence: float | None
+    slots: dict[str, Any]
+    reply: Reply
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"user": self.user, "intent": self.intent, "confidence": self.confidence, "slots": self.slots,
+                "reply": self.reply.text, "expects_answer": self.reply.expects_answer, "state": self.state,
+                "actions": self.reply.actions}
+
+
+class ShopSession:
+    """NLU + dialogue over one device data dir (catalog.db, outbox.sqlite, dialog.sqlite)."""
+
+    def __init__(self, settings: Settings, data_dir: Path, *, user: str | None = None,
+                 broker_url: str | None = None) -> None:
+        problem = catalog_problem(data_dir)
+        if problem:
+            raise SessionError(problem)
+        from edge.catalog.catalog import Catalog
+        from edge.nlu import NluBundleError, Understander
+        from edge.orders import Outbox
+
+        try:
+            self.nlu = Understander.from_settings(settings)
+        except (NluBundleError, FileNotFoundError, OSError, ValueError) as exc:
+            raise SessionError(f"No usable NLU bundle under {settings.models.path} ({exc}).\n"
+                               "Build it with: python -m export nlu") from None
+        self.settings = settings
+        self.catalog = Catalog.from_settings(settings, data_dir / CATALOG_DB)
+        self.catalog.public_key_file = data_dir / PUBLIC_KEY
+        self.outbox = Outbox(data_dir / OUTBOX_DB, cancel_window_seconds=settings.dialog.cancel_window_seconds)
+        self.guard = PurchaseGuard(data_dir / GUARD_DB, settings.dialog.pin)
+        faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=self.catalog.searcher.encode)
+        self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)
+        self.dialog = Dialog(settings, self.catalog, self.outbox, self.guard, faq=faq, user=user,
+                             sync=self._push if self.sync_client is not None else None)
+
+    def _start_sync(self, url: str) -> Any:
+        if not url:
+            log.info("no broker configured: confirmed orders stay queued in the outbox "
+                     "until `python -m edge orders sync`")
+            return None
+        from edge.sync import SyncClient
+        from edge.sync.deltas import catalog_delta_handler
+
+        client = SyncClient.for_settings(self.settings, self.outbox, url=url,
+                                         on_catalog_delta=catalog_delta_handler(self.catalog))
+        client.start()
+        return client
+
+    def _push(self, order_id: int) -> None:
+        """Wake the sync client and give the cloud settings.dialog.sync_wait_seconds to ack."""
+        client = self.sync_client
+        client.wake()
+        if not client.connected.wait(0.2):
+            return  # offline: the order waits in the outbox; the reply says it is queued
+        deadline = time.monotonic() + self.settings.dialog.sync_wait_seconds
+        while time.monotonic() < deadline:
+            if self.outbox.get(order_id).state in SETTLED_STATES:
+                return
+            time.sleep(0.05)
+
+    def turn(self, text: str) -> Turn:
+        """One typed (or transcribed) line through NLU and dialogue."""
+        answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
+        try:
+            understanding = self.nlu.understand(text)
+        except Exception:  # a bad line must not end the session
+            log.exception("NLU failed on %r", text)
+            understanding = Understanding(text=text, intent="other", confidence=0.0)
+        reply = self.dialog.handle(understanding)
+        shown_text, slots = text, dict(understanding.slots)
+        if answering_pin:  # a PIN is a secret: never echo it into logs or --json output
+            shown_text, slots = "****", {}
+        return Turn(shown_text, understanding.intent, understanding.confidence, slots, reply,
+                    self.dialog.state.summary())
+
+    def timeout(self) -> Turn:
+        reply = self.dialog.timeout()
+        return Turn("", None, None, {}, reply, self.dialog.state.summary())
+
+    def close(self) -> None:
+        if self.sync_client is not None:
+            self.sync_client.stop()
+        self.outbox.close()
+        self.catalog.close()
