@@ -11,6 +11,7 @@ import sys
 
 BENCHMARKS: dict[str, str] = {
     "wake": "bench.wake",
+    "firmware": "bench.firmware",
 }
 
 

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("firmware_bridge.link")
 
-READ_POLL_SECONDS = 0.02
+READ_POLL_SECONDS = 0.05
 """Longest a read blocks before the supervisor checks its timers (seconds)."""
 MISMATCH_RETRY_SECONDS = 5.0
 """After a protocol major mismatch, how long before trying again (firmware may get flashed)."""
