@@ -104,7 +104,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m firmware_bridge.sim", description="A simulated MCU on a pty pair.",
-        epilog=__doc__.split("Commands, one per line:")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="commands, one per line on stdin:" + __doc__.split("Commands, one per line:")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--link", metavar="PATH", help="also publish the pty as this symlink (stable across restarts)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     parser.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat interval (seconds)")
