@@ -338,10 +338,10 @@ class McuBridge:
                             bool(reply.flags & FLAG_HAS_PTT))
         self.volume = reply.volume
         self.last_error = ""
-        self._up.set()
         now = time.monotonic()
+        self._set_muted(reply.muted, "handshake", now, always=True)  # the gate knows before anyone sends
+        self._up.set()
         log.info("MCU link up: %s, protocol %d.%d", reply.firmware, reply.major, reply.minor)
-        self._set_muted(reply.muted, "handshake", now, always=True)
         self._emit(ev.LinkUp(reply.firmware, f"{reply.major}.{reply.minor}", reply.muted, reply.volume, now))
         if self.wanted_led is not None:
             self._submit(SetLed(int(self.wanted_led)))
