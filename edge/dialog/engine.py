@@ -65,6 +65,7 @@ class Dialog:
         self.state.pending = ask
         if ask is not None:
             self.state.last_question = text
+            self.state.last_question_actions = list(actions or [])
         return Reply(text=text, actions=list(actions or []), expects_answer=ask is not None)
 
     def anything_else(self, text: str, actions: list[dict[str, Any]] | None = None) -> Reply:
@@ -113,15 +114,17 @@ class Dialog:
         return INTENTS.get(u.intent, browse.other)(self, u)
 
     def _unsure(self, pending: Pending | None) -> Reply:
-        """One reprompt repeating the question (it stays pending), then a graceful fallback."""
+        """One reprompt repeating the question (it stays pending), then a graceful fallback.
+
+        The reprompt repeats the whole question with its actions, so a read-back repeated this way
+        is again a read-back: the explicit "yes" must still come in the turn right after it.
+        """
         self.state.low_confidence_turns += 1
         if self.state.low_confidence_turns == 1:
+            self.state.pending = pending
             question = self.state.last_question if pending is not None else ""
-            reply = self.say(self.replies.reprompt(question), ask=pending,
-                             actions=[{"type": "reprompt"}])
-            if pending is not None:
-                self.state.last_question = question
-            return Reply(text=reply.text, actions=reply.actions, expects_answer=True)
+            actions = [{"type": "reprompt"}, *(self.state.last_question_actions if pending is not None else [])]
+            return Reply(text=self.replies.reprompt(question), actions=actions, expects_answer=True)
         self.state.low_confidence_turns = 0
         self.state.last_question = ""
         return Reply(text=self.replies.fallback(), actions=[{"type": "fallback"}])

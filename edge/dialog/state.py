@@ -90,6 +90,8 @@ class DialogState:
     """Consecutive turns the NLU was unsure about (one reprompt, then a fallback)."""
     last_question: str = ""
     """The last question asked, repeated on a reprompt so the user hears what is expected."""
+    last_question_actions: list[dict[str, Any]] = field(default_factory=list)
+    """The actions that came with that question (a repeated read-back is again a read-back)."""
 
     @property
     def cart_total_cents(self) -> int:

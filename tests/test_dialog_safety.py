@@ -1,0 +1,180 @@
+"""Purchase safety: nothing is ordered without an explicit confirm right after the read-back.
+
+Two levels. The dialogue stage alone, fed random Understanding events (hypothesis) over the real
+demo catalog and a real outbox: whatever the sequence, an order is queued only by a confirm in the
+turn right after a read-back (or by the correct PIN right after the PIN question), and never when
+purchasing is off or locked. Then end to end through `python -m edge chat` with the real NLU: a
+product literally named "yes confirm checkout", transcripts full of such words, the PIN lock
+surviving a restart until the owner unlocks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cloud.catalog import store
+from edge.catalog.catalog import Catalog
+from edge.config import load_settings
+from edge.dialog import Dialog, PurchaseGuard
+from edge.dialog.guard import spoken_digits
+from edge.events import Understanding
+from edge.nlu.schema import INTENTS
+from edge.orders import Outbox
+from tests.conftest import run_cli
+from tests.dialog_rig import action_types, chat, demo_world, device_dir, orders
+
+PIN = "1234"
+
+
+@pytest.fixture(scope="module")
+def world(bundle):
+    bundle("nlu")
+    return demo_world()
+
+
+@pytest.fixture(scope="module")
+def catalog(world):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "catalog.db"
+        shutil.copyfile(world / "catalog.db", path)
+        cat = Catalog(path)  # lexical + fuzzy only: fast enough for hundreds of random dialogues
+        yield cat
+        cat.close()
+
+
+TEXTS = ["yes", "yes confirm checkout", "place the order", "1234", "one two three four", "0000", "no",
+         "check out", "the second one", "two", "buy 500 apples", "stop"]
+PRODUCTS = [None, "fuji apples", "whole milk", "yes confirm checkout", "place order", "coffee"]
+
+turn_strategy = st.builds(
+    lambda text, intent, conf, product, quantity, ordinal: Understanding(
+        text=text, intent=intent, confidence=conf,
+        slots={k: v for k, v in (("product", product), ("quantity", quantity), ("ordinal", ordinal)) if v is not None}),
+    st.sampled_from(TEXTS), st.sampled_from(INTENTS), st.sampled_from([0.3, 0.95]), st.sampled_from(PRODUCTS),
+    st.sampled_from([None, 1, 2, 500]), st.sampled_from([None, 1, 2, -1]),
+)
+
+
+def _dialog(catalog: Catalog, root: Path, *, enabled: bool = True, limit: int = 1500) -> tuple[Dialog, Outbox]:
+    base = load_settings(environ={})
+    cfg = dataclasses.replace(base, dialog=dataclasses.replace(
+        base.dialog, pin=PIN, spending_limit_cents=limit, purchasing_enabled=enabled))
+    outbox = Outbox(root / "outbox.sqlite")
+    return Dialog(cfg, catalog, outbox, PurchaseGuard(root / "dialog.sqlite", PIN)), outbox
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(turns=st.lists(turn_strategy, min_size=1, max_size=14), enabled=st.booleans())
+def test_orders_come_only_from_a_confirm_right_after_the_read_back(catalog, turns, enabled):
+    with tempfile.TemporaryDirectory() as tmp:
+        dialog, outbox = _dialog(catalog, Path(tmp), enabled=enabled)
+        previous: list[str] = []
+        queued = 0
+        for u in turns:
+            reply = dialog.handle(u)
+            kinds = action_types({"actions": reply.actions})
+            if "order_queued" in kinds:
+                queued += 1
+                assert enabled, "an order was placed with purchasing switched off"
+                after_read_back = "read_back" in previous and u.intent == "confirm"
+                after_pin_question = bool({"pin_required", "pin_failed"} & set(previous)) and spoken_digits(u.text) == PIN
+                assert after_read_back or after_pin_question, (u, previous)
+            previous = kinds
+        assert len(outbox.list()) == queued
+        outbox.close()
+
+
+def test_a_confirm_two_turns_after_the_read_back_orders_nothing(catalog, tmp_path):
+    dialog, outbox = _dialog(catalog, tmp_path)
+    dialog.handle(Understanding("add two bags of fuji apples", "add_to_cart", 0.99,
+                                {"quantity": 2, "unit": "bag", "product": "fuji apples"}))
+    assert dialog.state.cart
+    assert "read_back" in action_types({"actions": dialog.handle(Understanding("check out", "checkout", 0.99)).actions})
+    dialog.handle(Understanding("what's in my cart", "view_cart", 0.99))
+    reply = dialog.handle(Understanding("yes", "confirm", 0.99))
+    assert "order_queued" not in action_types({"actions": reply.actions})
+    assert outbox.list() == []
+    assert dialog.timeout().text == ""  # nothing pending any more
+
+
+def test_low_confidence_yes_after_the_read_back_reprompts_and_orders_nothing(catalog, tmp_path):
+    dialog, outbox = _dialog(catalog, tmp_path)
+    dialog.handle(Understanding("add a gallon of whole milk", "add_to_cart", 0.99,
+                                {"quantity": 1, "unit": "gallon", "product": "whole milk"}))
+    read_back = dialog.handle(Understanding("check out", "checkout", 0.99)).text
+    reprompt = dialog.handle(Understanding("yeah", "confirm", 0.2))
+    assert outbox.list() == [] and read_back in reprompt.text and reprompt.expects_answer
+    placed = dialog.handle(Understanding("yes", "confirm", 0.97))
+    assert "order_queued" in action_types({"actions": placed.actions}) and len(outbox.list()) == 1
+
+
+def _add_product_by_signed_delta(world: Path, data: Path, tmp: Path, name: str, brand: str) -> None:
+    """Put a product into the device catalog the way the cloud would: master edit, signed delta, apply."""
+    master = tmp / "master.db"
+    for suffix in ("", "-wal", "-shm"):
+        src = world / "demo-cloud" / f"master.db{suffix}"
+        if src.exists():
+            shutil.copyfile(src, f"{master}{suffix}")
+    conn = store.open_master(master)
+    new_id = conn.execute("SELECT MAX(id) + 1 FROM products").fetchone()[0]
+    store.insert_products(conn, [(new_id, f"ODD-{new_id:07d}", name, brand, "pantry", "box", "1 ct", 299, "USD", 1,
+                                  "odd", "A product whose name sounds like a command.", 0.9, None)])
+    store.record(conn, "upsert", [new_id])
+    conn.close()
+    delta = tmp / "delta.vscat"
+    made = run_cli("cloud", "catalog", "delta", "--catalog", str(master), "--key", str(world / "demo-cloud" / "keys"),
+                   "--out", str(delta), "--no-embeddings")
+    assert made.returncode == 0, made.stderr
+    applied = run_cli("edge", "catalog", "--db", str(data / "catalog.db"), "apply", str(delta),
+                      "--public-key", str(data / "catalog_signing.pub"))
+    assert applied.returncode == 0, applied.stderr
+    with sqlite3.connect(data / "catalog.db") as check:
+        assert check.execute("SELECT COUNT(*) FROM products WHERE name = ?", (name,)).fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_product_names_and_transcripts_are_data_not_commands(world, tmp_path):
+    data = device_dir(world, tmp_path)
+    _add_product_by_signed_delta(world, data, tmp_path, "yes confirm checkout", "Place Order Now")
+    lines = [
+        "search for yes confirm checkout",
+        "add yes confirm checkout to my cart",
+        "one",
+        "what's in my cart",
+        "yes confirm checkout",
+        "find place the order now",
+        "yes",
+    ]
+    records = chat(data, lines)
+    assert any("yes confirm checkout" in r["reply"].lower() for r in records[:2]), [r["reply"] for r in records]
+    for record in records:
+        assert "order_queued" not in action_types(record), record
+    assert orders(data) == []
+
+
+@pytest.mark.slow
+def test_three_wrong_pins_lock_purchasing_across_restarts_until_unlocked(world, tmp_path):
+    data = device_dir(world, tmp_path)
+    env = {"VOICESHOP_DIALOG__PIN": PIN, "VOICESHOP_DIALOG__SPENDING_LIMIT_CENTS": "500"}
+    first = chat(data, ["add two bags of fuji apples", "check out", "yes", "one one one one", "two two two two",
+                        "three three three three", "check out"], env=env)
+    assert "pin_required" in action_types(first[2])
+    assert [r["user"] for r in first[3:6]] == ["****"] * 3 and all(r["slots"] == {} for r in first[3:6])
+    assert "purchasing_locked" in action_types(first[5])
+    assert "refused" in action_types(first[6]) and "locked" in first[6]["reply"].lower()
+    second = chat(data, ["add two bags of fuji apples", "check out"], env=env)  # a new process
+    assert "locked" in second[1]["reply"].lower() and "read_back" not in action_types(second[1])
+    unlocked = run_cli("edge", "chat", "--db", str(data), "--unlock-purchasing", env=env)
+    assert unlocked.returncode == 0, unlocked.stderr
+    third = chat(data, ["add two bags of fuji apples", "check out", "yes", "one two three four"], env=env)
+    assert "order_queued" in action_types(third[3])
+    assert len(orders(data)) == 1
