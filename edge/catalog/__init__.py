@@ -5,4 +5,9 @@
 - ``apply``: ``apply_delta(conn, payload, public_key) -> ApplyResult`` (snapshots too).
 - ``search``: hybrid lexical + semantic + fuzzy/phonetic search with filters.
 - ``recommend``: ALS top-k and "often bought with".
+- ``catalog``: ``Catalog``, the facade the dialogue and the CLI use.
+
+Nothing is imported here on purpose: the cloud imports ``edge.catalog.wire`` (the shared wire
+format) and must not pull in the device runtime with it.
 """
+
