@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "mcu": ("edge.commands.mcu", "talk to the microcontroller: handshake, set LED/volume, watch its events"),
     "chat": ("edge.commands.chat", "the shopping dialogue as a text REPL (NLU + dialogue + catalog + outbox)"),
     "nlu": ("edge.commands.nlu", "intent and slots of each TEXT (or of each stdin line with -)"),
+    "say": ("edge.commands.say", "speak TEXT with the device's voice (speaker, -o out.wav, or --null)"),
 }
 
 log = logging.getLogger("edge.cli")
