@@ -12,6 +12,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "wake": "bench.wake",
     "firmware": "bench.firmware",
+    "catalog": "bench.catalog",
 }
 
 

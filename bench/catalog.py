@@ -1,0 +1,180 @@
+"""Catalog benchmark: search, recommend, delta apply and size at up to 1,000,000 products.
+
+`python -m bench catalog [--products N] [--queries Q] [--rebuild]`
+
+The world is built through the real paths and cached under ~/.cache/voiceshop/bench/catalog-N:
+generate the master, train ALS over the 100,000 most popular products, publish a signed
+snapshot (with embeddings when the NLU bundle exists), bootstrap a device from it. Then, in this
+process: search p50/p95 without and with the sentence encoder, the anchor being SQLite's own
+FTS5 bm25 query for the same words (what our ranking adds on top); recommend p95; a 10,000-change
+signed delta applied to a copy of the device catalog; the file size. Goals from issue 6 are
+printed beside the figures; nothing here fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cloud.catalog import changes, generate, publish, signing, store, vocab
+from cloud.recs.synth import make_history
+from cloud.recs.train import fit, interaction_matrix, publish_factors
+from edge.catalog.apply import apply_delta, load_public_key
+from edge.catalog.matching import content_words
+from edge.catalog.recommend import Recommender
+from edge.catalog.schema import open_catalog
+from edge.catalog.search import Searcher
+
+CACHE = Path(os.environ.get("VOICESHOP_BENCH_DIR", "~/.cache/voiceshop/bench")).expanduser()
+NLU_BUNDLE = Path("~/.cache/voiceshop/models/nlu").expanduser()
+GOALS = {"lexical": 10.0, "hybrid": 25.0, "recommend": 5.0, "delta": 1.0}
+MISHEARD = ["fugi apples", "sour dough bread", "capuccino", "bannanas", "paper tows", "windsheild washer fluid",
+            "honey crisp apples", "kitty litter", "oj", "wiper fluid", "cheerios", "tp", "mac n cheese",
+            "something for breakfast", "snacks for a road trip", "green valley apples", "organic milk"]
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def build(n_products: int, rebuild: bool) -> Path:
+    """Cached master + device for n_products; returns the directory."""
+    root = CACHE / f"catalog-{n_products}"
+    if (root / "device.db").is_file() and not rebuild:
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    t = time.perf_counter()
+    generate.generate(root / "master.db", n_products, seed=0)
+    print(f"  generated {n_products:,} products in {time.perf_counter() - t:.1f} s", flush=True)
+    signing.generate_keypair(root / "keys")
+    conn = store.open_master(root / "master.db")
+    t = time.perf_counter()
+    history = make_history(conn, users=3000, max_items=100_000, seed=0)
+    users, items = fit(interaction_matrix(history), factors=32, iterations=10)
+    publish_factors(conn, history, users, items)
+    print(f"  ALS on {len(history.item_ids):,} items, {len(history.users):,} users in "
+          f"{time.perf_counter() - t:.1f} s", flush=True)
+    t = time.perf_counter()
+    result = publish.publish(conn, signing.load_private_key(root / "keys"), root / "out",
+                             bundle_dir=NLU_BUNDLE if (NLU_BUNDLE / "manifest.json").is_file() else None)
+    print(f"  published snapshot v{result['version']} in {time.perf_counter() - t:.1f} s "
+          f"({Path(result['snapshot']).stat().st_size / 1e6:.0f} MB)", flush=True)
+    t = time.perf_counter()
+    device = open_catalog(root / "device.db.tmp")
+    applied = apply_delta(device, Path(result["snapshot"]).read_bytes(), load_public_key(root / "keys" /
+                                                                                         signing.PUBLIC_NAME))
+    device.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    device.close()
+    if applied.status != "applied":
+        raise RuntimeError(f"bootstrap failed: {applied}")
+    (root / "device.db.tmp").rename(root / "device.db")
+    print(f"  device bootstrapped from the snapshot in {time.perf_counter() - t:.1f} s", flush=True)
+    return root
+
+
+def _encoder(conn: sqlite3.Connection):
+    """The device's encoder when the NLU bundle is present (same check as Catalog.from_settings)."""
+    try:
+        from edge.config import Settings
+        from edge.nlu.embed import Embedder
+
+        settings = Settings()
+        embedder = Embedder.from_bundle(settings.models.path / "nlu", settings.runtime, 1)
+        return embedder.encode_one
+    except Exception as exc:
+        print(f"  hybrid: no sentence encoder ({exc})")
+        return None
+
+
+def bench_search(conn: sqlite3.Connection, queries: list[str], rows: list[list[str]]) -> None:
+    anchor = []
+    for query in queries:
+        match = " OR ".join(f'"{w}"' for w in content_words(query))
+        t = time.perf_counter()
+        conn.execute("SELECT rowid FROM products_fts WHERE products_fts MATCH ? ORDER BY rank LIMIT 5",
+                     (match,)).fetchall()
+        anchor.append((time.perf_counter() - t) * 1000)
+    a50, a95 = _percentiles(anchor)
+    rows.append(["anchor: FTS5 bm25 only", f"{a50:.2f}", f"{a95:.2f}", "", "1.00x"])
+    encode = _encoder(conn)
+    for label, searcher, semantic in (("lexical", Searcher(conn), False),
+                                      ("hybrid", Searcher(conn, encode), True)):
+        if semantic and encode is None:
+            rows.append(["search hybrid (ms)", "n/a", "n/a", f"<= {GOALS['hybrid']:g}", "no NLU bundle"])
+            continue
+        searcher.search("warm up", semantic=semantic)
+        samples = []
+        for query in queries:
+            t = time.perf_counter()
+            searcher.search(query, semantic=semantic)
+            samples.append((time.perf_counter() - t) * 1000)
+        p50, p95 = _percentiles(samples)
+        rows.append([f"search {label} (ms)", f"{p50:.2f}", f"{p95:.2f}", f"<= {GOALS[label]:g}",
+                     f"{p95 / a95:.2f}x"])
+
+
+def bench_recommend(conn: sqlite3.Connection, rows: list[list[str]]) -> None:
+    rec = Recommender(conn)
+    rec.refresh()
+    users = [r[0] for r in conn.execute("SELECT user_id FROM user_factors ORDER BY RANDOM() LIMIT 300")]
+    samples = []
+    for user in users:
+        t = time.perf_counter()
+        rec.recommend(user, [int(rec.ids[0])], k=10)
+        samples.append((time.perf_counter() - t) * 1000)
+    p50, p95 = _percentiles(samples)
+    rows.append([f"recommend k=10 over {len(rec.ids):,} items (ms)", f"{p50:.2f}", f"{p95:.2f}",
+                 f"<= {GOALS['recommend']:g}", ""])
+
+
+def bench_delta(root: Path, rows: list[list[str]]) -> None:
+    master = root / "master-delta.db"
+    shutil.copyfile(root / "master.db", master)
+    conn = store.open_master(master)
+    changes.random_changes(conn, prices=4000, stock=3000, edits=2000, new=500, delete_count=500, seed=42)
+    result = publish.publish(conn, signing.load_private_key(root / "keys"), root / "delta-out", snapshot=False)
+    conn.close()
+    payload = Path(result["delta"]).read_bytes()
+    device = root / "device-delta.db"
+    shutil.copyfile(root / "device.db", device)
+    dev = open_catalog(device)
+    applied = apply_delta(dev, payload, load_public_key(root / "keys" / signing.PUBLIC_NAME))
+    dev.close()
+    rows.append([f"apply {result['delta_changes']:,}-change delta (s)", f"{applied.seconds:.3f}", "",
+                 f"<= {GOALS['delta']:g}", applied.status])
+    for path in (master, device, Path(f"{device}-wal"), Path(f"{device}-shm")):
+        path.unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench catalog")
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200, help="search queries timed per mode")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached world")
+    args = parser.parse_args(argv)
+    print(f"catalog benchmark: {args.products:,} products (cache {CACHE})", flush=True)
+    root = build(args.products, args.rebuild)
+    conn = open_catalog(root / "device.db")
+    rng = np.random.default_rng(0)
+    names = vocab.product_names()
+    queries = [names[i] for i in rng.integers(0, len(names), max(1, args.queries - len(MISHEARD)))] + MISHEARD
+    rows: list[list[str]] = []
+    bench_search(conn, queries, rows)
+    bench_recommend(conn, rows)
+    bench_delta(root, rows)
+    size = sum(p.stat().st_size for p in root.glob("device.db*"))
+    rows.append(["device catalog size (MB)", f"{size / 1e6:.0f}", "", "", ""])
+    header = ["measure", "p50", "p95", "goal", "vs anchor / note"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return 0
