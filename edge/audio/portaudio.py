@@ -85,7 +85,7 @@ def _device_info(pa: Any, index: int | None, kind: str) -> dict[str, Any]:
     except (OSError, ValueError):
         count = pa.get_device_count()
         where = f"device {index}" if index is not None else f"a default {kind} device"
-        instead = "a WAV file or raw PCM on stdin" if kind == "input" else "a WAV file (-o out.wav) or null"
+        instead = "a WAV file or raw PCM on stdin" if kind == "input" else "a WAV file or the null sink"
         raise AudioDeviceError(f"no {kind} audio device: PortAudio sees {count} device(s) and not {where}; "
                                f"plug one in, or use {instead} instead") from None
     if int(info.get(key, 0)) < 1:

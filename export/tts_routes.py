@@ -1,0 +1,117 @@
+"""The Piper voice in sherpa-onnx's VITS layout, and the precision routes we measure it in.
+
+sherpa-onnx loads a Piper voice as a VITS model when the ONNX carries its metadata keys (the
+comment "piper" selects Piper's phoneme-id layout) and tokens.txt maps each phoneme symbol to its
+id. The routes are candidate ways to make the voice cheaper; `python -m export tts` measures each
+against FP32 and ships one only if it is both faster and indistinguishable:
+
+- fp32: the voice as trained (metadata added, weights untouched);
+- int8_dynamic_u8 / int8_dynamic_s8: whole-model dynamic quantization (ConvInteger for every
+  Conv; the voice has no weighted MatMul), uint8 and int8 weights;
+- fp16: weights and activations in half precision, inputs/outputs kept float32;
+- qdq_decoder: static QDQ (uint8 activations, per-channel int8 weights) on the HiFi-GAN decoder's
+  residual-block convolutions only, the ~55 % of compute that dominates, calibrated on shopping
+  sentences; the text encoder, duration predictor and flow stay FP32.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from export.tts_quality import feeds
+
+log = logging.getLogger(__name__)
+
+
+def sherpa_metadata(sample_rate: int, espeak_voice: str, speakers: int = 1) -> dict[str, str]:
+    """The keys sherpa-onnx 2.x reads from a Piper voice (see ../shared/models.md)."""
+    return {"model_type": "vits", "comment": "piper", "language": "English", "voice": espeak_voice,
+            "has_espeak": "1", "n_speakers": str(speakers), "sample_rate": str(sample_rate), "add_blank": "0"}
+
+
+def add_metadata(src: Path, dst: Path, metadata: dict[str, str]) -> None:
+    """Copy src to dst with metadata_props replaced by `metadata` (weights untouched)."""
+    model = onnx.load(str(src))
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        prop = model.metadata_props.add()
+        prop.key, prop.value = key, value
+    onnx.save(model, str(dst))
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    model = onnx.load(str(path), load_external_data=False)
+    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def write_tokens(id_map: dict[str, list[int]], path: Path) -> int:
+    """tokens.txt: "{symbol} {first id}" per phoneme, the space symbol included; returns the count."""
+    lines = []
+    for symbol, ids in id_map.items():
+        if not ids:
+            raise ValueError(f"phoneme {symbol!r} has no id in the voice config")
+        if "\n" in symbol:
+            raise ValueError(f"phoneme {symbol!r} cannot be written to tokens.txt")
+        lines.append(f"{symbol} {ids[0]}\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+class _Calibration:
+    """onnxruntime CalibrationDataReader over noise-free feeds of known sentences."""
+
+    def __init__(self, items: list[list[int]]) -> None:
+        self._feeds: Iterator[dict[str, np.ndarray]] = iter([feeds(ids) for ids in items])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._feeds, None)
+
+
+def _fp32(src: Path, dst: Path, _calibration: list[list[int]]) -> None:
+    shutil.copyfile(src, dst)
+
+
+def _dynamic(weight: str) -> Callable[[Path, Path, list[list[int]]], None]:
+    def build(src: Path, dst: Path, _calibration: list[list[int]]) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(src), str(dst), weight_type=getattr(QuantType, weight))
+    return build
+
+
+def _fp16(src: Path, dst: Path, _calibration: list[list[int]]) -> None:
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    onnx.save(convert_float_to_float16(onnx.load(str(src)), keep_io_types=True), str(dst))
+
+
+def decoder_resblock_convs(model: onnx.ModelProto) -> list[str]:
+    return [n.name for n in model.graph.node if n.op_type == "Conv" and n.name.startswith("/dec/resblocks")]
+
+
+def _qdq_decoder(src: Path, dst: Path, calibration: list[list[int]]) -> None:
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    nodes = decoder_resblock_convs(onnx.load(str(src)))
+    if not nodes:
+        raise RuntimeError(f"{src}: no /dec/resblocks Conv nodes (not a Piper VITS graph?)")
+    quantize_static(str(src), str(dst), _Calibration(calibration), quant_format=QuantFormat.QDQ,
+                    nodes_to_quantize=nodes, op_types_to_quantize=["Conv"], per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+# name -> (builder, one-line description for the manifest). fp32 must come first: it is the reference.
+ROUTES: dict[str, tuple[Callable[[Path, Path, list[list[int]]], None], str]] = {
+    "fp32": (_fp32, "as trained"),
+    "int8_dynamic_u8": (_dynamic("QUInt8"), "onnxruntime quantize_dynamic, whole model, uint8 weights"),
+    "int8_dynamic_s8": (_dynamic("QInt8"), "onnxruntime quantize_dynamic, whole model, int8 weights"),
+    "fp16": (_fp16, "onnxruntime float16 conversion, float32 inputs/outputs"),
+    "qdq_decoder": (_qdq_decoder, "static QDQ, uint8 activations, per-channel int8 weights, "
+                                  "decoder residual-block Conv only (MinMax calibration)"),
+}
