@@ -5,7 +5,9 @@ a device sync client, and the one check that matters (every confirmed order stor
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +44,22 @@ def confirm_orders(outbox: Outbox, products: list[tuple[str, str, int]], count: 
     return [outbox.confirm(random_lines(products, rng)).key or "" for _ in range(count)]
 
 
+def prepare_outbox(path: Path, products: list[tuple[str, str, int]], count: int, seed: int = 1) -> list[str]:
+    """Write an outbox file holding count confirmed orders at path; returns their keys.
+
+    Each confirmation is its own fsync'd transaction (synchronous=FULL), ~8 ms on this machine's
+    disk, so big backlogs are confirmed on tmpfs and the finished file is copied into place: the
+    flush under test then runs against the real disk, only the setup is shortened.
+    """
+    with tempfile.TemporaryDirectory(dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as scratch:
+        staging = Outbox(Path(scratch) / "outbox.sqlite")
+        keys = confirm_orders(staging, products, count, seed)
+        staging.close()  # the last connection closing checkpoints the WAL into the main file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(scratch) / "outbox.sqlite", path)
+    return keys
+
+
 def device_client(outbox: Outbox, url: str, device_id: str = "dev-1", *, ack_timeout: float = 1.0,
                   username: str = "", password: str = "", ca_file: str = "", protocol: str = "auto",
                   max_inflight: int = 100, backoff: tuple[float, float] = (0.05, 0.5),
@@ -70,14 +88,15 @@ def cloud_worker(url: str, catalog: Path, *, db: Path | None = None, pg: str | N
         store.close()
 
 
-def assert_exactly_once(outbox: Outbox, store: Store, device_id: str, expected: list[str]) -> None:
-    """The cloud holds each of the device's confirmed orders once, and nothing else from that device."""
+def assert_exactly_once(outbox: Outbox, store: Store, device_id: str, expected: list[str], *,
+                        complete: bool = True) -> None:
+    """The cloud holds each of the device's confirmed orders once (and, if complete, nothing else of it)."""
     stored = store.keys(device_id)
     assert len(stored) == len(set(stored)), "an order is stored twice"
     missing = set(expected) - set(stored)
-    extra = set(stored) - set(expected)
     assert not missing, f"{len(missing)} confirmed orders never reached the cloud"
-    assert not extra, f"{len(extra)} orders in the cloud the device never confirmed"
+    extra = set(stored) - set(expected)
+    assert not (complete and extra), f"{len(extra)} orders in the cloud the device never confirmed"
     not_acked = [o.id for o in outbox.list(states=["confirmed", "queued", "sent"])]
     assert not not_acked, f"orders still waiting for an ack: {not_acked[:10]}"
 

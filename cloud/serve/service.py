@@ -31,6 +31,7 @@ from cloud.serve.ingest import Ingest, Outgoing, status_message
 from edge.wire import CATALOG_DELTAS_TOPIC, BrokerAddress, device_filter
 
 log = logging.getLogger("cloud.serve")
+V5_PROBE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,17 @@ class CloudService:
         """Connect (MQTT 5 if the broker speaks it), subscribe, and start the worker; raise if unreachable."""
         order = ["5", "3.1.1"] if self.options.protocol == "auto" else [self.options.protocol]
         last = ""
-        for protocol in order:
-            client, result = self._open(protocol, connect_timeout)
+        for n, protocol in enumerate(order):
+            # amqtt never answers a v5 CONNECT with properties, so the v5 probe gets a short wait.
+            wait = min(connect_timeout, V5_PROBE_SECONDS) if n + 1 < len(order) else connect_timeout
+            client, result = self._open(protocol, wait)
             if result == 0:
                 self._client, self.protocol = client, protocol
                 break
+            client.disconnect()
             client.loop_stop()
             last = f"CONNACK {result}" if result is not None else "no answer"
-            if result not in (1, 0x84):  # anything but "unsupported protocol version" is final
+            if result not in (1, 0x84, None):  # refused for a reason other than the protocol: final
                 break
         else:
             raise ConnectionError(f"broker {self.address.url} refused every protocol ({last})")

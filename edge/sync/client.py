@@ -47,7 +47,7 @@ from edge.wire import (
 log = logging.getLogger("edge.sync")
 
 DeltaHandler = Callable[[bytes], Any]
-CONNACK_TIMEOUT = 10.0  # seconds to wait for CONNACK before treating the attempt as failed
+CONNACK_TIMEOUT = 5.0  # seconds to wait for CONNACK before treating the attempt as failed
 IDLE_POLL = 0.05  # seconds the loop waits on the socket when there is nothing to do
 RESCAN_SECONDS = 1.0  # how often the outbox is checked for confirmed orders without a wake-up
 
@@ -101,6 +101,7 @@ class SyncClient:
         self._statuses: list[StatusUpdate] = []
         self._deltas: list[bytes] = []
         self._connack: int | None = None
+        self._protocol_known = False
         self._topics = {leaf: device_topic(spec.device_id, leaf) for leaf in ("orders", "acks", "status")}
         outbox.add_listener(lambda _event: self._wake.set())
 
@@ -193,24 +194,38 @@ class SyncClient:
             self._client.on_message = self._on_message
             self._client.on_publish = self._on_publish
             self._inflight.clear()
+            self.outbox.restart_sends()  # a new paho client has none of the old one's in-flight messages
         self._connack = None
+        timed_out = False
         try:
             start_connect(self._client, self.spec)
             give_up = time.monotonic() + CONNACK_TIMEOUT
-            while self._connack is None and time.monotonic() < give_up and not self._stop.is_set():
+            while self._connack is None and not self._stop.is_set():
                 if self._client.loop(IDLE_POLL) != mqtt.MQTT_ERR_SUCCESS and self._connack is None:
+                    break
+                if time.monotonic() > give_up:
+                    timed_out = True
                     break
         except (OSError, ValueError) as exc:  # refused, unreachable, TLS failure, DNS
             log.warning("cannot reach broker %s: %s", self.spec.address.url, exc)
             return False
         if self._connack == 0:
+            self._protocol_known = True
             return True
-        if self._connack in UNSUPPORTED_PROTOCOL and self._protocol == "5" and self.options.protocol == "auto":
-            log.info("broker %s does not speak MQTT 5; using 3.1.1", self.spec.address.url)
-            self._protocol, self._client = "3.1.1", None
-            return self._connect()
-        log.warning("broker %s refused the connection (%s)", self.spec.address.url, self._connack)
         self._drop_socket()
+        if self.options.protocol == "auto" and not self._protocol_known:
+            if self._connack in UNSUPPORTED_PROTOCOL and self._protocol == "5":
+                log.info("broker %s does not speak MQTT 5; using 3.1.1", self.spec.address.url)
+                self._protocol, self._client = "3.1.1", None
+                return self._connect()
+            if timed_out:
+                # amqtt never answers a v5 CONNECT that carries properties; until some version has
+                # worked, a silent broker gets the other version next time.
+                self._protocol, self._client = ("3.1.1" if self._protocol == "5" else "5"), None
+                log.info("no CONNACK from %s; next attempt uses MQTT %s", self.spec.address.url, self._protocol)
+                return False
+        log.warning("broker %s refused the connection (%s)", self.spec.address.url,
+                    "no answer" if self._connack is None else self._connack)
         return False
 
     def _on_connect(self, client: mqtt.Client, _ud: Any, flags: Any, reason: Any, _props: Any) -> None:
