@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "wake": "bench.wake",
     "firmware": "bench.firmware",
     "catalog": "bench.catalog",
+    "speech": "bench.speech",
 }
 
 
