@@ -39,7 +39,7 @@ from edge.nlu.understand import Understander
 from export.bundle import Manifest, sha256_file, tool_versions
 from export.bundle import source_key as hash_parts
 from export.nlu_data import build_splits, catalog_vocabulary, read_jsonl, write_jsonl
-from export.nlu_eval import embedding_cosines, evaluate
+from export.nlu_eval import embedding_cosines, evaluate, latencies_ms
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     print("[export] nlu: measuring latency and parity", file=sys.stderr)
     timed = {"joint_fp32": joint_fp32, "joint_fused_fp32": joint_fused, **candidates,
              "encoder_fp32": encoder_fp32}
-    latency = nlu_onnx.latencies_ms(timed, seq_len=16)
+    latency = latencies_ms(timed, seq_len=16)
     tokenizer_path = staging / "tokenizer.json"
     scores = {name: _scores(path, tokenizer_path, heldout, labels)
               for name, path in (("fp32", joint_fp32), ("int8", candidates["joint_int8"]),

@@ -372,7 +372,7 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9$ ]", "", text.lower()).strip()
 
 
-def build_splits(seed: int = 13, n_train: int = 4500, n_eval: int = 300) -> dict[str, list[Example]]:
+def build_splits(seed: int = 13, n_train: int = 3600, n_eval: int = 300) -> dict[str, list[Example]]:
     """train plus three held-out sets: unseen patterns, unseen products, and both unseen.
 
     Held-out utterances whose text also occurs in train are dropped (short answers like "yes"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from edge.nlu.normalize import normalize_slot
 from edge.nlu.understand import Understander
@@ -118,3 +121,36 @@ def embedding_cosines(reference: np.ndarray, vectors: np.ndarray) -> dict[str, f
     vec = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     cos = (ref * vec).sum(1)
     return {"mean": round(float(cos.mean()), 4), "min": round(float(cos.min()), 4)}
+
+
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def latencies_ms(paths: dict[str, Path], seq_len: int = 16, rounds: int = 15, per_round: int = 20,
+                 threads: int = 1) -> dict[str, dict[str, float]]:
+    """Batch-1 latency of each model at seq_len tokens: p50/p95 over interleaved rounds.
+
+    Models take turns round by round, so load from other work on a shared machine hits every
+    candidate alike and the ratio between them stays meaningful.
+    """
+    sessions = {name: _session(path, threads) for name, path in paths.items()}
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1000, 29000, size=(1, seq_len), dtype=np.int64)
+    ids[0, 0], ids[0, -1] = 101, 102
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for session in sessions.values():
+        for _ in range(5):
+            session.run(None, feeds)
+    for _ in range(rounds):
+        for name, session in sessions.items():
+            for _ in range(per_round):
+                started = time.perf_counter()
+                session.run(None, feeds)
+                samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: {"p50": statistics.median(values), "p95": float(np.percentile(values, 95))}
+            for name, values in samples.items()}
