@@ -196,6 +196,9 @@ class WakeSettings:
     refractory_seconds: float = 2.0
     """Seconds after a detection during which no second detection fires."""
 
+    request_preroll_seconds: float = 0.3
+    """Audio from just before the wake word fired handed to the recognizer, so a request said in the same breath keeps its first word (seconds)."""
+
 
 @dataclass(frozen=True)
 class NluSettings:
@@ -332,6 +335,7 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("asr", "vad_threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
     ("asr", "max_segment_seconds"): (lambda v: 1.0 <= v <= 29.0, "between 1 and 29"),
     ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
+    ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
     ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
     ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
