@@ -178,7 +178,7 @@ def test_kill_during_apply_keeps_previous_version(tmp_path):
     private, public = signing.generate_keypair(tmp_path / "keys")
     conn = store.open_master(master)
     v1 = publish.publish(conn, signing.load_private_key(private), tmp_path / "out")
-    changes.random_changes(conn, edits=16_000, prices=2_000, new=2_000, seed=3)
+    changes.random_changes(conn, edits=10_000, prices=2_000, new=8_000, seed=3)
     v2 = publish.publish(conn, signing.load_private_key(private), tmp_path / "out", snapshot=False)
     device = tmp_path / "device.db"
     dev = open_catalog(device)

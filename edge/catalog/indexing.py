@@ -40,9 +40,13 @@ def write_products(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], vers
     if not rows:
         return
     aliases = alias_map(conn)
-    ids = [(row[0],) for row in rows]
+    reindex = list(rows)
     if not fresh:
-        conn.executemany("DELETE FROM products_fts WHERE rowid = ?", ids)
+        # Only rows whose indexed words changed touch the FTS index (an FTS5 delete re-tokenizes
+        # the old document, the costliest step of a delta); a description edit does not.
+        old = _indexed_fields(conn, [row[0] for row in rows])
+        reindex = [row for row in rows if old.get(row[0]) != (row[2], row[3], row[4], row[10])]
+        conn.executemany("DELETE FROM products_fts WHERE rowid = ?", [(row[0],) for row in reindex if row[0] in old])
     columns = ", ".join(PRODUCT_COLUMNS) + ", version"
     marks = ", ".join("?" * (len(PRODUCT_COLUMNS) + 1))
     conn.executemany(f"INSERT OR REPLACE INTO products ({columns}) VALUES ({marks})",
@@ -50,7 +54,18 @@ def write_products(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], vers
     # id, name, brand, category, ..., tags are at fixed wire positions.
     conn.executemany(
         "INSERT INTO products_fts (rowid, name, brand, category, aliases, tags) VALUES (?, ?, ?, ?, ?, ?)",
-        [(row[0], row[2], row[3], row[4], alias_text(row[2], aliases), row[10]) for row in rows])
+        [(row[0], row[2], row[3], row[4], alias_text(row[2], aliases), row[10]) for row in reindex])
+
+
+def _indexed_fields(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
+    """id -> (name, brand, category, tags) as currently stored, for the ids that exist."""
+    found: dict[int, tuple] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        for pid, *fields in conn.execute(f"SELECT id, name, brand, category, tags FROM products WHERE id IN "
+                                         f"({','.join('?' * len(chunk))})", chunk):
+            found[pid] = tuple(fields)
+    return found
 
 
 def reindex_aliases(conn: sqlite3.Connection, names: Iterable[str]) -> int:

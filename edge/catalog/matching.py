@@ -57,7 +57,11 @@ class Vocabulary:
     """Distinct names, aliases and brands of one catalog version, with their phonetic keys."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM products")]
+        # One representative row per distinct name gives its category and tags (for names_fts).
+        rows = conn.execute("SELECT name, category, tags FROM products WHERE id IN "
+                            "(SELECT MIN(id) FROM products GROUP BY name)").fetchall()
+        self.names = [r[0] for r in rows]
+        self.name_info = [(r[1] or "", r[2] or "") for r in rows]
         self.names_lower = [normalize(n) for n in self.names]
         self.name_keys = [phonetic_key(n) for n in self.names]
         canonical = {n.lower(): n for n in self.names}
@@ -66,7 +70,9 @@ class Vocabulary:
             if name.lower() in canonical:
                 self.aliases[normalize(alias)] = canonical[name.lower()]
         self.alias_keys = list(self.aliases)
+        self._by_target: dict[str, str] | None = None
         self.brands = sorted({r[0] for r in conn.execute("SELECT DISTINCT brand FROM products") if r[0]})
+        self.brands_lower = {normalize(b): b for b in self.brands}
 
     def alias_hits(self, query: str) -> list[NameMatch]:
         """Names whose alias equals the query or one of its word n-grams ("oj", "a bottle of oj")."""
@@ -79,6 +85,11 @@ class Vocabulary:
                 if name and name not in hits and gram not in STOPWORDS:
                     hits[name] = NameMatch(name, 1.0 if size == len(words) else 0.5, "alias")
         return list(hits.values())
+
+    @staticmethod
+    def is_close(text: str, name: str) -> bool:
+        """True when the query words are essentially the name (so fuzzy matching adds nothing)."""
+        return fuzz.token_sort_ratio(normalize(text), normalize(name)) >= 90
 
     def fuzzy_hits(self, query: str, limit: int = 5, cutoff: float = 80.0) -> list[NameMatch]:
         """Names (or aliases) spelled like the query, and names that sound like it."""
@@ -108,6 +119,31 @@ class Vocabulary:
             if name not in found:
                 found[name] = NameMatch(name, score / 100.0 * 0.95, "fuzzy")
         return sorted(found.values(), key=lambda m: -m.score)[:limit]
+
+    def aliases_of(self, name: str) -> str:
+        """Aliases of a name or of its base name ("organic oat milk" gets oat milk's)."""
+        if self._by_target is None:
+            grouped: dict[str, list[str]] = {}
+            for alias, target in self.aliases.items():
+                grouped.setdefault(target.lower(), []).append(alias)
+            self._by_target = {target: " | ".join(values) for target, values in grouped.items()}
+        words = name.lower().split()
+        for start in range(len(words)):
+            text = self._by_target.get(" ".join(words[start:]))
+            if text:
+                return text
+        return ""
+
+    def brand_in(self, query: str) -> tuple[str, str] | None:
+        """(catalog brand, query without it) when the query names a brand word for word."""
+        words = normalize(query).split()
+        for size in range(min(4, len(words)), 0, -1):  # longest brand first ("sunny farms" over "sunny")
+            for start in range(len(words) - size + 1):
+                gram = " ".join(words[start:start + size])
+                brand = self.brands_lower.get(gram) or self.brands_lower.get(gram.removesuffix("s"))
+                if brand and gram not in STOPWORDS:
+                    return brand, " ".join(words[:start] + words[start + size:])
+        return None
 
     def brand(self, spoken: str, cutoff: float = 80.0) -> str | None:
         """The catalog brand a spoken brand means ("sunny farm" -> "Sunny Farms"), if any is close."""

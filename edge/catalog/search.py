@@ -24,15 +24,19 @@ from typing import Any
 import numpy as np
 
 from edge.catalog.matching import Vocabulary, content_words
+from edge.catalog.schema import FTS_TOKENIZER
 
 WEIGHTS = {"lexical": 0.45, "alias": 0.35, "fuzzy": 0.3, "phonetic": 0.3, "semantic": 0.3}
 """How much each signal (0-1) adds to a hit's score."""
 POPULARITY_WEIGHT = 0.05
-BM25_WEIGHTS = (10.0, 3.0, 1.0, 6.0, 1.5)  # name, brand, category, aliases, tags
+BM25_WEIGHTS = (10.0, 3.0, 1.0, 6.0, 1.5)  # products_fts: name, brand, category, aliases, tags
+NAME_BM25_WEIGHTS = (10.0, 6.0, 1.0, 1.5)  # names_fts: name, aliases, category, tags
 SEMANTIC_MIN = 0.45
 """Cosine below which a semantic neighbour is not a candidate (MiniLM unit vectors)."""
 PER_NAME = 20
-"""SKUs fetched per matched name / embedding before the final ranking."""
+"""SKUs fetched per embedding before the final ranking."""
+MAX_NAMES = 8
+"""Distinct product names (best evidence first) expanded to SKUs per query."""
 
 PRODUCT_FIELDS = ("id", "sku", "name", "brand", "category", "unit", "pack_size", "price_cents", "currency",
                   "in_stock", "popularity")
@@ -95,6 +99,7 @@ class Searcher:
         if version == self._version and self.vocab is not None:
             return
         self.vocab = Vocabulary(self.conn)
+        self._build_names_fts()
         self.vectors = self.vector_ids = None
         model = self.conn.execute("SELECT value FROM catalog_meta WHERE key='embedding_model'").fetchone()
         if self.encode is not None and model and (not self.encoder_model or model[0] == self.encoder_model):
@@ -121,23 +126,42 @@ class Searcher:
             params.append(brand)
         return "".join(f" AND {c}" for c in clauses), params
 
-    def _lexical(self, words: list[str], where: str, params: list[Any], limit: int) -> list[tuple]:
+    def _build_names_fts(self) -> None:
+        """A per-connection in-memory FTS5 over distinct names: bm25 over hundreds, not millions, of rows."""
+        assert self.vocab is not None
+        self.conn.execute("DROP TABLE IF EXISTS temp.names_fts")
+        self.conn.execute(f"CREATE VIRTUAL TABLE temp.names_fts USING fts5(name, aliases, category, tags, "
+                          f"tokenize='{FTS_TOKENIZER}')")
+        self.conn.executemany(
+            "INSERT INTO temp.names_fts (rowid, name, aliases, category, tags) VALUES (?, ?, ?, ?, ?)",
+            [(n, name, self.vocab.aliases_of(name), *self.vocab.name_info[n]) for n, name in enumerate(self.vocab.names)])
+
+    def _lexical(self, words: list[str]) -> list[tuple[str, float]]:
+        """(name, bm25 rank) for names matching all words, else any word; best first."""
+        weights = ", ".join(str(w) for w in NAME_BM25_WEIGHTS)
+        sql = (f"SELECT rowid, bm25(names_fts, {weights}) AS rank FROM temp.names_fts WHERE names_fts MATCH ? "
+               f"ORDER BY rank LIMIT 20")
+        assert self.vocab is not None
+        for joiner in ("AND", "OR") if len(words) > 1 else ("AND",):
+            rows = self.conn.execute(sql, [_fts_query(words, joiner)]).fetchall()
+            if rows:
+                return [(self.vocab.names[r[0]], r[1]) for r in rows]
+        return []
+
+    def _sku_lexical(self, words: list[str], where: str, params: list[Any], limit: int) -> list[tuple]:
+        """Last resort over the per-SKU FTS5 index (all words must match, so the doclists stay short)."""
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         sql = (f"SELECT {_SELECT}, bm25(products_fts, {weights}) AS rank FROM products_fts "
                f"JOIN products p ON p.id = products_fts.rowid WHERE products_fts MATCH ?{where} "
                f"ORDER BY rank LIMIT ?")
-        for joiner in ("AND", "OR") if len(words) > 1 else ("AND",):
-            rows = self.conn.execute(sql, [_fts_query(words, joiner), *params, limit]).fetchall()
-            if rows:
-                return rows
-        return []
+        return self.conn.execute(sql, [_fts_query(words, "AND"), *params, limit]).fetchall()
 
-    def _by_names(self, names: list[str], where: str, params: list[Any]) -> dict[str, list[tuple]]:
+    def _by_names(self, names: list[str], where: str, params: list[Any], per_name: int) -> dict[str, list[tuple]]:
         out: dict[str, list[tuple]] = {}
         for name in names:
             out[name] = self.conn.execute(
                 f"SELECT {_SELECT} FROM products p WHERE p.name = ?{where} ORDER BY p.popularity DESC LIMIT ?",
-                [name, *params, PER_NAME]).fetchall()
+                [name, *params, per_name]).fetchall()
         return out
 
     def _semantic(self, query: str, where: str, params: list[Any], top: int = 8) -> list[tuple[float, tuple]]:
@@ -165,6 +189,13 @@ class Searcher:
             return []
         if brand:
             brand = self.vocab.brand(brand) or brand
+        elif (named := self.vocab.brand_in(query)) is not None:
+            # "green valley apples": the brand filters, the rest is the product; if the brand has
+            # no such product, search everything (a misheard brand must not hide the product).
+            hits = self.search(named[1] or named[0], max_price, named[0], limit, in_stock_only, semantic) \
+                if named[1] else []
+            if hits:
+                return hits
         cents = None if max_price is None else int(round(float(max_price) * 100))
         where, params = self._filters(cents, brand, in_stock_only)
         hits: dict[int, SearchHit] = {}
@@ -177,19 +208,29 @@ class Searcher:
                 hit = hits[row[0]] = SearchHit(Product(*values))
             hit.signals[signal] = max(hit.signals.get(signal, 0.0), value)
 
-        lexical = self._lexical(words, where, params, max(limit * 10, 50))
+        scored: list[tuple[str, str, float]] = []  # (name, signal, 0-1)
+        lexical = self._lexical(words)
         if lexical:
-            best = min(r[-1] for r in lexical)  # bm25 is negative: more negative is better
-            for row in lexical:
-                add(row, "lexical", row[-1] / best if best < 0 else 1.0)
-        matches = self.vocab.alias_hits(query) + self.vocab.fuzzy_hits(query)
-        by_name = self._by_names(list(dict.fromkeys(m.name for m in matches)), where, params)
-        for match in matches:
-            for row in by_name.get(match.name, []):
-                add(row, match.how, match.score)
+            best = lexical[0][1]  # bm25 is negative: more negative is better
+            scored += [(name, "lexical", rank / best if best < 0 else 1.0) for name, rank in lexical]
+        scored += [(m.name, "alias", m.score) for m in self.vocab.alias_hits(query)]
+        if not lexical or not self.vocab.is_close(" ".join(words), lexical[0][0]):
+            # Spelling/sound matching only when the words did not already name a product.
+            scored += [(m.name, m.how, m.score) for m in self.vocab.fuzzy_hits(query)]
+        best_per_name: dict[str, float] = {}
+        for name, signal, value in scored:
+            best_per_name[name] = best_per_name.get(name, 0.0) + WEIGHTS[signal] * value
+        names = sorted(best_per_name, key=lambda n: -best_per_name[n])[:MAX_NAMES]
+        by_name = self._by_names(names, where, params, max(limit * 2, 10))
+        for name, signal, value in scored:
+            for row in by_name.get(name, []):
+                add(row, signal, value)
         if semantic and self.semantic_ready:
             for similarity, row in self._semantic(" ".join(words), where, params):
                 add(row, "semantic", similarity)
+        if not hits:
+            for row in self._sku_lexical(words, where, params, limit * 4):
+                add(row, "lexical", 0.5)
         for hit in hits.values():
             hit.score = sum(WEIGHTS[s] * v for s, v in hit.signals.items()) + POPULARITY_WEIGHT * hit.product.popularity
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.product.price_cents, h.product.id))
