@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("edge.commands.chat", "the shopping dialogue as a text REPL (NLU + dialogue + catalog + outbox)"),
     "nlu": ("edge.commands.nlu", "intent and slots of each TEXT (or of each stdin line with -)"),
     "say": ("edge.commands.say", "speak TEXT with the device's voice (speaker, -o out.wav, or --null)"),
+    "run": ("edge.commands.run", "the device loop: mic or WAV -> wake -> ASR -> NLU -> dialogue -> TTS, LEDs on the MCU"),
 }
 
 log = logging.getLogger("edge.cli")

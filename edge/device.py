@@ -1,0 +1,195 @@
+"""Building one device: every stage the loop drives, from settings and the model bundles.
+
+Checks first, loads second (sherpa-onnx examples style): a missing bundle, catalog or audio
+device stops here with the command that fixes it, before seconds go into loading models. The
+order of `open_device` is the pipeline's own order, so reading it shows what a device is made of:
+MCU link and mute gate, wake word, VAD + ASR, NLU + dialogue (over catalog, outbox, sync), TTS,
+the reply sink, and the loop that ties them together.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.audio import AudioError, NullSink, WavSink, open_sink
+from edge.config import Settings
+from edge.pipeline import DeviceLoop, Emit, Stages
+from firmware_bridge import BridgeError, McuBridge, MuteGate
+from firmware_bridge.sim import SimulatedMcu
+
+log = logging.getLogger("edge.device")
+
+MCU_CONNECT_SECONDS = 5.0
+
+
+class DeviceError(RuntimeError):
+    """A part of the device is missing or unusable; the message says how to fix it."""
+
+
+class _TimedUnderstander:
+    """Wraps the session's NLU so the loop can report NLU and dialogue time apart."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last_seconds = 0.0
+
+    def understand(self, text: str) -> Any:
+        began = time.perf_counter()
+        try:
+            return self.inner.understand(text)
+        finally:
+            self.last_seconds = time.perf_counter() - began
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class SessionResponder:
+    """The loop's Responder over a ShopSession (NLU + dialogue + catalog + outbox + sync)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._nlu = _TimedUnderstander(session.nlu)
+        session.nlu = self._nlu
+
+    def answer(self, text: str) -> tuple[Any, float, float]:
+        began = time.perf_counter()
+        self._nlu.last_seconds = 0.0
+        turn = self.session.turn(text)
+        total = time.perf_counter() - began
+        return turn, self._nlu.last_seconds, max(0.0, total - self._nlu.last_seconds)
+
+    def timeout(self) -> Any:
+        return self.session.timeout()
+
+    def waiting_for_answer(self) -> bool:
+        return self.session.dialog.state.pending is not None
+
+
+def sink_opener(spec: str, sample_rate: int) -> Any:
+    """open_sink(n) for the loop: "speaker", "null", or a directory that gets reply-NNN.wav per reply.
+
+    The speaker is opened once here to fail fast when there is none, then once per reply: a
+    barge-in stops a sink for good, and the next reply needs a fresh one.
+    """
+    if spec == "null":
+        return lambda n: NullSink(sample_rate)
+    if spec == "speaker" or spec.startswith("speaker:"):
+        open_sink(spec, sample_rate).close()
+        return lambda n: open_sink(spec, sample_rate)
+    folder = Path(spec).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AudioError(f"{folder}: cannot create the reply folder ({exc.strerror or exc})") from None
+    return lambda n: WavSink(folder / f"reply-{n:03d}.wav", sample_rate)
+
+
+@dataclass
+class Device:
+    """A built device: the loop and the parts that need closing."""
+
+    loop: DeviceLoop
+    session: Any
+    gate: MuteGate
+    bridge: McuBridge | None = None
+    sim: SimulatedMcu | None = None
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.loop.close()
+        self.session.close()
+        if self.bridge is not None:
+            self.bridge.close()
+        if self.sim is not None:
+            self.sim.stop()
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_bundles(settings: Settings) -> None:
+    """Every bundle the loop loads is there (manifest.json); DeviceError naming the build command."""
+    missing = [name for name in ("wake", "vad", "asr", "nlu", "tts")
+               if not (settings.models.path / name / "manifest.json").is_file()]
+    if missing:
+        names = " ".join(missing)
+        raise DeviceError(f"model bundle(s) missing under {settings.models.path}: {names}. "
+                          f"Build them with: python -m export {names}   (or python -m export all)")
+
+
+def open_mcu(settings: Settings, serial: str | None, simulate: bool) -> tuple[McuBridge | None, SimulatedMcu | None]:
+    """The MCU link: a serial port, a simulated MCU on a pty, or none (a laptop without one)."""
+    port = serial or settings.firmware.serial_port
+    sim = None
+    if simulate:
+        sim = SimulatedMcu(heartbeat_seconds=settings.firmware.heartbeat_seconds)
+        port = sim.start()
+    if not port:
+        return None, None
+    bridge = McuBridge.from_settings(settings.firmware, port).start()
+    try:
+        bridge.wait_connected(MCU_CONNECT_SECONDS)
+    except BridgeError as exc:  # the loop runs anyway, muted until the MCU says where the switch is
+        log.warning("MCU not answering yet (%s); audio stays muted until it does", exc)
+    return bridge, sim
+
+
+def open_device(settings: Settings, data_dir: Path, *, output: str = "null", serial: str | None = None,
+                sim_mcu: bool = False, broker_url: str | None = None, emit: Emit | None = None,
+                mcu: tuple[McuBridge | None, SimulatedMcu | None] | None = None) -> Device:
+    """Load every stage and return a started device; DeviceError/AudioError with the fix otherwise."""
+    try:
+        from edge.asr import recognizer_for_settings
+    except ImportError as exc:
+        raise DeviceError(f"the speech recognizer (edge.asr) is not available: {exc}") from None
+    from edge.dialog.session import SessionError, ShopSession
+    from edge.tts import TtsError, synthesizer_for_settings
+    from edge.wake import WakeBundleError, detector_for_settings
+
+    check_bundles(settings)
+    open_reply = sink_opener(output, settings.audio.output_rate)
+    loaded: dict[str, float] = {}
+
+    def timed(name: str, load: Any) -> Any:
+        began = time.perf_counter()
+        value = load()
+        loaded[name] = round(time.perf_counter() - began, 2)
+        return value
+
+    bridge, sim = mcu if mcu is not None else open_mcu(settings, serial, sim_mcu)
+    gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
+    session = None
+    try:
+        wake = timed("wake", lambda: detector_for_settings(settings))
+        asr = timed("asr", lambda: recognizer_for_settings(settings))
+        session = timed("nlu+dialog", lambda: ShopSession(settings, data_dir, broker_url=broker_url))
+        synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
+    except (WakeBundleError, TtsError, SessionError, OSError, ValueError) as exc:
+        if session is not None:
+            session.close()
+        if bridge is not None:
+            bridge.close()
+        if sim is not None:
+            sim.stop()
+        raise DeviceError(str(exc)) from None
+    sync = session.sync_client
+    stages = Stages(
+        gate=gate, wake=wake, asr=asr, responder=SessionResponder(session), synthesizer=synthesizer,
+        open_sink=open_reply,
+        set_led=(lambda pattern: bridge.set_led(pattern, wait=False)) if bridge is not None else None,
+        online=(lambda: sync.connected.is_set()) if sync is not None else (lambda: None))
+    loop = DeviceLoop(stages, settings, emit)
+    if bridge is not None:
+        gate.attach(bridge)
+        bridge.subscribe(loop.on_mcu_event)
+    log.info("device loaded in %.1f s (%s)", sum(loaded.values()),
+             ", ".join(f"{k} {v:.1f} s" for k, v in loaded.items()))
+    return Device(loop.start(), session, gate, bridge, sim, loaded)

@@ -1,0 +1,449 @@
+"""The device loop: from microphone to speaker, top to bottom.
+
+    mic frame
+      -> mute gate         muted: the frame stops here, no later stage sees a sample
+      -> idle:             wake word (frames also kept in a short pre-roll ring buffer)
+      -> listening:        VAD + ASR, pre-roll first, so "hey shop, I want apples" loses nothing
+      -> endpoint:         transcript -> responder thread: NLU -> dialogue -> TTS clauses -> sink
+      -> thinking/speaking: the wake word keeps listening for a barge-in
+
+States go idle -> wake -> listening -> thinking -> speaking -> idle; a reply that expects an
+answer goes speaking -> listening without a wake word, and silence there times out to idle (a
+pending question gets its "I didn't hear an answer" said first). Every state change sets the
+MCU's LED; muted and offline take precedence (turns.led_for).
+
+Threads: the caller feeds frames (`feed`, or `run` over a source) and that thread alone touches the
+wake detector and the recognizer. One responder thread owns the dialogue and synthesis, so a slow
+turn (an order waiting for the cloud's ack) never stalls the microphone. MCU events arrive on the
+bridge thread and are queued for the audio thread, except that a barge-in stops speech at once. A
+failing stage is logged, flashes the error LED and returns to idle: it never ends the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from edge.config import Settings
+from edge.events import AudioChunk, Endpoint, FinalTranscript, SpeechStarted, WakeDetected
+from edge.turns import Job, Listen, latencies, led_for, strip_wake_phrase, turn_record
+
+log = logging.getLogger("edge.pipeline")
+
+Emit = Callable[[dict[str, Any]], None]
+BUSY = ("thinking", "speaking")
+
+
+class WakeWord(Protocol):
+    def process(self, chunk: AudioChunk) -> list[WakeDetected]: ...
+    def reset(self) -> None: ...
+
+
+class Recognizer(Protocol):
+    """VAD + ASR: frames in; SpeechStarted, PartialTranscript, FinalTranscript, Endpoint out."""
+
+    def process(self, chunk: AudioChunk) -> list[Any]: ...
+    def reset(self) -> None: ...
+    def flush(self) -> list[Any]: ...
+
+
+class Responder(Protocol):
+    """NLU + dialogue: a transcript in, the session's Turn (user, intent, slots, reply) out."""
+
+    def answer(self, text: str) -> tuple[Any, float, float]: ...
+    """(turn, NLU seconds, dialogue seconds)."""
+    def timeout(self) -> Any: ...
+    def waiting_for_answer(self) -> bool: ...
+
+
+@dataclass
+class Stages:
+    """Everything the loop drives, built by edge.device (or by a test)."""
+
+    gate: Any
+    """firmware_bridge.MuteGate: passes(frame) -> frame or None."""
+    wake: WakeWord
+    asr: Recognizer
+    responder: Responder
+    synthesizer: Any
+    """edge.tts.Synthesizer: speak(text) -> Speech."""
+    open_sink: Callable[[int], Any]
+    """Opens the sink for reply number n (speaker, WAV file, null); closed after the reply."""
+    set_led: Callable[[str], None] | None = None
+    online: Callable[[], bool | None] = lambda: None
+    """True/False when a broker is configured (connected or not), None when none is."""
+
+
+class DeviceLoop:
+    """One device's loop. start(), then feed frames (or run a source), then close()."""
+
+    def __init__(self, stages: Stages, settings: Settings, emit: Emit | None = None) -> None:
+        self.stages, self.emit = stages, emit or (lambda record: None)
+        self.phrase = settings.wake.phrase
+        self.push_to_talk = settings.profile.push_to_talk
+        self.turn_timeout = settings.dialog.turn_timeout_seconds
+        self.max_request = settings.asr.max_segment_seconds
+        self.preroll_seconds = settings.wake.request_preroll_seconds
+        self.state, self.led = "idle", ""
+        self.counts = {"frames": 0, "blocked": 0, "wake_in": 0, "asr_in": 0, "turns": 0, "barge_ins": 0,
+                       "errors": 0}
+        """Frames fed, stopped by the mute gate, and handed to the wake word and the recognizer."""
+        self._lock = threading.RLock()
+        self._quiet = threading.Condition(self._lock)
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._pending = 0
+        self._generation = 0
+        self._listen: Listen | None = None
+        self._speech: Any = None
+        self._preroll: deque[AudioChunk] = deque()
+        self._wake_heard_until = -1.0
+        self._clock = 0.0
+        self._worker = threading.Thread(target=self._respond_forever, name="responder", daemon=True)
+        self._wake_ms: float | None = None
+        stages.gate.add_listener(self._on_mute)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> DeviceLoop:
+        self._worker.start()
+        self._show()
+        return self
+
+    def close(self) -> None:
+        self._barge_in(record=False)
+        self._jobs.put(None)
+        self._worker.join(timeout=10.0)
+
+    def run(self, source: Iterable[AudioChunk], *, realtime: bool = False, pause_while_busy: bool = False) -> None:
+        """Feed a whole source, then finish. realtime paces frames to the wall clock (a file played like
+        a microphone); pause_while_busy holds the source while the device thinks and speaks (a file that
+        is the user's side of a conversation, waiting for each answer)."""
+        began, first = time.perf_counter(), None
+        for chunk in source:
+            first = chunk.timestamp if first is None else first
+            if realtime:
+                time.sleep(max(0.0, began + chunk.timestamp + chunk.duration - first - time.perf_counter()))
+            self.feed(chunk)
+            if pause_while_busy and self.state in BUSY:
+                self.wait_quiet()
+        self.finish()
+
+    def finish(self, timeout: float | None = 120.0) -> None:
+        """End of input: let the answer in progress finish, and treat a still-open turn as silence."""
+        self.wait_quiet(timeout)
+        with self._lock:
+            listen = self._listen if self.state in ("wake", "listening") else None
+        if listen is not None:
+            if listen.heard:
+                self._force_end(listen)
+            else:
+                self._timed_out()
+            self.wait_quiet(timeout)
+
+    def wait_quiet(self, timeout: float | None = 120.0) -> bool:
+        """Block until no answer is being worked on or spoken (state idle or listening)."""
+        with self._quiet:
+            return self._quiet.wait_for(lambda: self._pending == 0 and self.state not in BUSY, timeout)
+
+    # -- the audio thread ----------------------------------------------------------------------------
+    def feed(self, chunk: AudioChunk) -> None:
+        """One microphone frame through the gate and the stage the current state listens with."""
+        self._drain_inbox()
+        self.counts["frames"] += 1
+        self._clock = chunk.timestamp + chunk.duration
+        self._show()  # picks up the broker going online or offline
+        frame = self.stages.gate.passes(chunk)
+        if frame is None:
+            self.counts["blocked"] += 1
+            return
+        if self.state in ("wake", "listening"):
+            self._hear(frame)
+            return
+        heard = self._wake(frame)
+        if heard is not None:
+            if self.state in BUSY:
+                self._barge_in()
+            self._open(heard.source, heard.timestamp, score=heard.score, wake_ms=self._wake_ms)
+
+    def _wake(self, frame: AudioChunk) -> WakeDetected | None:
+        """The wake word on one frame (idle, or busy for barge-in); frames also fill the pre-roll."""
+        if frame.timestamp > self._wake_heard_until + 1e-3:  # a gap (listening, muted): start afresh
+            self.stages.wake.reset()
+            self._preroll.clear()
+        self._wake_heard_until = frame.timestamp + frame.duration
+        self._preroll.append(frame)
+        horizon = self._wake_heard_until - self.preroll_seconds - frame.duration
+        while self._preroll[0].timestamp + self._preroll[0].duration < horizon:
+            self._preroll.popleft()
+        self.counts["wake_in"] += 1
+        began = time.perf_counter()
+        try:
+            fired = self.stages.wake.process(frame)
+        except Exception as exc:
+            self._error("wake", exc)
+            return None
+        self._wake_ms = round(1000 * (time.perf_counter() - began), 1)
+        return fired[0] if fired else None
+
+    def _open(self, source: str, at: float, *, score: float | None = None, wake_ms: float | None = None,
+              hold: bool = False) -> None:
+        """Open the microphone for a request; the pre-roll from just before `at` goes first."""
+        with self._lock:
+            self._listen = Listen(source, since=at, wake_score=score, wake_ms=wake_ms, hold=hold)
+            self._set("wake", source=source, score=score)
+            self._set("listening")
+        handover = [f for f in self._preroll if f.timestamp + f.duration > at - self.preroll_seconds]
+        self._preroll.clear()
+        for frame in handover:
+            if self._listen is None or self.state != "listening":
+                break
+            self._hear(frame)
+
+    def _hear(self, frame: AudioChunk) -> None:
+        """One frame into the recognizer while a request is open; endpoint -> the responder."""
+        listen = self._listen
+        if listen is None:
+            return
+        if listen.needs_reset:
+            self.stages.asr.reset()
+            listen.needs_reset = False
+        if listen.since is None:
+            listen.since = frame.timestamp
+        self.counts["asr_in"] += 1
+        arrived = time.perf_counter()
+        try:
+            events = self.stages.asr.process(frame)
+        except Exception as exc:
+            self._error("asr", exc)
+            self._close_listen("idle")
+            return
+        asr_ms = round(1000 * (time.perf_counter() - arrived), 1)
+        if self._take(listen, events) and not listen.hold:
+            self._endpoint(listen, frame.timestamp + frame.duration, arrived, asr_ms)
+        elif self._listen is listen:
+            self._check_timeout(listen)
+
+    def _take(self, listen: Listen, events: list[Any]) -> bool:
+        """Note speech and finals from the recognizer; True if an endpoint was among them."""
+        for event in events:
+            if isinstance(event, (SpeechStarted, FinalTranscript)):
+                listen.heard = True
+            if isinstance(event, FinalTranscript) and event.text.strip():
+                listen.finals.append(event)
+        return any(isinstance(event, Endpoint) for event in events)
+
+    def _endpoint(self, listen: Listen, at: float, arrived: float, asr_ms: float | None) -> None:
+        text = " ".join(f.text.strip() for f in listen.finals)
+        if listen.source in ("wake", "dsp"):
+            text = strip_wake_phrase(text, self.phrase)
+        if not text:  # noise, or only the wake phrase: keep listening until the timeout
+            listen.finals.clear()
+            return
+        job = Job("turn", self._generation, text, listen.source, speech_end=listen.finals[-1].end, endpoint_at=at,
+                  endpoint_wall=arrived, asr_ms=asr_ms, wake_ms=listen.wake_ms, wake_score=listen.wake_score)
+        self._close_listen(None)
+        self._submit(job)
+
+    def _check_timeout(self, listen: Listen) -> None:
+        elapsed = self._clock - (listen.since if listen.since is not None else self._clock)
+        if not listen.heard and elapsed >= self.turn_timeout:
+            self._timed_out()
+        elif elapsed >= self.max_request:  # someone (or something) talks on and on: decide now
+            self._force_end(listen)
+
+    def _force_end(self, listen: Listen) -> None:
+        """Push-to-talk released, or a request too long: the recognizer commits what it has."""
+        arrived = time.perf_counter()
+        try:
+            events = self.stages.asr.flush()
+        except Exception as exc:
+            self._error("asr", exc)
+            self._close_listen("idle")
+            return
+        self._take(listen, events)
+        if listen.finals:
+            self._endpoint(listen, self._clock, arrived, round(1000 * (time.perf_counter() - arrived), 1))
+        if self._listen is listen:
+            self._timed_out()
+
+    def _timed_out(self) -> None:
+        """Nobody spoke: a pending question gets its answer said, otherwise back to idle."""
+        self._close_listen(None)
+        if self.stages.responder.waiting_for_answer():
+            self._submit(Job("timeout", self._generation, source="timeout"))
+        else:
+            with self._lock:
+                self._set("idle", reason="timeout")
+
+    def _close_listen(self, state: str | None) -> None:
+        with self._lock:
+            self._listen = None
+            if state is not None:
+                self._set(state)
+
+    # -- MCU events (bridge thread) and their handling (audio thread) -------------------------------
+    def _on_mute(self, muted: bool) -> None:
+        """MuteGate listener (bridge thread): the LED now; dropping buffered audio on the audio thread."""
+        self._inbox.put(("mute", muted))
+        self._show()
+
+    def on_mcu_event(self, event: Any) -> None:
+        """McuBridge subscriber: buttons and the DSP wake trigger; stopping speech happens at once."""
+        kind = type(event).__name__
+        if kind == "ButtonPressed" and event.kind in ("short", "ptt_down") and self.state in BUSY:
+            self._barge_in()
+        if kind in ("ButtonPressed", "DspWake"):
+            self._inbox.put((kind, event))
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                kind, event = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "mute" and event:
+                self._preroll.clear()
+                if self.state in ("wake", "listening"):
+                    self._close_listen("idle")
+            elif kind == "DspWake" and self.state == "idle" and not self.stages.gate.muted:
+                self._open("dsp", self._clock, score=event.score)
+            elif kind == "ButtonPressed" and not self.stages.gate.muted:
+                self._button(event.kind)
+
+    def _button(self, kind: str) -> None:
+        listen = self._listen if self.state in ("wake", "listening") else None
+        if kind == "ptt_up":
+            if listen is not None and listen.hold:
+                self._force_end(listen)
+        elif kind == "ptt_down" and self.push_to_talk and listen is None:
+            self._open("button", self._clock, hold=True)
+        elif kind == "short" and listen is None and (self.push_to_talk or self.state != "idle"):
+            self._open("button", self._clock)
+
+    # -- the responder thread ----------------------------------------------------------------------
+    def _submit(self, job: Job) -> None:
+        with self._lock:
+            self._pending += 1
+            self._set("thinking", source=job.source)
+        self._jobs.put(job)
+
+    def _respond_forever(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                self._respond(job)
+            except Exception as exc:  # the loop outlives any one bad turn
+                self._error("respond", exc)
+                with self._lock:
+                    if job.generation == self._generation:
+                        self._set("idle")
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    self._quiet.notify_all()
+
+    def _respond(self, job: Job) -> None:
+        nlu_s = dialog_s = None
+        if job.kind == "turn":
+            turn, nlu_s, dialog_s = self.stages.responder.answer(job.text)
+        else:
+            turn = self.stages.responder.timeout()
+        self.counts["turns"] += 1
+        number = self.counts["turns"]
+        spoken, first_s, first_wall, error = 0.0, None, None, None
+        if turn.reply.text and job.generation == self._generation:
+            spoken, first_s, first_wall, error = self._say(turn.reply.text, job, number)
+        latency = latencies(job, nlu_s, dialog_s, first_s, first_wall)
+        with self._lock:
+            current = job.generation == self._generation
+            self.emit(turn_record(number, job, turn, latency, spoken_seconds=spoken, barged_in=not current,
+                                  error=error))
+            if current:
+                follow_up = turn.reply.expects_answer and job.kind == "turn" and error is None
+                if follow_up and not self.stages.gate.muted:
+                    self._listen = Listen("follow-up")
+                    self._set("listening")
+                else:
+                    self._set("idle")
+
+    def _say(self, text: str, job: Job, number: int) -> tuple[float, float | None, float | None, str | None]:
+        """Synthesize and play a reply; (audio seconds, first-audio seconds, first-audio wall, error)."""
+        first_wall, sink = None, None
+        speech = self.stages.synthesizer.speak(text)
+        with self._lock:
+            if job.generation != self._generation:
+                speech.cancel()
+                return 0.0, None, None, None
+            self._speech = speech
+        try:
+            sink = self.stages.open_sink(number)
+            speech.on_cancel(sink.stop)
+            for clause in speech:
+                if first_wall is None:
+                    first_wall = time.perf_counter()
+                    with self._lock:
+                        if job.generation == self._generation:
+                            self._set("speaking")
+                sink.write(clause.samples)
+        except Exception as exc:
+            speech.cancel()
+            self._error("tts", exc)
+            return speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, f"{exc}"
+        finally:
+            if sink is not None:
+                sink.close()
+            with self._lock:
+                self._speech = None
+        return speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, None
+
+    def _barge_in(self, record: bool = True) -> None:
+        """Stop the answer in progress (thread-safe): its speech is cancelled, its state changes dropped."""
+        with self._lock:
+            self._generation += 1
+            speech = self._speech
+            busy = self.state in BUSY
+        if speech is not None:
+            speech.cancel()
+        if record and busy:
+            self.counts["barge_ins"] += 1
+            self.emit({"event": "barge_in", "at": round(self._clock, 3)})
+
+    # -- state, LEDs, errors -----------------------------------------------------------------------
+    def _set(self, state: str, **detail: Any) -> None:
+        """Move to state (caller holds the lock), tell the listener and the LED."""
+        if state == self.state:
+            return
+        previous, self.state = self.state, state
+        self.emit({"event": "state", "state": state, "previous": previous, "at": round(self._clock, 3),
+                   **{k: v for k, v in detail.items() if v is not None}})
+        self._show()
+        self._quiet.notify_all()
+
+    def _show(self) -> None:
+        online = self.stages.online()
+        with self._lock:
+            pattern = led_for(self.state, self.stages.gate.muted, online)
+            if pattern == self.led:
+                return
+            self.led = pattern
+        if self.stages.set_led is not None:
+            try:
+                self.stages.set_led(pattern)
+            except Exception:  # an absent or rebooting MCU must not stop the loop
+                log.exception("setting LED %s failed", pattern)
+
+    def _error(self, stage: str, exc: Exception) -> None:
+        log.error("%s failed: %s", stage, exc, exc_info=exc)
+        self.counts["errors"] += 1
+        self.emit({"event": "error", "stage": stage, "message": str(exc)})
+        if self.stages.set_led is not None:
+            try:
+                self.stages.set_led("error")
+                self.led = "error"
+            except Exception:
+                log.exception("setting the error LED failed")

@@ -1,0 +1,139 @@
+"""What the device loop keeps about one request while it is heard, answered and timed.
+
+The loop (edge/pipeline.py) reads top to bottom; the small pieces it needs live here so it stays
+readable: the `Listen` context of one open microphone turn, the `Job` handed to the responder
+thread, the LED rule, the turn record with its per-stage latencies, and the wake-phrase trimming
+that lets "hey shop, I want to buy apples" be said in one breath.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from edge.events import FinalTranscript
+
+STATES = ("idle", "wake", "listening", "thinking", "speaking")
+"""The loop's states, in the order a request passes through them."""
+
+WAKE_WORD_MATCH = 70
+"""rapidfuzz ratio (0-100) at which a transcript word counts as a wake-phrase word ("shop" ~ "chop")."""
+
+
+@dataclass
+class Listen:
+    """One open microphone turn: from the wake word (or button, or a follow-up) to the endpoint."""
+
+    source: str
+    """"wake", "dsp", "button" (push-to-talk or tap) or "follow-up" (the reply asked a question)."""
+    since: float | None = None
+    """Audio-clock time the turn opened (None until its first frame arrives)."""
+    heard: bool = False
+    """The VAD heard speech in this turn."""
+    needs_reset: bool = True
+    """The recognizer must forget earlier audio before this turn's first frame."""
+    hold: bool = False
+    """Push-to-talk is held: the request ends when the button is released, not on silence."""
+    finals: list[FinalTranscript] = field(default_factory=list)
+    wake_score: float | None = None
+    wake_ms: float | None = None
+    """Compute time of the wake-word step that fired (milliseconds)."""
+
+
+@dataclass
+class Job:
+    """Work for the responder thread: answer a transcript, or say that nobody answered."""
+
+    kind: str
+    """"turn" or "timeout"."""
+    generation: int
+    """The loop's generation when queued; a barge-in bumps it and the job's speech is dropped."""
+    text: str = ""
+    source: str = ""
+    speech_end: float | None = None
+    """Audio-clock end of the last speech segment (seconds)."""
+    endpoint_at: float | None = None
+    """Audio-clock end of the frame in which the endpoint was detected (seconds)."""
+    endpoint_wall: float | None = None
+    """perf_counter() when that frame arrived at the loop."""
+    asr_ms: float | None = None
+    """Recognizer compute for the endpoint frame: the wait for the final transcript (milliseconds)."""
+    wake_ms: float | None = None
+    wake_score: float | None = None
+
+
+def led_for(state: str, muted: bool, online: bool | None) -> str:
+    """The LED pattern to show: muted above all (a privacy switch must be visible), then offline
+    while idle (a broker is configured but unreachable), else the state's own pattern."""
+    if muted:
+        return "muted"
+    if state == "idle" and online is False:
+        return "offline"
+    return state
+
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+
+
+def strip_wake_phrase(text: str, phrase: str) -> str:
+    """The request without the wake phrase the pre-roll carried into the recognizer.
+
+    The audio handed to the recognizer starts a little before the wake word fired, so the
+    transcript often begins with the phrase or its tail ("Hey shop, I want...", "Shop. I want...").
+    Leading words that fuzzily match the phrase's last words are dropped, and only those.
+    """
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    target = [w.lower() for w in _WORD.findall(phrase)]
+    for k in range(min(len(target), len(words)), 0, -1):
+        tail, head = target[-k:], words[:k]
+        if all(fuzz.ratio(t, h[2]) >= WAKE_WORD_MATCH for t, h in zip(tail, head, strict=True)):
+            rest = text[head[-1][1]:]
+            return rest.lstrip(" ,.!?;:-").strip()
+    return text.strip()
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(1000.0 * seconds, 1)
+
+
+def latencies(job: Job, nlu_s: float | None, dialog_s: float | None, tts_first_s: float | None,
+              first_audio_wall: float | None) -> dict[str, float | None]:
+    """Per-stage latency of one turn (milliseconds; None where a stage did not run).
+
+    endpoint: audio from the end of speech to the end of the frame where the endpoint fired (the
+    VAD's silence hold); asr: recognizer compute on that frame; nlu, dialog: compute; tts_first_audio:
+    from the reply text to its first clause's audio; eos_to_first_audio: what the user waits, end of
+    speech to the first reply audio = endpoint (audio clock) + everything after the frame arrived
+    (wall clock). Fed in real time the two clocks run at the same rate, so the sum is exact; fed
+    faster than real time it is what a real-time device that keeps up would show.
+    """
+    endpoint = None
+    if job.endpoint_at is not None and job.speech_end is not None:
+        endpoint = max(0.0, job.endpoint_at - job.speech_end)
+    eos = None
+    if endpoint is not None and first_audio_wall is not None and job.endpoint_wall is not None:
+        eos = endpoint + (first_audio_wall - job.endpoint_wall)
+    return {"wake": job.wake_ms, "endpoint": _ms(endpoint), "asr": job.asr_ms, "nlu": _ms(nlu_s),
+            "dialog": _ms(dialog_s), "tts_first_audio": _ms(tts_first_s), "eos_to_first_audio": _ms(eos)}
+
+
+def turn_record(number: int, job: Job, turn: Any, latency: dict[str, float | None], *, spoken_seconds: float,
+                barged_in: bool, error: str | None = None) -> dict[str, Any]:
+    """The --json record of one turn (`turn` is the session's Turn: user text, intent, slots, reply)."""
+    reply = turn.reply if turn is not None else None
+    return {
+        "event": "turn", "turn": number, "kind": job.kind, "source": job.source,
+        "transcript": turn.user if turn is not None else job.text,
+        "intent": turn.intent if turn is not None else None,
+        "confidence": turn.confidence if turn is not None else None,
+        "slots": turn.slots if turn is not None else {},
+        "reply": reply.text if reply is not None else "",
+        "actions": reply.actions if reply is not None else [],
+        "expects_answer": bool(reply.expects_answer) if reply is not None else False,
+        "latency_ms": latency,
+        "speech_end": job.speech_end, "endpoint_at": job.endpoint_at, "wake_score": job.wake_score,
+        "reply_audio_seconds": round(spoken_seconds, 3), "barged_in": barged_in, "error": error,
+    }
