@@ -34,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     apply = sub.add_parser("apply", help="verify and apply a signed snapshot or delta file")
     apply.add_argument("file")
     apply.add_argument("--public-key", metavar="FILE", help="override the configured catalog public key")
+    for action_parser in (search, rec, sub.choices["stats"], apply):
+        # Accept --json/--db after the action too ("catalog search milk --json"); SUPPRESS keeps
+        # the value given before the action when they are not repeated here.
+        action_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                                   help="one JSON object per line on stdout")
+        action_parser.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="catalog SQLite file")
 
 
 def _fail(message: str) -> int:
