@@ -209,7 +209,11 @@ def apply_snapshot(conn: sqlite3.Connection, payload: bytes, public_key: Ed25519
     if header.version <= current:
         log.info("catalog snapshot v%d ignored: already at v%d", header.version, current)
         return ApplyResult("stale", "snapshot", current, header.version)
-    side = _db_path(conn).with_name(_db_path(conn).name + ".snapshot-tmp")
+    try:
+        live = _db_path(conn)
+    except ValueError as exc:
+        return _reject(str(exc), current, "snapshot", header.version)
+    side = live.with_name(live.name + ".snapshot-tmp")
     for leftover in (side, Path(f"{side}-wal"), Path(f"{side}-shm")):
         leftover.unlink(missing_ok=True)
     build = connect(side)
