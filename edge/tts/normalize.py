@@ -147,6 +147,9 @@ _RULES: list[Rule] = [
     (re.compile(r"\s?@\s?"), lambda m: " at "),
     (re.compile(r"\s?=\s?"), lambda m: " equals "),
     (re.compile(r"~\s?"), lambda m: "about "),
+    (re.compile(r"\s?%"), lambda m: " percent "),
+    (re.compile(r"\$\s?"), lambda m: " dollars "),
+    (re.compile(r"\s?¢"), lambda m: " cents "),
     (re.compile(r"\s[—–-]{1,2}\s|—"), lambda m: ", "),
     (re.compile(r"[*_#|<>{}\[\]\\^`]"), lambda m: " "),
 ]

@@ -134,14 +134,19 @@ class Voice:
         self._lock = threading.Lock()
 
     def synthesize(self, text: str, speed: float = 1.0, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
-        """One clause of normalized text -> samples; TtsError if sherpa produced none.
+        """One clause of normalized text -> samples (empty if the text has nothing to pronounce)."""
+        codepoints = self.phonemizer.codepoints(text)
+        if not codepoints:
+            return np.zeros(0, dtype=np.float32)
+        return self.generate(codepoints, speed, should_stop, label=text)
+
+    def generate(self, codepoints: list[list[int]], speed: float = 1.0,
+                 should_stop: Callable[[], bool] | None = None, label: str = "") -> np.ndarray:
+        """Phoneme codepoints (one list per sentence) -> samples; TtsError if sherpa returns silence.
 
         should_stop is polled in sherpa's per-sentence callback (returning 0 stops generation):
         a clause espeak splits into several sentences stops after the one in progress.
         """
-        codepoints = self.phonemizer.codepoints(text)
-        if not codepoints:
-            return np.zeros(0, dtype=np.float32)
         config = sherpa_onnx.GenerationConfig()
         config.phoneme_codepoints = codepoints
         config.silence_scale = 1.0
@@ -154,11 +159,12 @@ class Voice:
         with self._lock:
             audio = self._tts.generate("", config, keep_going)
         samples = np.asarray(audio.samples, dtype=np.float32)
-        if samples.size == 0 or audio.sample_rate != self.sample_rate:
-            if should_stop is not None and should_stop():
-                return np.zeros(0, dtype=np.float32)
-            raise TtsError(f"sherpa-onnx produced {samples.size} samples at {audio.sample_rate} Hz for "
-                           f"{text!r}: is the bundle a Piper voice with tokens for these phonemes?")
+        if should_stop is not None and should_stop():
+            return samples
+        if samples.size == 0 or audio.sample_rate != self.sample_rate or not np.any(samples):
+            raise TtsError(f"sherpa-onnx returned {samples.size} samples at {audio.sample_rate} Hz "
+                           f"{'(all zero) ' if samples.size else ''}for {label or codepoints!r}: without "
+                           "phonemes a Piper voice says nothing; is the bundle built by `python -m export tts`?")
         return samples
 
 
