@@ -15,7 +15,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from rapidfuzz import fuzz, utils
+
 from edge.dialog.guard import spoken_digits
+from edge.dialog.linking import NAME_MATCH
 from edge.dialog.replies import money
 from edge.dialog.state import CartLine, Pending
 from edge.events import Reply, Understanding
@@ -154,23 +157,40 @@ def order_status(d: Dialog, u: Understanding) -> Reply:
     return d.anything_else(text, [{"type": "order_status", "order_id": order.id, "state": order.state}])
 
 
+def _history_lines(d: Dialog, product: str) -> list[Any]:
+    """Lines to order again: the whole last order, or the latest past line naming the product."""
+    past = d.outbox.list(states=("confirmed", "queued", "sent", "acked", "shipped", "delivered"), limit=20)
+    if not product:
+        return list(past[0].lines) if past else []
+    for order in past:
+        for line in order.lines:
+            if fuzz.token_set_ratio(product, line.name, processor=utils.default_process) >= NAME_MATCH:
+                return [line]
+    return []
+
+
 def reorder(d: Dialog, u: Understanding) -> Reply:
-    """Read back the last order at today's prices; it goes through the same confirm (and PIN)."""
+    """Read back the last order (or one product from history) at today's prices; it goes through
+    the same confirm, limit and PIN as any checkout."""
     blocked = _blocked(d)
     if blocked is not None:
         return blocked
-    previous = _latest(d, ("confirmed", "queued", "sent", "acked", "shipped", "delivered"))
-    if previous is None:
-        return d.anything_else("I don't have a previous order to repeat.", [{"type": "refused", "reason": "no_history"}])
+    product = str(u.slots.get("product") or "").strip()
+    previous = _history_lines(d, product)
+    if not previous:
+        text = f"I can't find {product} in your past orders." if product else "I don't have a previous order to repeat."
+        return d.anything_else(text, [{"type": "refused", "reason": "no_history"}])
+    quantity = u.slots.get("quantity")
     lines, missing = [], []
-    for line in previous.lines:
+    for line in previous:
         item = d.linker.by_sku(line.sku)
         if item is None or not item.in_stock:
             missing.append(line.name)
         else:
-            lines.append(CartLine(item, line.quantity))
+            again = int(quantity) if product and isinstance(quantity, (int, float)) and quantity >= 1 else line.quantity
+            lines.append(CartLine(item, again))
     if not lines:
-        return d.anything_else("None of the items from your last order are available right now.",
+        return d.anything_else("None of those items are available right now.",
                                [{"type": "refused", "reason": "unavailable"}])
     reply = _read_back(d, lines, "reorder")
     if missing and reply.expects_answer:

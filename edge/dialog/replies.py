@@ -31,7 +31,7 @@ ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Sevent
 
 STATUS_WORDS = {
     "draft": "is not confirmed yet",
-    "confirmed": "is confirmed and about to be sent",
+    "confirmed": "is confirmed and waiting on this device to be sent",
     "queued": "is queued on this device and will be sent as soon as it is back online",
     "sent": "has been sent, and the store has not confirmed it yet",
     "acked": "has been received by the store",
@@ -212,7 +212,7 @@ class Replies:
             items = ", ".join(counted(ln.quantity, ln.item) for ln in lines)
         else:
             items = "; ".join(f"{counted(ln.quantity, ln.item)}, {money(ln.total_cents)}" for ln in lines)
-        head = "Your last order was" if reorder else "You're ordering"
+        head = "Ordering again:" if reorder else "You're ordering"
         return f"{head} {items}. The total is {money(total_cents)}. Shall I place the order? Say yes or no."
 
     def ask_pin(self, total_cents: int, limit_cents: int) -> str:
