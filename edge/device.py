@@ -90,6 +90,44 @@ def sink_opener(spec: str, sample_rate: int) -> Any:
 
 
 @dataclass
+class Models:
+    """The loaded models a device needs beside NLU (which the dialogue session loads with its catalog)."""
+
+    wake: Any
+    asr: Any
+    synthesizer: Any
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Load time per model (seconds)."""
+
+
+def load_models(settings: Settings) -> Models:
+    """Wake word, VAD + ASR and TTS from the bundles; DeviceError saying how to build a missing one."""
+    try:
+        from edge.asr import recognizer_for_settings
+    except ImportError as exc:
+        raise DeviceError(f"the speech recognizer (edge.asr) is not available: {exc}") from None
+    from edge.tts import TtsError, synthesizer_for_settings
+    from edge.wake import WakeBundleError, detector_for_settings
+
+    check_bundles(settings)
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, load: Any) -> Any:
+        began = time.perf_counter()
+        value = load()
+        seconds[name] = round(time.perf_counter() - began, 2)
+        return value
+
+    try:
+        wake = timed("wake", lambda: detector_for_settings(settings))
+        asr = timed("asr", lambda: recognizer_for_settings(settings))
+        synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
+    except (WakeBundleError, TtsError, OSError, ValueError) as exc:
+        raise DeviceError(str(exc)) from None
+    return Models(wake, asr, synthesizer, seconds)
+
+
+@dataclass
 class Device:
     """A built device: the loop and the parts that need closing."""
 
@@ -99,13 +137,15 @@ class Device:
     bridge: McuBridge | None = None
     sim: SimulatedMcu | None = None
     load_seconds: dict[str, float] = field(default_factory=dict)
+    owns_mcu: bool = True
+    """Close the MCU link with the device (False when the caller passed one in to reuse)."""
 
     def close(self) -> None:
         self.loop.close()
         self.session.close()
-        if self.bridge is not None:
+        if self.owns_mcu and self.bridge is not None:
             self.bridge.close()
-        if self.sim is not None:
+        if self.owns_mcu and self.sim is not None:
             self.sim.stop()
 
     def __enter__(self) -> Device:
@@ -144,52 +184,38 @@ def open_mcu(settings: Settings, serial: str | None, simulate: bool) -> tuple[Mc
 
 def open_device(settings: Settings, data_dir: Path, *, output: str = "null", serial: str | None = None,
                 sim_mcu: bool = False, broker_url: str | None = None, emit: Emit | None = None,
-                mcu: tuple[McuBridge | None, SimulatedMcu | None] | None = None) -> Device:
-    """Load every stage and return a started device; DeviceError/AudioError with the fix otherwise."""
-    try:
-        from edge.asr import recognizer_for_settings
-    except ImportError as exc:
-        raise DeviceError(f"the speech recognizer (edge.asr) is not available: {exc}") from None
+                models: Models | None = None, mcu: tuple[McuBridge | None, SimulatedMcu | None] | None = None,
+                open_reply: Any = None) -> Device:
+    """Load every stage (or reuse `models` and `mcu`) and return a started device.
+
+    Raises DeviceError or AudioError with the fix; nothing is left open when it does.
+    """
     from edge.dialog.session import SessionError, ShopSession
-    from edge.tts import TtsError, synthesizer_for_settings
-    from edge.wake import WakeBundleError, detector_for_settings
 
     check_bundles(settings)
-    open_reply = sink_opener(output, settings.audio.output_rate)
-    loaded: dict[str, float] = {}
-
-    def timed(name: str, load: Any) -> Any:
-        began = time.perf_counter()
-        value = load()
-        loaded[name] = round(time.perf_counter() - began, 2)
-        return value
-
+    open_reply = open_reply or sink_opener(output, settings.audio.output_rate)
+    models = models or load_models(settings)
     bridge, sim = mcu if mcu is not None else open_mcu(settings, serial, sim_mcu)
-    gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
-    session = None
+    began = time.perf_counter()
     try:
-        wake = timed("wake", lambda: detector_for_settings(settings))
-        asr = timed("asr", lambda: recognizer_for_settings(settings))
-        session = timed("nlu+dialog", lambda: ShopSession(settings, data_dir, broker_url=broker_url))
-        synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
-    except (WakeBundleError, TtsError, SessionError, OSError, ValueError) as exc:
-        if session is not None:
-            session.close()
-        if bridge is not None:
+        session = ShopSession(settings, data_dir, broker_url=broker_url)
+    except (SessionError, OSError, ValueError) as exc:
+        if mcu is None and bridge is not None:
             bridge.close()
-        if sim is not None:
+        if mcu is None and sim is not None:
             sim.stop()
         raise DeviceError(str(exc)) from None
+    loaded = {**models.seconds, "nlu+dialog": round(time.perf_counter() - began, 2)}
+    gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client
     stages = Stages(
-        gate=gate, wake=wake, asr=asr, responder=SessionResponder(session), synthesizer=synthesizer,
-        open_sink=open_reply,
+        gate=gate, wake=models.wake, asr=models.asr, responder=SessionResponder(session),
+        synthesizer=models.synthesizer, open_sink=open_reply,
         set_led=(lambda pattern: bridge.set_led(pattern, wait=False)) if bridge is not None else None,
         online=(lambda: sync.connected.is_set()) if sync is not None else (lambda: None))
     loop = DeviceLoop(stages, settings, emit)
     if bridge is not None:
         gate.attach(bridge)
         bridge.subscribe(loop.on_mcu_event)
-    log.info("device loaded in %.1f s (%s)", sum(loaded.values()),
-             ", ".join(f"{k} {v:.1f} s" for k, v in loaded.items()))
-    return Device(loop.start(), session, gate, bridge, sim, loaded)
+    log.info("device ready (loaded in %s)", ", ".join(f"{k} {v:.1f} s" for k, v in loaded.items()))
+    return Device(loop.start(), session, gate, bridge, sim, loaded, owns_mcu=mcu is None)

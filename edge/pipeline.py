@@ -107,6 +107,7 @@ class DeviceLoop:
         self._clock = 0.0
         self._worker = threading.Thread(target=self._respond_forever, name="responder", daemon=True)
         self._wake_ms: float | None = None
+        self._closed = False
         stages.gate.add_listener(self._on_mute)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -116,6 +117,7 @@ class DeviceLoop:
         return self
 
     def close(self) -> None:
+        self._closed = True  # a reused MCU bridge still calls our subscribers: they go quiet
         self._barge_in(record=False)
         self._jobs.put(None)
         self._worker.join(timeout=10.0)
@@ -145,6 +147,11 @@ class DeviceLoop:
             else:
                 self._timed_out()
             self.wait_quiet(timeout)
+
+    @property
+    def busy(self) -> bool:
+        """An answer is being worked on or spoken."""
+        return self._pending > 0 or self.state in BUSY
 
     def wait_quiet(self, timeout: float | None = 120.0) -> bool:
         """Block until no answer is being worked on or spoken (state idle or listening)."""
@@ -290,12 +297,16 @@ class DeviceLoop:
     # -- MCU events (bridge thread) and their handling (audio thread) -------------------------------
     def _on_mute(self, muted: bool) -> None:
         """MuteGate listener (bridge thread): the LED now; dropping buffered audio on the audio thread."""
+        if self._closed:
+            return
         self._inbox.put(("mute", muted))
         self._show()
 
     def on_mcu_event(self, event: Any) -> None:
         """McuBridge subscriber: buttons and the DSP wake trigger; stopping speech happens at once."""
         kind = type(event).__name__
+        if self._closed:
+            return
         if kind == "ButtonPressed" and event.kind in ("short", "ptt_down") and self.state in BUSY:
             self._barge_in()
         if kind in ("ButtonPressed", "DspWake"):

@@ -1,0 +1,1 @@
+"""The laptop simulator behind `python -m edge.simulate` (see edge/simulate.py and runner.py)."""

@@ -1,0 +1,60 @@
+"""Did the turn do what the scenario said? Word error rate of the transcript, intent, reply, actions.
+
+Transcripts are compared as words: lower case, punctuation dropped, and number words read as
+digits on both sides ("two bags" and "2 bags" are the same request; Whisper writes either).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NUMBERS = {w: str(n) for n, w in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))}
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def words(text: str) -> list[str]:
+    """Comparable words: lower case, no punctuation, number words as digits."""
+    return [_NUMBERS.get(w, w) for w in _WORD.findall(text.lower().replace("-", " "))]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words; 0 for two empty texts."""
+    ref, hyp = words(reference), words(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
+        previous = current
+    return previous[-1] / len(ref)
+
+
+def check_turn(said: str, expect: dict[str, Any], record: dict[str, Any] | None, state_after: str,
+               wer_tolerance: float) -> list[str]:
+    """The expectations this turn broke (empty when it did everything asked)."""
+    if record is None:
+        if said:
+            return [f"no answer to {said!r} (the device never finished a turn)"]
+        return [] if expect.get("state_after", state_after) == state_after else \
+            [f"state {state_after}, expected {expect['state_after']}"]
+    failures = []
+    if said and expect.get("transcript", True):
+        wer = word_error_rate(said, record.get("transcript") or "")
+        record["wer"] = round(wer, 3)
+        if wer > wer_tolerance:
+            failures.append(f"transcript {record.get('transcript')!r} for {said!r}: WER {wer:.2f} > {wer_tolerance}")
+    if "intent" in expect and record.get("intent") != expect["intent"]:
+        failures.append(f"intent {record.get('intent')!r}, expected {expect['intent']!r}")
+    reply = (record.get("reply") or "").lower()
+    failures += [f"reply lacks {text!r}" for text in expect.get("reply_has", []) if text.lower() not in reply]
+    failures += [f"reply should not say {text!r}" for text in expect.get("reply_lacks", []) if text.lower() in reply]
+    kinds = [a.get("type") for a in record.get("actions") or []]
+    failures += [f"no {kind!r} action (got {kinds})" for kind in expect.get("actions", []) if kind not in kinds]
+    if "state_after" in expect and state_after != expect["state_after"]:
+        failures.append(f"state after the reply {state_after!r}, expected {expect['state_after']!r}")
+    return failures
