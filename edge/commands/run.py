@@ -42,6 +42,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build and apply the demo catalog into the data dir first if it has none")
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
+    except (OSError, KeyError, ValueError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
+
+
 def _fail(message: str) -> int:
     print(f"python -m edge run: {message}", file=sys.stderr)
     return 2
@@ -104,7 +117,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"python -m edge run: {exc}", file=sys.stderr)
     finally:
         source.close()
-        counts = dict(device.loop.counts)
+        counts = {**device.loop.counts, **memory_mb()}
         leds = [p.name.lower() for p in device.sim.led_history] if device.sim is not None else None
         device.close()
     printer({"event": "summary", "profile": settings.device.profile, **counts, "led_history": leds,
