@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -98,7 +99,8 @@ def run_tts(bundle_dir: Path, threads: int, reps: int) -> list[dict[str, object]
 def print_tts(rows: list[dict[str, object]], threads: int, reps: int) -> None:
     loads = rows[-1]
     print(f"\nTTS: first audio and RTF, {threads} thread(s), median of {reps} interleaved reps "
-          f"(load: ours {loads['load_ours_s']:.2f} s, piper {loads['load_piper_s']:.2f} s)")
+          f"(model load: ours {loads['load_ours_s']:.2f} s, piper {loads['load_piper_s']:.2f} s; "
+          f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"{'text':<10} {'engine':<18} {'first audio p50':>16} {'max':>8} {'RTF p50':>8} {'audio':>7} "
           f"{'first vs piper':>15} {'RTF vs piper':>13}")
     body = rows[:-1]
