@@ -166,7 +166,12 @@ class SpeakerSink:
         """Blocks until the device has taken the samples (PortAudio's buffer)."""
         if self._stopped:
             return
-        self._stream.write(clean(samples).tobytes())
+        try:
+            self._stream.write(clean(samples).tobytes())
+        except OSError as exc:
+            if self._stopped:  # stop() aborted the stream under a blocked write: that is barge-in
+                return
+            raise AudioDeviceError(f"{self.name} stopped taking audio: {exc}") from None
 
     def stop(self) -> None:
         """Barge-in: drop whatever is still queued in the device and refuse further writes."""
