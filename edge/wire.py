@@ -18,7 +18,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -269,6 +269,7 @@ Message = OrderMessage | CancelRequest | Ack | StatusUpdate | Presence
 _BY_TYPE: dict[str, Callable[[dict[str, Any]], Message]] = {
     cls.TYPE: cls.from_dict for cls in (OrderMessage, CancelRequest, Ack, StatusUpdate, Presence)
 }
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (OrderMessage, CancelRequest, Ack, StatusUpdate, Presence)}
 # Which payload types may appear on which device topic.
 TOPIC_TYPES: dict[str, tuple[str, ...]] = {
     "orders": (OrderMessage.TYPE, CancelRequest.TYPE),
@@ -279,12 +280,18 @@ TOPIC_TYPES: dict[str, tuple[str, ...]] = {
 
 
 def encode(message: Message) -> bytes:
-    """Compact UTF-8 JSON with the wire version and type first."""
-    body = asdict(message)
+    """Compact UTF-8 JSON with the wire version and type first.
+
+    Fields are read directly rather than through dataclasses.asdict, whose recursive deep copy was
+    a third of the device's per-order cost when flushing a backlog.
+    """
+    body: dict[str, Any] = {"v": WIRE_VERSION, "type": message.TYPE}
+    for name in _FIELDS[type(message)]:
+        body[name] = getattr(message, name)
     if isinstance(message, OrderMessage):
-        body["lines"] = [asdict(line) for line in message.lines]
-    return json.dumps({"v": WIRE_VERSION, "type": message.TYPE, **body}, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+        body["lines"] = [{"sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
+                          "unit_price_cents": ln.unit_price_cents} for ln in message.lines]
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def decode(payload: bytes, leaf: str) -> Message:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from edge.orders import OrderError, Outbox
+from edge.orders.db import MIGRATIONS
 from edge.orders.model import TRANSITIONS
 from edge.wire import Ack, StatusUpdate
 
@@ -44,7 +45,24 @@ def test_database_is_wal_with_full_sync(outbox, tmp_path):
     conn = outbox._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_an_older_outbox_file_is_migrated_in_place(tmp_path, clock):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[0])
+    old.execute("INSERT INTO orders (state, key, seq, currency, total_cents, created_at, updated_at) "
+                "VALUES ('queued', '3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8', 1, 'USD', 5, 1, 1)")
+    old.execute("PRAGMA user_version=1")
+    old.commit()
+    old.close()
+    box = Outbox(path, clock=clock)
+    assert box._conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    indexes = {r[0] for r in box._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "orders_by_resend" in indexes
+    assert [o.key for o in box.take_due(5, ack_timeout=1)] == ["3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8"]
+    box.close()
 
 
 def test_confirm_makes_one_key_and_survives_reopen(outbox, tmp_path, clock):

@@ -57,6 +57,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX order_events_by_order ON order_events (order_id, id);
     """,
+    # 2: find overdue resends without walking every sent order (a 10,000-order backlog made that quadratic).
+    """
+    CREATE INDEX orders_by_resend ON orders (state, resend_at);
+    """,
 )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from edge.events import OrderChanged
 from edge.orders import db
@@ -46,6 +46,15 @@ from edge.wire import MAX_LINES, Ack, OrderLine, StatusUpdate, WireError, new_id
 log = logging.getLogger("edge.orders")
 
 Listener = Callable[[OrderChanged], None]
+
+
+class _Ref(NamedTuple):
+    """The few columns a state change needs, without loading the order's lines."""
+
+    id: int
+    key: str | None
+    state: str
+    cancel_requested_at: float | None
 LineInput = OrderLine | Mapping[str, Any]
 
 
@@ -114,18 +123,25 @@ class Outbox:
                 except Exception:  # a listener's bug must not undo or block an order
                     log.exception("outbox listener failed on %s", event)
 
-    def _move(self, order: Order, new: str, now: float, detail: str = "", **columns: Any) -> None:
+    def _move(self, order: Order | _Ref, new: str, now: float, detail: str = "", **columns: Any) -> None:
         """Move order to state new (checked against the transition table), recording the event."""
-        if not can_move(order.state, new):
-            raise OrderError(f"order {order.id} cannot move from {order.state} to {new}")
-        sets = ", ".join(f"{name} = ?" for name in columns)
-        self._conn.execute(
-            f"UPDATE orders SET state = ?, updated_at = ?, detail = ?{', ' + sets if sets else ''} WHERE id = ?",
-            (new, now, detail, *columns.values(), order.id),
-        )
-        self._conn.execute("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, ?)",
-                           (order.id, now, new, detail))
-        self._pending_events.append(OrderChanged(order.id, order.key, new, order.state, detail, now))
+        self._move_many([(order, columns)], new, now, detail)
+
+    def _move_many(self, moves: Sequence[tuple[Order | _Ref, dict[str, Any]]], new: str, now: float,
+                   detail: str) -> None:
+        """Move several orders to state new in two statements; each dict sets the same extra columns."""
+        if not moves:
+            return
+        for order, _columns in moves:
+            if not can_move(order.state, new):
+                raise OrderError(f"order {order.id} cannot move from {order.state} to {new}")
+        names = list(moves[0][1])
+        sets = "".join(f", {name} = ?" for name in names)
+        self._conn.executemany(f"UPDATE orders SET state = ?, updated_at = ?, detail = ?{sets} WHERE id = ?",
+                               [(new, now, detail, *(c[n] for n in names), o.id) for o, c in moves])
+        self._conn.executemany("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                               [(o.id, now, new, detail) for o, _c in moves])
+        self._pending_events += [OrderChanged(o.id, o.key, new, o.state, detail, now) for o, _c in moves]
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -137,12 +153,14 @@ class Outbox:
             if not rows:
                 return []
             lines: dict[int, list[OrderLine]] = {}
-            for ln in self._conn.execute(
-                f"SELECT * FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE {where}{tail}) "
-                "ORDER BY order_id, line_no", params,
-            ):
-                lines.setdefault(ln["order_id"], []).append(
-                    OrderLine(ln["sku"], ln["name"], ln["quantity"], ln["unit_price_cents"]))
+            ids = [r["id"] for r in rows]
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                for ln in self._conn.execute(
+                    f"SELECT order_id, sku, name, quantity, unit_price_cents FROM order_lines "
+                    f"WHERE order_id IN ({', '.join('?' * len(chunk))}) ORDER BY order_id, line_no", chunk,
+                ):
+                    lines.setdefault(ln[0], []).append(OrderLine(ln[1], ln[2], ln[3], ln[4]))
         return [
             Order(id=r["id"], state=r["state"], key=r["key"], lines=tuple(lines.get(r["id"], ())),
                   total_cents=r["total_cents"], currency=r["currency"], created_at=r["created_at"],
@@ -151,6 +169,19 @@ class Outbox:
                   cancel_requested_at=r["cancel_requested_at"], updated_at=r["updated_at"], detail=r["detail"])
             for r in rows
         ]
+
+    def _refs(self, keys: Sequence[str]) -> dict[str, _Ref]:
+        """id, key, state and cancel flag for these keys: what applying an ack or status needs."""
+        found: dict[str, _Ref] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            for row in self._conn.execute(
+                f"SELECT id, key, state, cancel_requested_at FROM orders WHERE key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[row["key"]] = _Ref(row["id"], row["key"], row["state"], row["cancel_requested_at"])
+        return found
 
     def get(self, order_id: int) -> Order:
         found = self._select("id = ?", (order_id,))
@@ -267,10 +298,10 @@ class Outbox:
         """Take every confirmed order into the send queue (confirmed → queued); return how many."""
         with self._write():
             now = self._clock()
-            orders = self._select("state = ?", (CONFIRMED,), order_by="seq")
-            for order in orders:
-                self._move(order, QUEUED, now, "queued for sending")
-        return len(orders)
+            refs = [_Ref(r["id"], r["key"], CONFIRMED, None) for r in self._conn.execute(
+                "SELECT id, key FROM orders WHERE state = ? ORDER BY seq", (CONFIRMED,))]
+            self._move_many([(ref, {}) for ref in refs], QUEUED, now, "queued for sending")
+        return len(refs)
 
     def restart_sends(self) -> int:
         """Make every `sent` order due again: a new process knows nothing of the old MQTT session."""
@@ -288,16 +319,19 @@ class Outbox:
         """
         with self._write():
             now = self._clock()
-            due = self._select("state = ? OR (state = ? AND resend_at <= ?)", (QUEUED, SENT, now),
-                               order_by="seq", limit=limit)
+            # Two index range scans (queued by seq; overdue sent by resend_at), merged by seq.
+            due = self._select(
+                "id IN (SELECT id FROM (SELECT id FROM orders WHERE state = ? ORDER BY seq LIMIT ?) UNION ALL "
+                "SELECT id FROM (SELECT id FROM orders WHERE state = ? AND resend_at <= ? ORDER BY seq LIMIT ?))",
+                (QUEUED, limit, SENT, now, limit), order_by="seq", limit=limit)
+            first, again = [], []
             for order in due:
                 delay = min(ack_timeout * 2 ** min(order.attempts, 16), max_backoff)
                 columns = {"sent_at": now, "attempts": order.attempts + 1, "resend_at": now + delay}
-                if order.state == QUEUED:
-                    self._move(order, SENT, now, "published", **columns)
-                else:
-                    sets = ", ".join(f"{name} = ?" for name in columns)
-                    self._conn.execute(f"UPDATE orders SET {sets} WHERE id = ?", (*columns.values(), order.id))
+                (first if order.state == QUEUED else again).append((order, columns))
+            self._move_many(first, SENT, now, "published")
+            self._conn.executemany("UPDATE orders SET sent_at = ?, attempts = ?, resend_at = ? WHERE id = ?",
+                                   [(c["sent_at"], c["attempts"], c["resend_at"], o.id) for o, c in again])
         return due
 
     def take_due_cancels(self, limit: int, *, timeout: float) -> list[Order]:
@@ -315,8 +349,9 @@ class Outbox:
         changed = 0
         with self._write():
             now = self._clock()
+            refs = self._refs([ack.key for ack in acks])
             for ack in acks:
-                order = self.by_key(ack.key)
+                order = refs.get(ack.key)
                 if order is None or order.state != SENT:
                     log.info("ignoring ack for %s (order is %s)", ack.key, order.state if order else "unknown")
                     continue
@@ -326,6 +361,7 @@ class Outbox:
                                cloud_total_cents=ack.total_cents)
                 else:
                     self._move(order, CANCELLED, now, f"rejected by the cloud: {ack.reason}", acked_at=now)
+                refs[ack.key] = order._replace(state=ACKED if ack.accepted else CANCELLED)
                 changed += 1
         return changed
 
@@ -334,14 +370,14 @@ class Outbox:
         changed = 0
         with self._write():
             now = self._clock()
+            refs = self._refs([update.key for update in updates])
             for update in updates:
-                order = self.by_key(update.key)
+                order = refs.get(update.key)
                 if order is None:
                     log.info("ignoring status %s for unknown order %s", update.status, update.key)
                     continue
-                if order.cancel_pending and update.status in (SHIPPED, DELIVERED):
+                if order.cancel_requested_at is not None and update.status in (SHIPPED, DELIVERED):
                     self._conn.execute("UPDATE orders SET cancel_requested_at = NULL WHERE id = ?", (order.id,))
-                    order = replace(order, cancel_requested_at=None)
                     update = StatusUpdate(update.key, update.status, update.at,
                                           f"cancel refused: {update.detail or 'already ' + update.status}")
                 if update.status == order.state or not can_move(order.state, update.status) or order.state == SENT:
@@ -349,6 +385,7 @@ class Outbox:
                     log.info("ignoring status %s for order %s (it is %s)", update.status, order.id, order.state)
                     continue
                 self._move(order, update.status, now, update.detail or f"{update.status} (cloud)")
+                refs[update.key] = order._replace(state=update.status, cancel_requested_at=None)
                 changed += 1
         return changed
 

@@ -13,16 +13,19 @@ reconnects use our own exponential backoff with jitter rather than paho's fixed 
 from __future__ import annotations
 
 import logging
+import select
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge.orders import Outbox
+from edge.events import OrderChanged
+from edge.orders import Order, Outbox
 from edge.sync.connection import (
     UNSUPPORTED_PROTOCOL,
     Backoff,
@@ -49,6 +52,8 @@ log = logging.getLogger("edge.sync")
 DeltaHandler = Callable[[bytes], Any]
 CONNACK_TIMEOUT = 5.0  # seconds to wait for CONNACK before treating the attempt as failed
 IDLE_POLL = 0.05  # seconds the loop waits on the socket when there is nothing to do
+ACK_BATCH_SECONDS = 0.1  # longest an arrived ack waits to be applied with others
+MAX_READS_PER_STEP = 500  # packets taken off the socket per loop step before the outbox gets a turn
 RESCAN_SECONDS = 1.0  # how often the outbox is checked for confirmed orders without a wake-up
 
 
@@ -97,13 +102,15 @@ class SyncClient:
         self._protocol = "5" if self.options.protocol == "auto" else self.options.protocol
         self._client: mqtt.Client | None = None
         self._inflight: set[int] = set()
+        self._ready: deque[Order] = deque()  # marked `sent` in the outbox, not yet handed to paho
         self._acks: list[Ack] = []
+        self._acks_since = 0.0
         self._statuses: list[StatusUpdate] = []
         self._deltas: list[bytes] = []
         self._connack: int | None = None
         self._protocol_known = False
         self._topics = {leaf: device_topic(spec.device_id, leaf) for leaf in ("orders", "acks", "status")}
-        outbox.add_listener(lambda _event: self._wake.set())
+        outbox.add_listener(self._on_order_changed)
 
     @classmethod
     def for_settings(cls, settings: Any, outbox: Outbox, *, url: str | None = None,
@@ -137,12 +144,22 @@ class SyncClient:
         """Connect, flush, and return True once every order is acked (False if timeout passes first)."""
         return self._run(time.monotonic() + timeout)
 
+    @property
+    def inflight(self) -> int:
+        """Orders and cancel requests published but not yet acknowledged by the broker (PUBACK)."""
+        return len(self._inflight)
+
+    def _on_order_changed(self, event: OrderChanged) -> None:
+        # Only a new confirmation needs the loop's attention; our own moves (queued, sent) do not.
+        if event.state == "confirmed":
+            self._wake.set()
+
     def wake(self) -> None:
         """Look at the outbox now instead of at the next poll (the outbox's listener calls this)."""
         self._wake.set()
 
     def _run(self, deadline: float | None) -> bool:
-        self.outbox.restart_sends()
+        self._restart_sends()
         settled = False
         next_scan = 0.0
         try:
@@ -157,26 +174,48 @@ class SyncClient:
                     if not self._connect():
                         self._pause(self._backoff.next_delay(), deadline)
                     continue
-                rc = self._client.loop(IDLE_POLL)
+                rc = self._read()
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     log.info("connection lost (%s); reconnecting with backoff", mqtt.error_string(rc))
                     self._drop_socket()
                     self._pause(self._backoff.next_delay(), deadline)
                     continue
+                idle = False
                 try:
-                    self._pump()
+                    idle = self._pump()
                 except sqlite3.Error as exc:  # e.g. the outbox file is locked by a long reader: retry soon
                     log.warning("outbox busy, retrying: %s", exc)
                     self._pause(IDLE_POLL, deadline)
                 except Exception:  # never let one bad record stop order sync for good
                     log.exception("sync step failed; retrying")
                     self._pause(1.0, deadline)
-                if deadline is not None and not self._inflight and self.outbox.unsettled() == 0:
+                if deadline is not None and idle and not self._inflight and self.outbox.unsettled() == 0:
                     settled = True
                     break
         finally:
             self._goodbye()
         return settled
+
+    def _restart_sends(self) -> None:
+        """Every `sent` order is due again; the ready buffer would only duplicate what the outbox returns."""
+        self._ready.clear()
+        self.outbox.restart_sends()
+
+    def _read(self) -> mqtt.MQTTErrorCode:
+        """Wait up to IDLE_POLL for traffic, then take everything already waiting on the socket.
+
+        paho's loop() reads one packet per call when nothing of ours is in flight, so a burst of
+        acks would otherwise cost one outbox transaction each.
+        """
+        client = self._client
+        assert client is not None
+        rc = client.loop(IDLE_POLL)
+        for _ in range(MAX_READS_PER_STEP):
+            sock = client.socket()
+            if rc != mqtt.MQTT_ERR_SUCCESS or sock is None or not select.select([sock], [], [], 0)[0]:
+                break
+            rc = client.loop_read()
+        return rc
 
     def _pause(self, seconds: float, deadline: float | None) -> None:
         if deadline is not None:
@@ -194,7 +233,7 @@ class SyncClient:
             self._client.on_message = self._on_message
             self._client.on_publish = self._on_publish
             self._inflight.clear()
-            self.outbox.restart_sends()  # a new paho client has none of the old one's in-flight messages
+            self._restart_sends()  # a new paho client has none of the old one's in-flight messages
         self._connack = None
         timed_out = False
         try:
@@ -238,7 +277,7 @@ class SyncClient:
         self._backoff.reset()
         if not flags.session_present:
             # The broker forgot us: acks it held for our old session are gone, so resend what is unacked.
-            self.outbox.restart_sends()
+            self._restart_sends()
         subs = [(self._topics["acks"], 1), (self._topics["status"], 1)]
         if self.on_catalog_delta is not None:
             subs.append((CATALOG_DELTAS_TOPIC, 1))
@@ -296,6 +335,8 @@ class SyncClient:
                     raise WireError(f"catalog delta of {len(msg.payload)} bytes exceeds {MAX_DELTA_BYTES}")
                 self._deltas.append(bytes(msg.payload))
             elif msg.topic == self._topics["acks"]:
+                if not self._acks:
+                    self._acks_since = time.monotonic()
                 self._acks.append(decode(msg.payload, "acks"))  # type: ignore[arg-type]
             elif msg.topic == self._topics["status"]:
                 self._statuses.append(decode(msg.payload, "status"))  # type: ignore[arg-type]
@@ -305,11 +346,19 @@ class SyncClient:
             self.stats.dropped += 1
             log.warning("dropped payload on %s: %s", msg.topic[:200], exc)
 
-    def _pump(self) -> None:
-        """Apply what arrived, then publish what is due, within the in-flight window."""
-        if self._acks:
+    def _pump(self) -> bool:
+        """Apply what arrived, then publish what is due, within the in-flight window; True if idle.
+
+        Work is batched because every outbox write is an fsync'd transaction: acks are applied once
+        half a window has gathered (or the oldest has waited ACK_BATCH_SECONDS), and the window is
+        refilled once half of it is free, not one order per PUBACK.
+        """
+        busy = False
+        if self._acks and (len(self._acks) >= self.options.max_inflight // 2
+                           or time.monotonic() - self._acks_since >= ACK_BATCH_SECONDS):
             acks, self._acks = self._acks, []
             self.stats.acks += self.outbox.apply_acks(acks)
+            busy = True
         if self._statuses:
             statuses, self._statuses = self._statuses, []
             self.stats.statuses += self.outbox.apply_statuses(statuses)
@@ -327,18 +376,33 @@ class SyncClient:
             self._wake.clear()
             self.outbox.queue_confirmed()
         room = self.options.max_inflight - len(self._inflight)
-        if room <= 0:
-            return
-        due = self.outbox.take_due(room, ack_timeout=self.options.ack_timeout)
-        for order in due:
-            self._publish(self._topics["orders"], encode(order.to_message(self.spec.device_id)))
-            self.stats.published += 1
-            self.stats.republished += order.attempts > 0
-        if room > len(due):
-            for order in self.outbox.take_due_cancels(room - len(due), timeout=self.options.ack_timeout):
+        published = self._publish_ready(room)
+        room -= published
+        if len(self._ready) < self.options.max_inflight:
+            # Mark the next batch `sent` now, while the window is full: the fsync then overlaps with
+            # the broker working through what is in flight instead of stalling the pipeline.
+            self._ready.extend(self.outbox.take_due(2 * self.options.max_inflight - len(self._ready),
+                                                    ack_timeout=self.options.ack_timeout))
+            published += self._publish_ready(room)
+            room = self.options.max_inflight - len(self._inflight)
+        if room > 0 and not self._ready:
+            for order in self.outbox.take_due_cancels(room, timeout=self.options.ack_timeout):
                 request = CancelRequest(key=order.key or "", device_id=self.spec.device_id, requested_at=time.time())
                 self._publish(self._topics["orders"], encode(request))
                 self.stats.cancels_sent += 1
+                busy = True
+        return not (busy or published or self._acks or self._ready)
+
+    def _publish_ready(self, room: int) -> int:
+        """Publish up to room orders already marked `sent`, oldest first; return how many."""
+        count = 0
+        while self._ready and count < room:
+            order = self._ready.popleft()
+            self._publish(self._topics["orders"], encode(order.to_message(self.spec.device_id)))
+            self.stats.published += 1
+            self.stats.republished += order.attempts > 0
+            count += 1
+        return count
 
     def _publish(self, topic: str, payload: bytes) -> None:
         assert self._client is not None
