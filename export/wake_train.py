@@ -125,6 +125,7 @@ class TrainSpec:
     hard_negative_boost: float = 3.0
     """Extra weight for confusable phrases and partial-phrase windows."""
     hidden: int = 64
+    dropout: float = 0.3
     seed: int = 7
 
 
@@ -133,7 +134,7 @@ def train_head(data: WindowSet, spec: TrainSpec) -> tuple[WakeHead, dict[str, fl
     torch.manual_seed(spec.seed)
     torch.set_num_threads(1)
     rng = np.random.default_rng(spec.seed)
-    model = WakeHead(spec.hidden)
+    model = WakeHead(spec.hidden, spec.dropout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     pos = np.flatnonzero(data.labels == 1)
     neg = np.flatnonzero(data.labels == 0)
@@ -156,7 +157,7 @@ def train_head(data: WindowSet, spec: TrainSpec) -> tuple[WakeHead, dict[str, fl
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     model.eval()
     return model, {"seconds": round(time.monotonic() - started, 1), "final_loss": float(np.mean(losses[-100:])),
                    "positive_windows": int(len(pos)), "negative_windows": int(len(neg))}

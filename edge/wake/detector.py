@@ -76,12 +76,9 @@ class Trigger:
         """Feed one step's score; True when the wake word fires on this step."""
         self._step += 1
         above = score >= self.threshold
-        if self._step <= self._quiet_until:
-            return False
-        if not self._armed:
-            self._armed = not above
-            return False
-        if above:
+        if not above:
+            self._armed = True  # the utterance that fired is over
+        if above and self._armed and self._step > self._quiet_until:
             self._armed = False
             self._quiet_until = self._step + self.refractory_steps
             return True

@@ -1,0 +1,176 @@
+"""The streaming wake word detector on synthesized speech, with the real bundle (python -m export wake).
+
+Test audio is synthesized here with settings training did not use (Piper with its noise off, an
+espeak variant held out of training), written to WAV and read back, then fed in frames the way
+the device loop does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.commands.wake import read_wav
+from edge.config import Settings, WakeSettings
+from edge.events import AudioChunk
+from edge.wake import WakeBundleError, WakeDetector, WakeInputError, load_for_settings, load_wake_model
+from export.wake_data import PiperSynth, espeak_variants, split_variants, synth_espeak, trim
+
+RATE = 16000
+
+
+def write_wav(path: Path, audio: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def room(seconds: float, seed: int) -> np.ndarray:
+    """Quiet room noise (about -55 dBFS), never digital silence."""
+    return (np.random.default_rng(seed).standard_normal(int(seconds * RATE)) * 0.0018).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def wake_bundle(bundle) -> Path:
+    return bundle("wake")
+
+
+@pytest.fixture(scope="module")
+def model(wake_bundle):
+    return load_wake_model(wake_bundle)
+
+
+@pytest.fixture(scope="module")
+def piper():
+    return PiperSynth()
+
+
+def say(piper: PiperSynth, text: str, level: float = 0.4) -> np.ndarray:
+    audio = trim(piper(text, length_scale=1.0, noise_scale=0.0, noise_w=0.0))  # noise off: deterministic
+    return (audio / np.abs(audio).max() * level).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def positive(piper, tmp_path_factory):
+    """'Hey shop, add two bottles of milk to my cart.' after 1.2 s of room noise; returns (wav, start, end)."""
+    phrase = say(piper, "Hey shop,")
+    request = say(piper, "add two bottles of milk to my cart.")
+    lead, gap, tail = room(1.2, 1), room(0.3, 2), room(1.5, 3)
+    audio = np.concatenate([lead, phrase + room(len(phrase) / RATE, 4), gap, request, tail])
+    start = len(lead) / RATE
+    return write_wav(tmp_path_factory.mktemp("wake") / "hey_shop.wav", audio), start, start + len(phrase) / RATE
+
+
+def feed(detector: WakeDetector, audio: np.ndarray, frame: int = 1280) -> list:
+    events = []
+    for offset in range(0, len(audio), frame):
+        events += detector.process(AudioChunk(samples=audio[offset: offset + frame], sample_rate=RATE,
+                                              timestamp=offset / RATE))
+    return events
+
+
+def test_phrase_fires_exactly_once_near_its_end(model, positive):
+    wav, start, end = positive
+    events = feed(WakeDetector(model, 0.5, 2.0), read_wav(wav))
+    assert len(events) == 1, events
+    assert start + 0.3 * (end - start) <= events[0].timestamp <= end + 1.0, (events[0], start, end)
+    assert events[0].phrase == "hey shop" and events[0].source == "model" and events[0].score >= 0.5
+
+
+def test_frame_size_does_not_change_the_detection(model, positive):
+    audio = read_wav(positive[0])
+    reference = feed(WakeDetector(model, 0.5, 2.0), audio)
+    for frame in (480, 1600, 16000):  # 30 ms, 100 ms, 1 s
+        events = feed(WakeDetector(model, 0.5, 2.0), audio, frame)
+        assert [(e.timestamp, e.score) for e in events] == [(e.timestamp, e.score) for e in reference], frame
+
+
+def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
+    voice = split_variants(espeak_variants())[1][0]  # an espeak variant held out of training
+    texts = ["hey shawn", "hey stop", "shopping list", "workshop", "I left my bag at the workshop",
+             "add milk to my shopping list", "what's the weather like tomorrow", "put the kettle on",
+             "can you stop the music", "order two bags of rice", "the shop on the corner is closed"]
+    parts = []
+    for i, text in enumerate(texts):
+        parts += [say(piper, text), room(0.7, 10 + i)]
+        espeak = trim(synth_espeak(text, "en-us", voice, 160, 50))
+        parts += [(espeak / np.abs(espeak).max() * 0.4).astype(np.float32), room(0.7, 40 + i)]
+    wav = write_wav(tmp_path / "negatives.wav", np.concatenate(parts))
+    detector = WakeDetector(model, 0.5, 2.0)
+    events = feed(detector, read_wav(wav))
+    assert events == [], [(round(e.timestamp, 2), round(e.score, 3)) for e in events]
+
+
+def test_refractory_period_blocks_a_quick_repeat(model, piper):
+    phrase = say(piper, "Hey shop.")
+    twice = np.concatenate([room(1.0, 5), phrase, room(0.6, 6), phrase, room(1.5, 7)])
+    long_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=3.0), twice)
+    short_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=0.3), twice)
+    assert len(long_quiet) == 1
+    assert len(short_quiet) == 2 and short_quiet[1].timestamp - short_quiet[0].timestamp > 0.5
+
+
+def test_bad_frames_raise_clearly_and_lose_nothing(model, positive):
+    audio = read_wav(positive[0])
+    clean = feed(WakeDetector(model, 0.5, 2.0), audio)
+    detector = WakeDetector(model, 0.5, 2.0)
+    half = len(audio) // 2 // 1280 * 1280 - 640  # mid-step, so a partial step is pending
+    events = feed(detector, audio[:half])
+    bad = [AudioChunk(np.zeros(1280, np.float32), 8000, 0.0), AudioChunk(np.zeros(0, np.float32), RATE, 0.0),
+           AudioChunk(np.zeros(1280, np.int16), RATE, 0.0), AudioChunk(np.full(1280, np.inf, np.float32), RATE, 0.0)]
+    for chunk in bad:
+        with pytest.raises(WakeInputError):
+            detector.process(chunk)
+    rest = audio[half:]
+    for offset in range(0, len(rest), 1280):
+        events += detector.process(AudioChunk(rest[offset: offset + 1280], RATE, (half + offset) / RATE))
+    assert [(e.timestamp, e.score) for e in events] == [(e.timestamp, e.score) for e in clean]
+
+
+def test_reset_clears_the_refractory_period(model, piper):
+    phrase = np.concatenate([room(0.8, 8), say(piper, "Hey shop."), room(0.8, 9)])
+    detector = WakeDetector(model, 0.5, refractory_seconds=60.0)
+    assert len(feed(detector, phrase)) == 1
+    assert feed(detector, phrase) == []  # still inside the 60 s refractory period
+    detector.reset()
+    assert len(feed(detector, phrase)) == 1
+
+
+def test_settings_for_another_phrase_are_refused(wake_bundle):
+    settings = Settings()
+    settings = dataclasses.replace(settings, models=dataclasses.replace(settings.models, dir=str(wake_bundle.parent)),
+                                   wake=WakeSettings(phrase="hey cart"))
+    with pytest.raises(WakeBundleError, match="--phrase"):
+        load_for_settings(settings)
+
+
+def test_missing_bundle_names_the_command_that_builds_it(tmp_path):
+    with pytest.raises(WakeBundleError, match="python -m export wake"):
+        load_wake_model(tmp_path / "wake")
+
+
+def test_cli_lists_the_detection_as_json(cli, wake_bundle, positive):
+    wav, start, end = positive
+    result = cli("edge", "wake", "--wav", str(wav), "--json",
+                 env={"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)})
+    assert result.returncode == 0, result.stderr
+    import json
+
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    wakes = [r for r in records if r["event"] == "wake"]
+    assert len(wakes) == 1 and start <= wakes[0]["timestamp"] <= end + 1.0
+    assert records[-1]["event"] == "summary" and records[-1]["detections"] == 1
+
+
+def test_cli_rejects_an_unreadable_wav(cli, wake_bundle, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wav")
+    result = cli("edge", "wake", "--wav", str(bad), env={"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)})
+    assert result.returncode == 2 and "not a readable WAV" in result.stderr and "Traceback" not in result.stderr
