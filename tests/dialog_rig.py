@@ -58,7 +58,8 @@ def device_dir(world: Path, root: Path) -> Path:
     """A fresh device data dir holding a copy of the demo catalog and its public key."""
     data = root / "device"
     data.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(world / CATALOG_DB, data / CATALOG_DB)
+    for part in world.glob(f"{CATALOG_DB}*"):  # the file and, if a reader left them, its WAL and shm
+        shutil.copyfile(part, data / part.name)
     shutil.copyfile(world / PUBLIC_KEY, data / PUBLIC_KEY)
     return data
 

@@ -14,18 +14,21 @@ must hold after it:
     cart_lines: 1                  # lines in the cart; cart_total_cents likewise
     results: 3                     # how many results were read out (last_results)
 
-and at the end `orders: N` (orders in the outbox) and `order_states: [...]`. `profile` and `env`
+Every reply must also come out of the TTS normalizer with no digit or "$" left (the replies'
+display-text convention, see edge/dialog/replies.py). At the end, `orders: N` (orders in the outbox) and `order_states: [...]`. `profile` and `env`
 (VOICESHOP_* overrides) set up the device.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from edge.tts.normalize import normalize
 from tests.dialog_rig import action_types, chat, demo_world, device_dir, orders
 
 SCRIPTS = sorted((Path(__file__).parent / "data" / "dialogs").glob("*.yaml"))
@@ -64,6 +67,9 @@ def check_turn(n: int, turn: dict[str, Any], record: dict[str, Any]) -> None:
         assert len(state["last_results"]) == turn["results"], f"{where}: results {state['last_results']}"
     if "user" in turn:
         assert record["user"] == turn["user"], where
+    # Replies are display text ("$4.99", "3 pound bag"); the TTS front end must be able to say all of it.
+    spoken = normalize(record["reply"])
+    assert not re.search(r"[0-9$]", spoken), f"{where}: TTS would not say {spoken!r}"
 
 
 @pytest.mark.slow
@@ -72,6 +78,7 @@ def test_scripted_dialogue(script: Path, world: Path, tmp_path: Path) -> None:
     spec = yaml.safe_load(script.read_text())
     data = device_dir(world, tmp_path)
     turns = spec["turns"]
+    assert all(isinstance(t["say"], str) for t in turns), "quote yes/no in YAML: unquoted they are booleans"
     records = chat(data, [t["say"] for t in turns], profile=spec.get("profile"),
                    env={k: str(v) for k, v in (spec.get("env") or {}).items()})
     for n, (turn, record) in enumerate(zip(turns, records, strict=True), 1):

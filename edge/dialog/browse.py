@@ -74,18 +74,22 @@ def recommend(d: Dialog, u: Understanding) -> Reply:
                  actions=[{"type": "recommendations", "product_ids": [i.product_id for i in items]}])
 
 
-def suggestions(d: Dialog, context: list[int], k: int) -> list[Item]:
+def suggestions(d: Dialog, context: list[int], k: int, *, like: Item | None = None) -> list[Item]:
     """In-stock suggestions not already in the cart: "often bought with" the latest context product
-    first (the seed's "you may also like"), then the user's personal recommendations."""
+    first, then the user's personal recommendations. With `like` (the product just added), ones
+    from its aisle come first: the seed's "you may also like ..." is about related products."""
     in_cart = {line.item.product_id for line in d.state.cart} | set(context)
-    recs = list(d.catalog.often_bought_with(context[-1], k + len(in_cart))) if context else []
-    recs += d.catalog.recommend(d.user, context, k + len(in_cart))
+    pool = max(k * 5, 10) + len(in_cart)
+    recs = list(d.catalog.often_bought_with(context[-1], pool)) if context else []
+    recs += d.catalog.recommend(d.user, context, pool)
     items, seen = [], set()
     for rec in recs:
         item = to_item(getattr(rec, "product", rec))
         if item.in_stock and item.product_id not in in_cart and item.product_id not in seen:
             seen.add(item.product_id)
             items.append(item)
+    if like is not None:  # stable: the recommender's order stands within each group
+        items.sort(key=lambda item: item.category != like.category)
     return items[:k]
 
 

@@ -53,7 +53,8 @@ def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = Fal
     line = d.state.add(item, quantity)
     suggestion = None
     if not d.replies.short:
-        found = suggestions(d, [ln.item.product_id for ln in d.state.cart], 1)
+        found = suggestions(d, [ln.item.product_id for ln in d.state.cart if ln.item is not item] + [item.product_id],
+                            1, like=item)
         suggestion = found[0] if found else None
     action = {"type": "add_to_cart", "product_id": item.product_id, "sku": item.sku, "name": item.name,
               "quantity": quantity, "unit_price_cents": item.price_cents}
