@@ -173,6 +173,11 @@ def apply_delta(conn: sqlite3.Connection, payload: bytes, public_key: Ed25519Pub
                            reason=f"gap: catalog at v{current}, delta is v{header.base_version}->v{header.version}")
     changes = _count_changes(body)
     log.info("applying catalog delta v%d -> v%d (%d changes)", current, header.version, changes)
+    # A large delta dirties tens of thousands of pages; copying them from the WAL into the main
+    # file (the automatic checkpoint after COMMIT) is housekeeping, not part of applying, so it
+    # is left to checkpoint() at an idle moment (or to the next write).
+    autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("BEGIN IMMEDIATE")
     try:
         if catalog_version(conn) != current:  # another writer won the race
@@ -183,9 +188,18 @@ def apply_delta(conn: sqlite3.Connection, payload: bytes, public_key: Ed25519Pub
     except Exception as exc:  # a bad reference or a constraint: nothing of it stays
         conn.execute("ROLLBACK")
         return _reject(f"delta v{header.version} failed to apply: {exc}", current, "delta", header.version)
+    finally:
+        conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     seconds = time.perf_counter() - started
     log.info("catalog now at v%d (%d changes in %.3f s)", header.version, changes, seconds)
     return ApplyResult("applied", "delta", header.version, header.version, changes, seconds=seconds)
+
+
+def checkpoint(conn: sqlite3.Connection) -> float:
+    """Fold the WAL back into the catalog file (run when idle); returns the seconds it took."""
+    started = time.perf_counter()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return time.perf_counter() - started
 
 
 def _db_path(conn: sqlite3.Connection) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.catalog.apply import ApplyResult, apply_delta, load_public_key
+from edge.catalog.apply import ApplyResult, apply_delta, checkpoint, load_public_key
 from edge.catalog.recommend import Recommendation, Recommender
 from edge.catalog.schema import catalog_version, get_meta, open_catalog, schema_version
 from edge.catalog.search import Searcher, SearchHit
@@ -75,6 +75,10 @@ class Catalog:
 
     def close(self) -> None:
         self.conn.close()
+
+    def checkpoint(self) -> float:
+        """Fold the WAL into the catalog file; call when idle (after a delta). Returns seconds."""
+        return checkpoint(self.conn)
 
     # --- reading -------------------------------------------------------------------------
     def search(self, query: str, max_price: float | None = None, brand: str | None = None, limit: int = 5,

@@ -36,35 +36,48 @@ def alias_text(name: str, aliases: dict[str, str]) -> str:
 
 
 def write_products(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], version: int, *, fresh: bool) -> None:
-    """Insert or replace product rows (wire order) and their FTS documents."""
+    """Insert or update product rows (wire order) and their FTS documents.
+
+    An existing row is updated only in the columns that changed, so an edited description does
+    not rewrite five index entries, and only rows whose indexed words changed touch the FTS
+    index (an FTS5 delete re-tokenizes the old document, the costliest step of a delta).
+    """
     if not rows:
         return
     aliases = alias_map(conn)
-    reindex = list(rows)
-    if not fresh:
-        # Only rows whose indexed words changed touch the FTS index (an FTS5 delete re-tokenizes
-        # the old document, the costliest step of a delta); a description edit does not.
-        old = _indexed_fields(conn, [row[0] for row in rows])
-        reindex = [row for row in rows if old.get(row[0]) != (row[2], row[3], row[4], row[10])]
-        conn.executemany("DELETE FROM products_fts WHERE rowid = ?", [(row[0],) for row in reindex if row[0] in old])
+    old = {} if fresh else _stored_rows(conn, [row[0] for row in rows])
+    new_rows = [row for row in rows if row[0] not in old]
     columns = ", ".join(PRODUCT_COLUMNS) + ", version"
     marks = ", ".join("?" * (len(PRODUCT_COLUMNS) + 1))
-    conn.executemany(f"INSERT OR REPLACE INTO products ({columns}) VALUES ({marks})",
-                     [(*row, version) for row in rows])
-    # id, name, brand, category, ..., tags are at fixed wire positions.
+    conn.executemany(f"INSERT INTO products ({columns}) VALUES ({marks})", [(*row, version) for row in new_rows])
+    by_change: dict[tuple[int, ...], list[tuple]] = defaultdict(list)
+    for row in rows:
+        stored = old.get(row[0])
+        if stored is not None:
+            changed = tuple(i for i in range(1, len(PRODUCT_COLUMNS)) if stored[i] != row[i])
+            by_change[changed].append((*(row[i] for i in changed), version, row[0]))
+    for changed, params in by_change.items():
+        sets = ", ".join(f"{PRODUCT_COLUMNS[i]} = ?" for i in changed)
+        conn.executemany(f"UPDATE products SET {sets}{', ' if sets else ''}version = ? WHERE id = ?", params)
+    reindex = [row for row in rows if row[0] not in old or
+               tuple(old[row[0]][i] for i in _FTS_FIELDS) != tuple(row[i] for i in _FTS_FIELDS)]
+    conn.executemany("DELETE FROM products_fts WHERE rowid = ?", [(row[0],) for row in reindex if row[0] in old])
     conn.executemany(
         "INSERT INTO products_fts (rowid, name, brand, category, aliases, tags) VALUES (?, ?, ?, ?, ?, ?)",
         [(row[0], row[2], row[3], row[4], alias_text(row[2], aliases), row[10]) for row in reindex])
 
 
-def _indexed_fields(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
-    """id -> (name, brand, category, tags) as currently stored, for the ids that exist."""
+_FTS_FIELDS = (2, 3, 4, 10)  # name, brand, category, tags at their wire positions
+
+
+def _stored_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
+    """id -> stored row in wire order, for the ids that exist."""
     found: dict[int, tuple] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start:start + 900]
-        for pid, *fields in conn.execute(f"SELECT id, name, brand, category, tags FROM products WHERE id IN "
-                                         f"({','.join('?' * len(chunk))})", chunk):
-            found[pid] = tuple(fields)
+        for row in conn.execute(f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM products WHERE id IN "
+                                f"({','.join('?' * len(chunk))})", chunk):
+            found[row[0]] = tuple(row)
     return found
 
 

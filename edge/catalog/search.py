@@ -122,7 +122,7 @@ class Searcher:
             clauses.append("p.price_cents <= ?")
             params.append(max_price_cents)
         if brand:
-            clauses.append("p.brand = ? COLLATE NOCASE")
+            clauses.append("p.brand = ?")  # already snapped to the catalog spelling; binary uses the index
             params.append(brand)
         return "".join(f" AND {c}" for c in clauses), params
 

@@ -97,8 +97,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.public_key:
             catalog.public_key_file = Path(args.public_key)
         result = catalog.apply(path.read_bytes())
+        checkpoint_seconds = catalog.checkpoint() if result.status == "applied" else 0.0
         if args.json:
-            emit_json(result.to_dict())
+            emit_json(result.to_dict() | {"checkpoint_seconds": round(checkpoint_seconds, 3)})
         else:
             print(f"{result.status}: catalog at version {result.version}"
                   + (f" ({result.changes} changes, {result.seconds:.2f} s)" if result.status == "applied" else "")
