@@ -10,9 +10,11 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, str] = {
+    "nlu": "bench.nlu",
     "wake": "bench.wake",
     "firmware": "bench.firmware",
     "catalog": "bench.catalog",
+    "dialog": "bench.dialog",
     "speech": "bench.speech",
 }
 

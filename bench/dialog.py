@@ -1,0 +1,106 @@
+"""Dialogue benchmark: what one typed turn costs on the device, NLU and dialogue apart.
+
+`python -m bench dialog [--repeat R]`
+
+Replays the scripted dialogues of tests/data/dialogs (the seed's flow, references, checkout, PIN,
+reorder, FAQ, car profile, ...) through the real parts: the INT8 NLU bundle, the demo catalog as a
+device gets it (built once with `edge.dialog.demo.install_demo_catalog`, cached under
+~/.cache/voiceshop/bench/dialog), a fresh outbox per replay. Each turn is timed twice over in this
+process: NLU (`Understander.understand`) and dialogue (`Dialog.handle`: linking, catalog search,
+recommendations, outbox writes). The anchor is the catalog's own `search()` for the same product
+words, called right after, so the table shows what the dialogue adds on top of the search it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from edge.config import load_settings
+from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY, install_demo_catalog
+from edge.dialog.session import ShopSession
+
+CACHE = Path(os.environ.get("VOICESHOP_BENCH_DIR", "~/.cache/voiceshop/bench")).expanduser() / "dialog"
+SCRIPTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dialogs"
+
+
+def _world(models_dir: Path) -> Path:
+    if not (CACHE / "ready").is_file():
+        if CACHE.exists():
+            shutil.rmtree(CACHE)
+        install_demo_catalog(CACHE, models_dir=models_dir)
+        (CACHE / "ready").write_text("ok\n")
+    return CACHE
+
+
+def _pct(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench dialog")
+    parser.add_argument("--repeat", type=int, default=3, help="replays of every script")
+    args = parser.parse_args(argv)
+    base = load_settings()
+    world = _world(base.models.path)
+    nlu_ms: list[float] = []
+    dialog_ms: list[float] = []
+    searched_dialog_ms: list[float] = []
+    search_ms: list[float] = []
+    turns = 0
+    for _ in range(args.repeat):
+        for script in sorted(SCRIPTS.glob("*.yaml")):
+            spec = yaml.safe_load(script.read_text())
+            env = {**{k: str(v) for k, v in (spec.get("env") or {}).items()}, "VOICESHOP_BROKER__URL": ""}
+            if spec.get("profile"):
+                env["VOICESHOP_DEVICE__PROFILE"] = spec["profile"]
+            settings = load_settings(environ={**os.environ, **env})
+            with tempfile.TemporaryDirectory() as tmp:
+                data = Path(tmp)
+                shutil.copyfile(world / CATALOG_DB, data / CATALOG_DB)
+                shutil.copyfile(world / PUBLIC_KEY, data / PUBLIC_KEY)
+                session = ShopSession(settings, data, broker_url="")
+                try:
+                    for turn in spec["turns"]:
+                        text = str(turn["say"])
+                        if not text:
+                            continue
+                        began = time.perf_counter()
+                        understanding = session.nlu.understand(text)
+                        parsed = time.perf_counter()
+                        session.dialog.handle(understanding)
+                        done = time.perf_counter()
+                        nlu_ms.append((parsed - began) * 1000)
+                        dialog_ms.append((done - parsed) * 1000)
+                        turns += 1
+                        product = understanding.slots.get("product")
+                        if product:
+                            began = time.perf_counter()
+                            session.catalog.search(str(product), limit=12)
+                            search_ms.append((time.perf_counter() - began) * 1000)
+                            searched_dialog_ms.append(dialog_ms[-1])
+                finally:
+                    session.close()
+    print(f"dialogue turns: {turns} ({args.repeat} replays of {len(list(SCRIPTS.glob('*.yaml')))} scripts), "
+          f"1 thread, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'stage':<42}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, samples in (("NLU (INT8 intent + slots)", nlu_ms), ("dialogue, every turn", dialog_ms),
+                          ("dialogue, turns naming a product", searched_dialog_ms),
+                          ("anchor: catalog.search() for that product", search_ms)):
+        if samples:
+            p50, p95 = _pct(samples)
+            print(f"{name:<42}{p50:>9.2f}{p95:>9.2f}")
+    if search_ms:
+        ratio = statistics.median(searched_dialog_ms) / max(statistics.median(search_ms), 1e-6)
+        print(f"dialogue / search (p50, turns naming a product): {ratio:.2f}x")
+    return 0
