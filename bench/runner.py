@@ -10,7 +10,6 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, str] = {
-    "nlu": "bench.nlu",
     "wake": "bench.wake",
     "firmware": "bench.firmware",
     "catalog": "bench.catalog",
