@@ -47,7 +47,10 @@ class Recommender:
         self.factors = np.zeros((0, 1), dtype=np.float32)
         self.unit = self.factors
         self.sellable = np.zeros(0, dtype=bool)
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.sell_ids, self.sell_factors, self.sell_unit = self.ids, self.factors, self.unit
         self.index: dict[int, int] = {}
+        self.sell_index: dict[int, int] = {}
 
     def refresh(self) -> None:
         row = self.conn.execute("SELECT value FROM catalog_meta WHERE key='version'").fetchone()
@@ -65,7 +68,13 @@ class Recommender:
             self.ids, self.factors, self.sellable = np.zeros(0, np.int64), np.zeros((0, 1), np.float32), np.zeros(0, bool)
         norms = np.linalg.norm(self.factors, axis=1, keepdims=True)
         self.unit = self.factors / np.maximum(norms, 1e-6)
+        # Scoring runs over the sellable rows only (contiguous copies): no per-query mask pass.
+        self.rows = np.flatnonzero(self.sellable)
+        self.sell_ids = self.ids[self.rows]
+        self.sell_factors = np.ascontiguousarray(self.factors[self.rows])
+        self.sell_unit = np.ascontiguousarray(self.unit[self.rows])
         self.index = {int(pid): n for n, pid in enumerate(self.ids)}
+        self.sell_index = {int(pid): n for n, pid in enumerate(self.sell_ids)}
         self._version = version
 
     def _user_vector(self, user: str) -> np.ndarray | None:
@@ -76,16 +85,16 @@ class Recommender:
         return [r[0] for r in self.conn.execute("SELECT product_id FROM user_recent WHERE user_id = ?", (user,))]
 
     def _top(self, scores: np.ndarray, exclude: Sequence[int], k: int) -> list[tuple[int, float]]:
-        scores = np.where(self.sellable, scores, -np.inf)
-        drop = [self.index[p] for p in exclude if p in self.index]
+        """Best k of ``scores`` (one per sellable row), minus the excluded product ids."""
+        drop = [self.sell_index[p] for p in exclude if p in self.sell_index]
         if drop:
             scores[drop] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
+        k = min(k, len(scores) - len(set(drop)))
         if k <= 0:
             return []
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best])]
-        return [(int(self.ids[i]), float(scores[i])) for i in best]
+        return [(int(self.sell_ids[i]), float(scores[i])) for i in best]
 
     def _products(self, scored: list[tuple[int, float]], reason: str) -> list[Recommendation]:
         if not scored:
@@ -104,10 +113,10 @@ class Recommender:
         exclude = [int(p) for p in context_products] + (self.recent(user) if exclude_recent else [])
         vector = self._user_vector(user)
         if len(self.ids) and vector is not None and vector.shape[0] == self.factors.shape[1]:
-            return self._products(self._top(self.factors @ vector, exclude, k), "for you")
+            return self._products(self._top(self.sell_factors @ vector, exclude, k), "for you")
         context = [self.index[p] for p in context_products if p in self.index]
         if context:
-            return self._products(self._top(self.unit @ self.unit[context].mean(axis=0), exclude, k),
+            return self._products(self._top(self.sell_unit @ self.unit[context].mean(axis=0), exclude, k),
                                   "goes with your cart")
         return self.popular(k, exclude)
 
@@ -118,7 +127,7 @@ class Recommender:
         if index is None or k <= 0:
             return []
         name = self.conn.execute("SELECT name FROM products WHERE id = ?", (product_id,)).fetchone()
-        scored = self._top(self.unit @ self.unit[index], [int(product_id), *exclude], k)
+        scored = self._top(self.sell_unit @ self.unit[index], [int(product_id), *exclude], k)
         return self._products(scored, f"often bought with {name[0] if name else product_id}")
 
     def popular(self, k: int, exclude: Sequence[int] = ()) -> list[Recommendation]:
