@@ -47,6 +47,10 @@ class SpeechStats:
     """From speak() to the first clause's audio being ready (seconds)."""
     synthesis_seconds: float = 0.0
     """Worker time spent phonemizing, synthesizing and resampling (seconds)."""
+    first_audio_cpu_seconds: float | None = None
+    """CPU time the worker thread spent on the first clause: first-audio cost without machine load (seconds)."""
+    synthesis_cpu_seconds: float = 0.0
+    """CPU time of the worker thread for the whole reply (seconds; 1-thread onnxruntime runs on it)."""
     cancelled: bool = False
 
 
@@ -82,11 +86,14 @@ class Speech:
             for index, clause in enumerate(self.text_clauses):
                 if self._cancel.is_set():
                     return
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 samples = self._voice.synthesize(clause, self._speed, should_stop=self._cancel.is_set)
                 last = index == len(self.text_clauses) - 1
                 out = resampler.push(samples, last=last)
                 self.stats.synthesis_seconds += time.perf_counter() - began
+                self.stats.synthesis_cpu_seconds += time.thread_time() - began_cpu
+                if index == 0:
+                    self.stats.first_audio_cpu_seconds = self.stats.synthesis_cpu_seconds
                 self.stats.clauses_synthesized += 1
                 if self._cancel.is_set() or not self._put(
                         SynthesizedAudio(samples=out, sample_rate=self.sample_rate, text=clause, is_last=last)):
