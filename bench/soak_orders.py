@@ -173,7 +173,7 @@ def offline_flush(work: Path, count: int, inflight: int, seed: int, reps: int) -
     backlog = work / "backlog.sqlite"
     keys = prepare_outbox(backlog, products, count, seed=seed)
     staged = Outbox(backlog)
-    payloads = [encode(o.to_message(DEVICE)) for o in staged.list(states=["confirmed"])]
+    payloads = [encode(o.to_message()) for o in staged.list(states=["confirmed"])]
     staged.close()
     raw: list[float] = []
     ours: list[float] = []

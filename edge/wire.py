@@ -169,10 +169,14 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class OrderMessage:
-    """Device → cloud on …/orders: a confirmed order, identified by its idempotency key."""
+    """Device → cloud on …/orders: a confirmed order, identified by its idempotency key.
+
+    No device id inside: the topic names the device and the broker's ACL ties that topic to the
+    authenticated user, so there is nothing in the payload that could disagree with it. That also
+    lets the outbox encode the payload once, at confirmation, and re-send the very same bytes.
+    """
 
     key: str
-    device_id: str
     lines: tuple[OrderLine, ...]
     total_cents: int
     currency: str
@@ -186,7 +190,6 @@ class OrderMessage:
             raise WireError(f"field 'lines' must be a list of 1 to {MAX_LINES} lines")
         return cls(
             key=_key(data),
-            device_id=_str(data, "device_id", max_len=64, pattern=_DEVICE_ID),
             lines=tuple(OrderLine.from_dict(line) for line in raw_lines),
             total_cents=_int(data, "total_cents", 0, MAX_CENTS),
             currency=_str(data, "currency", max_len=3, pattern=_CURRENCY),
@@ -199,14 +202,12 @@ class CancelRequest:
     """Device → cloud on …/orders: the user cancelled an order that may already be in the cloud."""
 
     key: str
-    device_id: str
     requested_at: float
     TYPE = "cancel"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CancelRequest:
-        return cls(key=_key(data), device_id=_str(data, "device_id", max_len=64, pattern=_DEVICE_ID),
-                   requested_at=_time(data, "requested_at"))
+        return cls(key=_key(data), requested_at=_time(data, "requested_at"))
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,11 @@ def ingest(tmp_path, catalog):
     store.close()
 
 
-def order(products, device="dev-1", quoted=None, key=None, lines=None) -> OrderMessage:
+def order(products, quoted=None, key=None, lines=None) -> OrderMessage:
     sku, name, price = products[0]
     lines = lines or (OrderLine(sku, name, 3, price if quoted is None else quoted),)
     total = sum(ln.quantity * ln.unit_price_cents for ln in lines)
-    return OrderMessage(key or str(uuid.uuid4()), device, tuple(lines), total, "USD", 1.8e9)
+    return OrderMessage(key or str(uuid.uuid4()), tuple(lines), total, "USD", 1.8e9)
 
 
 def on(device: str, leaf: str, message) -> tuple[str, bytes]:
@@ -98,7 +98,7 @@ def test_unsellable_orders_are_rejected_whole(ingest, catalog, problem):
     lines = (OrderLine(products[0][0], products[0][1], 1, products[0][2]), OrderLine(sku, name, 1, price))
     msg = order(products, lines=lines)
     if problem == "currency":
-        msg = OrderMessage(msg.key, msg.device_id, msg.lines, msg.total_cents, "EUR", msg.confirmed_at)
+        msg = OrderMessage(msg.key, msg.lines, msg.total_cents, "EUR", msg.confirmed_at)
     [ack] = acks_in(ingest.handle([on("dev-1", "orders", msg)]))
     assert not ack.accepted and ack.total_cents == 0 and ack.order_ref == ""
     assert {"unknown": "unknown product NOPE-1", "out_of_stock": "out of stock", "currency": "sold in USD"}[problem] \
@@ -106,31 +106,35 @@ def test_unsellable_orders_are_rejected_whole(ingest, catalog, problem):
     assert ingest.store.list_orders()[0]["status"] == "rejected"
 
 
-def test_a_device_cannot_order_or_cancel_for_another(ingest, catalog):
-    msg = order(catalog[1], device="dev-b")
-    assert ingest.handle([on("dev-a", "orders", msg)]) == []  # payload says dev-b, topic says dev-a
+def test_a_device_cannot_take_or_cancel_another_devices_order(ingest, catalog):
+    msg = order(catalog[1])
     ingest.handle([on("dev-b", "orders", msg)])
-    stolen = OrderMessage(msg.key, "dev-a", msg.lines, msg.total_cents, msg.currency, msg.confirmed_at)
-    assert ingest.handle([on("dev-a", "orders", stolen)]) == []  # dev-b's key replayed by dev-a: no ack
-    assert ingest.handle([on("dev-a", "orders", CancelRequest(msg.key, "dev-a", 1.8e9))]) == []
-    assert ingest.store.list_orders()[0]["status"] == "accepted"
-    assert ingest.stats.dropped == 2
+    assert ingest.handle([on("dev-a", "orders", msg)]) == []  # dev-b's key replayed on dev-a's topic: no ack
+    assert ingest.handle([on("dev-a", "orders", CancelRequest(msg.key, 1.8e9))]) == []  # nor a cancel
+    [stored] = ingest.store.list_orders()
+    assert stored["status"] == "accepted" and stored["device_id"] == "dev-b"
+    assert ingest.stats.dropped == 1
+
+
+def test_presence_must_match_its_topic(ingest):
+    assert ingest.handle([on("dev-a", "presence", Presence("dev-b", True, 1.8e9))]) == []
+    assert ingest.stats.dropped == 1
 
 
 def test_cancel_request(ingest, catalog):
     msg = order(catalog[1])
     ingest.handle([on("dev-1", "orders", msg)])
-    out = ingest.handle([on("dev-1", "orders", CancelRequest(msg.key, "dev-1", 1.8e9))])
+    out = ingest.handle([on("dev-1", "orders", CancelRequest(msg.key, 1.8e9))])
     assert decode(out[0].payload, "status").status == "cancelled"
-    again = ingest.handle([on("dev-1", "orders", CancelRequest(msg.key, "dev-1", 1.8e9))])
+    again = ingest.handle([on("dev-1", "orders", CancelRequest(msg.key, 1.8e9))])
     assert decode(again[0].payload, "status").detail == "already cancelled"
     shipped = order(catalog[1])
     ingest.handle([on("dev-1", "orders", shipped)])
     ingest.store.advance(ship_after=0, deliver_after=None)
-    refused = decode(ingest.handle([on("dev-1", "orders", CancelRequest(shipped.key, "dev-1", 1.8e9))])[0].payload,
+    refused = decode(ingest.handle([on("dev-1", "orders", CancelRequest(shipped.key, 1.8e9))])[0].payload,
                      "status")
     assert refused.status == "shipped" and "cancel refused" in refused.detail
-    unknown = CancelRequest(str(uuid.uuid4()), "dev-1", 1.8e9)
+    unknown = CancelRequest(str(uuid.uuid4()), 1.8e9)
     assert ingest.handle([on("dev-1", "orders", unknown)]) == []  # the device retries until the order lands
 
 
@@ -155,7 +159,7 @@ def test_shipping_timer_moves_each_order_once(ingest, catalog):
 # -- bad input on every topic, fuzzed: logged and dropped, nothing stored, nothing published ---------
 
 GOOD = {
-    "orders": json.loads(encode(OrderMessage("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", "dev-1",
+    "orders": json.loads(encode(OrderMessage("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8",
                                              (OrderLine("PRO-0000001", "x", 1, 1),), 1, "USD", 1.8e9))),
     "presence": json.loads(encode(Presence("dev-1", True, 1.8e9))),
     "acks": json.loads(encode(Ack("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", True, 1, "USD", "1"))),

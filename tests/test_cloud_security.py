@@ -88,7 +88,7 @@ def test_device_a_cannot_read_device_b_acks_or_orders(secured, tmp_path):
     own = Client(broker, str(tls.ca), "dev-a", USERS["dev-a"])  # ... and a round trip of A's own
     own.c.subscribe(device_topic("dev-a", "acks"), qos=1)
     wait_for(lambda: own.suback, 10, "SUBACK")
-    order = OrderMessage(new_idempotency_key(), "dev-a", (OrderLine(products[0][0], "x", 1, 1),), 1, "USD", 1e9)
+    order = OrderMessage(new_idempotency_key(), (OrderLine(products[0][0], "x", 1, 1),), 1, "USD", 1e9)
     own.c.publish(device_topic("dev-a", "orders"), encode(order), qos=1)
     wait_for(lambda: own.messages, 20, "A's own ack")
     # Positive control: the spy's wildcard subscriptions are live and deliver what A may read.
@@ -106,13 +106,13 @@ def test_device_a_cannot_write_into_device_b_topics(secured):
     a.c.subscribe(device_topic("dev-a", "acks"), qos=1)
     wait_for(lambda: a.suback, 10, "SUBACK")
     lines = (OrderLine(products[0][0], "x", 1, 1),)
-    forged = OrderMessage(new_idempotency_key(), "dev-b", lines, 1, "USD", 1e9)
+    forged = OrderMessage(new_idempotency_key(), lines, 1, "USD", 1e9)
     a.c.publish(device_topic("dev-b", "orders"), encode(forged), qos=1)
-    a.c.publish(device_topic("dev-b", "orders"), encode(CancelRequest(forged.key, "dev-b", 1e9)), qos=1)
+    a.c.publish(device_topic("dev-b", "orders"), encode(CancelRequest(forged.key, 1e9)), qos=1)
     a.c.publish(device_topic("dev-b", "acks"), b'{"v":1}', qos=1)
     # A legitimate order on A's own topic, published after the forgeries on the same connection:
     # once its ack is back, the forgeries have had every chance to arrive.
-    mine = OrderMessage(new_idempotency_key(), "dev-a", lines, 1, "USD", 1e9)
+    mine = OrderMessage(new_idempotency_key(), lines, 1, "USD", 1e9)
     a.c.publish(device_topic("dev-a", "orders"), encode(mine), qos=1)
     wait_for(lambda: a.messages, 20, "A's own ack")
     stored = cloud.ingest.store.keys()

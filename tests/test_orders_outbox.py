@@ -11,7 +11,7 @@ import pytest
 from edge.orders import OrderError, Outbox
 from edge.orders.db import MIGRATIONS
 from edge.orders.model import TRANSITIONS
-from edge.wire import Ack, StatusUpdate
+from edge.wire import Ack, StatusUpdate, decode, encode
 
 LINE = {"sku": "PRO-0000001", "name": "Fuji apples", "quantity": 2, "unit_price_cents": 499}
 
@@ -52,8 +52,9 @@ def test_an_older_outbox_file_is_migrated_in_place(tmp_path, clock):
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)
     old.executescript(MIGRATIONS[0])
-    old.execute("INSERT INTO orders (state, key, seq, currency, total_cents, created_at, updated_at) "
-                "VALUES ('queued', '3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8', 1, 'USD', 5, 1, 1)")
+    old.execute("INSERT INTO orders (state, key, seq, currency, total_cents, created_at, confirmed_at, updated_at) "
+                "VALUES ('queued', '3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8', 1, 'USD', 998, 1, 1.8e9, 1)")
+    old.execute("INSERT INTO order_lines VALUES (1, 0, 'PRO-0000001', 'Fuji apples', 2, 499)")
     old.execute("PRAGMA user_version=1")
     old.commit()
     old.close()
@@ -61,8 +62,18 @@ def test_an_older_outbox_file_is_migrated_in_place(tmp_path, clock):
     assert box._conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     indexes = {r[0] for r in box._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "orders_by_resend" in indexes
-    assert [o.key for o in box.take_due(5, ack_timeout=1)] == ["3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8"]
+    [due] = box.take_due(5, ack_timeout=1)
+    assert decode(due.payload, "orders") == box.get(due.id).to_message()  # payload built by the migration
     box.close()
+
+
+def test_the_payload_is_fixed_at_confirmation_and_resent_byte_for_byte(outbox, clock):
+    order = outbox.confirm([LINE])
+    [first] = send(outbox)
+    assert first.payload == encode(order.to_message())
+    clock.now += 11
+    [again] = outbox.take_due(10, ack_timeout=10)
+    assert again.payload == first.payload and again.attempts == 1
 
 
 def test_confirm_makes_one_key_and_survives_reopen(outbox, tmp_path, clock):

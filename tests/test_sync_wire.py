@@ -26,9 +26,9 @@ from edge.wire import (
 )
 
 KEY = "3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8"
-ORDER = OrderMessage(KEY, "dev-1", (OrderLine("PRO-1", "Fuji apples", 2, 499),), 998, "USD", 1.8e9)
+ORDER = OrderMessage(KEY, (OrderLine("PRO-1", "Fuji apples", 2, 499),), 998, "USD", 1.8e9)
 EXAMPLES = {
-    "orders": [ORDER, CancelRequest(KEY, "dev-1", 1.8e9)],
+    "orders": [ORDER, CancelRequest(KEY, 1.8e9)],
     "acks": [Ack(KEY, True, 1000, "USD", "42", "repriced")],
     "status": [StatusUpdate(KEY, "shipped", 1.8e9, "")],
     "presence": [Presence("dev-1", False, 1.8e9)],
@@ -68,7 +68,7 @@ def body(message) -> dict:
     ("orders", {**body(ORDER), "currency": "usd"}, "'currency'"),
     ("orders", {**body(ORDER), "total_cents": 1.5}, "must be an integer"),
     ("orders", {**body(ORDER), "confirmed_at": float("nan")}, "finite"),
-    ("orders", {**body(ORDER), "device_id": "a/#"}, "'device_id'"),
+    ("presence", {**body(EXAMPLES["presence"][0]), "device_id": "a/#"}, "'device_id'"),
     ("status", {**body(EXAMPLES["status"][0]), "status": "teleported"}, "'status' must be one of"),
     ("presence", {**body(EXAMPLES["presence"][0]), "online": "yes"}, "true or false"),
 ])

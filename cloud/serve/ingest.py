@@ -60,8 +60,8 @@ class Ingest:
 
     def handle(self, batch: list[tuple[str, bytes]]) -> list[Outgoing]:
         """Process messages received on device topics; return acks and status updates to publish."""
-        orders: list[OrderMessage] = []
-        cancels: list[CancelRequest] = []
+        orders: list[tuple[str, OrderMessage]] = []
+        cancels: list[tuple[str, CancelRequest]] = []
         presences: list[Presence] = []
         for topic, payload in batch:
             self.stats.received += 1
@@ -70,26 +70,27 @@ class Ingest:
                 if leaf not in ("orders", "presence"):
                     raise WireError(f"the cloud does not take messages on …/{leaf}")
                 message = decode(payload, leaf)
-                if getattr(message, "device_id", device_id) != device_id:
-                    raise WireError(f"payload claims device {getattr(message, 'device_id', '')!r} on {device_id}'s topic")
+                # The topic is the device's identity (the broker's ACL ties it to the login).
+                if isinstance(message, Presence) and message.device_id != device_id:
+                    raise WireError(f"presence for {message.device_id!r} on {device_id}'s topic")
             except WireError as exc:
                 self.stats.dropped += 1
                 log.warning("dropped message on %s: %s", topic[:200], exc)
                 continue
             if isinstance(message, OrderMessage):
-                orders.append(message)
+                orders.append((device_id, message))
             elif isinstance(message, CancelRequest):
-                cancels.append(message)
+                cancels.append((device_id, message))
             elif isinstance(message, Presence):
                 presences.append(message)
         out: list[Outgoing] = []
         if orders:
             out += self._orders(orders)
-        for cancel in cancels:
-            row = self.store.cancel(cancel.key, cancel.device_id)
+        for device_id, cancel in cancels:
+            row = self.store.cancel(cancel.key, device_id)
             self.stats.cancels += 1
             if row is None:
-                log.info("cancel for unknown order %s from %s (the device retries)", cancel.key, cancel.device_id)
+                log.info("cancel for unknown order %s from %s (the device retries)", cancel.key, device_id)
             else:
                 out.append(status_message(row))
         for presence in presences:
@@ -100,9 +101,9 @@ class Ingest:
         self.stats.statuses += sum(1 for o in out if o.topic.endswith("/status"))
         return out
 
-    def _orders(self, orders: list[OrderMessage]) -> list[Outgoing]:
-        products = self.prices.lookup([line.sku for order in orders for line in order.lines])
-        priced = [price_order(order, products) for order in orders]
+    def _orders(self, orders: list[tuple[str, OrderMessage]]) -> list[Outgoing]:
+        products = self.prices.lookup([line.sku for _device, order in orders for line in order.lines])
+        priced = [price_order(order, device_id, products) for device_id, order in orders]
         out: list[Outgoing] = []
         for order, stored in zip(priced, self.store.ingest(priced, worker=self.worker), strict=True):
             if stored.device_id != order.device_id:

@@ -83,8 +83,8 @@ class PricedOrder:
     reason: str
 
 
-def price_order(order: OrderMessage, products: dict[str, Product]) -> PricedOrder:
-    """Price order against products (already looked up); reject it whole if any line cannot be sold."""
+def price_order(order: OrderMessage, device_id: str, products: dict[str, Product]) -> PricedOrder:
+    """Price device_id's order against products (already looked up); reject it whole if a line cannot be sold."""
     problems: list[str] = []
     lines: list[PricedLine] = []
     for line in order.lines:
@@ -102,10 +102,10 @@ def price_order(order: OrderMessage, products: dict[str, Product]) -> PricedOrde
         problems.append("order total is implausibly large")
     device_total = sum(ln.quantity * ln.unit_price_cents for ln in order.lines)
     if problems:
-        return PricedOrder(order.key, order.device_id, order.currency, order.confirmed_at, tuple(lines), 0,
+        return PricedOrder(order.key, device_id, order.currency, order.confirmed_at, tuple(lines), 0,
                            order.total_cents, False, "; ".join(problems)[:500])
     reason = ""
     if total != order.total_cents or total != device_total:
         reason = f"repriced: device quoted {order.total_cents} cents, charged {total} cents"
-    return PricedOrder(order.key, order.device_id, order.currency, order.confirmed_at, tuple(lines), total,
+    return PricedOrder(order.key, device_id, order.currency, order.confirmed_at, tuple(lines), total,
                        order.total_cents, True, reason)

@@ -61,6 +61,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX orders_by_resend ON orders (state, resend_at);
     """,
+    # 3: the transactional-outbox payload, encoded once at confirmation; orders confirmed before get
+    # theirs built here from their lines (wire v1).
+    """
+    ALTER TABLE orders ADD COLUMN payload BLOB;
+    UPDATE orders SET payload = CAST(json_object(
+        'v', 1, 'type', 'order', 'key', key,
+        'lines', json((SELECT json_group_array(json_object('sku', sku, 'name', name, 'quantity', quantity,
+                                                           'unit_price_cents', unit_price_cents))
+                       FROM (SELECT * FROM order_lines WHERE order_id = orders.id ORDER BY line_no))),
+        'total_cents', total_cents, 'currency', currency, 'confirmed_at', confirmed_at) AS BLOB)
+    WHERE key IS NOT NULL;
+    """,
 )
 
 

@@ -8,7 +8,7 @@ or duplicated message from the network can then never move an order backwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edge.wire import OrderLine, OrderMessage
 
@@ -31,6 +31,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 FINAL = frozenset({DELIVERED, CANCELLED})
 # Orders the outbox still owes the cloud something for (what `sync --once` waits on).
 UNSETTLED = (CONFIRMED, QUEUED, SENT)
+
+
+class DueOrder(NamedTuple):
+    """An order taken for publishing: the bytes stored at confirmation, and how often they went out."""
+
+    id: int
+    key: str | None
+    state: str
+    """The state before it was taken (queued for a first send, sent for a re-send)."""
+    attempts: int
+    payload: bytes
 
 
 class OrderError(ValueError):
@@ -73,12 +84,12 @@ class Order:
     def cancel_pending(self) -> bool:
         return self.cancel_requested_at is not None and self.state not in FINAL
 
-    def to_message(self, device_id: str) -> OrderMessage:
-        """The wire payload for this order; only confirmed orders have one."""
+    def to_message(self) -> OrderMessage:
+        """The wire message for this order; only confirmed orders have one."""
         if self.key is None or self.confirmed_at is None:
             raise OrderError(f"order {self.id} is a draft and cannot be sent")
-        return OrderMessage(key=self.key, device_id=device_id, lines=self.lines, total_cents=self.total_cents,
-                            currency=self.currency, confirmed_at=self.confirmed_at)
+        return OrderMessage(key=self.key, lines=self.lines, total_cents=self.total_cents, currency=self.currency,
+                            confirmed_at=self.confirmed_at)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (for `python -m edge orders list --json`)."""

@@ -37,11 +37,12 @@ from edge.orders.model import (
     SHIPPED,
     STATES,
     UNSETTLED,
+    DueOrder,
     Order,
     OrderError,
     can_move,
 )
-from edge.wire import MAX_LINES, Ack, OrderLine, StatusUpdate, WireError, new_idempotency_key
+from edge.wire import MAX_LINES, Ack, OrderLine, StatusUpdate, WireError, encode, new_idempotency_key
 
 log = logging.getLogger("edge.orders")
 
@@ -123,25 +124,31 @@ class Outbox:
                 except Exception:  # a listener's bug must not undo or block an order
                     log.exception("outbox listener failed on %s", event)
 
-    def _move(self, order: Order | _Ref, new: str, now: float, detail: str = "", **columns: Any) -> None:
+    def _move(self, order: Order | _Ref | DueOrder, new: str, now: float, detail: str = "", **columns: Any) -> None:
         """Move order to state new (checked against the transition table), recording the event."""
-        self._move_many([(order, columns)], new, now, detail)
+        self._move_many([order], new, now, detail, **columns)
 
-    def _move_many(self, moves: Sequence[tuple[Order | _Ref, dict[str, Any]]], new: str, now: float,
-                   detail: str) -> None:
-        """Move several orders to state new in two statements; each dict sets the same extra columns."""
-        if not moves:
-            return
-        for order, _columns in moves:
+    def _move_many(self, orders: Sequence[Order | _Ref | DueOrder], new: str, now: float, detail: str,
+                   **columns: Any) -> None:
+        """Move orders to state new, setting the same columns on each, with set-based statements.
+
+        One UPDATE and one INSERT … SELECT per 500 orders, rather than a statement per order: when a
+        backlog is flushed this runs for every order twice (queued, sent) and was half its SQL cost.
+        """
+        for order in orders:
             if not can_move(order.state, new):
                 raise OrderError(f"order {order.id} cannot move from {order.state} to {new}")
-        names = list(moves[0][1])
-        sets = "".join(f", {name} = ?" for name in names)
-        self._conn.executemany(f"UPDATE orders SET state = ?, updated_at = ?, detail = ?{sets} WHERE id = ?",
-                               [(new, now, detail, *(c[n] for n in names), o.id) for o, c in moves])
-        self._conn.executemany("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, ?)",
-                               [(o.id, now, new, detail) for o, _c in moves])
-        self._pending_events += [OrderChanged(o.id, o.key, new, o.state, detail, now) for o, _c in moves]
+        sets = "".join(f", {name} = ?" for name in columns)
+        ids = [order.id for order in orders]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            self._conn.execute(f"UPDATE orders SET state = ?, updated_at = ?, detail = ?{sets} WHERE id IN ({marks})",
+                               (new, now, detail, *columns.values(), *chunk))
+            self._conn.execute("INSERT INTO order_events (order_id, at, state, detail) "
+                               f"SELECT id, ?, ?, ? FROM orders WHERE id IN ({marks}) ORDER BY id",
+                               (now, new, detail, *chunk))
+        self._pending_events += [OrderChanged(o.id, o.key, new, o.state, detail, now) for o in orders]
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -261,9 +268,10 @@ class Outbox:
             if order.state != DRAFT:
                 raise OrderError(f"order {draft_id} is {order.state}, not a draft")
             seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM orders").fetchone()[0]
-            key = new_idempotency_key()
-            order = replace(order, key=key)
-            self._move(order, CONFIRMED, now, "confirmed by user", key=key, seq=seq, confirmed_at=now)
+            order = replace(order, key=new_idempotency_key(), confirmed_at=now)
+            # The transactional outbox: the exact bytes to publish are stored with the confirmation.
+            self._move(order, CONFIRMED, now, "confirmed by user", key=order.key, seq=seq, confirmed_at=now,
+                       payload=encode(order.to_message()))
         return self.get(draft_id)
 
     def cancel(self, order_id: int) -> Order:
@@ -300,7 +308,7 @@ class Outbox:
             now = self._clock()
             refs = [_Ref(r["id"], r["key"], CONFIRMED, None) for r in self._conn.execute(
                 "SELECT id, key FROM orders WHERE state = ? ORDER BY seq", (CONFIRMED,))]
-            self._move_many([(ref, {}) for ref in refs], QUEUED, now, "queued for sending")
+            self._move_many(refs, QUEUED, now, "queued for sending")
         return len(refs)
 
     def restart_sends(self) -> int:
@@ -309,7 +317,7 @@ class Outbox:
             now = self._clock()
             return conn.execute("UPDATE orders SET resend_at = ? WHERE state = ?", (now, SENT)).rowcount
 
-    def take_due(self, limit: int, *, ack_timeout: float, max_backoff: float = 600.0) -> list[Order]:
+    def take_due(self, limit: int, *, ack_timeout: float, max_backoff: float = 600.0) -> list[DueOrder]:
         """Mark up to limit due orders `sent` and return them, for the caller to publish now.
 
         Due means queued, or sent with the ack overdue; oldest confirmation first. Marking and choosing
@@ -320,18 +328,19 @@ class Outbox:
         with self._write():
             now = self._clock()
             # Two index range scans (queued by seq; overdue sent by resend_at), merged by seq.
-            due = self._select(
-                "id IN (SELECT id FROM (SELECT id FROM orders WHERE state = ? ORDER BY seq LIMIT ?) UNION ALL "
-                "SELECT id FROM (SELECT id FROM orders WHERE state = ? AND resend_at <= ? ORDER BY seq LIMIT ?))",
-                (QUEUED, limit, SENT, now, limit), order_by="seq", limit=limit)
-            first, again = [], []
-            for order in due:
-                delay = min(ack_timeout * 2 ** min(order.attempts, 16), max_backoff)
-                columns = {"sent_at": now, "attempts": order.attempts + 1, "resend_at": now + delay}
-                (first if order.state == QUEUED else again).append((order, columns))
-            self._move_many(first, SENT, now, "published")
-            self._conn.executemany("UPDATE orders SET sent_at = ?, attempts = ?, resend_at = ? WHERE id = ?",
-                                   [(c["sent_at"], c["attempts"], c["resend_at"], o.id) for o, c in again])
+            due = [DueOrder(*row) for row in self._conn.execute(
+                "SELECT id, key, state, attempts, payload FROM orders WHERE id IN ("
+                "SELECT id FROM (SELECT id FROM orders WHERE state = ? ORDER BY seq LIMIT ?) UNION ALL "
+                "SELECT id FROM (SELECT id FROM orders WHERE state = ? AND resend_at <= ? ORDER BY seq LIMIT ?))"
+                " ORDER BY seq LIMIT ?", (QUEUED, limit, SENT, now, limit, limit))]
+            # A queued order has never been sent (attempts 0), so every first send sets the same values.
+            first = [order for order in due if order.state == QUEUED]
+            self._move_many(first, SENT, now, "published", sent_at=now, attempts=1,
+                            resend_at=now + min(ack_timeout, max_backoff))
+            self._conn.executemany(
+                "UPDATE orders SET sent_at = ?, attempts = ?, resend_at = ? WHERE id = ?",
+                [(now, o.attempts + 1, now + min(ack_timeout * 2 ** min(o.attempts, 16), max_backoff), o.id)
+                 for o in due if o.state == SENT])
         return due
 
     def take_due_cancels(self, limit: int, *, timeout: float) -> list[Order]:

@@ -25,7 +25,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from edge.events import OrderChanged
-from edge.orders import Order, Outbox
+from edge.orders import Outbox
+from edge.orders.model import DueOrder
 from edge.sync.connection import (
     UNSUPPORTED_PROTOCOL,
     Backoff,
@@ -102,7 +103,7 @@ class SyncClient:
         self._protocol = "5" if self.options.protocol == "auto" else self.options.protocol
         self._client: mqtt.Client | None = None
         self._inflight: set[int] = set()
-        self._ready: deque[Order] = deque()  # marked `sent` in the outbox, not yet handed to paho
+        self._ready: deque[DueOrder] = deque()  # marked `sent` in the outbox, not yet handed to paho
         self._acks: list[Ack] = []
         self._acks_since = 0.0
         self._statuses: list[StatusUpdate] = []
@@ -387,7 +388,7 @@ class SyncClient:
             room = self.options.max_inflight - len(self._inflight)
         if room > 0 and not self._ready:
             for order in self.outbox.take_due_cancels(room, timeout=self.options.ack_timeout):
-                request = CancelRequest(key=order.key or "", device_id=self.spec.device_id, requested_at=time.time())
+                request = CancelRequest(key=order.key or "", requested_at=time.time())
                 self._publish(self._topics["orders"], encode(request))
                 self.stats.cancels_sent += 1
                 busy = True
@@ -398,7 +399,7 @@ class SyncClient:
         count = 0
         while self._ready and count < room:
             order = self._ready.popleft()
-            self._publish(self._topics["orders"], encode(order.to_message(self.spec.device_id)))
+            self._publish(self._topics["orders"], order.payload)
             self.stats.published += 1
             self.stats.republished += order.attempts > 0
             count += 1
