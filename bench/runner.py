@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "catalog": "bench.catalog",
     "dialog": "bench.dialog",
     "speech": "bench.speech",
+    "soak_orders": "bench.soak_orders",
 }
 
 
