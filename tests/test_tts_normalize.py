@@ -133,3 +133,13 @@ def test_clauses_never_lose_words(words, first, most):
     if clauses:
         assert len(clauses[0].split()) <= first
     assert all(len(c.split()) <= most for c in clauses)
+
+
+def test_control_characters_never_reach_the_phonemizer():
+    assert normalize("\x00hi\x01 there\u200b!") == "hi there!"
+
+
+def test_a_long_digit_run_is_not_cut_into_one_word_clauses():
+    clauses = split_clauses(normalize("Your code is 99999999999999999999."), 4, 14)
+    assert all(len(c.split()) >= 2 for c in clauses[1:])
+    assert len(clauses) <= 4

@@ -51,7 +51,9 @@ def _cut(words: list[str], limit: int) -> int:
     cut = min(limit, len(words) - 1)
     while cut > 1 and _numeric(words[cut - 1]) and _numeric(words[cut]):
         cut -= 1
-    return max(cut, 1)
+    # A run of number words longer than the limit (a long id read digit by digit) has to be cut
+    # somewhere: at the limit, not into one-word clauses.
+    return cut if cut > 1 or not _numeric(words[0]) else min(limit, len(words) - 1)
 
 
 def _split_long(words: list[str], limit: int) -> list[list[str]]:

@@ -141,6 +141,7 @@ _RULES: list[Rule] = [
     (re.compile(r"(?<=[A-Za-z])\s+[x×]\s?(\d+)\b"), lambda m: f", times {cardinal(int(m[1]))}"),
     (re.compile(r"(?<=\d)-(?=[A-Za-z])"), lambda m: " "),
     (re.compile(r"(?<![\w.])-(?=\d)"), lambda m: "minus "),
+    (re.compile(r"(?<=\d)(?=[A-Za-z])|(?<=[A-Za-z])(?=\d)"), lambda m: " "),  # "1e10", "A4": spell apart
     (re.compile(_NUM), _number),
     (re.compile(r"\s?&\s?"), lambda m: " and "),
     (re.compile(r"\s?\+\s?"), lambda m: " plus "),
@@ -158,6 +159,8 @@ _RULES: list[Rule] = [
 def normalize(text: str) -> str:
     """Rewrite a reply so that every number, price, unit and abbreviation is spoken as words."""
     text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2044", "/")
+    # Control and format characters (NUL, zero-width joiners, ...) would reach espeak-ng's C API.
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
     for pattern, replace in _RULES:
         text = pattern.sub(replace, text)
     return re.sub(r"\s+", " ", re.sub(r"\s+([,.;:!?])", r"\1", text)).strip()
