@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 
 from edge.dialog.ports import CatalogPort
+from edge.dialog.replies import SIZE_WORDS
 from edge.dialog.state import DialogState, Item
 
 BRAND_MATCH = 80
@@ -59,6 +60,18 @@ def name_fit(spoken: str, name: str) -> int:
     if not words or _stem(words[-1]) not in said:
         return 0
     return 2 if fuzz.token_set_ratio(spoken, name, processor=utils.default_process) >= NAME_MATCH else 1
+
+
+def unit_fit(spoken_unit: str, item: Item) -> int:
+    """2 when the spoken unit is the pack size itself ("gallon" for "1 gal"), 1 when it is the selling
+    unit ("bag" for a 3 lb bag), else 0. The NLU gives units singular ("bag", "gallon", "pound")."""
+    if not spoken_unit:
+        return 0
+    unit = spoken_unit.lower().strip()
+    parts = item.size.lower().split()
+    if len(parts) == 2 and parts[0] in ("1", "one") and SIZE_WORDS.get(parts[1], parts[1]) == unit:
+        return 2
+    return 1 if item.unit.lower() == unit or (parts and SIZE_WORDS.get(parts[-1], parts[-1]) == unit) else 0
 
 
 @dataclass(frozen=True)
@@ -111,20 +124,24 @@ class Linker:
         query = product or spoken_brand
         if not query:
             return Found([], "")
-        hits = self._search(query, max_price, brand, limit)
+        unit = str(slots.get("unit") or "")
+        hits = self._search(query, max_price, brand, limit, unit)
         if not hits and brand:
-            hits = self._search(f"{spoken_brand} {product}".strip(), max_price, None, limit)
+            hits = self._search(f"{spoken_brand} {product}".strip(), max_price, None, limit, unit)
         spoken = " ".join(part for part in (spoken_brand, product) if part) or query
         if max_price is not None:
             spoken += f" under ${max_price:g}" if isinstance(max_price, (int, float)) else ""
         return Found(hits, spoken)
 
-    def _search(self, query: str, max_price: Any, brand: str | None, limit: int) -> list[Item]:
-        """The catalog's hits, re-ranked for what a shopper's phrase names (see `name_fit`)."""
+    def _search(self, query: str, max_price: Any, brand: str | None, limit: int, unit: str = "") -> list[Item]:
+        """The catalog's hits, re-ranked for what a shopper's phrase names (see `name_fit`), then
+        for the unit they said ("a gallon of milk" prefers the 1 gallon jug to the half gallon)."""
         price = float(max_price) if isinstance(max_price, (int, float)) and max_price > 0 else None
         hits = list(self.catalog.search(query, max_price=price, brand=brand, limit=max(limit * 4, 12)))
-        ranked = sorted(enumerate(hits), key=lambda pair: (-name_fit(query, pair[1].product.name), pair[0]))
-        return [to_item(hit.product) for _n, hit in ranked][:limit]
+        items = [to_item(hit.product) for hit in hits]
+        ranked = sorted(range(len(items)),
+                        key=lambda n: (-name_fit(query, items[n].name), -unit_fit(unit, items[n]), n))
+        return [items[n] for n in ranked][:limit]
 
     def refine(self, slots: dict[str, Any], state: DialogState, limit: int) -> Found:
         """A brand said alone about what is being discussed ("the Sunny Farms ones" after a list of
