@@ -26,6 +26,8 @@ from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, veri
 # Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
 EXPORTERS: dict[str, str] = {
     "nlu": "export.nlu",
+    "vad": "export.vad",
+    "asr": "export.asr",
     "tts": "export.tts",
     "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
 }
