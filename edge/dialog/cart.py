@@ -158,8 +158,9 @@ def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None
             return d.anything_else("Sorry, I still didn't get which one. Ask again any time.")
         n = len(d.state.last_results)
         options = ", ".join(("first", "second", "third", "fourth", "fifth")[: min(n, 5)])
+        heard = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
         return d.say(f"Which one? Say {options}, or the brand.",
-                     ask=Pending("choose_product", {**pending.data, "asked_again": True}))
+                     ask=Pending("choose_product", {"quantity": heard, "asked_again": True}))
     if u.intent == "price_query":
         d.state.focus = item
         return d.anything_else(d.replies.price(item), [{"type": "price", "product_id": item.product_id}])
