@@ -17,7 +17,8 @@ from typing import Any
 
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
-from edge.pipeline import DeviceLoop, Emit, Stages
+from edge.pipeline import DeviceLoop, Emit
+from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
 from firmware_bridge.sim import SimulatedMcu
 

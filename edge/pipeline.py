@@ -27,57 +27,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from edge.config import Settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript, SpeechStarted, WakeDetected
+from edge.stages import Stages
 from edge.turns import Job, Listen, latencies, led_for, strip_wake_phrase, turn_record
 
 log = logging.getLogger("edge.pipeline")
 
 Emit = Callable[[dict[str, Any]], None]
 BUSY = ("thinking", "speaking")
-
-
-class WakeWord(Protocol):
-    def process(self, chunk: AudioChunk) -> list[WakeDetected]: ...
-    def reset(self) -> None: ...
-
-
-class Recognizer(Protocol):
-    """VAD + ASR: frames in; SpeechStarted, PartialTranscript, FinalTranscript, Endpoint out."""
-
-    def process(self, chunk: AudioChunk) -> list[Any]: ...
-    def reset(self) -> None: ...
-    def flush(self) -> list[Any]: ...
-
-
-class Responder(Protocol):
-    """NLU + dialogue: a transcript in, the session's Turn (user, intent, slots, reply) out."""
-
-    def answer(self, text: str) -> tuple[Any, float, float]: ...
-    """(turn, NLU seconds, dialogue seconds)."""
-    def timeout(self) -> Any: ...
-    def waiting_for_answer(self) -> bool: ...
-
-
-@dataclass
-class Stages:
-    """Everything the loop drives, built by edge.device (or by a test)."""
-
-    gate: Any
-    """firmware_bridge.MuteGate: passes(frame) -> frame or None."""
-    wake: WakeWord
-    asr: Recognizer
-    responder: Responder
-    synthesizer: Any
-    """edge.tts.Synthesizer: speak(text) -> Speech."""
-    open_sink: Callable[[int], Any]
-    """Opens the sink for reply number n (speaker, WAV file, null); closed after the reply."""
-    set_led: Callable[[str], None] | None = None
-    online: Callable[[], bool | None] = lambda: None
-    """True/False when a broker is configured (connected or not), None when none is."""
 
 
 class DeviceLoop:
@@ -247,7 +207,7 @@ class DeviceLoop:
 
     def _endpoint(self, listen: Listen, at: float, arrived: float, asr_ms: float | None) -> None:
         text = " ".join(f.text.strip() for f in listen.finals)
-        if listen.source in ("wake", "dsp"):
+        if listen.source != "button":  # the pre-roll (or a habit of saying it anyway) brings the phrase
             text = strip_wake_phrase(text, self.phrase)
         if not text:  # noise, or only the wake phrase: keep listening until the timeout
             listen.finals.clear()

@@ -43,6 +43,7 @@ def test_end_of_speech_to_first_audio_adds_the_audio_wait_and_the_compute() -> N
     lat = latencies(job, nlu_s=0.004, dialog_s=0.010, tts_first_s=0.180, first_audio_wall=100.35)
     assert lat["endpoint"] == pytest.approx(560.0)
     assert lat["eos_to_first_audio"] == pytest.approx(560.0 + 350.0)
+    assert lat["endpoint_to_first_audio"] == pytest.approx(350.0)
     assert (lat["asr"], lat["nlu"], lat["dialog"], lat["tts_first_audio"]) == (120.0, 4.0, 10.0, 180.0)
 
 

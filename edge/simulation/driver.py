@@ -25,6 +25,18 @@ LEAD_IN_SECONDS = 0.4
 BUTTON_WAIT_SECONDS = 3.0
 
 
+def voiced_end(samples: np.ndarray, rate: int, window_s: float = 0.01, below_peak_db: float = 35.0) -> float:
+    """Seconds from the clip's start to the end of its last window within below_peak_db of the loudest one:
+    where the user's speech really ends (synthesized clips carry a little trailing silence)."""
+    window = max(1, int(window_s * rate))
+    frames = len(samples) // window
+    if frames == 0:
+        return len(samples) / rate
+    energy = np.square(samples[:frames * window].reshape(frames, window)).mean(axis=1)
+    loud = np.nonzero(energy >= energy.max() * 10 ** (-below_peak_db / 10))[0]
+    return (int(loud[-1]) + 1) * window / rate
+
+
 class Recorder:
     """The loop's emit callback: keeps every record and passes it on to listeners (timeline, log)."""
 
@@ -64,6 +76,15 @@ class Played:
     """Where the user's speech really ended on the stream clock (seconds)."""
 
 
+def add_true_latency(record: dict[str, Any], speech_end: float) -> None:
+    """latency_ms["true_eos_to_first_audio"]: from where the user's speech really ended (known here,
+    estimated by the VAD on the device) to the first reply audio."""
+    latency = record.get("latency_ms") or {}
+    after, endpoint_at = latency.get("endpoint_to_first_audio"), record.get("endpoint_at")
+    if after is not None and endpoint_at is not None:
+        latency["true_eos_to_first_audio"] = round(1000 * (endpoint_at - speech_end) + after, 1)
+
+
 class User:
     """Feeds one device loop; the stream clock runs on across turns and sessions."""
 
@@ -79,7 +100,8 @@ class User:
         self.loop, self.recorder = loop, recorder
 
     # -- the microphone ----------------------------------------------------------------------------
-    def _feed(self, samples: np.ndarray) -> None:
+    def feed(self, samples: np.ndarray) -> None:
+        """Samples into the microphone, frame by frame (paced to the wall clock when realtime)."""
         for start in range(0, len(samples), self.frame):
             block = np.ascontiguousarray(samples[start:start + self.frame], dtype=np.float32)
             if self.realtime:
@@ -90,7 +112,7 @@ class User:
             self.clock += len(block) / self.rate
 
     def silence(self, seconds: float) -> None:
-        self._feed(np.zeros(int(seconds * self.rate), dtype=np.float32))
+        self.feed(np.zeros(int(seconds * self.rate), dtype=np.float32))
 
     def _silence_while(self, busy: Any, limit_seconds: float) -> None:
         """Stay quiet (one frame at a time) while busy() holds, for at most limit_seconds of audio."""
@@ -130,14 +152,16 @@ class User:
             elif button == "ptt":
                 self._press("ptt_down", "listening")
             self.silence(LEAD_IN_SECONDS)
-            self._feed(audio)
-            speech_end = self.clock
+            speech_end = self.clock + voiced_end(audio, self.rate)
+            self.feed(audio)
             if button == "ptt":
                 self._press("ptt_up", None)
             self._silence_while(lambda: self.loop.state in ("wake", "listening"), timeout + 2.0)
         self._wait_answer(120.0)
         turns = [r for r in self.recorder.since(mark, "turn") if r.get("kind") == "turn" or not said]
         states = [r["state"] for r in self.recorder.since(mark, "state")]
+        if turns and speech_end is not None:
+            add_true_latency(turns[-1], speech_end)
         return Played(said=said, audio_seconds=0.0 if audio is None else len(audio) / self.rate,
                       record=turns[-1] if turns else None, state_after=self.loop.state, states=states,
                       speech_end=speech_end)

@@ -15,8 +15,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from edge.simulation.report import end_to_end
+
 STAGES = (("wake", "wake"), ("endpoint", "endpt"), ("asr", "asr"), ("nlu", "nlu"), ("dialog", "dlg"),
-          ("tts_first_audio", "tts 1st"), ("eos_to_first_audio", "eos→audio"))
+          ("tts_first_audio", "tts 1st"))
 
 
 def _ms(value: float | None) -> str:
@@ -81,6 +83,7 @@ class Timeline:
         table.add_column("device said", ratio=5)
         for _key, label in STAGES:
             table.add_column(label, justify="right", no_wrap=True)
+        table.add_column("eos→audio", justify="right", no_wrap=True)
         table.add_column("ok", no_wrap=True)
         for row in rows:
             record = row.get("record") or {}
@@ -89,7 +92,7 @@ class Timeline:
                                                                           style="red")
             table.add_row(str(row["turn"]), row["said"] or "(silence)", record.get("transcript") or "",
                           record.get("intent") or "", record.get("reply") or "",
-                          *(_ms(latency.get(key)) for key, _ in STAGES), ok)
+                          *(_ms(latency.get(key)) for key, _ in STAGES), _ms(end_to_end(record)), ok)
         return table
 
     def _render(self) -> Group:
