@@ -32,6 +32,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("edge.commands.chat", "the shopping dialogue as a text REPL (NLU + dialogue + catalog + outbox)"),
     "nlu": ("edge.commands.nlu", "intent and slots of each TEXT (or of each stdin line with -)"),
     "say": ("edge.commands.say", "speak TEXT with the device's voice (speaker, -o out.wav, or --null)"),
+    "transcribe": ("edge.commands.transcribe", "recognize WAV files of any length (VAD + Whisper), one result per file"),
+    "listen": ("edge.commands.listen", "live speech events (partials, finals, endpoints) from --wav FILE or --mic"),
     "run": ("edge.commands.run", "the device loop: mic or WAV -> wake -> ASR -> NLU -> dialogue -> TTS, LEDs on the MCU"),
 }
 

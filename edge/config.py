@@ -168,6 +168,18 @@ class AsrSettings:
     max_segment_seconds: float = 28.0
     """Split segments longer than this at a low-energy point (Whisper drops audio past 29.5 s)."""
 
+    pause_seconds: float = 0.2
+    """Silence after speech that counts as a pause: the speculative decode starts here (seconds)."""
+
+    tail_padding_frames: int = 1000
+    """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
+
+    engine: Literal["whisper", "online"] = "whisper"
+    """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
+
+    online_model_dir: str = ""
+    """Directory of a sherpa-onnx streaming transducer (encoder/decoder/joiner + tokens.txt) for engine "online"."""
+
 
 @dataclass(frozen=True)
 class TtsSettings:
@@ -334,6 +346,11 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("audio", "output_rate"): (lambda v: 8000 <= v <= 192000, "between 8000 and 192000"),
     ("asr", "vad_threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
     ("asr", "max_segment_seconds"): (lambda v: 1.0 <= v <= 29.0, "between 1 and 29"),
+    ("asr", "pause_seconds"): (lambda v: 0.05 <= v <= 1.0, "between 0.05 and 1"),
+    ("asr", "tail_padding_frames"): (lambda v: 50 <= v <= 2000, "between 50 and 2000"),
+    ("asr", "min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
+    ("asr", "relaxed_min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
+    ("asr", "partial_interval_seconds"): (lambda v: 0.1 <= v <= 10.0, "between 0.1 and 10"),
     ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
     ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),

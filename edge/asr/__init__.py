@@ -1,0 +1,69 @@
+"""Speech recognition: push 16 kHz frames, receive SpeechStarted, PartialTranscript,
+FinalTranscript and Endpoint events (edge.events).
+
+Two engines behind one interface (process(chunk) -> events, reset(), flush() -> events):
+
+- `VadRecognizer` (edge.asr.stream): Silero VAD segments the stream, Whisper tiny.en INT8 on
+  sherpa-onnx's OfflineRecognizer decodes each segment, partials by re-decoding, speculative
+  decoding at pauses, hallucination guard. The default; its models are the shipped bundles.
+- `OnlineRecognizerStream` (edge.asr.online): sherpa-onnx's OnlineRecognizer on a streaming
+  transducer the device maker provides (`asr.engine = "online"`).
+
+`recognizer_for_settings(settings)` builds the configured one; callers never see which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.asr.models import AsrError, online_recognizer, vad_config, whisper_recognizer
+from edge.asr.online import OnlineEvents, OnlineRecognizerStream
+from edge.asr.stream import Endpointing, VadRecognizer
+from edge.config import Settings
+
+__all__ = ["AsrError", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",
+           "endpointing_for", "recognizer_for_settings", "whisper_decoder"]
+
+VAD_BUFFER_SECONDS = 120
+
+
+def endpointing_for(settings: Settings, *, partials: bool = True, speculative: bool = True) -> Endpointing:
+    """Endpointing from settings.asr (relaxed mode swaps in the longer silence)."""
+    asr = settings.asr
+    silence = asr.relaxed_min_silence_seconds if asr.relaxed else asr.min_silence_seconds
+    return Endpointing(pause=min(asr.pause_seconds, 0.8 * silence), silence=silence,
+                       partial_interval=asr.partial_interval_seconds, max_segment=asr.max_segment_seconds,
+                       partials=partials, speculative=speculative)
+
+
+def whisper_decoder(recognizer: Any):  # -> Callable[[np.ndarray], str]
+    """A decode(samples) -> text function over a sherpa OfflineRecognizer."""
+
+    def decode(samples: np.ndarray) -> str:
+        stream = recognizer.create_stream()
+        stream.accept_waveform(16000, samples)
+        recognizer.decode_stream(stream)
+        return stream.result.text.strip()
+
+    return decode
+
+
+def recognizer_for_settings(settings: Settings, *, partials: bool = True, speculative: bool = True,
+                            threads: int | None = None) -> VadRecognizer | OnlineRecognizerStream:
+    """The configured recognizer, ready to take frames. Raises AsrError with the fix in its message."""
+    if settings.asr.engine == "online":
+        if not settings.asr.online_model_dir:
+            raise AsrError('asr.engine = "online" needs asr.online_model_dir (a sherpa-onnx streaming transducer)')
+        return OnlineRecognizerStream(online_recognizer(settings, Path(settings.asr.online_model_dir).expanduser(),
+                                                        threads))
+    import sherpa_onnx
+
+    endpointing = endpointing_for(settings, partials=partials, speculative=speculative)
+    config, _window = vad_config(settings, min_silence=endpointing.pause,
+                                 max_speech=endpointing.max_segment + 10.0)
+    decode = whisper_decoder(whisper_recognizer(settings, threads))
+    return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=VAD_BUFFER_SECONDS),
+                         decode, endpointing)

@@ -1,0 +1,53 @@
+"""Transcribe whole recordings with the streaming recognizer: any length, one result per file.
+
+A file goes through exactly the device's path (VAD segments, Whisper per segment, the guard,
+splits at 28 s), only faster than real time and without partial decodes, so what `transcribe`
+prints is what the device would have heard. Processing time excludes loading the models.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.audio import WavSource
+from edge.events import FinalTranscript
+
+
+@dataclass
+class Transcript:
+    """What `python -m edge transcribe --json` prints for one file."""
+
+    file: str
+    text: str
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    processing_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        record = {"file": self.file, "text": self.text, "segments": self.segments,
+                  "audio_seconds": self.audio_seconds, "processing_seconds": self.processing_seconds}
+        if self.notes:
+            record["notes"] = self.notes
+        return record
+
+
+def transcribe_file(path: str | Path, recognizer: Any, frame_ms: int = 100) -> Transcript:
+    """Push a WAV file (any rate, width, channels) through recognizer; raises edge.audio.AudioError."""
+    source = WavSource(path, sample_rate=16000, frame_ms=frame_ms)
+    recognizer.reset()
+    started = time.perf_counter()
+    finals: list[FinalTranscript] = []
+    samples = 0
+    for chunk in source:
+        samples += len(chunk.samples)
+        finals += [e for e in recognizer.process(chunk) if isinstance(e, FinalTranscript)]
+    finals += [e for e in recognizer.flush() if isinstance(e, FinalTranscript)]
+    elapsed = time.perf_counter() - started
+    segments = [{"start": round(f.start, 3), "end": round(f.end, 3), "text": f.text} for f in finals]
+    return Transcript(file=str(path), text=" ".join(f.text for f in finals), segments=segments,
+                      audio_seconds=round(samples / 16000, 3), processing_seconds=round(elapsed, 3),
+                      notes=source.report.problems())

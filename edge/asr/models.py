@@ -1,0 +1,138 @@
+"""Load the recognition models from their bundles: one function per engine, file checks first.
+
+Every path and number is visible here, sherpa-onnx example style, and every failure is an
+`AsrError` whose message names the file and the command that builds it. The Silero file is checked
+with onnxruntime before sherpa-onnx touches it: given the wrong file, sherpa's C++ calls exit(-1)
+and the whole device dies without a Python exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+import sherpa_onnx
+
+from edge.config import Settings
+from edge.providers import ProviderError, sherpa_provider
+
+log = logging.getLogger("edge.asr")
+
+VAD_INPUTS = ["input", "state", "sr"]
+WHISPER_ENCODER_IO = (["mel"], ["n_layer_cross_k", "n_layer_cross_v"])
+
+
+class AsrError(RuntimeError):
+    """A recognition model is missing or unusable; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class BundleFiles:
+    """A bundle directory, its manifest and the files by role."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    def file(self, role: str) -> Path:
+        for name, info in self.manifest.get("files", {}).items():
+            if info.get("role") == role:
+                path = self.path / name
+                if not path.is_file():
+                    raise AsrError(f"{path} is missing (listed in {self.path / 'manifest.json'}); "
+                                   f"rebuild: python -m export {self.path.name} --force")
+                return path
+        raise AsrError(f"{self.path}/manifest.json lists no '{role}' file; rebuild: python -m export {self.path.name}")
+
+
+def open_bundle(models_dir: Path, name: str) -> BundleFiles:
+    path = models_dir / name
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        raise AsrError(f"no '{name}' bundle at {path}; build it with: python -m export {name}")
+    try:
+        return BundleFiles(path, json.loads(manifest.read_text()))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AsrError(f"{manifest}: unreadable ({exc}); rebuild: python -m export {name} --force") from None
+
+
+def provider_for(settings: Settings) -> str:
+    """sherpa's provider string for the configured provider (edge.providers decides the fallback)."""
+    try:
+        return sherpa_provider(settings.runtime)
+    except ProviderError as exc:
+        raise AsrError(str(exc)) from None
+
+
+def _io_names(path: Path) -> tuple[list[str], list[str]]:
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several types for corrupt files
+        raise AsrError(f"{path}: onnxruntime cannot load it ({exc})") from None
+    return [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()]
+
+
+def check_vad_file(path: Path) -> None:
+    """Raise AsrError unless path is a Silero file sherpa-onnx accepts (see module docstring)."""
+    inputs, _ = _io_names(path)
+    if inputs != VAD_INPUTS:
+        raise AsrError(f"{path}: inputs {inputs}; sherpa-onnx's Silero VAD needs {VAD_INPUTS} "
+                       "(silero_vad.onnx or silero_vad_16k_op15.onnx). Rebuild: python -m export vad --force")
+
+
+def vad_config(settings: Settings, min_silence: float, max_speech: float) -> tuple[Any, int]:
+    """sherpa VadModelConfig for the vad bundle, and its window size (samples)."""
+    bundle = open_bundle(settings.models.path, "vad")
+    model = bundle.file("model")
+    check_vad_file(model)
+    window = int(bundle.manifest.get("extra", {}).get("window_size", 512))
+    silero = sherpa_onnx.SileroVadModelConfig(
+        model=str(model), threshold=settings.asr.vad_threshold, min_silence_duration=min_silence,
+        min_speech_duration=0.25, window_size=window, max_speech_duration=max_speech)
+    config = sherpa_onnx.VadModelConfig(silero_vad=silero, sample_rate=16000, num_threads=settings.threads.vad,
+                                        provider=provider_for(settings))
+    return config, window
+
+
+def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
+    """sherpa-onnx OfflineRecognizer on the INT8 Whisper bundle."""
+    bundle = open_bundle(settings.models.path, "asr")
+    encoder, decoder, tokens = bundle.file("encoder"), bundle.file("decoder"), bundle.file("tokens")
+    if _io_names(encoder) != WHISPER_ENCODER_IO:
+        raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export asr --force")
+    return sherpa_onnx.OfflineRecognizer.from_whisper(
+        encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language="en", task="transcribe",
+        num_threads=threads or settings.threads.asr, provider=provider_for(settings),
+        tail_paddings=settings.asr.tail_padding_frames)
+
+
+def online_recognizer(settings: Settings, model_dir: Path, threads: int | None = None) -> Any:
+    """sherpa-onnx OnlineRecognizer on a streaming transducer a device maker downloaded themselves.
+
+    The directory holds encoder.onnx, decoder.onnx, joiner.onnx (or their .int8.onnx) and
+    tokens.txt, as sherpa-onnx's streaming zipformer releases do. Endpointing uses our settings.
+    """
+    def pick(stem: str) -> Path:
+        for name in (f"{stem}.int8.onnx", f"{stem}.onnx"):
+            if (model_dir / name).is_file():
+                return model_dir / name
+        matches = sorted(model_dir.glob(f"{stem}*.onnx"))
+        if matches:
+            return matches[0]
+        raise AsrError(f"{model_dir}: no {stem}*.onnx (a streaming transducer needs encoder, decoder, joiner)")
+
+    if not model_dir.is_dir():
+        raise AsrError(f"online model directory {model_dir} does not exist (asr.online_model_dir)")
+    tokens = model_dir / "tokens.txt"
+    if not tokens.is_file():
+        raise AsrError(f"{tokens} missing")
+    silence = settings.asr.relaxed_min_silence_seconds if settings.asr.relaxed else settings.asr.min_silence_seconds
+    return sherpa_onnx.OnlineRecognizer.from_transducer(
+        tokens=str(tokens), encoder=str(pick("encoder")), decoder=str(pick("decoder")), joiner=str(pick("joiner")),
+        num_threads=threads or settings.threads.asr, sample_rate=16000, feature_dim=80,
+        enable_endpoint_detection=True, rule1_min_trailing_silence=max(2.4, 2 * silence),
+        rule2_min_trailing_silence=silence, rule3_min_utterance_length=settings.asr.max_segment_seconds,
+        provider=provider_for(settings))

@@ -1,0 +1,264 @@
+"""VAD-segmented streaming recognition: push 16 kHz frames, get speech events back.
+
+The recognizer owns one sherpa-onnx VoiceActivityDetector (Silero) and one offline decoder. Silero
+is set to a short `pause_seconds` of silence so that every pause surfaces as a finished VAD segment;
+our own logic decides what a pause means:
+
+- speech begins  -> SpeechStarted; an utterance opens (with a little audio before the VAD's start);
+- speech goes on -> every `partial_interval_seconds` of new audio the utterance so far is decoded
+                    again -> PartialTranscript;
+- a pause begins -> the utterance is decoded *speculatively* right away, while we wait;
+- the pause lasts `min_silence_seconds` (or the relaxed value) -> Endpoint: the speculative text is
+  committed as the FinalTranscript without decoding again; if speech resumed meanwhile the
+  speculation is dropped and the utterance simply continues;
+- an utterance reaching `max_segment_seconds` is cut at its quietest 30 ms in the last 3 s and the
+  part before is committed (Whisper decodes at most 29.5 s at once; sherpa drops the rest).
+
+Every text goes through edge.asr.guard before it becomes an event. Decoding happens inside
+process(): on a real-time source the frames that arrive meanwhile wait in the source's buffer, and
+because the speculative decode ran during the endpoint wait, the final is ready when the endpoint is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge.asr import guard
+from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
+
+log = logging.getLogger("edge.asr")
+
+RATE = 16000
+PREROLL = int(0.15 * RATE)
+"""Audio kept before the VAD's speech start (the first phoneme's onset is often below threshold)."""
+TAIL = int(0.2 * RATE)
+"""Audio kept after the VAD's speech end: Whisper finds word ends better with a little trailing room."""
+SPLIT_SEARCH = 3 * RATE
+"""How far back from the length limit to look for a quiet place to cut (samples)."""
+
+Decode = Callable[[np.ndarray], str]
+
+
+@dataclass(frozen=True)
+class Endpointing:
+    """When a pause is a pause, when it ends the request, how often partials come (seconds)."""
+
+    pause: float = 0.2
+    silence: float = 0.5
+    partial_interval: float = 0.5
+    max_segment: float = 28.0
+    partials: bool = True
+    speculative: bool = True
+
+
+@dataclass
+class _Utterance:
+    start: int
+    """First sample of the utterance (absolute sample index, pre-roll included)."""
+    last_end: int | None = None
+    """End of the last finished VAD segment; None while speech is going on."""
+    speech: int = 0
+    """Samples the VAD called speech so far."""
+    partial_at: int = 0
+    last_partial: str = ""
+    speculation: tuple[int, str, float] | None = None
+    """(segment end it covers, text, decode seconds)."""
+
+
+@dataclass
+class _Audio:
+    """The stream's recent audio, addressable by absolute sample index."""
+
+    base: int = 0
+    data: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.data)
+
+    def push(self, samples: np.ndarray) -> None:
+        self.data = np.concatenate([self.data, samples])
+
+    def slice(self, start: int, stop: int) -> np.ndarray:
+        start, stop = max(start, self.base), min(stop, self.end)
+        return self.data[start - self.base:stop - self.base]
+
+    def forget_before(self, index: int) -> None:
+        if index > self.base:
+            self.data = self.data[index - self.base:]
+            self.base = index
+
+
+def clean_samples(chunk: AudioChunk) -> np.ndarray:
+    """Frame samples as finite float32 in [-1, 1]; a wrong rate is a caller bug we name clearly."""
+    if chunk.sample_rate != RATE:
+        raise ValueError(f"the recognizer takes {RATE} Hz audio, got a {chunk.sample_rate} Hz frame "
+                         "(edge.audio sources resample; pass sample_rate=16000)")
+    samples = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
+    if not np.all(np.isfinite(samples)):
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.clip(samples, -1.0, 1.0)
+
+
+class VadRecognizer:
+    """The streaming interface over Silero VAD + an offline decoder (Whisper on sherpa-onnx)."""
+
+    def __init__(self, make_vad: Callable[[], Any], decode: Decode, endpointing: Endpointing) -> None:
+        self._make_vad = make_vad
+        self._decode = decode
+        self.endpointing = endpointing
+        self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
+                      "dropped_by_guard": 0}
+        self.reset()
+
+    # -- the Recognizer protocol ------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the stream: new VAD state, no open utterance, clock restarts at the next frame."""
+        self._vad = self._make_vad()
+        self._audio = _Audio()
+        self._utt: _Utterance | None = None
+        self._t0: float | None = None
+
+    def process(self, chunk: AudioChunk) -> list[Any]:
+        samples = clean_samples(chunk)
+        if self._t0 is None:
+            self._t0 = chunk.timestamp
+        self._audio.push(samples)
+        self._vad.accept_waveform(samples)
+        events: list[Any] = []
+        self._drain_segments(events)
+        if self._vad.is_speech_detected():
+            self._in_speech(events)
+        self._maybe_split(events)
+        self._maybe_endpoint(events)
+        if self._utt is None:
+            self._audio.forget_before(self._audio.end - PREROLL - RATE)
+        return events
+
+    def flush(self) -> list[Any]:
+        """The input ended (file end, push-to-talk released): commit whatever is open."""
+        events: list[Any] = []
+        self._vad.flush()
+        self._drain_segments(events, speculate=False)
+        utt = self._utt
+        if utt is not None:
+            stop = self._audio.end if utt.last_end is None else min(self._audio.end, utt.last_end + TAIL)
+            if utt.last_end is None:
+                utt.speech += max(0, self._audio.end - utt.start - utt.speech)
+            self._commit(utt, stop, events)
+            events.append(Endpoint(self._time(self._audio.end)))
+        self.reset()
+        return events
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _time(self, index: int) -> float:
+        return (self._t0 or 0.0) + index / RATE
+
+    def _run_decode(self, audio: np.ndarray) -> tuple[str, float]:
+        started = time.perf_counter()
+        text = self._decode(audio)
+        seconds = time.perf_counter() - started
+        self.stats["decodes"] += 1
+        self.stats["decode_seconds"] += seconds
+        return text, seconds
+
+    def _open(self, vad_start: int, events: list[Any]) -> _Utterance:
+        self._utt = _Utterance(start=max(self._audio.base, vad_start - PREROLL))
+        self._utt.partial_at = self._utt.start
+        events.append(SpeechStarted(self._time(vad_start)))
+        return self._utt
+
+    def _drain_segments(self, events: list[Any], speculate: bool = True) -> None:
+        while not self._vad.empty():
+            segment = self._vad.front
+            start, end = segment.start, segment.start + len(segment.samples)
+            self._vad.pop()
+            utt = self._utt or self._open(start, events)
+            utt.last_end = end
+            utt.speech += end - max(start, utt.start)
+            if speculate and self.endpointing.speculative and not self._vad.is_speech_detected():
+                text, seconds = self._guarded(utt, min(self._audio.end, end + TAIL))
+                utt.speculation = (end, text, seconds)
+
+    def _in_speech(self, events: list[Any]) -> None:
+        utt = self._utt
+        if utt is None:
+            current = self._vad.current_segment
+            utt = self._open(current.start if current is not None else self._audio.end, events)
+        if utt.last_end is not None:  # speech resumed before the endpoint: the utterance goes on
+            utt.last_end = None
+            if utt.speculation is not None:
+                self.stats["speculative_misses"] += 1
+                utt.speculation = None
+        due = self.endpointing.partials and \
+            self._audio.end - utt.partial_at >= self.endpointing.partial_interval * RATE
+        if due:
+            utt.partial_at = self._audio.end
+            live_speech = utt.speech + (self._audio.end - (self._vad.current_segment.start
+                                                          if self._vad.current_segment is not None else self._audio.end))
+            text, _ = self._run_decode(self._audio.slice(utt.start, self._audio.end))
+            text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), live_speech / RATE)
+            if text and text != utt.last_partial:
+                utt.last_partial = text
+                events.append(PartialTranscript(text, self._time(self._audio.end)))
+
+    def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
+        audio = self._audio.slice(utt.start, stop)
+        raw, seconds = self._run_decode(audio)
+        text = guard.accept(raw, audio, utt.speech / RATE)
+        if raw.strip() and not text:
+            self.stats["dropped_by_guard"] += 1
+            log.info("guard dropped %r (%.2f s of speech)", raw, utt.speech / RATE)
+        return text, seconds
+
+    def _commit(self, utt: _Utterance, stop: int, events: list[Any]) -> None:
+        if utt.speculation is not None and utt.last_end == utt.speculation[0]:
+            self.stats["speculative_hits"] += 1
+            _, text, seconds = utt.speculation
+        else:
+            text, seconds = self._guarded(utt, stop)
+        if text:
+            end = utt.last_end if utt.last_end is not None else stop
+            events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4)))
+        self._utt = None
+        self._audio.forget_before(stop - PREROLL)
+
+    def _maybe_endpoint(self, events: list[Any]) -> None:
+        utt = self._utt
+        if utt is None or utt.last_end is None or self._vad.is_speech_detected():
+            return
+        if self._audio.end - utt.last_end >= self.endpointing.silence * RATE:
+            self._commit(utt, min(self._audio.end, utt.last_end + TAIL), events)
+            events.append(Endpoint(self._time(self._audio.end)))
+
+    def _maybe_split(self, events: list[Any]) -> None:
+        utt = self._utt
+        limit = int(self.endpointing.max_segment * RATE)
+        if utt is None or self._audio.end - utt.start < limit:
+            return
+        cut = quietest_point(self._audio.slice(utt.start + limit - SPLIT_SEARCH, utt.start + limit))
+        cut += utt.start + limit - SPLIT_SEARCH
+        spoken = utt.speech
+        utt.last_end = cut
+        utt.speculation = None
+        utt.speech = min(spoken, cut - utt.start)
+        self._commit(utt, cut, events)
+        # the rest of the speech continues as a new utterance, without a second SpeechStarted
+        self._utt = _Utterance(start=cut, partial_at=cut, speech=max(0, spoken - (cut - utt.start)))
+
+
+def quietest_point(audio: np.ndarray, window: int = 480) -> int:
+    """Offset of the centre of the lowest-energy 30 ms window in audio (a place to cut speech)."""
+    if len(audio) < window:
+        return len(audio)
+    frames = len(audio) // window
+    energy = np.square(audio[:frames * window].reshape(frames, window)).mean(axis=1)
+    return int(np.argmin(energy)) * window + window // 2

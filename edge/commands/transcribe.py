@@ -1,0 +1,55 @@
+"""`python -m edge transcribe FILE... [--threads N] [--json]`: recognize recordings as the device would.
+
+One JSON object per file: {"file", "text", "segments": [{"start", "end", "text"}], "audio_seconds",
+"processing_seconds"} (processing excludes model load; "notes" appears when the audio needed
+cleaning). A file that cannot be read gives {"file", "error"} and exit status 1 after the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from edge.asr import AsrError, recognizer_for_settings
+from edge.asr.files import transcribe_file
+from edge.audio import AudioError
+from edge.cli import emit_json
+from edge.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="WAV files (any rate, width, channels, length)")
+    parser.add_argument("--threads", type=int, metavar="N", help="recognizer threads (default [threads] asr)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.threads is not None and not 1 <= args.threads <= 64:
+        print("python -m edge transcribe: --threads must be between 1 and 64", file=sys.stderr)
+        return 2
+    try:
+        loaded = time.perf_counter()
+        recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=args.threads)
+        log.info("models loaded in %.2f s", time.perf_counter() - loaded)
+    except AsrError as exc:
+        print(f"python -m edge transcribe: {exc}", file=sys.stderr)
+        return 2
+    status = 0
+    for path in args.files:
+        try:
+            result = transcribe_file(path, recognizer).to_json()
+        except AudioError as exc:
+            status = 1
+            print(f"python -m edge transcribe: {exc}", file=sys.stderr)
+            result = {"file": path, "error": str(exc)}
+        if args.json:
+            emit_json(result)
+        elif "error" not in result:
+            print(f"{path}: {result['text']}")
+            for segment in result["segments"]:
+                print(f"  [{segment['start']:7.2f} - {segment['end']:7.2f}] {segment['text']}")
+            print(f"  ({result['audio_seconds']:.1f} s of audio in {result['processing_seconds']:.2f} s)")
+    return status
