@@ -10,6 +10,7 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, str] = {
+    "nlu": "bench.nlu",
     "wake": "bench.wake",
     "firmware": "bench.firmware",
     "catalog": "bench.catalog",
