@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
+import psycopg
 import pytest
 
 from cloud.serve import CatalogPrices, Ingest, Store
@@ -13,6 +14,7 @@ from edge.orders import Outbox
 from edge.wire import CancelRequest, OrderLine, OrderMessage, device_topic, encode
 from tests.brokers import Mosquitto, wait_for
 from tests.orders_rig import (
+    PG_ADMIN_DSN,
     assert_exactly_once,
     cloud_worker,
     confirm_orders,
@@ -105,3 +107,22 @@ def test_two_workers_split_the_stream_through_a_shared_subscription(pg, catalog,
         for device, outbox in outboxes.items():
             assert_exactly_once(outbox, one.ingest.store, device, keys[device])
             outbox.close()
+
+
+def test_worker_survives_losing_its_postgres_connection(pg, catalog, tmp_path):
+    outbox = Outbox(tmp_path / "device" / "outbox.sqlite")
+    keys = confirm_orders(outbox, catalog[1], 10, seed=3)
+    with Mosquitto(tmp_path / "mosquitto") as broker, \
+            cloud_worker(broker.url, catalog[0], pg=pg, client_id="cloud-1") as cloud:
+        client = device_client(outbox, broker.url, ack_timeout=1.0)
+        client.start()
+        wait_for(lambda: outbox.counts()["acked"] == 10, 30, "first orders acked")
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:  # what a server restart does to it
+            killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = %s AND pid <> pg_backend_pid()", (pg.rsplit("/", 1)[1],))
+            assert any(row[0] for row in killed.fetchall())
+        keys += confirm_orders(outbox, catalog[1], 10, seed=4)
+        wait_for(lambda: outbox.counts()["acked"] == 20, 60, "orders acked after the worker reconnected")
+        client.stop()
+        assert_exactly_once(outbox, cloud.ingest.store, "dev-1", keys)
+    outbox.close()

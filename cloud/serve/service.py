@@ -174,6 +174,10 @@ class CloudService:
             except Exception:  # a database hiccup must not end the service; unacked orders come again
                 log.exception("ingest batch of %d failed; the devices will re-send", len(batch))
                 self._stop.wait(1.0)
+                try:
+                    self.ingest.store.recover()
+                except Exception as exc:  # the database is still away: try again after the next batch
+                    log.warning("store not back yet: %s", exc)
 
     def _take_batch(self) -> list[tuple[str, bytes]]:
         try:

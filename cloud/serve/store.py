@@ -9,6 +9,7 @@ the shipping timer, each order is shipped (and announced) by exactly one of them
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cloud.serve.pricing import PricedOrder
+
+log = logging.getLogger("cloud.serve.store")
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ def _schema(postgres: bool) -> list[str]:
 class Store:
     """Orders, their lines and device presence; one connection, used from one thread."""
 
-    def __init__(self, conn: Any, postgres: bool, label: str) -> None:
-        self._conn, self.postgres, self.label = conn, postgres, label
+    def __init__(self, conn: Any, postgres: bool, label: str, dsn: str = "") -> None:
+        self._conn, self.postgres, self.label, self._dsn = conn, postgres, label, dsn
         with self._tx() as cur:
             if postgres:  # concurrent workers must not race on CREATE TABLE
                 cur.execute("SELECT pg_advisory_xact_lock(74007)")
@@ -102,7 +105,7 @@ class Store:
         if pg is not None:
             import psycopg  # only the cloud needs it; a device never imports this module
 
-            return cls(psycopg.connect(pg, autocommit=True), True, "postgresql")
+            return cls(psycopg.connect(pg, autocommit=True), True, "postgresql", pg)
         path = Path(db).expanduser()  # type: ignore[arg-type]
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
@@ -113,6 +116,18 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+
+    def recover(self) -> None:
+        """After a failed batch: reopen a PostgreSQL connection the server dropped (restart, failover).
+
+        SQLite needs nothing: its errors (a lock held too long) leave the connection usable.
+        """
+        if not self.postgres or not (self._conn.closed or self._conn.broken):
+            return
+        import psycopg
+
+        log.warning("PostgreSQL connection lost; reconnecting")
+        self._conn = psycopg.connect(self._dsn, autocommit=True)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:

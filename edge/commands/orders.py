@@ -88,7 +88,7 @@ def _sync(args: argparse.Namespace, settings: Settings, outbox: Outbox) -> int:
         client.stop()
         settled = outbox.unsettled() == 0
     record = {"settled": settled, "seconds": round(time.monotonic() - started, 3), "counts": outbox.counts(),
-              **{k: v for k, v in client.stats.__dict__.items() if k != "errors"}}
+              **client.stats.__dict__}
     if args.json:
         emit_json(record)
     else:

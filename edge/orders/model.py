@@ -7,10 +7,11 @@ or duplicated message from the network can then never move an order backwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from edge.wire import OrderLine, OrderMessage
+from edge.wire import MAX_LINES, OrderLine, OrderMessage, WireError
 
 DRAFT, CONFIRMED, QUEUED, SENT, ACKED = "draft", "confirmed", "queued", "sent", "acked"
 SHIPPED, DELIVERED, CANCELLED = "shipped", "delivered", "cancelled"
@@ -102,3 +103,37 @@ class Order:
             "acked_at": self.acked_at, "cloud_ref": self.cloud_ref, "cloud_total_cents": self.cloud_total_cents,
             "cancel_pending": self.cancel_pending, "updated_at": self.updated_at, "detail": self.detail,
         }
+
+
+class OrderRef(NamedTuple):
+    """The few columns a state change needs, without loading the order's lines."""
+
+    id: int
+    key: str | None
+    state: str
+    cancel_requested_at: float | None
+
+
+LineInput = OrderLine | Mapping[str, Any]
+
+
+def check_lines(lines: Sequence[LineInput]) -> tuple[OrderLine, ...]:
+    """Validate cart lines with the wire's own rules, so nothing the cloud would refuse gets stored."""
+    if not lines:
+        raise OrderError("an order needs at least one line")
+    if len(lines) > MAX_LINES:
+        raise OrderError(f"an order may have at most {MAX_LINES} lines, got {len(lines)}")
+    checked = []
+    for number, line in enumerate(lines, 1):
+        raw = line.__dict__ if isinstance(line, OrderLine) else line
+        try:
+            checked.append(OrderLine.from_dict(dict(raw)))
+        except (WireError, TypeError, ValueError) as exc:
+            raise OrderError(f"line {number}: {exc}") from None
+    return tuple(checked)
+
+
+def check_currency(currency: str) -> None:
+    """ISO-style 3-letter upper-case code, as the wire requires."""
+    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise OrderError(f"currency must be a 3-letter code such as USD, got {currency!r}")

@@ -18,11 +18,11 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from edge.events import OrderChanged
 from edge.orders import db
@@ -38,41 +38,19 @@ from edge.orders.model import (
     STATES,
     UNSETTLED,
     DueOrder,
+    LineInput,
     Order,
     OrderError,
+    OrderRef,
     can_move,
+    check_currency,
+    check_lines,
 )
-from edge.wire import MAX_LINES, Ack, OrderLine, StatusUpdate, WireError, encode, new_idempotency_key
+from edge.wire import Ack, OrderLine, StatusUpdate, encode, new_idempotency_key
 
 log = logging.getLogger("edge.orders")
 
 Listener = Callable[[OrderChanged], None]
-
-
-class _Ref(NamedTuple):
-    """The few columns a state change needs, without loading the order's lines."""
-
-    id: int
-    key: str | None
-    state: str
-    cancel_requested_at: float | None
-LineInput = OrderLine | Mapping[str, Any]
-
-
-def _check_lines(lines: Sequence[LineInput]) -> tuple[OrderLine, ...]:
-    """Validate cart lines with the wire's own rules, so nothing the cloud would refuse gets stored."""
-    if not lines:
-        raise OrderError("an order needs at least one line")
-    if len(lines) > MAX_LINES:
-        raise OrderError(f"an order may have at most {MAX_LINES} lines, got {len(lines)}")
-    checked = []
-    for number, line in enumerate(lines, 1):
-        raw = line.__dict__ if isinstance(line, OrderLine) else line
-        try:
-            checked.append(OrderLine.from_dict(dict(raw)))
-        except (WireError, TypeError, ValueError) as exc:
-            raise OrderError(f"line {number}: {exc}") from None
-    return tuple(checked)
 
 
 class Outbox:
@@ -124,11 +102,11 @@ class Outbox:
                 except Exception:  # a listener's bug must not undo or block an order
                     log.exception("outbox listener failed on %s", event)
 
-    def _move(self, order: Order | _Ref | DueOrder, new: str, now: float, detail: str = "", **columns: Any) -> None:
+    def _move(self, order: Order | OrderRef | DueOrder, new: str, now: float, detail: str = "", **columns: Any) -> None:
         """Move order to state new (checked against the transition table), recording the event."""
         self._move_many([order], new, now, detail, **columns)
 
-    def _move_many(self, orders: Sequence[Order | _Ref | DueOrder], new: str, now: float, detail: str,
+    def _move_many(self, orders: Sequence[Order | OrderRef | DueOrder], new: str, now: float, detail: str,
                    **columns: Any) -> None:
         """Move orders to state new, setting the same columns on each, with set-based statements.
 
@@ -177,9 +155,9 @@ class Outbox:
             for r in rows
         ]
 
-    def _refs(self, keys: Sequence[str]) -> dict[str, _Ref]:
+    def _refs(self, keys: Sequence[str]) -> dict[str, OrderRef]:
         """id, key, state and cancel flag for these keys: what applying an ack or status needs."""
-        found: dict[str, _Ref] = {}
+        found: dict[str, OrderRef] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
@@ -187,7 +165,7 @@ class Outbox:
                 f"SELECT id, key, state, cancel_requested_at FROM orders WHERE key IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ):
-                found[row["key"]] = _Ref(row["id"], row["key"], row["state"], row["cancel_requested_at"])
+                found[row["key"]] = OrderRef(row["id"], row["key"], row["state"], row["cancel_requested_at"])
         return found
 
     def get(self, order_id: int) -> Order:
@@ -243,8 +221,8 @@ class Outbox:
 
     def save_draft(self, lines: Sequence[LineInput], *, currency: str = "USD") -> Order:
         """Keep a cart as a draft order (never sent; may be confirmed or discarded later)."""
-        checked = _check_lines(lines)
-        _check_currency(currency)
+        checked = check_lines(lines)
+        check_currency(currency)
         with self._write():
             order_id = self._insert(checked, currency, self._clock())
         return self.get(order_id)
@@ -258,8 +236,8 @@ class Outbox:
         """
         if (lines is None) == (draft_id is None):
             raise OrderError("confirm() takes either lines or draft_id")
-        checked = _check_lines(lines) if lines is not None else ()
-        _check_currency(currency)
+        checked = check_lines(lines) if lines is not None else ()
+        check_currency(currency)
         with self._write():
             now = self._clock()
             if draft_id is None:
@@ -306,7 +284,7 @@ class Outbox:
         """Take every confirmed order into the send queue (confirmed → queued); return how many."""
         with self._write():
             now = self._clock()
-            refs = [_Ref(r["id"], r["key"], CONFIRMED, None) for r in self._conn.execute(
+            refs = [OrderRef(r["id"], r["key"], CONFIRMED, None) for r in self._conn.execute(
                 "SELECT id, key FROM orders WHERE state = ? ORDER BY seq", (CONFIRMED,))]
             self._move_many(refs, QUEUED, now, "queued for sending")
         return len(refs)
@@ -397,8 +375,3 @@ class Outbox:
                 refs[update.key] = order._replace(state=update.status, cancel_requested_at=None)
                 changed += 1
         return changed
-
-
-def _check_currency(currency: str) -> None:
-    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
-        raise OrderError(f"currency must be a 3-letter code such as USD, got {currency!r}")

@@ -19,7 +19,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -35,6 +34,7 @@ from edge.sync.connection import (
     presence_payload,
     start_connect,
 )
+from edge.sync.options import SyncOptions, SyncStats
 from edge.wire import (
     CATALOG_DELTAS_TOPIC,
     MAX_DELTA_BYTES,
@@ -56,34 +56,6 @@ IDLE_POLL = 0.05  # seconds the loop waits on the socket when there is nothing t
 ACK_BATCH_SECONDS = 0.1  # longest an arrived ack waits to be applied with others
 MAX_READS_PER_STEP = 500  # packets taken off the socket per loop step before the outbox gets a turn
 RESCAN_SECONDS = 1.0  # how often the outbox is checked for confirmed orders without a wake-up
-
-
-@dataclass
-class SyncStats:
-    """Counters for logs, `orders sync --json` and the soak benchmark."""
-
-    connects: int = 0
-    disconnects: int = 0
-    published: int = 0
-    republished: int = 0
-    acks: int = 0
-    statuses: int = 0
-    cancels_sent: int = 0
-    deltas: int = 0
-    dropped: int = 0
-    protocol: str = ""
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    """The sync loop's timing (from [broker] in the device config)."""
-
-    protocol: str = "auto"
-    ack_timeout: float = 30.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 60.0
-    max_inflight: int = 100
 
 
 class SyncClient:
@@ -264,8 +236,11 @@ class SyncClient:
                 self._protocol, self._client = ("3.1.1" if self._protocol == "5" else "5"), None
                 log.info("no CONNACK from %s; next attempt uses MQTT %s", self.spec.address.url, self._protocol)
                 return False
-        log.warning("broker %s refused the connection (%s)", self.spec.address.url,
-                    "no answer" if self._connack is None else self._connack)
+        if self._connack is None:
+            log.warning("no CONNACK from %s (%s)", self.spec.address.url,
+                        "timed out" if timed_out else "connection closed")
+        else:
+            log.warning("broker %s refused the connection (reason %s)", self.spec.address.url, self._connack)
         return False
 
     def _on_connect(self, client: mqtt.Client, _ud: Any, flags: Any, reason: Any, _props: Any) -> None:

@@ -1,0 +1,42 @@
+"""The sync loop's knobs (from [broker] in the device config) and the counters it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Timing and protocol for one SyncClient."""
+
+    protocol: str = "auto"
+    """"auto" (MQTT 5, falling back to 3.1.1), "5" or "3.1.1"."""
+    ack_timeout: float = 30.0
+    """Seconds without the cloud's ack before an order is published again (doubling per attempt)."""
+    backoff_initial: float = 0.5
+    """First reconnect delay (seconds); doubles per failed attempt, with jitter."""
+    backoff_max: float = 60.0
+    """Longest reconnect delay (seconds)."""
+    max_inflight: int = 100
+    """Orders published but not yet acknowledged by the broker at any one time (messages)."""
+
+
+@dataclass
+class SyncStats:
+    """Counters for logs, `orders sync --json` and the soak benchmark."""
+
+    connects: int = 0
+    disconnects: int = 0
+    published: int = 0
+    """Order publications, re-sends included."""
+    republished: int = 0
+    acks: int = 0
+    """Acks that moved an order (duplicates not counted)."""
+    statuses: int = 0
+    cancels_sent: int = 0
+    deltas: int = 0
+    """Catalog payloads handed to the catalog."""
+    dropped: int = 0
+    """Incoming payloads refused as malformed, oversized or of an unknown version."""
+    protocol: str = ""
+    """MQTT version of the current or last session."""
