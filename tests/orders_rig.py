@@ -4,6 +4,7 @@ a device sync client, and the one check that matters (every confirmed order stor
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
@@ -22,7 +23,8 @@ from edge.orders import Outbox
 from edge.sync import ConnectionSpec, SyncClient, SyncOptions
 from edge.wire import parse_broker_url
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# A role that may create and drop databases; tests make their own database and drop it after.
+PG_ADMIN_DSN = os.environ.get("VOICESHOP_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def make_catalog(path: Path, products: int = 120, seed: int = 7) -> list[tuple[str, str, int]]:
