@@ -15,10 +15,13 @@ exits 1 on any drift.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import importlib
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, verify_files, write_manifest
@@ -39,6 +42,21 @@ def _available() -> dict[str, str]:
     return dict(EXPORTERS)
 
 
+@contextlib.contextmanager
+def _build_lock(out: Path, name: str) -> Iterator[None]:
+    """One builder per bundle at a time: parallel test runs or a second shell wait, then reuse."""
+    with (out / f".{name}.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"[export] {name}: another build is running; waiting for it", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_one(name: str, out: Path, force: bool) -> Path:
     module = importlib.import_module(EXPORTERS[name])
     key = module.source_key()
@@ -46,6 +64,16 @@ def build_one(name: str, out: Path, force: bool) -> Path:
     if not force and is_up_to_date(final, key):
         print(f"[export] {name}: up to date ({final})", file=sys.stderr)
         return final
+    with _build_lock(out, name):
+        # Whoever held the lock may just have built exactly this.
+        if not force and is_up_to_date(final, key):
+            print(f"[export] {name}: up to date ({final})", file=sys.stderr)
+            return final
+        return _build_locked(module, name, key, out)
+
+
+def _build_locked(module, name: str, key: str, out: Path) -> Path:
+    final = out / name
     print(f"[export] {name}: building into {final}", file=sys.stderr)
     started = time.monotonic()
     staging = staging_dir(out, name)
