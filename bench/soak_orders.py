@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -37,7 +36,14 @@ from edge.orders import Outbox
 from edge.wire import encode
 from tests.brokers import Mosquitto, TcpProxy, wait_for
 from tests.conftest import REPO
-from tests.orders_rig import cloud_worker, confirm_orders, device_client, make_catalog, prepare_outbox
+from tests.orders_rig import (
+    cloud_worker,
+    confirm_orders,
+    device_client,
+    device_env,
+    make_catalog,
+    prepare_outbox,
+)
 
 DEVICE = "dev-soak"
 FAULTS = ("none", "broker-kill", "link-cut", "device-kill")
@@ -53,11 +59,7 @@ class Rig:
         self.proxy = TcpProxy(self.broker.port)
         self.outbox = Outbox(work / "device" / "outbox.sqlite")
         self.keys: list[str] = []
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("VOICESHOP_")}
-        self.env.update({"VOICESHOP_DEVICE__ID": DEVICE, "VOICESHOP_DEVICE__DATA_DIR": str(work / "device"),
-                         "VOICESHOP_BROKER__URL": self.proxy.url, "VOICESHOP_BROKER__ACK_TIMEOUT_SECONDS": "1",
-                         "VOICESHOP_BROKER__BACKOFF_INITIAL_SECONDS": "0.05",
-                         "VOICESHOP_BROKER__BACKOFF_MAX_SECONDS": "0.5"})
+        self.env = device_env(work / "device", self.proxy.url, DEVICE, ack_timeout_seconds="1")
 
     def close(self) -> None:
         self.proxy.close()

@@ -20,18 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cloud.broker import free_port
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition",
@@ -192,6 +189,49 @@ class Mosquitto:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+# -- a raw client watching the wire ------------------------------------------------------------------
+
+
+class RawClient:
+    """A plain paho MQTT 5 client seeing the wire from outside: records CONNACK, SUBACK and messages."""
+
+    def __init__(self, port: int, *, host: str = "127.0.0.1", username: str = "", password: str = "",
+                 ca_file: str = "") -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.connack: list[int] = []
+        self.suback: list[list[int]] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        if username:
+            self.client.username_pw_set(username, password)
+        if ca_file:
+            self.client.tls_set(ca_certs=ca_file)
+        self.client.on_connect = lambda _c, _u, _f, rc, _p: self.connack.append(rc.value)
+        self.client.on_subscribe = lambda _c, _u, _m, rcs, _p: self.suback.append([r.value for r in rcs])
+        self.client.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload)))
+        self.client.connect(host, port)
+        self.client.loop_start()
+        wait_for(lambda: self.connack, 10, f"CONNACK for {username or 'an anonymous client'}")
+
+    @property
+    def topics(self) -> list[str]:
+        return [topic for topic, _payload in self.messages]
+
+    def subscribe(self, *topics: str) -> list[int]:
+        """Subscribe with QoS 1 and wait for the SUBACK; returns its reason codes."""
+        before = len(self.suback)
+        self.client.subscribe([(topic, 1) for topic in topics])
+        wait_for(lambda: len(self.suback) > before, 10, "SUBACK")
+        return self.suback[-1]
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish with QoS 1 and wait until the broker has acknowledged it."""
+        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 # -- TCP proxy ---------------------------------------------------------------------------------------

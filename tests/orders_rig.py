@@ -62,6 +62,18 @@ def prepare_outbox(path: Path, products: list[tuple[str, str, int]], count: int,
     return keys
 
 
+def device_env(data_dir: Path, url: str = "", device_id: str = "dev-1", **broker: str) -> dict[str, str]:
+    """The environment for a `python -m edge` subprocess acting as device_id: this process's
+    environment without any VOICESHOP_ setting, plus the device's data dir, broker URL, quick
+    reconnects, and any [broker] overrides given as keyword arguments (ack_timeout_seconds="2")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICESHOP_")}
+    settings = {"backoff_initial_seconds": "0.05", "backoff_max_seconds": "0.5", **broker}
+    env.update({"VOICESHOP_DEVICE__ID": device_id, "VOICESHOP_DEVICE__DATA_DIR": str(data_dir),
+                "VOICESHOP_BROKER__URL": url})
+    env.update({f"VOICESHOP_BROKER__{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
 def device_client(outbox: Outbox, url: str, device_id: str = "dev-1", *, ack_timeout: float = 1.0,
                   username: str = "", password: str = "", ca_file: str = "", protocol: str = "auto",
                   max_inflight: int = 100, backoff: tuple[float, float] = (0.05, 0.5),

@@ -15,18 +15,13 @@ import pytest
 from edge.orders import Outbox
 from tests.brokers import Mosquitto
 from tests.conftest import REPO
-from tests.orders_rig import confirm_orders, make_catalog, postgres_database
+from tests.orders_rig import confirm_orders, device_env, make_catalog, postgres_database
 
 
 @pytest.fixture
 def catalog(tmp_path):
     path = tmp_path / "master.sqlite"
     return path, make_catalog(path)
-
-
-def device_env(tmp_path, url: str = "") -> dict[str, str]:
-    return {"VOICESHOP_DEVICE__ID": "dev-1", "VOICESHOP_DEVICE__DATA_DIR": str(tmp_path / "device"),
-            "VOICESHOP_BROKER__URL": url, "VOICESHOP_BROKER__BACKOFF_MAX_SECONDS": "0.5"}
 
 
 def json_lines(text: str) -> list[dict]:
@@ -64,22 +59,22 @@ class CloudProcess:
 
 
 def test_list_is_json_lines_and_empty_when_no_orders(cli, tmp_path, catalog):
-    empty = cli("edge", "orders", "list", "--json", env=device_env(tmp_path))
+    empty = cli("edge", "orders", "list", "--json", env=device_env(tmp_path / "device"))
     assert empty.returncode == 0 and empty.stdout == ""
     outbox = Outbox(tmp_path / "device" / "outbox.sqlite")
     keys = confirm_orders(outbox, catalog[1], 3)
     outbox.close()
-    listed = cli("edge", "orders", "list", "--json", env=device_env(tmp_path))
+    listed = cli("edge", "orders", "list", "--json", env=device_env(tmp_path / "device"))
     assert listed.returncode == 0, listed.stderr
     records = json_lines(listed.stdout)
     assert [r["key"] for r in records] == keys[::-1] and {r["state"] for r in records} == {"confirmed"}
     assert all(r["lines"] and r["total_cents"] > 0 for r in records)
-    human = cli("edge", "orders", "list", env=device_env(tmp_path))
+    human = cli("edge", "orders", "list", env=device_env(tmp_path / "device"))
     assert human.returncode == 0 and human.stdout.count("confirmed") == 3
 
 
 def test_sync_without_a_broker_is_a_clear_error(cli, tmp_path):
-    result = cli("edge", "orders", "sync", "--once", env=device_env(tmp_path))
+    result = cli("edge", "orders", "sync", "--once", env=device_env(tmp_path / "device"))
     assert result.returncode == 2 and "no broker configured" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -88,9 +83,9 @@ def test_cancel_from_the_cli(cli, tmp_path, catalog):
     confirm_orders(outbox, catalog[1], 1)
     order_id = outbox.list()[0].id
     outbox.close()
-    done = cli("edge", "orders", "cancel", str(order_id), "--json", env=device_env(tmp_path))
+    done = cli("edge", "orders", "cancel", str(order_id), "--json", env=device_env(tmp_path / "device"))
     assert done.returncode == 0 and json.loads(done.stdout)["state"] == "cancelled"
-    missing = cli("edge", "orders", "cancel", "999", env=device_env(tmp_path))
+    missing = cli("edge", "orders", "cancel", "999", env=device_env(tmp_path / "device"))
     assert missing.returncode == 2 and "no order with id 999" in missing.stderr
 
 
@@ -104,7 +99,7 @@ def test_sync_once_against_cloud_serve_and_cloud_orders_list(cli, tmp_path, cata
                              "--client-id", "cloud-cli", "--ship-after", "-1")
         assert cloud.ready["protocol"] == "5" and cloud.ready["shared"]
         synced = cli("edge", "orders", "sync", "--once", "--timeout", "60", "--json",
-                     env=device_env(tmp_path, broker.url))
+                     env=device_env(tmp_path / "device", broker.url))
         assert synced.returncode == 0, synced.stderr[-3000:]
         [report] = json_lines(synced.stdout)
         assert report["settled"] and report["counts"]["acked"] == 12 and report["protocol"] == "5"
@@ -128,7 +123,7 @@ def test_cloud_serve_with_an_embedded_broker(cli, tmp_path, catalog):
     try:
         assert cloud.ready["protocol"] == "3.1.1" and not cloud.ready["shared"]
         synced = cli("edge", "orders", "sync", "--once", "--timeout", "60", "--json",
-                     env=device_env(tmp_path, cloud.ready["broker"]))
+                     env=device_env(tmp_path / "device", cloud.ready["broker"]))
         assert synced.returncode == 0, synced.stderr[-3000:]
         assert json_lines(synced.stdout)[0]["counts"]["acked"] == 3
     finally:

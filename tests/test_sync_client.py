@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from cloud.catalog import changes
@@ -18,7 +16,7 @@ from edge.orders import Outbox
 from edge.sync import Backoff
 from edge.sync.deltas import catalog_delta_handler
 from edge.wire import MAX_PAYLOAD_BYTES, Ack, decode, device_topic, encode
-from tests.brokers import Mosquitto, TcpProxy, wait_for
+from tests.brokers import Mosquitto, RawClient, TcpProxy, wait_for
 from tests.orders_rig import assert_exactly_once, cloud_worker, confirm_orders, device_client, make_catalog
 
 pytestmark = pytest.mark.broker
@@ -43,31 +41,6 @@ def outbox(tmp_path):
     box.close()
 
 
-class Spy:
-    """A plain paho client recording what arrives on some topics (to watch the wire from outside)."""
-
-    def __init__(self, url_port: int, topics: list[str], protocol=mqtt.MQTTv5, **auth) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=protocol)
-        if auth:
-            self.client.username_pw_set(auth["username"], auth["password"])
-        self.client.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload)))
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *_a: subscribed.set()
-        self.client.connect("127.0.0.1", url_port)
-        self.client.loop_start()
-        if topics:
-            self.client.subscribe([(t, 1) for t in topics])
-            assert subscribed.wait(10), "spy could not subscribe"
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def test_flush_ack_ship_over_mqtt5(broker, catalog, outbox, tmp_path):
     keys = confirm_orders(outbox, catalog[1], 40)
     with cloud_worker(broker.url, catalog[0], db=tmp_path / "cloud.sqlite", ship_after=0.3) as cloud:
@@ -85,7 +58,8 @@ def test_flush_ack_ship_over_mqtt5(broker, catalog, outbox, tmp_path):
 
 def test_orders_are_published_in_confirmation_order(broker, catalog, outbox):
     keys = confirm_orders(outbox, catalog[1], 30)
-    spy = Spy(broker.port, [device_topic("dev-1", "orders")])
+    spy = RawClient(broker.port)
+    spy.subscribe(device_topic("dev-1", "orders"))
     client = device_client(outbox, broker.url, max_inflight=7)
     assert not client.run_until_settled(1.0)  # no cloud: nothing is acked
     wait_for(lambda: len(spy.messages) >= 30, 10, "30 orders on the wire")
@@ -122,7 +96,8 @@ def test_statuses_sent_while_the_device_was_offline_arrive_on_reconnect(broker, 
 
 def test_last_will_announces_a_vanished_device(broker, catalog, outbox):
     proxy = TcpProxy(broker.port)
-    spy = Spy(broker.port, [device_topic("dev-1", "presence")])
+    spy = RawClient(broker.port)
+    spy.subscribe(device_topic("dev-1", "presence"))
     client = device_client(outbox, proxy.url)
     client.start()
     wait_for(lambda: any(json.loads(p)["online"] for _t, p in spy.messages), 10, "online presence")
@@ -164,7 +139,7 @@ def test_bad_payloads_on_device_topics_are_dropped_and_sync_goes_on(broker, cata
     client = device_client(outbox, broker.url, on_catalog_delta=catalog_delta_handler(device_catalog))
     client.start()
     wait_for(client.connected.is_set, 10, "device connected")
-    spy = Spy(broker.port, [])
+    spy = RawClient(broker.port)
     junk = [b"", b"\xff", b"{}", b"[]", b'{"v":2,"type":"ack"}', b"x" * (MAX_PAYLOAD_BYTES + 10),
             encode(Ack("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", True, 1, "USD", "1"))]  # ack for no order
     for leaf in ("acks", "status"):
@@ -185,7 +160,8 @@ def test_bad_payloads_on_device_topics_are_dropped_and_sync_goes_on(broker, cata
 
 def test_bad_payloads_to_the_cloud_store_nothing(broker, catalog, tmp_path):
     with cloud_worker(broker.url, catalog[0], db=tmp_path / "cloud.sqlite") as cloud:
-        spy = Spy(broker.port, [device_topic("dev-1", "acks")])
+        spy = RawClient(broker.port)
+        spy.subscribe(device_topic("dev-1", "acks"))
         for leaf in ("orders", "presence"):
             for payload in (b"", b"\x00\xff", b"[]", b'{"v":1,"type":"order"}', b'{"v":99}',
                             b'{"v":1,"type":"' + b"x" * (MAX_PAYLOAD_BYTES + 1) + b'"}'):

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,14 @@ from cloud.serve import Store
 from edge.orders import Outbox
 from tests.brokers import Mosquitto, TcpProxy, wait_for
 from tests.conftest import REPO
-from tests.orders_rig import assert_exactly_once, cloud_worker, device_client, make_catalog, prepare_outbox
+from tests.orders_rig import (
+    assert_exactly_once,
+    cloud_worker,
+    device_client,
+    device_env,
+    make_catalog,
+    prepare_outbox,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -58,21 +64,10 @@ def test_broker_killed_mid_flush_and_restarted(broker, catalog, tmp_path):
     outbox.close()
 
 
-def device_env(tmp_path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICESHOP_")}
-    env.update({
-        "VOICESHOP_DEVICE__ID": "dev-1", "VOICESHOP_DEVICE__DATA_DIR": str(tmp_path / "device"),
-        "VOICESHOP_BROKER__URL": url, "VOICESHOP_BROKER__ACK_TIMEOUT_SECONDS": "2",
-        "VOICESHOP_BROKER__BACKOFF_INITIAL_SECONDS": "0.05", "VOICESHOP_BROKER__BACKOFF_MAX_SECONDS": "0.5",
-        "VOICESHOP_BROKER__MAX_INFLIGHT": "20",
-    })
-    return env
-
-
 def test_device_process_killed_mid_publish_and_restarted(broker, catalog, tmp_path):
     keys = prepare_outbox(tmp_path / "device" / "outbox.sqlite", catalog[1], 1500)
     outbox = Outbox(tmp_path / "device" / "outbox.sqlite")
-    env = device_env(tmp_path, broker.url)
+    env = device_env(tmp_path / "device", broker.url, ack_timeout_seconds="2", max_inflight="20")
     with cloud_worker(broker.url, catalog[0], db=tmp_path / "cloud.sqlite") as cloud:
         device = subprocess.Popen([sys.executable, "-m", "edge", "orders", "sync"], cwd=REPO, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
