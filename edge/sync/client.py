@@ -105,6 +105,7 @@ class SyncClient:
 
     def start(self) -> None:
         """Run the loop in a daemon thread until stop()."""
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(None,), name="edge-sync", daemon=True)
         self._thread.start()
 
@@ -326,8 +327,9 @@ class SyncClient:
         """Apply what arrived, then publish what is due, within the in-flight window; True if idle.
 
         Work is batched because every outbox write is an fsync'd transaction: acks are applied once
-        half a window has gathered (or the oldest has waited ACK_BATCH_SECONDS), and the window is
-        refilled once half of it is free, not one order per PUBACK.
+        half a window has gathered (or the oldest has waited ACK_BATCH_SECONDS), and orders are
+        marked `sent` a batch ahead of the in-flight window (the ready buffer), so one transaction
+        covers many orders and runs while the broker works through what is already in flight.
         """
         busy = False
         if self._acks and (len(self._acks) >= self.options.max_inflight // 2
