@@ -38,7 +38,7 @@ from edge.catalog.schema import open_catalog
 from edge.catalog.search import Searcher
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_DIR", "~/.cache/voiceshop/bench")).expanduser()
-NLU_BUNDLE = Path("~/.cache/voiceshop/models/nlu").expanduser()
+NLU_BUNDLE = Path(os.environ.get("VOICESHOP_MODELS_DIR", "~/.cache/voiceshop/models")).expanduser() / "nlu"
 GOALS = {"lexical": 10.0, "hybrid": 25.0, "recommend": 5.0, "delta": 1.0}
 MISHEARD = ["fugi apples", "sour dough bread", "capuccino", "bannanas", "paper tows", "windsheild washer fluid",
             "honey crisp apples", "kitty litter", "oj", "wiper fluid", "cheerios", "tp", "mac n cheese",
@@ -93,8 +93,7 @@ def _encoder(conn: sqlite3.Connection):
         from edge.config import Settings
         from edge.nlu.embed import Embedder
 
-        settings = Settings()
-        embedder = Embedder.from_bundle(settings.models.path / "nlu", settings.runtime, 1)
+        embedder = Embedder.from_bundle(NLU_BUNDLE, Settings().runtime, 1)
         return embedder.encode_one
     except Exception as exc:
         print(f"  hybrid: no sentence encoder ({exc})")
