@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "catalog": "bench.catalog",
     "dialog": "bench.dialog",
     "speech": "bench.speech",
+    "export": "bench.export",
     "soak_orders": "bench.soak_orders",
 }
 

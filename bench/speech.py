@@ -13,6 +13,7 @@ import argparse
 import importlib
 
 SECTIONS: dict[str, str] = {
+    "asr": "bench.speech_asr",
     "tts": "bench.speech_tts",
 }
 

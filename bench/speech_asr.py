@@ -1,0 +1,137 @@
+"""ASR section of `python -m bench speech`: the device's recognizer against faster-whisper.
+
+1. Accuracy and processing time on synthesized shopping commands (Piper at three speaking rates,
+   two espeak-ng voices; known text): edge.asr's recognizer exactly as `transcribe` runs it (Silero
+   VAD segments, Whisper INT8 on sherpa-onnx, the guard) against the anchor, faster-whisper int8
+   greedy on the same CT2 weights, same threads, same clips, interleaved in this process.
+   No real recorded speech ships inside any installed package (we looked), so all of it is synthetic.
+2. Endpoint -> final transcript latency for 2-5 s commands, fed in real time (80 ms frames paced
+   by the wall clock, as a microphone delivers them): the time from the moment the endpoint's
+   frame arrived to the moment the final transcript was returned, p50/p95, with speculative
+   decoding on (the device default) and off (decode only once the endpoint is confirmed).
+
+Goals (issue 4, benchmarks not tests): WER no worse than the anchor and processing time <= 0.8x
+the anchor's; endpoint -> final <= 250 ms p95 for commands <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.asr_anchor import (
+    DEFAULT_VOICES,
+    clip_set,
+    faster_whisper_anchor,
+    median,
+    percentile,
+    run_interleaved,
+    voice_groups,
+)
+from edge.asr import recognizer_for_settings
+from edge.config import load_settings
+from edge.events import AudioChunk, Endpoint, FinalTranscript
+from export.speech_corpus import PIPER_VOICES
+from export.wer import wer
+
+GOAL_TIME_RATIO = 0.8
+GOAL_ENDPOINT_P95_MS = 250.0
+FRAME = 1280
+PAD = np.zeros(8000, np.float32)
+
+
+def _device_transcriber(recognizer: Any):
+    def transcribe(audio: np.ndarray) -> str:
+        recognizer.reset()
+        events = []
+        for start in range(0, len(audio), FRAME):
+            events += recognizer.process(AudioChunk(audio[start:start + FRAME], 16000, start / 16000))
+        events += recognizer.flush()
+        return " ".join(e.text for e in events if isinstance(e, FinalTranscript))
+
+    return transcribe
+
+
+def accuracy_and_time(threads: int, per_voice: int) -> None:
+    settings = load_settings()
+    systems = {
+        "edge.asr (VAD + Whisper INT8)": _device_transcriber(
+            recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)),
+        "faster-whisper int8 (anchor)": faster_whisper_anchor(threads),
+    }
+    utterances, clips = clip_set(DEFAULT_VOICES, per_voice)
+    clips = [np.concatenate([PAD, c, PAD]) for c in clips]
+    audio_seconds = sum(len(c) for c in clips) / 16000
+    scores = run_interleaved(systems, clips)
+    refs = [u.text for u in utterances]
+    groups = voice_groups(utterances)
+    anchor = scores["faster-whisper int8 (anchor)"]
+    print(f"\nASR: {len(clips)} synthesized commands ({audio_seconds:.0f} s with 0.5 s pads), {threads} thread(s)")
+    header = (f"{'engine':<31} {'wall s':>7} {'cpu s':>7} {'RTF cpu':>8} {'cpu/anchor':>10} "
+              + " ".join(f"{'WER ' + g:>11}" for g in groups) + f" {'WER all':>8}")
+    print(header)
+    print("-" * len(header))
+    for name, score in scores.items():
+        rates = " ".join(f"{wer((refs[i], score.hypotheses[i]) for i in idx):>11.3f}" for idx in groups.values())
+        print(f"{name:<31} {score.wall_total:>7.1f} {score.cpu_total:>7.1f} {score.cpu_total / audio_seconds:>8.3f} "
+              f"{score.cpu_total / anchor.cpu_total:>10.2f} {rates} {score.wer(refs):>8.3f}")
+    ours = scores["edge.asr (VAD + Whisper INT8)"]
+    ratio = ours.cpu_total / anchor.cpu_total
+    print(f"goal: time <= {GOAL_TIME_RATIO}x anchor -> {ratio:.2f}x cpu ({ours.wall_total / anchor.wall_total:.2f}x wall); "
+          f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
+
+
+def _realtime(recognizer: Any, audio: np.ndarray) -> tuple[float | None, float | None]:
+    """Feed audio paced by the wall clock; (endpoint->final ms, speech end->final ms) of its first request."""
+    recognizer.reset()
+    began = time.perf_counter()
+    for start in range(0, len(audio), FRAME):
+        arrival = began + (start + FRAME) / 16000
+        delay = arrival - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        events = recognizer.process(AudioChunk(audio[start:start + FRAME], 16000, start / 16000))
+        returned = time.perf_counter()
+        final = next((e for e in events if isinstance(e, FinalTranscript)), None)
+        endpoint = next((e for e in events if isinstance(e, Endpoint)), None)
+        if final is not None and endpoint is not None:
+            return (1000 * (returned - (began + endpoint.timestamp)), 1000 * (returned - (began + final.end)))
+    recognizer.flush()
+    return None, None
+
+
+def endpoint_latency(threads: int, per_voice: int) -> None:
+    settings = load_settings()
+    utterances, clips = clip_set(PIPER_VOICES, per_voice)
+    chosen = [(u, c) for u, c in zip(utterances, clips, strict=True) if 2.0 <= len(c) / 16000 <= 5.0]
+    tail = np.zeros(int(1.5 * 16000), np.float32)
+    print(f"\nASR endpoint -> final transcript: {len(chosen)} commands of 2-5 s, real-time 80 ms frames, "
+          f"{threads} thread(s), min silence {settings.asr.min_silence_seconds} s, pause {settings.asr.pause_seconds} s")
+    print(f"{'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'speech end->final p50':>22} {'missed':>7}")
+    for label, speculative in (("speculative (default)", True), ("decode at endpoint", False)):
+        recognizer = recognizer_for_settings(settings, partials=True, speculative=speculative, threads=threads)
+        latencies, from_speech, missed = [], [], 0
+        for _utt, clip in chosen:
+            after_endpoint, after_speech = _realtime(recognizer, np.concatenate([PAD, clip, tail]))
+            if after_endpoint is None:
+                missed += 1
+                continue
+            latencies.append(after_endpoint)
+            from_speech.append(after_speech)
+        print(f"{label:<24} {median(latencies):>8.0f} {percentile(latencies, 95):>8.0f} "
+              f"{max(latencies, default=float('nan')):>8.0f} {median(from_speech):>19.0f} ms {missed:>7}")
+    print(f"goal: endpoint -> final <= {GOAL_ENDPOINT_P95_MS:.0f} ms p95 for commands <= 5 s")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--asr-clips", type=int, default=20, help="ASR: clips per voice")
+    parser.add_argument("--asr-latency-clips", type=int, default=8, help="ASR latency: clips per Piper voice")
+
+
+def main(args: argparse.Namespace) -> int:
+    accuracy_and_time(args.threads, args.asr_clips)
+    endpoint_latency(args.threads, args.asr_latency_clips)
+    return 0
