@@ -4,6 +4,7 @@ a device sync client, and the one check that matters (every confirmed order stor
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -16,12 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from hypothesis import strategies as st
 
 from cloud.catalog.generate import generate
 from cloud.serve import CatalogPrices, CloudService, Ingest, ServiceOptions, Store
 from edge.orders import Outbox
 from edge.sync import ConnectionSpec, SyncClient, SyncOptions
-from edge.wire import parse_broker_url
+from edge.wire import (
+    MAX_PAYLOAD_BYTES,
+    WIRE_VERSION,
+    Ack,
+    OrderLine,
+    OrderMessage,
+    Presence,
+    StatusUpdate,
+    encode,
+    parse_broker_url,
+)
 
 # A role that may create and drop databases; tests make their own database and drop it after.
 PG_ADMIN_DSN = os.environ.get("VOICESHOP_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -126,3 +138,44 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- payloads that must be refused, for the hypothesis tests on both sides ----------------------------
+
+GOOD_MESSAGES = {
+    "orders": OrderMessage("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", (OrderLine("PRO-0000001", "x", 1, 1),), 1,
+                           "USD", 1.8e9),
+    "presence": Presence("dev-1", True, 1.8e9),
+    "acks": Ack("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", True, 1, "USD", "1"),
+    "status": StatusUpdate("3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8", "shipped", 1.8e9),
+}
+_JUNK = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.lists(st.integers())
+
+
+def _same_kind(value: Any, old: Any) -> bool:
+    """Would value pass where old did? (ints stand in for floats, never for bools or strings)."""
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+    return (number(value) and number(old)) or type(value) is type(old)
+
+
+@st.composite
+def broken_payloads(draw: Any, leaves: tuple[str, ...] = tuple(GOOD_MESSAGES)) -> tuple[str, bytes]:
+    """(leaf, payload) where payload is certainly invalid on that leaf: a valid one with its version
+    changed, a field dropped or given a value of the wrong kind, padded past the size limit, or bytes."""
+    leaf = draw(st.sampled_from(sorted(leaves)))
+    data = json.loads(encode(GOOD_MESSAGES[leaf]))
+    fields = sorted(k for k in data if k not in ("v", "type"))
+    kind = draw(st.sampled_from(["version", "drop", "retype", "bytes", "oversize"]))
+    if kind == "bytes":
+        return leaf, draw(st.binary(max_size=200))
+    if kind == "version":
+        data["v"] = draw(st.integers().filter(lambda v: v != WIRE_VERSION) | st.text(max_size=5) | st.none())
+    elif kind == "drop":
+        del data[draw(st.sampled_from(fields))]
+    elif kind == "retype":
+        name = draw(st.sampled_from(fields))
+        data[name] = draw(_JUNK.filter(lambda v, old=data[name]: not _same_kind(v, old)))
+    else:
+        data["padding"] = "x" * MAX_PAYLOAD_BYTES
+    return leaf, json.dumps(data).encode()
