@@ -34,7 +34,7 @@ def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
 def search(d: Dialog, u: Understanding) -> Reply:
     found = d.linker.lookup(u.slots, limit=d.replies.max_results)
     if not found.query:
-        return d.say("What are you looking for?", ask=None)
+        return d.anything_else("What are you looking for?")
     if not found.items:
         return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
     return show_results(d, found.items, found.query)

@@ -83,7 +83,7 @@ def size(item: Item) -> str:
     unit = "" if item.unit in ("each", "") else item.unit
     parsed = _parse_size(item.size)
     if parsed is not None and parsed[1] == "ct" and parsed[0] == 1:
-        return unit
+        return f"1 {unit}" if unit else ""
     if parsed is not None:
         amount, abbrev = parsed
         number = str(int(amount)) if amount.is_integer() else f"{amount:g}"
