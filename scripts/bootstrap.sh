@@ -68,4 +68,20 @@ then
   fi
   sleep 1
 fi
+# 6. PostgreSQL (the cloud store's tests) on 127.0.0.1:5432; this machine kind runs it, restart if stopped.
+if ! "$PY" - <<'PYEOF'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PYEOF
+then
+  if command -v pg_ctlcluster >/dev/null && ls /etc/postgresql >/dev/null 2>&1; then
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  else
+    say "PostgreSQL is not running; the PostgreSQL store tests will fail (set VOICESHOP_PG_ADMIN_DSN)"
+  fi
+fi
 say "ready"
