@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "speech": "bench.speech",
     "export": "bench.export",
     "soak_orders": "bench.soak_orders",
+    "arm64": "bench.arm64",
 }
 
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.arm64.runner import Arm64EnvError, audio_distance, build_env, command_wav, run_probe
+from bench.arm64_runner import Arm64EnvError, audio_distance, build_env, command_wav, run_probe
 
 pytestmark = [pytest.mark.slow, pytest.mark.arm64]
 

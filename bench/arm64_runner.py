@@ -1,4 +1,4 @@
-"""Run tests/arm64/probe.py natively and as a real aarch64 program under qemu user-mode emulation.
+"""Run bench/arm64_probe.py natively and as a real aarch64 program under qemu user-mode emulation.
 
 Shared by the arm64 test and bench/arm64.py. The emulated environment (Debian arm64 Python 3.11 +
 aarch64 wheels from PyPI) is built and cached by scripts/arm64_env.sh.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-PROBE = REPO / "tests" / "arm64" / "probe.py"
+REPO = Path(__file__).resolve().parents[1]
+PROBE = REPO / "bench" / "arm64_probe.py"
 REPLY = "Fuji apples, three pound bag, four ninety-nine. Shall I add them?"
 COMMAND = "I want to buy two bags of Fuji apples"
 
