@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     dialog_ms: list[float] = []
     searched_dialog_ms: list[float] = []
     search_ms: list[float] = []
+    warmup_ms: list[float] = []
     turns = 0
     for _ in range(args.repeat):
         for script in sorted(SCRIPTS.glob("*.yaml")):
@@ -70,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(world / CATALOG_DB, data / CATALOG_DB)
                 shutil.copyfile(world / PUBLIC_KEY, data / PUBLIC_KEY)
                 session = ShopSession(settings, data, broker_url="")
+                # A device loads once and answers for hours: warm the catalog's in-memory tables
+                # (names, vectors, factors, brands) so the table shows steady-state turns.
+                began = time.perf_counter()
+                session.catalog.search("milk", limit=1)
+                session.catalog.recommend(settings.device.id, [], 1)
+                session.dialog.linker.brands()
+                warmup_ms.append((time.perf_counter() - began) * 1000)
                 try:
                     for turn in spec["turns"]:
                         text = str(turn["say"])
@@ -100,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if samples:
             p50, p95 = _pct(samples)
             print(f"{name:<42}{p50:>9.2f}{p95:>9.2f}")
+    print(f"{'session warm-up (catalog tables, once)':<42}{statistics.median(warmup_ms):>9.2f}{max(warmup_ms):>9.2f}")
     if search_ms:
         ratio = statistics.median(searched_dialog_ms) / max(statistics.median(search_ms), 1e-6)
         print(f"dialogue / search (p50, turns naming a product): {ratio:.2f}x")
