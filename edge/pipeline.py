@@ -44,7 +44,7 @@ class DeviceLoop:
     """One device's loop. start(), then feed frames (or run a source), then close()."""
 
     def __init__(self, stages: Stages, settings: Settings, emit: Emit | None = None) -> None:
-        self.stages, self.emit = stages, emit or (lambda record: None)
+        self.stages, self.emit = stages, emit if emit is not None else (lambda record: None)
         self.phrase = settings.wake.phrase
         self.push_to_talk = settings.profile.push_to_talk
         self.turn_timeout = settings.dialog.turn_timeout_seconds
