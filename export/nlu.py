@@ -57,7 +57,6 @@ _HERE = Path(__file__).resolve().parent
 _CODE = [_HERE / f for f in ("nlu.py", "nlu_data.py", "nlu_render.py", "nlu_templates.py", "nlu_train.py",
                              "nlu_onnx.py", "nlu_eval.py")]
 _CODE += [_HERE.parent / "edge" / "nlu" / f for f in ("schema.py", "understand.py", "embed.py")]
-_CODE += [_HERE.parent / "cloud" / "catalog" / "vocab.py"]
 
 
 def _package_zip() -> Path:
@@ -78,8 +77,10 @@ def source_key() -> str:
 
     versions = [f"{name}={importlib.metadata.version(name)}"
                 for name in ("torch", "transformers", "optimum", "optimum-onnx", "onnxruntime", "tokenizers")]
+    # The catalog's words, not its file: a comment edit in vocab.py must not retrain the model.
+    words = json.dumps([asdict(v) for v in catalog_vocabulary()], sort_keys=True)
     return hash_parts(PACKAGE, _version(), sha256_file(_package_zip()), repr(TrainConfig()), MAX_LEN, *versions,
-                      *_CODE)
+                      words, *_CODE)
 
 
 def extract_source(cache: Path) -> Path:
