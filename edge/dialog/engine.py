@@ -83,8 +83,7 @@ class Dialog:
         except Exception:  # the device loop must survive any single bad turn
             log.exception("dialogue turn failed for intent %s", u.intent)
             self.state.pending = None
-            return Reply(text="Sorry, something went wrong on my side. Nothing was ordered. Please try again.",
-                         actions=[{"type": "error"}])
+            return Reply(text="Sorry, something went wrong on my side. Please try again.", actions=[{"type": "error"}])
 
     def timeout(self) -> Reply:
         """Nobody answered within settings.dialog.turn_timeout_seconds: drop the question."""

@@ -135,10 +135,12 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
 
 
 def _state_of(d: Dialog, order_id: int, default: str) -> str:
-    for order in d.outbox.list(limit=20):
-        if order.id == order_id:
-            return str(order.state)
-    return default
+    """The order's state now (after the sync nudge); the confirmation must go out even if this fails."""
+    try:
+        return str(d.outbox.get(order_id).state)
+    except Exception as exc:
+        log.warning("could not re-read order %s: %s", order_id, exc)
+        return default
 
 
 def _latest(d: Dialog, states: tuple[str, ...] | None = None) -> Any | None:

@@ -55,6 +55,10 @@ class OutboxPort(Protocol):
         """Cancel an order inside the cancel window (OrderError outside it, or once shipped)."""
         ...
 
+    def get(self, order_id: int) -> Any:
+        """One order with its synced state (OrderError when unknown)."""
+        ...
+
     def list(self, states: Any = None, limit: int | None = None) -> list[Any]:
         """Orders, newest first, with their synced state."""
         ...
