@@ -51,6 +51,9 @@ def demo_world() -> Path:
     if target.exists():
         shutil.rmtree(target)
     building.rename(target)
+    for stale in CACHE.iterdir():  # worlds built for older code or an older NLU bundle
+        if stale != target and stale.is_dir() and not stale.name.endswith(".building"):
+            shutil.rmtree(stale, ignore_errors=True)
     return target
 
 
