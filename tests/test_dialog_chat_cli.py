@@ -58,3 +58,12 @@ def test_json_is_one_record_per_turn_and_bad_lines_lose_nothing(cli, bundle, tmp
     assert "the total is" in records[3]["reply"].lower()
     with sqlite3.connect(data / "outbox.sqlite") as conn:
         assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_a_malformed_broker_url_is_a_clear_message(cli, bundle, tmp_path):
+    bundle("nlu")
+    data = device_dir(demo_world(), tmp_path)
+    result = cli("edge", "chat", "--db", str(data), "--broker", "http://nope:99", stdin="find apples\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "mqtt://" in result.stderr and "Traceback" not in result.stderr

@@ -105,8 +105,13 @@ class ShopSession:
         from edge.sync import SyncClient
         from edge.sync.deltas import catalog_delta_handler
 
-        client = SyncClient.for_settings(self.settings, self.outbox, url=url,
-                                         on_catalog_delta=catalog_delta_handler(self.catalog))
+        try:
+            client = SyncClient.for_settings(self.settings, self.outbox, url=url,
+                                             on_catalog_delta=catalog_delta_handler(self.catalog))
+        except ValueError as exc:  # a malformed broker URL: say so instead of a traceback
+            self.outbox.close()
+            self.catalog.close()
+            raise SessionError(f"broker {url!r}: {exc}") from None
         client.start()
         return client
 
