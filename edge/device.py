@@ -25,6 +25,7 @@ from firmware_bridge.sim import SimulatedMcu
 log = logging.getLogger("edge.device")
 
 MCU_CONNECT_SECONDS = 5.0
+WARM_UP_TEXT = "Hello there."
 
 
 class DeviceError(RuntimeError):
@@ -123,9 +124,18 @@ def load_models(settings: Settings) -> Models:
         wake = timed("wake", lambda: detector_for_settings(settings))
         asr = timed("asr", lambda: recognizer_for_settings(settings))
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
+        # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
+        timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP_TEXT))
     except (WakeBundleError, TtsError, OSError, ValueError) as exc:
         raise DeviceError(str(exc)) from None
     return Models(wake, asr, synthesizer, seconds)
+
+
+def warm_up_session(session: Any, user: str) -> None:
+    """The first NLU run and catalog queries are several times slower than the rest: do them now."""
+    session.nlu.understand("I want to buy apples")
+    session.catalog.search("apples", limit=3)
+    session.catalog.recommend(user, [], 1)
 
 
 @dataclass
@@ -206,6 +216,7 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
         if mcu is None and sim is not None:
             sim.stop()
         raise DeviceError(str(exc)) from None
+    warm_up_session(session, settings.device.id)
     loaded = {**models.seconds, "nlu+dialog": round(time.perf_counter() - began, 2)}
     gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client

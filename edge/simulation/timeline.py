@@ -71,13 +71,26 @@ class Timeline:
         """row: session, turn, said, record (the device's turn record or None), failures."""
         self.rows.append(row)
         if self._live is None:
-            self.console.print(self._table([row], header=len(self.rows) == 1))
+            self.console.print(self._lines(row), highlight=False)
         self._refresh()
 
-    def _table(self, rows: list[dict[str, Any]], header: bool = True) -> Table:
-        table = Table(title=self.title if header else None, show_header=header, expand=True, show_lines=True)
+    @staticmethod
+    def _lines(row: dict[str, Any]) -> Text:
+        """One turn as three short lines, for logs and narrow or non-interactive outputs."""
+        record = row.get("record") or {}
+        latency = record.get("latency_ms") or {}
+        stages = "  ".join(f"{label} {_ms(latency.get(key))}" for key, label in STAGES)
+        text = Text(f"{row['turn']:>2} you:    {row['said'] or '(silence)'}\n", style="bold")
+        text.append(f"   heard:  {record.get('transcript') or '–'}  [{record.get('intent') or '–'}]\n")
+        text.append(f"   device: {record.get('reply') or '–'}\n")
+        text.append(f"   ms: {stages}  eos→audio {_ms(end_to_end(record))}  ")
+        text.append("✓" if not row["failures"] else "✗ " + "; ".join(row["failures"]),
+                    style="green" if not row["failures"] else "red")
+        return text
+
+    def _table(self, rows: list[dict[str, Any]]) -> Table:
+        table = Table(title=self.title, expand=True, show_lines=True)
         table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("you said", ratio=3)
         table.add_column("device heard", ratio=3)
         table.add_column("intent", no_wrap=True)
         table.add_column("device said", ratio=5)
@@ -90,7 +103,7 @@ class Timeline:
             latency = record.get("latency_ms") or {}
             ok = Text("✓", style="green") if not row["failures"] else Text("✗ " + "; ".join(row["failures"]),
                                                                           style="red")
-            table.add_row(str(row["turn"]), row["said"] or "(silence)", record.get("transcript") or "",
+            table.add_row(str(row["turn"]), record.get("transcript") or f"({row['said'] or 'silence'})",
                           record.get("intent") or "", record.get("reply") or "",
                           *(_ms(latency.get(key)) for key, _ in STAGES), _ms(end_to_end(record)), ok)
         return table

@@ -66,5 +66,11 @@ class UserSpeaker:
         return read_audio(path, MIC_RATE)
 
     def wake_and_say(self, phrase: str, text: str) -> np.ndarray:
-        """The wake phrase and the request in one breath: "Hey shop, I want to buy apples."."""
-        return self.say(f"{phrase[:1].upper()}{phrase[1:]}, {text}")
+        """The wake phrase and the request in one breath: "Hey shop, I want to buy apples.".
+
+        Synthesized as two clips joined without a pause (only the comma's own short breath): one
+        sentence "Hey shop, I want..." gives the phrase a rushed, run-on prosody that nobody uses
+        for a wake word and that the wake model rarely fires on, while the request still follows
+        at once, so the device must hand the audio right after the wake word to the recognizer.
+        """
+        return np.concatenate([self.say(f"{phrase[:1].upper()}{phrase[1:]},"), self.say(text)])
