@@ -139,5 +139,5 @@ def test_bad_frames_do_not_break_the_stream(recognizer):
     assert recognizer.process(AudioChunk(np.full(FRAME, 5.0, np.float32), 16000, 0.08)) is not None
     with pytest.raises(ValueError, match="16000 Hz"):
         recognizer.process(AudioChunk(np.zeros(441, np.float32), 44100, 0.16))
-    events = feed(recognizer, with_silence(read_wav_16k(clip(SENTENCES[3], PIPER_JOE).path)))
-    assert "cart" in " ".join(f.text for f in finals(events)).lower()
+    events = feed(recognizer, with_silence(read_wav_16k(clip(SENTENCES[4], PIPER_JOE).path)))
+    assert wer([(SENTENCES[4], " ".join(f.text for f in finals(events)))]) <= 0.2  # the stream still works

@@ -66,6 +66,8 @@ class _Utterance:
     speech: int = 0
     """Samples the VAD called speech so far."""
     partial_at: int = 0
+    partial_seconds: float = 0.0
+    """How long the last partial decode took (wall seconds)."""
     last_partial: str = ""
     speculation: tuple[int, str, float] | None = None
     """(segment end it covers, text, decode seconds)."""
@@ -120,8 +122,13 @@ class VadRecognizer:
     # -- the Recognizer protocol ------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget the stream: new VAD state, no open utterance, clock restarts at the next frame."""
-        self._vad = self._make_vad()
+        """Forget the stream: fresh VAD state, no open utterance, clock restarts at the next frame."""
+        # sherpa's reset() clears the detector's state and its sample count in microseconds;
+        # building a new one reloads the model (~1 s on a busy device).
+        if getattr(self, "_vad", None) is None:
+            self._vad = self._make_vad()
+        else:
+            self._vad.reset()
         self._audio = _Audio()
         self._utt: _Utterance | None = None
         self._t0: float | None = None
@@ -198,13 +205,15 @@ class VadRecognizer:
             if utt.speculation is not None:
                 self.stats["speculative_misses"] += 1
                 utt.speculation = None
-        due = self.endpointing.partials and \
-            self._audio.end - utt.partial_at >= self.endpointing.partial_interval * RATE
-        if due:
+        # Partials at least every partial_interval of audio, but never more than half the time
+        # spent decoding them: on a slow or busy CPU, falling behind real time is worse than a
+        # partial that comes a little later.
+        interval = max(self.endpointing.partial_interval, 2.0 * utt.partial_seconds)
+        if self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE:
             utt.partial_at = self._audio.end
             live_speech = utt.speech + (self._audio.end - (self._vad.current_segment.start
                                                           if self._vad.current_segment is not None else self._audio.end))
-            text, _ = self._run_decode(self._audio.slice(utt.start, self._audio.end))
+            text, utt.partial_seconds = self._run_decode(self._audio.slice(utt.start, self._audio.end))
             text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), live_speech / RATE)
             if text and text != utt.last_partial:
                 utt.last_partial = text
