@@ -1,9 +1,10 @@
 """Features, the classifier head, its training and its ONNX export.
 
 Windows of 16 embeddings are labelled from where the phrase sits in each clip: a window ending
-0-0.4 s after the phrase ends is positive (the detector should fire within that span), a window
-holding at most the first half of the phrase is negative (so "hey" alone or "hey sh-" does not
-fire), and windows in between are left out because either answer is right there. Every window of
+0.08-0.48 s after the phrase ends is positive (the detector should fire within that span), a
+window ending 0.16 s or more before the phrase ends is negative (so "hey" alone or "hey sha-"
+does not fire: the last sound is what tells "shop" from "shot"), and windows in between are left
+out because either answer is right there. Every window of
 a negative clip is negative. Embeddings come from `edge.wake.features.embed_clip`, the very code
 the device streams through, so training and serving see identical features.
 
@@ -29,8 +30,11 @@ from export.wake_augment import Clip
 log = logging.getLogger(__name__)
 
 STEP_SECONDS = STEP_SAMPLES / SAMPLE_RATE
-POSITIVE_SPAN = (-0.04, 0.40)
+POSITIVE_SPAN = (0.08, 0.48)
 """Window end relative to the phrase end (seconds) inside which a window counts as positive."""
+PARTIAL_BEFORE = 0.16
+"""Windows ending this long before the phrase end or earlier are negative: "hey sha-" is not the
+phrase yet, and firing there is what makes "hey shot" or "hey Sean" fire."""
 
 
 @dataclass
@@ -54,12 +58,11 @@ def label_windows(label: int, phrase_start: float, phrase_end: float, steps: int
     if label == 0:
         return [(k, 0) for k in range(steps)]
     out = []
-    half = phrase_start + 0.5 * (phrase_end - phrase_start)
     for k in range(steps):
         end = (k + 1) * STEP_SECONDS
         if POSITIVE_SPAN[0] <= end - phrase_end <= POSITIVE_SPAN[1]:
             out.append((k, 1))
-        elif end <= half:
+        elif end <= phrase_end - PARTIAL_BEFORE:
             out.append((k, 0))
     return out
 
@@ -113,6 +116,23 @@ class WakeHead(nn.Module):
         return torch.sigmoid(self.net(x))
 
 
+class ConvHead(nn.Module):
+    """(batch, 16, 96) -> (batch, 1): temporal convolutions, max over time, so a pattern counts
+    wherever it sits in the window (the labels already say *when* it must be complete)."""
+
+    def __init__(self, hidden: int = 64, dropout: float = 0.3) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv1d(EMBEDDING_DIM, hidden, kernel_size=3, padding=1), nn.ReLU(), nn.Dropout(dropout),
+            nn.Conv1d(hidden, hidden, kernel_size=3, padding=1), nn.ReLU(),
+        )
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.conv(x.transpose(1, 2)).amax(dim=2)
+        return torch.sigmoid(self.out(features))
+
+
 @dataclass(frozen=True)
 class TrainSpec:
     """Training settings (part of the bundle's source key)."""
@@ -126,15 +146,17 @@ class TrainSpec:
     """Extra weight for confusable phrases and partial-phrase windows."""
     hidden: int = 64
     dropout: float = 0.3
+    arch: str = "mlp"
+    """"mlp" (flatten, openWakeWord's shape) or "conv" (temporal convolutions, max over time)."""
     seed: int = 7
 
 
-def train_head(data: WindowSet, spec: TrainSpec) -> tuple[WakeHead, dict[str, float]]:
+def train_head(data: WindowSet, spec: TrainSpec) -> tuple[nn.Module, dict[str, float]]:
     """Seeded training on balanced batches; returns the model (eval mode) and a few facts."""
     torch.manual_seed(spec.seed)
     torch.set_num_threads(1)
     rng = np.random.default_rng(spec.seed)
-    model = WakeHead(spec.hidden, spec.dropout)
+    model = (ConvHead if spec.arch == "conv" else WakeHead)(spec.hidden, spec.dropout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     pos = np.flatnonzero(data.labels == 1)
     neg = np.flatnonzero(data.labels == 0)
@@ -163,7 +185,7 @@ def train_head(data: WindowSet, spec: TrainSpec) -> tuple[WakeHead, dict[str, fl
                    "positive_windows": int(len(pos)), "negative_windows": int(len(neg))}
 
 
-def predict(model: WakeHead, data: WindowSet, batch: int = 2048) -> np.ndarray:
+def predict(model: nn.Module, data: WindowSet, batch: int = 2048) -> np.ndarray:
     out = []
     with torch.no_grad():
         for i in range(0, len(data), batch):
@@ -171,7 +193,7 @@ def predict(model: WakeHead, data: WindowSet, batch: int = 2048) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def export_onnx(model: WakeHead, path: Path) -> None:
+def export_onnx(model: nn.Module, path: Path) -> None:
     """Legacy exporter (weights inline), dynamic batch; input 'embeddings', output 'score'."""
     dummy = torch.zeros(1, HEAD_WINDOW, EMBEDDING_DIM)
     torch.onnx.export(model, (dummy,), str(path), input_names=["embeddings"], output_names=["score"],
