@@ -116,8 +116,12 @@ def test_bundle_parity_int8_within_one_point(bundle):
     assert sets["piper:joe@1"]["wer"]["onnx_int8"] <= 0.10
 
 
-def test_check_catches_a_modified_file(bundle, cli, tmp_path):
+def test_rerun_skips_and_check_catches_a_modified_file(bundle, cli, tmp_path):
     shutil.copytree(bundle("asr"), tmp_path / "asr")
+    again = cli("export", "asr", "--out", str(tmp_path), timeout=600)
+    assert again.returncode == 0 and "up to date" in again.stderr
+    intact = cli("export", "asr", "--check", "--out", str(tmp_path), timeout=600)
+    assert intact.returncode == 0, intact.stderr  # hashes match and the subset re-decodes as recorded
     tokens = tmp_path / "asr" / "tokens.txt"
     tokens.write_text(tokens.read_text().replace("IQ== 0", "Ig== 0", 1))
     result = cli("export", "asr", "--check", "--out", str(tmp_path), timeout=600)
