@@ -29,6 +29,7 @@ from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, veri
 # Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
 EXPORTERS: dict[str, str] = {
     "nlu": "export.nlu",
+    "nlu-npu": "export.nlu_npu",  # static QDQ INT8 of the nlu model for NPUs (`nlu --npu`); needs nlu
     "vad": "export.vad",
     "asr": "export.asr",
     "tts": "export.tts",
@@ -104,10 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     parser.add_argument("--check", action="store_true", help="verify hashes and parity; exit 1 on drift")
     parser.add_argument("--phrase", help="wake phrase to train (wake bundle only; default \"hey shop\")")
+    parser.add_argument("--npu", action="store_true",
+                        help="nlu only: also build the static QDQ INT8 NPU variant (the nlu-npu bundle)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     chosen = list(names) if args.bundle == "all" else [args.bundle]
+    if args.npu:
+        if args.bundle != "nlu":
+            parser.error("--npu applies to the nlu bundle only (it builds nlu, then nlu-npu)")
+        chosen = ["nlu", "nlu-npu"]
     if args.phrase is not None:
         if "wake" not in chosen:
             parser.error("--phrase applies to the wake bundle only")
