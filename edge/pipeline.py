@@ -22,6 +22,7 @@ failing stage is logged, flashes the error LED and returns to idle: it never end
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Any
 from edge.config import Settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript, SpeechStarted, WakeDetected
 from edge.stages import Stages
-from edge.turns import Job, Listen, latencies, led_for, strip_wake_phrase, turn_record
+from edge.turns import Job, Listen, Played, latencies, led_for, play_reply, strip_wake_phrase, turn_record
 
 log = logging.getLogger("edge.pipeline")
 
@@ -62,7 +63,8 @@ class DeviceLoop:
         self._generation = 0
         self._listen: Listen | None = None
         self._speech: Any = None
-        self._preroll: deque[AudioChunk] = deque()
+        self._preroll: deque[AudioChunk] = deque(maxlen=math.ceil(1000 * self.preroll_seconds /
+                                                                 settings.audio.frame_ms) + 1)
         self._wake_heard_until = -1.0
         self._clock = 0.0
         self._worker = threading.Thread(target=self._respond_forever, name="responder", daemon=True)
@@ -145,9 +147,6 @@ class DeviceLoop:
             self._preroll.clear()
         self._wake_heard_until = frame.timestamp + frame.duration
         self._preroll.append(frame)
-        horizon = self._wake_heard_until - self.preroll_seconds - frame.duration
-        while self._preroll[0].timestamp + self._preroll[0].duration < horizon:
-            self._preroll.popleft()
         self.counts["wake_in"] += 1
         began = time.perf_counter()
         try:
@@ -184,17 +183,23 @@ class DeviceLoop:
             listen.since = frame.timestamp
         self.counts["asr_in"] += 1
         arrived = time.perf_counter()
-        try:
-            events = self.stages.asr.process(frame)
-        except Exception as exc:
-            self._error("asr", exc)
-            self._close_listen("idle")
+        events = self._recognize(lambda: self.stages.asr.process(frame))
+        if events is None:
             return
         asr_ms = round(1000 * (time.perf_counter() - arrived), 1)
         if self._take(listen, events) and not listen.hold:
             self._endpoint(listen, frame.timestamp + frame.duration, arrived, asr_ms)
         elif self._listen is listen:
             self._check_timeout(listen)
+
+    def _recognize(self, call: Callable[[], list[Any]]) -> list[Any] | None:
+        """A recognizer call; on failure the request is dropped (error LED, idle) and None returned."""
+        try:
+            return call()
+        except Exception as exc:
+            self._error("asr", exc)
+            self._close_listen("idle")
+            return None
 
     def _take(self, listen: Listen, events: list[Any]) -> bool:
         """Note speech and finals from the recognizer; True if an endpoint was among them."""
@@ -227,11 +232,8 @@ class DeviceLoop:
     def _force_end(self, listen: Listen) -> None:
         """Push-to-talk released, or a request too long: the recognizer commits what it has."""
         arrived = time.perf_counter()
-        try:
-            events = self.stages.asr.flush()
-        except Exception as exc:
-            self._error("asr", exc)
-            self._close_listen("idle")
+        events = self._recognize(self.stages.asr.flush)
+        if events is None:
             return
         self._take(listen, events)
         if listen.finals:
@@ -292,8 +294,11 @@ class DeviceLoop:
         if kind == "ptt_up":
             if listen is not None and listen.hold:
                 self._force_end(listen)
-        elif kind == "ptt_down" and self.push_to_talk and listen is None:
-            self._open("button", self._clock, hold=True)
+        elif kind == "ptt_down" and self.push_to_talk:
+            if listen is None:
+                self._open("button", self._clock, hold=True)
+            else:  # already listening (a follow-up): now the release, not silence, ends the request
+                listen.hold = True
         elif kind == "short" and listen is None and (self.push_to_talk or self.state != "idle"):
             self._open("button", self._clock)
 
@@ -326,51 +331,44 @@ class DeviceLoop:
             turn = self.stages.responder.timeout()
         self.counts["turns"] += 1
         number = self.counts["turns"]
-        spoken, first_s, first_wall, error = 0.0, None, None, None
+        played = Played()
         if turn.reply.text and job.generation == self._generation:
-            spoken, first_s, first_wall, error = self._say(turn.reply.text, job, number)
-        latency = latencies(job, nlu_s, dialog_s, first_s, first_wall)
+            played = self._say(turn.reply.text, job, number)
+        latency = latencies(job, nlu_s, dialog_s, played.first_audio_seconds, played.first_audio_wall)
         with self._lock:
             current = job.generation == self._generation
-            self.emit(turn_record(number, job, turn, latency, spoken_seconds=spoken, barged_in=not current,
-                                  error=error))
+            self.emit(turn_record(number, job, turn, latency, spoken_seconds=played.audio_seconds,
+                                  barged_in=not current, error=played.error))
             if current:
-                follow_up = turn.reply.expects_answer and job.kind == "turn" and error is None
+                follow_up = turn.reply.expects_answer and job.kind == "turn" and played.error is None
                 if follow_up and not self.stages.gate.muted:
                     self._listen = Listen("follow-up")
                     self._set("listening")
                 else:
                     self._set("idle")
 
-    def _say(self, text: str, job: Job, number: int) -> tuple[float, float | None, float | None, str | None]:
-        """Synthesize and play a reply; (audio seconds, first-audio seconds, first-audio wall, error)."""
-        first_wall, sink = None, None
+    def _say(self, text: str, job: Job, number: int) -> Played:
+        """Synthesize and play a reply, unless a barge-in has already replaced it."""
         speech = self.stages.synthesizer.speak(text)
         with self._lock:
             if job.generation != self._generation:
                 speech.cancel()
-                return 0.0, None, None, None
+                return Played()
             self._speech = speech
+
+        def first_audio() -> None:
+            with self._lock:
+                if job.generation == self._generation:
+                    self._set("speaking")
+
         try:
-            sink = self.stages.open_sink(number)
-            speech.on_cancel(sink.stop)
-            for clause in speech:
-                if first_wall is None:
-                    first_wall = time.perf_counter()
-                    with self._lock:
-                        if job.generation == self._generation:
-                            self._set("speaking")
-                sink.write(clause.samples)
-        except Exception as exc:
-            speech.cancel()
-            self._error("tts", exc)
-            return speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, f"{exc}"
+            played = play_reply(speech, lambda: self.stages.open_sink(number), first_audio)
         finally:
-            if sink is not None:
-                sink.close()
             with self._lock:
                 self._speech = None
-        return speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, None
+        if played.error is not None:
+            self._error("tts", RuntimeError(played.error))
+        return played
 
     def _barge_in(self, record: bool = True) -> None:
         """Stop the answer in progress (thread-safe): its speech is cancelled, its state changes dropped."""
@@ -402,6 +400,9 @@ class DeviceLoop:
             if pattern == self.led:
                 return
             self.led = pattern
+        self._send_led(pattern)
+
+    def _send_led(self, pattern: str) -> None:
         if self.stages.set_led is not None:
             try:
                 self.stages.set_led(pattern)
@@ -412,9 +413,5 @@ class DeviceLoop:
         log.error("%s failed: %s", stage, exc, exc_info=exc)
         self.counts["errors"] += 1
         self.emit({"event": "error", "stage": stage, "message": str(exc)})
-        if self.stages.set_led is not None:
-            try:
-                self.stages.set_led("error")
-                self.led = "error"
-            except Exception:
-                log.exception("setting the error LED failed")
+        self.led = "error"
+        self._send_led("error")

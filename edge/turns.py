@@ -9,6 +9,8 @@ that lets "hey shop, I want to buy apples" be said in one breath.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +65,42 @@ class Job:
     """Recognizer compute for the endpoint frame: the wait for the final transcript (milliseconds)."""
     wake_ms: float | None = None
     wake_score: float | None = None
+
+
+@dataclass
+class Played:
+    """How a reply's audio went."""
+
+    audio_seconds: float = 0.0
+    first_audio_seconds: float | None = None
+    """From the reply text to its first clause's audio (seconds)."""
+    first_audio_wall: float | None = None
+    """perf_counter() when the first clause was ready for the sink."""
+    error: str | None = None
+
+
+def play_reply(speech: Any, open_sink: Callable[[], Any], on_first_audio: Callable[[], None]) -> Played:
+    """Stream a Speech into a freshly opened sink; a barge-in (speech.cancel) also stops the sink.
+
+    A synthesis or sink failure ends the reply and is returned as `error`, never raised: the loop
+    outlives it.
+    """
+    first_wall, sink, error = None, None, None
+    try:
+        sink = open_sink()
+        speech.on_cancel(sink.stop)
+        for clause in speech:
+            if first_wall is None:
+                first_wall = time.perf_counter()
+                on_first_audio()
+            sink.write(clause.samples)
+    except Exception as exc:
+        speech.cancel()
+        error = str(exc) or type(exc).__name__
+    finally:
+        if sink is not None:
+            sink.close()
+    return Played(speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, error)
 
 
 def led_for(state: str, muted: bool, online: bool | None) -> str:

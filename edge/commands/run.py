@@ -118,7 +118,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         source.close()
         counts = {**device.loop.counts, **memory_mb()}
-        leds = [p.name.lower() for p in device.sim.led_history] if device.sim is not None else None
+        leds = None
+        if device.sim is not None:  # LEDs are set without waiting for the ACK: let the last one land
+            device.sim.wait_for(lambda: device.sim.led.name.lower() == device.loop.led, 2.0)
+            leds = [p.name.lower() for p in device.sim.led_history]
         device.close()
     printer({"event": "summary", "profile": settings.device.profile, **counts, "led_history": leds,
              "load_seconds": device.load_seconds})

@@ -1,8 +1,9 @@
 """What a simulation leaves behind: a JSONL log, a PNG chart of per-stage latency and an HTML report.
 
 The chart stacks, per turn, the stages between the end of the user's speech and the first reply
-audio (endpoint wait, ASR, NLU, dialogue, TTS first clause), with the measured end-to-end value
-as a dot and the 650 ms goal as a line. The HTML page has the turns table with audio players for
+audio (the VAD's lag behind the real end of speech, the endpoint's silence wait, ASR, NLU, dialogue,
+TTS first clause, and the loop's own time between them), with the measured end-to-end value as a
+dot and the 650 ms goal as a line. The HTML page has the turns table with audio players for
 what the user said and what the device answered, the expectations that failed, and the summary.
 """
 
@@ -49,6 +50,20 @@ def latency_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "max_ms": max(values) if values else None}
 
 
+def stacked(rows: list[dict[str, Any]]) -> tuple[tuple[str, str, str], ...]:
+    """The chain's segments, with two derived ones filled into each record's latency_ms: the VAD's lag
+    behind the real end of speech (simulator runs) and the loop's own time between stages."""
+    for row in rows:
+        lat = row["record"]["latency_ms"]
+        if lat.get("true_eos_to_first_audio") is not None and lat.get("eos_to_first_audio") is not None:
+            lat["vad_lag"] = round(lat["true_eos_to_first_audio"] - lat["eos_to_first_audio"], 1)
+        if lat.get("endpoint_to_first_audio") is not None:
+            parts = sum(lat.get(k) or 0.0 for k in ("asr", "nlu", "dialog", "tts_first_audio"))
+            lat["loop_overhead"] = round(max(0.0, lat["endpoint_to_first_audio"] - parts), 1)
+    return (("vad_lag", "speech end → VAD's end", "#c9d9ec"), *CHAIN[:1], *CHAIN[1:],
+            ("loop_overhead", "between stages", "#999999"))
+
+
 def latency_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     """Stacked per-stage latency per turn (matplotlib, headless); None when matplotlib is missing."""
     try:
@@ -60,10 +75,10 @@ def latency_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
         log.warning("matplotlib is not installed: no latency chart (pip install matplotlib)")
         return None
     timed = [r for r in rows if r.get("record") and r["record"].get("latency_ms")]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(timed) + 2), 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.9 * len(timed) + 4), 4.2), dpi=110)
     x = np.arange(len(timed))
     bottom = np.zeros(len(timed))
-    for key, label, colour in CHAIN:
+    for key, label, colour in stacked(timed):
         values = np.array([r["record"]["latency_ms"].get(key) or 0.0 for r in timed])
         ax.bar(x, values, bottom=bottom, label=label, color=colour, width=0.6)
         bottom += values
@@ -74,7 +89,7 @@ def latency_chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     ax.set_xticks(x, [f"{r['turn']}\n{(r['record'].get('intent') or '')[:12]}" for r in timed], fontsize=8)
     ax.set_ylabel("milliseconds")
     ax.set_title("Per-stage latency per turn")
-    ax.legend(fontsize=7, loc="upper left", ncols=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
