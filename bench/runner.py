@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "export": "bench.export",
     "soak_orders": "bench.soak_orders",
     "arm64": "bench.arm64",
+    "e2e": "bench.e2e",
 }
 
 
