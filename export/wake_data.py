@@ -315,4 +315,4 @@ def load_corpus(phrase: str, spec: CorpusSpec | None = None) -> list[Utterance]:
     np.save(path / "utterances.tmp.npy", pcm.astype(np.int16))
     (path / "utterances.tmp.npy").rename(audio_file)
     meta_file.write_text(json.dumps(meta))
-    return corpus
+    return load_corpus(phrase, spec)  # the stored 16-bit copy, so the first run sees what later runs see
