@@ -78,6 +78,53 @@ def device_memory(sim_out: Path, turns: list[dict], profile: str | None) -> dict
     return {**final[-1], "turns_answered": sum(1 for r in records if r.get("event") == "turn")}
 
 
+def memory_steps(data_dir: str) -> None:
+    """(Run in a fresh process.) RSS added by each part of the device as it loads, as JSON lines."""
+    import gc
+
+    from edge.commands.run import memory_mb
+
+    last = memory_mb()["rss_mb"]
+
+    def step(name: str) -> None:
+        nonlocal last
+        gc.collect()
+        now = memory_mb()["rss_mb"]
+        print(json.dumps({"step": name, "added_mb": round(now - last, 1), "rss_mb": now}), flush=True)
+        last = now
+
+    from edge.config import load_settings
+    from edge.dialog.session import ShopSession
+    from edge.pipeline import DeviceLoop  # noqa: F401  (the loop's own imports count as "runtime")
+
+    settings = load_settings()
+    step("python + runtime imports")
+    from edge.wake import detector_for_settings
+
+    detector_for_settings(settings)
+    step("wake word")
+    from edge.asr import recognizer_for_settings
+
+    recognizer_for_settings(settings)
+    step("VAD + Whisper")
+    from edge.tts import synthesizer_for_settings
+
+    tts = synthesizer_for_settings(settings)
+    tts.voice.synthesize("Hello there, how many would you like?")
+    step("TTS voice (after one synthesis)")
+    session = ShopSession(settings, Path(data_dir), broker_url="")
+    session.turn("I want to buy apples")
+    step("NLU + catalog + dialogue (after one turn)")
+
+
+def memory_table(data_dir: Path) -> list[dict]:
+    code = f"from bench.e2e import memory_steps; memory_steps({str(data_dir)!r})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"memory steps failed: {result.stderr.strip()[-800:]}")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
 def _p(values: list[float], q: float) -> str:
     return f"{np.percentile(values, q):7.0f}" if values else "      –"
 
@@ -98,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(args.repeat):
             turns += simulate(args.scenario, args.profile, Path(tmp) / f"run-{run}", realtime=not args.fast)
         memory = device_memory(Path(tmp) / "run-0", turns, args.profile)
+        steps = memory_table(Path(tmp) / "run-0" / "device")
     lat = {stage: [t["latency_ms"][stage] for t in turns if t["latency_ms"].get(stage) is not None] for stage in STAGES}
     eos = lat["true_eos_to_first_audio"] or lat["eos_to_first_audio"]
     compute = [v - hold_ms for v in eos]
@@ -119,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     rss = max(memory.get("rss_mb", 0.0), memory.get("peak_rss_mb", 0.0))
     print(f"goal RSS <= {GOAL_RSS_MB:.0f} MB: {'met' if rss <= GOAL_RSS_MB else 'NOT met'} "
           f"(load: {memory.get('load_seconds')})")
+    print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")
+    for row in steps:
+        print(f"{row['step']:<44}{row['added_mb']:7.0f} {row['rss_mb']:7.0f}")
     return 0
 
 
