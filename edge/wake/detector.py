@@ -2,9 +2,8 @@
 
 Frames of any length are cut into 80 ms steps; each step costs one mel call, one embedding and
 one head call (see features.py). A detection fires when the head's score reaches the threshold
-outside the refractory period, and the detector then re-arms only after the refractory period
-has passed *and* the score has dropped below the threshold once, so one long or repeated-looking
-utterance cannot fire twice however the refractory period is set.
+outside the refractory period *and* the score has dropped below the threshold at least once since
+the last detection, so one long utterance cannot fire twice however short the refractory period.
 
 Bad frames (wrong rate, empty, not mono float audio, NaN) raise WakeInputError with a message
 that says what to fix; the stream's state is left as it was, so the next good frame carries on.
