@@ -203,8 +203,8 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
     """
     from edge.dialog.session import SessionError, ShopSession
 
+    open_reply = open_reply or sink_opener(output, settings.audio.output_rate)  # a bad output fails first
     check_bundles(settings)
-    open_reply = open_reply or sink_opener(output, settings.audio.output_rate)
     models = models or load_models(settings)
     bridge, sim = mcu if mcu is not None else open_mcu(settings, serial, sim_mcu)
     began = time.perf_counter()
