@@ -4,7 +4,7 @@ A WAV with the wake phrase and a request drives `python -m edge run` through eve
 LED pattern seen by the simulated MCU; a WAV without the phrase never wakes; the mute switch keeps
 every frame from the wake word and the recognizer (counted at their inputs); a wake word while the
 device speaks stops the reply (barge-in); the car's push-to-talk button opens the microphone; an
-unreachable broker shows the offline LED.
+unreachable broker shows the offline LED while an order placed meanwhile waits in the outbox.
 """
 
 from __future__ import annotations
@@ -205,16 +205,21 @@ def test_car_push_to_talk_opens_the_microphone(models, catalog, voice, tmp_path:
         rig.close()
 
 
-def test_unreachable_broker_shows_offline_when_idle(models, catalog, voice, tmp_path: Path) -> None:
+def test_unreachable_broker_shows_offline_and_orders_queue(models, catalog, voice, tmp_path: Path) -> None:
     from cloud.broker import free_port
 
     rig = Rig(models, catalog, tmp_path, broker_url=f"mqtt://127.0.0.1:{free_port()}")
     try:
         rig.user.silence(0.5)
         assert _until(lambda: rig.sim.led == LedPattern.OFFLINE), rig.sim.led
-        played = rig.user.play(voice.wake_and_say("hey shop", "I want to buy apples"), "I want to buy apples",
-                               button=None, timeout=2.0)
-        assert played.record is not None and played.record["intent"] == "add_to_cart"
+        lines = ["I want to buy apples", "Two bags, please.", "I'm ready to check out.", "Yes, place the order."]
+        for n, line in enumerate(lines):
+            clip = voice.wake_and_say("hey shop", line) if n == 0 else voice.say(line)
+            played = rig.user.play(clip, line, button=None, timeout=2.0)
+            assert played.record is not None, (line, rig.recorder.records[-5:])
+        assert played.record["intent"] == "confirm" and "queued" in played.record["reply"], played.record
+        orders = rig.device.session.outbox.list()
+        assert len(orders) == 1 and orders[0].state in ("confirmed", "queued"), orders  # kept for later
         rig.user.end_session(rig.settings.dialog.turn_timeout_seconds)
         assert rig.loop.state == "idle" and _until(lambda: rig.sim.led == LedPattern.OFFLINE)
         assert "listening" in [p.name.lower() for p in rig.sim.led_history]
