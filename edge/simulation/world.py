@@ -96,7 +96,9 @@ class Cloud:
     def start(self) -> str:
         command = _python("cloud", "serve", "--broker", self.broker or "embedded", "--catalog", str(self.catalog),
                           "--db", str(self.store), "--json", "--client-id", f"voiceshop-cloud-sim-{os.getpid()}",
-                          "--ship-after", "-1")
+                          # its own shared-subscription group: on a shared broker, another cloud's
+                          # workers must not take (and store elsewhere) the orders this run checks for
+                          "--group", f"sim-{os.getpid()}", "--ship-after", "-1")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log_file = self.log_path.open("w")
         self._proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True, env=env)
