@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 class Simulation:
     """One run: the world, the user, the device (re-opened per session) and what they said."""
 
-    def __init__(self, settings: Settings, scenario: Scenario, out: Path, args: argparse.Namespace) -> None:
-        self.settings, self.scenario, self.out, self.args = settings, scenario, out, args
-        self.console = Console(stderr=args.json)
+    def __init__(self, settings: Settings, scenario: Scenario, out: Path, args: argparse.Namespace,
+                 console: Console) -> None:
+        self.settings, self.scenario, self.out, self.args, self.console = settings, scenario, out, args, console
         self.recorder = Recorder()
         self.rows: list[dict[str, Any]] = []
         self.failures: list[str] = []
@@ -272,10 +272,30 @@ class _Tee:
             sink.close()
 
 
+def _logging(console: Console, level: int, out: Path | None) -> None:
+    """Log lines through the timeline's console (so they print above the live table, not through it),
+    and everything from INFO up into the output folder's simulate.log."""
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    screen = RichHandler(console=console, show_path=False, level=level)
+    root.addHandler(screen)
+    root.setLevel(level)
+    if out is not None:
+        file_log = logging.FileHandler(out / "simulate.log")
+        file_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_log.setLevel(logging.INFO)
+        root.addHandler(file_log)
+        root.setLevel(min(level, logging.INFO))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    console = Console(stderr=args.json)
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging(console, level, None)
     if args.mic and not args.interactive:
         print("python -m edge.simulate: --mic needs --interactive", file=sys.stderr)
         return 2
@@ -295,12 +315,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out).expanduser() if args.out else DEFAULT_OUT / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    file_log = logging.FileHandler(out / "simulate.log")
-    file_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    file_log.setLevel(logging.INFO)
-    logging.getLogger().addHandler(file_log)
-    logging.getLogger().setLevel(min(level, logging.INFO))
-    for handler in logging.getLogger().handlers:
-        if handler is not file_log:
-            handler.setLevel(level)
-    return Simulation(settings, scenario, out, args).run()
+    _logging(console, level, out)
+    return Simulation(settings, scenario, out, args, console).run()
