@@ -101,7 +101,7 @@ def _audio(name: str | None) -> str:
 
 
 def write_html(path: Path, *, title: str, rows: list[dict[str, Any]], summary: dict[str, Any],
-               chart: Path | None) -> Path:
+               chart: Path | None, timeline: Path | None = None) -> Path:
     """The report page; links to the WAVs and the chart beside it in the same folder."""
     head = ("<tr><th>#</th><th>session</th><th>you said</th><th>device heard</th><th>WER</th><th>intent</th>"
             "<th>device said</th><th>end of speech → audio (ms)</th><th>ok</th></tr>")
@@ -131,6 +131,7 @@ img{{max-width:100%}}</style></head><body>
 <p>{'All expectations held.' if summary.get('passed') else 'Some expectations failed (red rows).'}
  The whole conversation: {_audio('conversation.wav')}</p>
 {picture}
+{f'<h2>Timeline</h2><img src="{timeline.name}" alt="the terminal timeline">' if timeline else ''}
 <h2>Turns</h2><table>{head}{''.join(body)}</table>
 <h2>Summary</h2><table>{facts}</table>
 </body></html>"""

@@ -69,6 +69,7 @@ class Simulation:
         self.failures: list[str] = []
         self.cloud: Cloud | None = None
         self.cloud_orders: list[dict[str, Any]] = []
+        self.timeline: Timeline | None = None
         self.replies = 0
         self.turn_replies: list[str] = []
         """Reply WAVs written since the current turn began."""
@@ -100,8 +101,9 @@ class Simulation:
             models = load_models(self.settings)
             mcu = open_mcu(self.settings, None, simulate=True)
             try:
-                with Timeline(self.console, live=None if not self.args.json else False,
-                              title=f"{self.scenario.name} ({self.settings.device.profile})") as timeline:
+                self.timeline = Timeline(self.console, live=None if not self.args.json else False,
+                                         title=f"{self.scenario.name} ({self.settings.device.profile})")
+                with self.timeline as timeline:
                     self.recorder.listeners.append(timeline.on_record)
                     user = User(self.settings.audio.sample_rate, self.settings.audio.frame_ms,
                                 realtime=self.args.realtime, mcu=mcu[1])
@@ -220,6 +222,10 @@ class Simulation:
         write_jsonl(self.out / "run.jsonl", self.recorder.records)
         self._conversation()
         chart = latency_chart(self.rows, self.out / "latency.png") if self.rows else None
+        picture = None
+        if self.timeline is not None and self.rows:
+            picture = self.out / "timeline.svg"
+            self.timeline.save_svg(picture)
         summary = {"scenario": str(self.scenario.path), "profile": self.settings.device.profile,
                    "device": self.settings.device.id, "status": status, "passed": status == "passed",
                    "turns": len(self.rows), "failures": self.failures,
@@ -227,7 +233,7 @@ class Simulation:
                    "cloud_orders": len(getattr(self, "cloud_orders", []))}
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         write_html(self.out / "report.html", title=f"voiceshop simulation: {self.scenario.name}", rows=self.rows,
-                   summary=summary, chart=chart)
+                   summary=summary, chart=chart, timeline=picture)
         if self.args.json:
             print(json.dumps({"event": "summary", **summary, "out": str(self.out)}, default=str), flush=True)
         verdict = "[green]all expectations held[/green]" if status == "passed" else f"[red]{status}[/red]"

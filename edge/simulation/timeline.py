@@ -108,5 +108,13 @@ class Timeline:
                           *(_ms(latency.get(key)) for key, _ in STAGES), _ms(end_to_end(record)), ok)
         return table
 
+    def save_svg(self, path: Any, width: int = 160) -> None:
+        """The final timeline as an SVG picture (a terminal screenshot for reports and the README)."""
+        import io
+
+        recorder = Console(record=True, width=width, file=io.StringIO(), force_terminal=True)
+        recorder.print(self._table(self.rows))
+        recorder.save_svg(str(path), title="python -m edge.simulate")
+
     def _render(self) -> Group:
         return Group(self._table(self.rows), Text(self.status, style="bold cyan"))
