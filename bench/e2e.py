@@ -140,11 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     from edge.config import load_settings
 
     hold_ms = 1000 * load_settings().asr.min_silence_seconds
-    turns: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.repeat):
-            turns += simulate(args.scenario, args.profile, Path(tmp) / f"run-{run}", realtime=not args.fast)
-        memory = device_memory(Path(tmp) / "run-0", turns, args.profile)
+        runs = [simulate(args.scenario, args.profile, Path(tmp) / f"run-{n}", realtime=not args.fast)
+                for n in range(args.repeat)]
+        turns = [turn for run in runs for turn in run]
+        memory = device_memory(Path(tmp) / "run-0", runs[0], args.profile)
         steps = memory_table(Path(tmp) / "run-0" / "device")
     lat = {stage: [t["latency_ms"][stage] for t in turns if t["latency_ms"].get(stage) is not None] for stage in STAGES}
     eos = lat["true_eos_to_first_audio"] or lat["eos_to_first_audio"]

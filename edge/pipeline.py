@@ -94,7 +94,7 @@ class DeviceLoop:
             if realtime:
                 time.sleep(max(0.0, began + chunk.timestamp + chunk.duration - first - time.perf_counter()))
             self.feed(chunk)
-            if pause_while_busy and self.state in BUSY:
+            if pause_while_busy and self.busy:
                 self.wait_quiet()
         self.finish()
 
@@ -118,7 +118,7 @@ class DeviceLoop:
     def wait_quiet(self, timeout: float | None = 120.0) -> bool:
         """Block until no answer is being worked on or spoken (state idle or listening)."""
         with self._quiet:
-            return self._quiet.wait_for(lambda: self._pending == 0 and self.state not in BUSY, timeout)
+            return self._quiet.wait_for(lambda: not self.busy, timeout)
 
     # -- the audio thread ----------------------------------------------------------------------------
     def feed(self, chunk: AudioChunk) -> None:
