@@ -23,7 +23,7 @@ from typing import Any
 from edge.config import Settings
 from edge.dialog import browse, cart, orders
 from edge.dialog.faq import FaqMatcher
-from edge.dialog.guard import PurchaseGuard
+from edge.dialog.guard import PurchaseGuard, is_hesitation
 from edge.dialog.linking import Linker
 from edge.dialog.ports import CatalogPort, OutboxPort
 from edge.dialog.replies import Replies
@@ -102,7 +102,7 @@ class Dialog:
     def _turn(self, u: Understanding, pending: Pending | None) -> Reply:
         if pending is not None and pending.kind == "pin":
             return orders.answer_pin(self, u, pending)
-        if u.confidence < self.settings.nlu.min_confidence:
+        if u.confidence < self.settings.nlu.min_confidence or is_hesitation(u.text):
             return self._unsure(pending)
         self.state.low_confidence_turns = 0
         if pending is not None:

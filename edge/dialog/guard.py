@@ -109,3 +109,18 @@ class PurchaseGuard:
             db.execute("UPDATE purchase_guard SET failed_pins = 0, locked_at = NULL WHERE id = 1")
         finally:
             db.close()
+
+
+# Sounds people make while thinking, and the glue words that come with them. An utterance made of
+# nothing else carries no answer, whatever intent the model guesses for it (the NLU was measured
+# reading a bare "uh" after a read-back as "yes" at 0.94): it must never confirm a purchase. "mm" is
+# left out: "mm hmm" is a yes.
+HESITATIONS = frozenset({"um", "umm", "uh", "uhh", "hmm", "hmmm", "hm", "er", "erm", "ah", "eh",
+                         "the", "a", "so", "well", "like", "let", "me", "see", "think", "i", "oh"})
+
+
+def is_hesitation(text: str) -> bool:
+    """True when text is only hesitation sounds and glue words ("uh", "hmm the uh", "um let me see")."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return not words or all(word in HESITATIONS for word in words)
+
