@@ -84,8 +84,8 @@ def accuracy_and_time(threads: int, per_voice: int) -> None:
           f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
 
 
-def _realtime(recognizer: Any, audio: np.ndarray) -> tuple[float | None, float | None]:
-    """Feed audio paced by the wall clock; (endpoint->final ms, speech end->final ms) of its first request."""
+def _realtime(recognizer: Any, audio: np.ndarray) -> tuple[float | None, float | None, str]:
+    """Feed audio paced by the wall clock; (endpoint->final ms, speech end->final ms, text) of its first request."""
     recognizer.reset()
     began = time.perf_counter()
     for start in range(0, len(audio), FRAME):
@@ -98,9 +98,10 @@ def _realtime(recognizer: Any, audio: np.ndarray) -> tuple[float | None, float |
         final = next((e for e in events if isinstance(e, FinalTranscript)), None)
         endpoint = next((e for e in events if isinstance(e, Endpoint)), None)
         if final is not None and endpoint is not None:
-            return (1000 * (returned - (began + endpoint.timestamp)), 1000 * (returned - (began + final.end)))
+            return (1000 * (returned - (began + endpoint.timestamp)), 1000 * (returned - (began + final.end)),
+                    final.text)
     recognizer.flush()
-    return None, None
+    return None, None, ""
 
 
 def endpoint_latency(threads: int, per_voice: int) -> None:
@@ -110,19 +111,22 @@ def endpoint_latency(threads: int, per_voice: int) -> None:
     tail = np.zeros(int(1.5 * 16000), np.float32)
     print(f"\nASR endpoint -> final transcript: {len(chosen)} commands of 2-5 s, real-time 80 ms frames, "
           f"{threads} thread(s), min silence {settings.asr.min_silence_seconds} s, pause {settings.asr.pause_seconds} s")
-    print(f"{'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'speech end->final p50':>22} {'missed':>7}")
+    print(f"{'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'speech end->final p50':>22} {'missed':>7} "
+          f"{'WER':>6}")
     for label, speculative in (("speculative (default)", True), ("decode at endpoint", False)):
         recognizer = recognizer_for_settings(settings, partials=True, speculative=speculative, threads=threads)
-        latencies, from_speech, missed = [], [], 0
-        for _utt, clip in chosen:
-            after_endpoint, after_speech = _realtime(recognizer, np.concatenate([PAD, clip, tail]))
+        latencies, from_speech, missed, pairs = [], [], 0, []
+        for utt, clip in chosen:
+            after_endpoint, after_speech, text = _realtime(recognizer, np.concatenate([PAD, clip, tail]))
+            pairs.append((utt.text, text))
             if after_endpoint is None:
                 missed += 1
                 continue
             latencies.append(after_endpoint)
             from_speech.append(after_speech)
         print(f"{label:<24} {median(latencies):>8.0f} {percentile(latencies, 95):>8.0f} "
-              f"{max(latencies, default=float('nan')):>8.0f} {median(from_speech):>19.0f} ms {missed:>7}")
+              f"{max(latencies, default=float('nan')):>8.0f} {median(from_speech):>19.0f} ms {missed:>7} "
+              f"{wer(pairs):>6.3f}")
     print(f"goal: endpoint -> final <= {GOAL_ENDPOINT_P95_MS:.0f} ms p95 for commands <= 5 s")
 
 

@@ -168,7 +168,7 @@ class AsrSettings:
     max_segment_seconds: float = 28.0
     """Split segments longer than this at a low-energy point (Whisper drops audio past 29.5 s)."""
 
-    pause_seconds: float = 0.2
+    pause_seconds: float = 0.12
     """Silence after speech that counts as a pause: the speculative decode starts here (seconds)."""
 
     tail_padding_frames: int = 1000

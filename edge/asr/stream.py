@@ -42,6 +42,8 @@ Silero starts late on soft onsets: on 100 synthesized commands 0.15 s gave WER 0
 TAIL = int(0.3 * RATE)
 """Audio decoded after the VAD's speech end (final plosives fall below Silero's threshold: "cart"
 came out "car" with 0.2 s). The speculative decode takes what has arrived when the pause is noticed."""
+QUIET_DB = 20.0
+"""How far below the utterance's level the last 100 ms must be to count as a possible pause (dB)."""
 SPLIT_SEARCH = 3 * RATE
 """How far back from the length limit to look for a quiet place to cut (samples)."""
 
@@ -52,7 +54,7 @@ Decode = Callable[[np.ndarray], str]
 class Endpointing:
     """When a pause is a pause, when it ends the request, how often partials come (seconds)."""
 
-    pause: float = 0.2
+    pause: float = 0.12
     silence: float = 0.5
     partial_interval: float = 0.5
     max_segment: float = 28.0
@@ -211,8 +213,11 @@ class VadRecognizer:
         # Partials at least every partial_interval of audio, but never more than half the time
         # spent decoding them: on a slow or busy CPU, falling behind real time is worse than a
         # partial that comes a little later.
+        # A partial is also put off while the last 100 ms are quiet: that may be a pause beginning,
+        # and a partial decode started there would delay the speculative one (and the endpoint).
         interval = max(self.endpointing.partial_interval, 2.0 * utt.partial_seconds)
-        if self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE:
+        due = self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE
+        if due and not self._quiet_now(utt):
             utt.partial_at = self._audio.end
             live_speech = utt.speech + (self._audio.end - (self._vad.current_segment.start
                                                           if self._vad.current_segment is not None else self._audio.end))
@@ -221,6 +226,12 @@ class VadRecognizer:
             if text and text != utt.last_partial:
                 utt.last_partial = text
                 events.append(PartialTranscript(text, self._time(self._audio.end)))
+
+    def _quiet_now(self, utt: _Utterance) -> bool:
+        """The last 100 ms are more than 20 dB below the utterance's level so far."""
+        recent = self._audio.slice(self._audio.end - RATE // 10, self._audio.end)
+        level = guard.level_dbfs(self._audio.slice(utt.start, self._audio.end))
+        return guard.level_dbfs(recent) < level - QUIET_DB
 
     def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
         audio = self._audio.slice(utt.start, stop)
