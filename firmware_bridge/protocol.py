@@ -156,8 +156,23 @@ class Hello(Message):
     """How often the host will send heartbeats (milliseconds)."""
 
 
+class SwitchState:
+    """The MCU's switch state as HELLO_REPLY and HEARTBEAT both carry it (flags + volume fields)."""
+
+    flags: int
+    volume: int
+
+    def validate(self) -> None:
+        if self.volume > MAX_VOLUME:
+            raise Malformed(f"volume {self.volume} > {MAX_VOLUME}")
+
+    @property
+    def muted(self) -> bool:
+        return bool(self.flags & FLAG_MUTED)
+
+
 @dataclass(frozen=True)
-class HelloReply(Message):
+class HelloReply(SwitchState, Message):
     """MCU -> host: its protocol version, capabilities and current switch state."""
 
     TYPE = MsgType.HELLO_REPLY
@@ -183,17 +198,9 @@ class HelloReply(Message):
         msg.validate()
         return msg
 
-    def validate(self) -> None:
-        if self.volume > MAX_VOLUME:
-            raise Malformed(f"volume {self.volume} > {MAX_VOLUME}")
-
-    @property
-    def muted(self) -> bool:
-        return bool(self.flags & FLAG_MUTED)
-
 
 @dataclass(frozen=True)
-class Heartbeat(Message):
+class Heartbeat(SwitchState, Message):
     """Both ways, every heartbeat interval, never acked. The MCU's carries its switch state."""
 
     TYPE = MsgType.HEARTBEAT
@@ -205,13 +212,6 @@ class Heartbeat(Message):
     volume: int = 0
     """MCU: current volume 0-100. Host: 0."""
 
-    def validate(self) -> None:
-        if self.volume > MAX_VOLUME:
-            raise Malformed(f"volume {self.volume} > {MAX_VOLUME}")
-
-    @property
-    def muted(self) -> bool:
-        return bool(self.flags & FLAG_MUTED)
 
 
 @dataclass(frozen=True)
