@@ -3,6 +3,11 @@
 Kept apart from the port handling so the retry rule reads in one place: a request is sent, then
 re-sent with the same seq every ack_timeout until it is ACKed or NACKed or has been tried
 1 + retries times. Re-sending the same seq lets the MCU recognise a duplicate whose ACK was lost.
+
+A request for a state (LED pattern, volume: `Message.LATEST_WINS`) supersedes an unanswered older
+one of its type: the older one leaves the table, so it is never re-sent after the newer one went out
+and a late retransmission cannot bring back a stale LED. Its waiter follows `superseded_by` and
+gets the newer request's answer, which is the state the MCU ends up in.
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ class Pending:
     attempts: int = 1
     done: threading.Event = field(default_factory=threading.Event)
     result: Ack | Nack | BridgeError | None = None
+    superseded_by: Pending | None = None
+    """Set (with `done`) when a newer request of the same state type replaced this one."""
+
+    def final(self) -> Pending:
+        """The request whose answer counts for this one: itself, or the newest that superseded it."""
+        current = self
+        while current.superseded_by is not None:
+            current = current.superseded_by
+        return current
 
 
 class AckTracker:
@@ -37,9 +51,21 @@ class AckTracker:
         self._pending: dict[int, Pending] = {}
 
     def add(self, message: Message, seq: int, now: float) -> Pending:
+        """Track a request about to be sent; an older unanswered one of the same state type is dropped.
+
+        Call this before writing the new frame, under the same lock as the retransmit writes (the
+        sender does), so no retransmission of the older request can follow the new frame on the wire.
+        """
         pending = Pending(message, seq, now + self.ack_timeout)
         with self._lock:
+            older = [p for p in self._pending.values()
+                     if message.LATEST_WINS and p.message.TYPE == message.TYPE]
+            for item in older:
+                del self._pending[item.seq]
             self._pending[seq] = pending
+        for item in older:
+            item.superseded_by = pending
+            item.done.set()
         return pending
 
     def discard(self, seq: int) -> None:

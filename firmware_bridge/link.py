@@ -6,6 +6,10 @@ everything and starts over. Callers only ever wait on their own request (`set_le
 MCU's ACK, a NACK, or the retries run out). Nothing the MCU sends can raise out of this thread: an
 unknown type is NACKed, a malformed payload is NACKed, garbage is counted and skipped.
 
+Every write goes through `sender.FrameSender` (one seq counter, wire order = seq order, retries of
+a superseded LED request stop before the newer one is written); this module owns the port's life
+and what arriving frames mean.
+
 The port is opened with pyserial's `serial_for_url`, so a device path (/dev/ttyACM0), a pty from
 the simulator, or `socket://host:port` (a ser2net bridge) all work.
 """
@@ -24,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import serial
 
 from firmware_bridge import events as ev
-from firmware_bridge.acks import AckTracker, Pending
+from firmware_bridge.acks import Pending
 from firmware_bridge.errors import AckTimeout, BridgeError, Nacked, NotConnected, VersionMismatch
-from firmware_bridge.framing import DELIMITER, Frame, FrameDecoder, encode_frame
+from firmware_bridge.framing import DELIMITER, FrameDecoder
 from firmware_bridge.protocol import (
     FLAG_HAS_DSP_WAKE,
     FLAG_HAS_PTT,
@@ -53,6 +57,7 @@ from firmware_bridge.protocol import (
     VolumeMsg,
     decode_message,
 )
+from firmware_bridge.sender import FrameSender
 
 if TYPE_CHECKING:
     from edge.config import FirmwareSettings
@@ -98,7 +103,9 @@ class McuBridge:
         self.events: queue.Queue[ev.BridgeEvent] = queue.Queue(maxsize=256)
         """Every event, for callers that poll; the oldest is dropped when nobody reads it."""
         self.decoder = FrameDecoder()
-        self.acks = AckTracker(ack_timeout, retries)
+        self.sender = FrameSender(ack_timeout, retries, lambda: self.last_error)
+        """Every write goes through it: seq order is wire order, requests are tracked until answered."""
+        self.acks = self.sender.acks
         self.counters = {"nacks_sent": 0, "nacks_received": 0, "sessions": 0}
         self.info: McuInfo | None = None
         self.muted: bool | None = None
@@ -108,9 +115,6 @@ class McuBridge:
         """The pattern last asked for; re-sent after every handshake so a rebooted MCU shows it."""
         self.last_error = "not started"
         self._subscribers: list[Callable[[ev.BridgeEvent], None]] = [on_event] if on_event else []
-        self._serial: serial.SerialBase | None = None
-        self._lock = threading.Lock()  # guards _serial and _seq
-        self._seq = 0
         self._seen: dict[tuple[int, int], tuple[bytes, float]] = {}
         self._up = threading.Event()
         self._stop = threading.Event()
@@ -187,7 +191,7 @@ class McuBridge:
                 return  # fire-and-forget callers (the device loop) must not fail while the MCU is away
             raise NotConnected(f"MCU link down: {self.last_error}")
         try:
-            pending = self._submit(message)
+            pending = self.sender.submit(message, time.monotonic())
         except NotConnected:
             if wait:
                 raise
@@ -195,9 +199,14 @@ class McuBridge:
         if not wait:
             return
         # The supervisor resolves every pending request (ack, nack, retries exhausted, link lost);
-        # this bound only guards against a supervisor that died.
-        if not pending.done.wait(self.ack_timeout * (self.retries + 2) + 1.0):
-            raise AckTimeout(f"{message.TYPE.name} seq {pending.seq}: supervisor did not answer")
+        # this bound only guards against a supervisor that died. A request superseded by a newer
+        # one of its kind (a later LED pattern) takes that one's answer: it is the state now shown.
+        while True:
+            if not pending.done.wait(self.ack_timeout * (self.retries + 2) + 1.0):
+                raise AckTimeout(f"{message.TYPE.name} seq {pending.seq}: supervisor did not answer")
+            if pending.final() is pending:
+                break
+            pending = pending.final()
         result = pending.result
         if isinstance(result, BridgeError):
             raise result
@@ -205,37 +214,7 @@ class McuBridge:
             reason = NackReason(result.reason)
             raise Nacked(f"MCU refused {message.TYPE.name}: {reason.name.lower()}", reason)
 
-    def _submit(self, message: Message) -> Pending:
-        with self._lock:
-            seq = self._next_seq()
-        pending = self.acks.add(message, seq, time.monotonic())
-        try:
-            self._write(message.to_frame(seq))
-        except NotConnected:
-            self.acks.discard(seq)
-            raise
-        except (serial.SerialException, OSError) as exc:
-            # The supervisor sees the dead port on its next read and fails every pending request.
-            log.debug("write failed: %s", exc)
-        return pending
-
     # -- the port --------------------------------------------------------------------------------
-    def _next_seq(self) -> int:
-        self._seq = (self._seq + 1) & 0xFF
-        return self._seq
-
-    def _write(self, frame_or_bytes: Frame | bytes) -> None:
-        data = frame_or_bytes if isinstance(frame_or_bytes, bytes) else encode_frame(frame_or_bytes)
-        with self._lock:
-            if self._serial is None:
-                raise NotConnected(f"MCU link down: {self.last_error}")
-            self._serial.write(data)
-
-    def _send(self, message: Message) -> None:
-        with self._lock:
-            seq = self._next_seq()
-        self._write(message.to_frame(seq))
-
     def _supervise(self) -> None:
         while not self._stop.is_set():
             try:
@@ -247,8 +226,7 @@ class McuBridge:
                 continue
             reason = "bridge closed"
             try:
-                with self._lock:
-                    self._serial = port
+                self.sender.attach(port)
                 self._session(port)
             except _SessionEnded as exc:
                 reason = str(exc)
@@ -258,8 +236,7 @@ class McuBridge:
                 log.exception("MCU link session failed")
                 reason = f"internal error: {exc}"
             finally:
-                with self._lock:
-                    self._serial = None
+                self.sender.attach(None)
                 with contextlib.suppress(Exception):
                     port.close()
                 self._end_session(reason)
@@ -284,7 +261,7 @@ class McuBridge:
         self.counters["sessions"] += 1
         with contextlib.suppress(serial.SerialException, OSError, AttributeError):
             port.reset_input_buffer()
-        self._write(DELIMITER)  # ends whatever half-frame the MCU was holding from a previous host
+        self.sender.write(DELIMITER)  # ends whatever half-frame the MCU was holding from a previous host
         hello = self._start_hello(time.monotonic())
         last_rx = next_beat = time.monotonic()
         while not self._stop.is_set():
@@ -294,15 +271,14 @@ class McuBridge:
                     raise _SessionEnded(f"no HELLO_REPLY from {self.port} after {hello.attempts} tries")
                 hello.attempts += 1
                 hello.deadline = now + self.ack_timeout
-                self._write(hello.message.to_frame(hello.seq))
+                self.sender.write(hello.message.to_frame(hello.seq))
             if self._up.is_set():
                 if now >= next_beat:
-                    self._send(Heartbeat(int(now * 1000) & 0xFFFFFFFF))
+                    self.sender.send(Heartbeat(int(now * 1000) & 0xFFFFFFFF))
                     next_beat = now + self.heartbeat_seconds
                 if now - last_rx > self.link_timeout:
                     raise _SessionEnded(f"no frame from the MCU for {now - last_rx:.1f} s")
-                for item in self.acks.due(now):
-                    self._write(item.message.to_frame(item.seq))
+                self.sender.resend_due(now)
             data = port.read(port.in_waiting or 1)
             if not data:
                 continue
@@ -320,11 +296,10 @@ class McuBridge:
                     self._dispatch(message, frame.seq, frame.payload)
 
     def _start_hello(self, now: float) -> Pending:
-        with self._lock:
-            seq = self._next_seq()
+        seq = self.sender.next_seq()
         hello = Pending(Hello(PROTOCOL_MAJOR, PROTOCOL_MINOR, int(self.heartbeat_seconds * 1000)), seq,
                         now + self.ack_timeout)
-        self._write(hello.message.to_frame(seq))
+        self.sender.write(hello.message.to_frame(seq))
         return hello
 
     def _handshake(self, reply: HelloReply) -> None:
@@ -344,12 +319,12 @@ class McuBridge:
         log.info("MCU link up: %s, protocol %d.%d", reply.firmware, reply.major, reply.minor)
         self._emit(ev.LinkUp(reply.firmware, f"{reply.major}.{reply.minor}", reply.muted, reply.volume, now))
         if self.wanted_led is not None:
-            self._submit(SetLed(int(self.wanted_led)))
+            self.sender.submit(SetLed(int(self.wanted_led)), now)
 
     def _nack(self, seq: int, type_id: int, reason: NackReason, why: str) -> None:
         log.warning("NACK %s for frame type 0x%02x seq %d: %s", reason.name, type_id, seq, why)
         self.counters["nacks_sent"] += 1
-        self._send(Nack(seq, type_id, int(reason)))
+        self.sender.send(Nack(seq, type_id, int(reason)))
 
     # -- incoming messages -----------------------------------------------------------------------
     def _dispatch(self, message: Message, seq: int, payload: bytes) -> None:
@@ -371,7 +346,7 @@ class McuBridge:
             duplicate = self._is_duplicate(int(message.TYPE), seq, payload, now)
             if not duplicate:
                 self._apply_event(message, now)
-            self._send(Ack(seq, int(message.TYPE)))  # after applying: an ACK means "the host has it"
+            self.sender.send(Ack(seq, int(message.TYPE)))  # after applying: an ACK means "the host has it"
 
     def _is_duplicate(self, type_id: int, seq: int, payload: bytes, now: float) -> bool:
         """A retransmission of an event we already handled (our ACK was lost)."""

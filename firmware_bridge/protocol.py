@@ -115,6 +115,9 @@ class Message:
     FORMAT: ClassVar[str] = ""
     NEEDS_ACK: ClassVar[bool] = False
     """The receiver answers with ACK/NACK and the sender retries until it does."""
+    LATEST_WINS: ClassVar[bool] = False
+    """A state, not an event: sending a newer one stops the retries of an unanswered older one, so a
+    late retransmission can never put the old state back (PROTOCOL.md section 6)."""
 
     def payload(self) -> bytes:
         return struct.pack(">" + self.FORMAT, *self._fields())
@@ -260,6 +263,7 @@ class MuteMsg(Message):
     TYPE = MsgType.MUTE
     FORMAT = "B"
     NEEDS_ACK = True
+    LATEST_WINS = True
     on: int
 
     def validate(self) -> None:
@@ -274,6 +278,7 @@ class VolumeMsg(Message):
     TYPE = MsgType.VOLUME
     FORMAT = "B"
     NEEDS_ACK = True
+    LATEST_WINS = True
     level: int
 
     def validate(self) -> None:
@@ -301,6 +306,7 @@ class SetLed(Message):
     TYPE = MsgType.SET_LED
     FORMAT = "B"
     NEEDS_ACK = True
+    LATEST_WINS = True
     pattern: int
 
     def validate(self) -> None:
@@ -314,6 +320,7 @@ class SetVolume(Message):
     TYPE = MsgType.SET_VOLUME
     FORMAT = "B"
     NEEDS_ACK = True
+    LATEST_WINS = True
     level: int
 
     def validate(self) -> None:

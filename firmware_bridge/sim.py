@@ -81,6 +81,8 @@ class SimulatedMcu:
         self.frames_received: list[Message | UnknownType | Malformed] = []
         self.drop_incoming: dict[int, int] = {}
         """type id -> how many incoming frames of that type to ignore (line noise eating them)."""
+        self.drop_outgoing: dict[int, int] = {}
+        """type id -> how many of our frames of that type to lose on the way to the host (e.g. an ACK)."""
         self.silent = False
         """While True the MCU sends nothing at all (hung firmware; the host must time the link out)."""
         self.decoder = FrameDecoder()
@@ -207,14 +209,26 @@ class SimulatedMcu:
 
     def _send(self, message: Message, seq: int | None = None) -> int:
         seq = self._next_seq() if seq is None else seq
+        kind = int(message.TYPE)
+        if self.drop_outgoing.get(kind, 0) > 0:  # lost on the line: the seq is used up all the same
+            self.drop_outgoing[kind] -= 1
+            return seq
         self._write(encode_frame(message.to_frame(seq)))
         return seq
 
     def _event(self, message: Message) -> None:
-        """Send an event that needs the host's ACK; re-sent from the loop until it comes."""
+        """Send an event that needs the host's ACK; re-sent from the loop until it comes.
+
+        A newer state (mute switch, volume) stops the retries of an unACKed older one of its type, in
+        the same critical section as the send: a late retransmission must never tell the host the mute
+        switch is off after it was switched back on.
+        """
         if not self.handshaken:
             return  # no session: the handshake reply will carry the switch state instead
         with self._lock:
+            if message.LATEST_WINS:
+                for old in [s for s, entry in self._outbox.items() if entry[0].TYPE == message.TYPE]:
+                    del self._outbox[old]
             seq = self._send(message)
             self._outbox[seq] = [message, time.monotonic() + self.ack_timeout, 1]
 

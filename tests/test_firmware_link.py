@@ -7,6 +7,7 @@ logic is the same as with the 1 s / 250 ms defaults.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Iterator
 
@@ -238,3 +239,72 @@ def test_a_failing_subscriber_does_not_stop_the_bridge(sim, bridge):
     assert next_event(bridge, ButtonPressed).kind == "short"
     assert calls and bridge.connected
     bridge.set_led("idle")
+
+
+def settle(bridge: McuBridge) -> None:
+    """Give a stale retransmission every chance to arrive: longer than all of a request's retries.
+
+    Not a timing assertion: the test only checks state afterwards, and a slow machine only makes the
+    window the bug needs wider.
+    """
+    time.sleep(bridge.ack_timeout * (bridge.retries + 2))
+
+
+def test_a_lost_older_led_is_not_resent_after_a_newer_one(sim, bridge):
+    sim.drop_incoming[MsgType.SET_LED] = 1  # 'listening' vanishes on the line; 'thinking' arrives
+    bridge.set_led("listening", wait=False)  # the device loop never waits on LEDs
+    bridge.set_led("thinking")
+    settle(bridge)
+    assert sim.led == LedPattern.THINKING
+    assert sim.led_history == [LedPattern.THINKING]  # 'listening' never shows after 'thinking'
+    assert bridge.acks.retransmits == 0
+
+
+def test_a_lost_older_volume_is_not_resent_after_a_newer_one(sim, bridge):
+    sim.drop_incoming[MsgType.SET_VOLUME] = 1
+    bridge.set_volume(20, wait=False)
+    bridge.set_volume(70)
+    settle(bridge)
+    assert sim.volume == 70 and bridge.volume == 70
+
+
+def test_a_caller_waiting_on_a_superseded_led_gets_the_newer_ones_answer(sim, bridge):
+    sim.drop_incoming[MsgType.SET_LED] = 1  # 'listening' is eaten, so it is still waiting
+    errors: list[Exception] = []
+
+    def first() -> None:
+        try:
+            bridge.set_led("listening")
+        except Exception as exc:
+            errors.append(exc)
+
+    waiter = threading.Thread(target=first)
+    waiter.start()
+    assert sim.wait_for(lambda: sim.drop_incoming[MsgType.SET_LED] == 0)
+    bridge.set_led("thinking")
+    waiter.join(timeout=3.0)
+    assert not waiter.is_alive() and errors == []  # neither an error nor a hang for the first caller
+    assert sim.led == LedPattern.THINKING
+
+
+def test_an_older_led_whose_ack_was_lost_is_not_resent_after_a_newer_one(sim, bridge):
+    sim.drop_outgoing[MsgType.ACK] = 1  # the MCU shows 'listening' but its ACK is lost
+    bridge.set_led("listening", wait=False)
+    bridge.set_led("thinking")
+    settle(bridge)
+    assert sim.led == LedPattern.THINKING
+    assert sim.led_history == [LedPattern.LISTENING, LedPattern.THINKING]
+
+
+def test_a_lost_older_mute_event_is_not_resent_after_a_newer_one(tmp_path):
+    with SimulatedMcu(tmp_path / "mcu", muted=True, **FAST) as mcu, \
+            McuBridge(str(mcu.link_path), **FAST) as host:
+        host.wait_connected(3.0)
+        drain(host)
+        mcu.drop_outgoing[MsgType.MUTE] = 1
+        mcu.set_mute(False)  # lost on the line
+        mcu.set_mute(True)  # arrives; the host stays muted
+        settle(host)
+        changes = [e.muted for e in drain(host) if isinstance(e, MuteChanged)]
+        assert False not in changes  # a stale 'off' would open the mic while the switch is on
+        assert host.muted is True
