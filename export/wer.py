@@ -1,70 +1,12 @@
-"""Word error rate with a small, explicit text normalizer.
+"""Word error rate for the model toolchain: the definition lives in `edge.text.wer`.
 
-Whisper writes "10" where the shopper said "ten", capitalises and punctuates; none of that is a
-recognition error for our purposes (the NLU reads digits and words alike), so both sides are
-normalized the same way before counting: lower case, digits spelt out, punctuation dropped,
-hyphens split. Anything else that differs is counted, so the figure stays honest.
+The simulator on the device side scores transcripts with the same normalizer and edit distance,
+and device code may not import export/, so the code sits there and the toolchain's callers
+(`from export.wer import wer, normalize`) keep their import.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from edge.text.wer import edit_distance, normalize, number_words, wer, word_error_rate
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def number_words(n: int) -> str:
-    """0 <= n < 1,000,000 as English words ("twenty one", "three hundred five")."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
-    if n < 1_000_000:
-        rest = n % 1000
-        return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
-    return str(n)
-
-
-def _spell_numbers(text: str) -> str:
-    def money(match: re.Match[str]) -> str:
-        dollars, cents = int(match.group(1)), match.group(2)
-        spoken = number_words(dollars) + " dollars"
-        return spoken + (f" {number_words(int(cents))} cents" if cents and int(cents) else "")
-
-    text = re.sub(r"\$(\d+)(?:\.(\d\d))?", money, text)
-    text = re.sub(r"(\d+)(st|nd|rd|th)\b", lambda m: m.group(1), text)
-    return re.sub(r"\d+", lambda m: " " + number_words(int(m.group(0))) + " ", text)
-
-
-def normalize(text: str) -> list[str]:
-    """The words of text after the normalization described in the module docstring."""
-    text = _spell_numbers(text.lower().replace(",", ""))
-    text = re.sub(r"[-/]", " ", text)
-    text = re.sub(r"[^a-z' ]+", " ", text)
-    return [word.strip("'") for word in text.split() if word.strip("'")]
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    """Levenshtein distance over words (substitutions, insertions, deletions all cost 1)."""
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
-
-
-def wer(pairs: Iterable[tuple[str, str]]) -> float:
-    """Corpus WER over (reference, hypothesis) pairs: total edits / total reference words."""
-    edits = words = 0
-    for ref, hyp in pairs:
-        ref_words = normalize(ref)
-        edits += edit_distance(ref_words, normalize(hyp))
-        words += len(ref_words)
-    return edits / words if words else 0.0
+__all__ = ["edit_distance", "normalize", "number_words", "wer", "word_error_rate"]

@@ -18,9 +18,9 @@ import pytest
 
 from edge.audio import WavSource
 from edge.device import load_models, open_device
-from edge.simulation.checks import word_error_rate
 from edge.simulation.driver import Recorder, User
 from edge.simulation.world import demo_catalog, device_dir
+from edge.text.wer import word_error_rate
 from firmware_bridge import LedPattern, McuBridge
 from firmware_bridge.sim import SimulatedMcu
 from tests.conftest import MODELS_DIR

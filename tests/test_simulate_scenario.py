@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.simulation.checks import check_turn, word_error_rate
+from edge.simulation.checks import check_turn
 from edge.simulation.scenario import DEFAULT_SCENARIO, SCENARIO_DIR, ScenarioError, load_scenario
+from edge.text.wer import word_error_rate
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.yaml")), ids=lambda p: p.stem)
@@ -60,6 +61,16 @@ def test_word_error_rate() -> None:
     assert word_error_rate("add that", "") == 1.0
     assert word_error_rate("", "") == 0.0
     assert word_error_rate("yes", "yes yes yes") == 2.0                   # insertions count
+
+
+def test_the_simulator_scores_a_turn_as_the_export_scores_a_corpus() -> None:
+    from export.wer import wer  # the toolchain's entry point (tests may import export/)
+
+    pairs = [("Add twenty-four eggs.", "add 24 eggs"), ("Fuji apples, $4.99", "fuji apples four dollars ninety nine cents"),
+             ("check out", "check out now"), ("ten", "10")]
+    for reference, hypothesis in pairs:
+        assert word_error_rate(reference, hypothesis) == wer([(reference, hypothesis)])
+    assert word_error_rate("Add twenty-four eggs.", "add 24 eggs") == 0.0  # numbers past twenty too
 
 
 def test_check_turn_reports_each_broken_expectation() -> None:

@@ -1,37 +1,15 @@
 """Did the turn do what the scenario said? Word error rate of the transcript, intent, reply, actions.
 
-Transcripts are compared as words: lower case, punctuation dropped, and number words read as
-digits on both sides ("two bags" and "2 bags" are the same request; Whisper writes either).
+Transcripts are scored with `edge.text.wer`, the normalizer the export's WER figures use (lower
+case, punctuation dropped, digits spelt out: "two bags" and "2 bags" are the same request; Whisper
+writes either).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_NUMBERS = {w: str(n) for n, w in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))}
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def words(text: str) -> list[str]:
-    """Comparable words: lower case, no punctuation, number words as digits."""
-    return [_NUMBERS.get(w, w) for w in _WORD.findall(text.lower().replace("-", " "))]
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words; 0 for two empty texts."""
-    ref, hyp = words(reference), words(hypothesis)
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref)
+from edge.text.wer import word_error_rate
 
 
 def check_turn(said: str, expect: dict[str, Any], record: dict[str, Any] | None, state_after: str,
