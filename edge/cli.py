@@ -17,9 +17,10 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from edge.config import ConfigError, load_settings
+from edge.config import ConfigError, Settings, load_settings
 from edge.logs import setup_logging
 
 # name -> (module, one-line help). Add a line here when a subcommand lands.
@@ -44,6 +45,36 @@ def emit_json(record: Any) -> None:
     """Print one JSON record as one line on stdout and flush, so pipes see it at once."""
     sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def add_demo_catalog_option(parser: argparse.ArgumentParser) -> None:
+    """`--demo-catalog` for the subcommands that need a catalog (chat, run): one wording, one behaviour."""
+    parser.add_argument("--demo-catalog", action="store_true",
+                        help="build and apply the demo catalog into the data dir first if it has none")
+
+
+def load_demo_catalog_if_asked(args: argparse.Namespace, data_dir: Path, settings: Settings) -> str | None:
+    """With --demo-catalog and no usable catalog in data_dir, build and apply the demo one.
+
+    Opt-in, never implied: a device in the field must not fill itself with invented products.
+    Returns why the build failed (the subcommand exits 2 with it), or None; a data dir that cannot
+    be made (a file in the way, no permission) is such a failure, not a traceback.
+    """
+    if not args.demo_catalog:
+        return None
+    from edge.dialog.demo import DemoCatalogError, install_demo_catalog
+    from edge.dialog.session import catalog_problem
+
+    if catalog_problem(data_dir) is None:
+        return None
+    print(f"building the demo catalog into {data_dir} (about half a minute)...", file=sys.stderr)
+    try:
+        install_demo_catalog(data_dir, models_dir=settings.models.path)
+    except DemoCatalogError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot build the demo catalog in {data_dir}: {exc.strerror or exc}"
+    return None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -44,3 +44,13 @@ def test_bad_output_folder(cli, tmp_path: Path) -> None:
     blocker.write_text("x")
     result = _run(cli, "--wav", str(wav), "--output", str(blocker / "replies"), models=tmp_path / "no-models")
     assert result.returncode == 2 and "cannot create the reply folder" in result.stderr, result.stderr
+
+
+def test_demo_catalog_into_a_data_dir_that_is_a_file(cli, tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "silence.wav", np.zeros(16000, "float32"), 16000)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _run(cli, "--wav", str(wav), "--output", "null", "--db", str(blocker), "--demo-catalog",
+                  models=tmp_path / "no-models")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"cannot build the demo catalog in {blocker}" in result.stderr and "Traceback" not in result.stderr

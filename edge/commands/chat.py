@@ -21,7 +21,7 @@ import select
 import sys
 from pathlib import Path
 
-from edge.cli import emit_json
+from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
 from edge.config import Settings
 
 
@@ -31,8 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                     "(default: [device] data_dir)")
     parser.add_argument("--broker", metavar="URL", help="sync orders through this broker (default: [broker] url)")
     parser.add_argument("--user", metavar="ID", help="whose recommendations (default: the device id)")
-    parser.add_argument("--demo-catalog", action="store_true",
-                        help="build and apply the demo catalog into the data dir first if it has none")
+    add_demo_catalog_option(parser)
     parser.add_argument("--unlock-purchasing", action="store_true",
                         help="reset the PIN lock after three wrong PINs, then exit (an owner action)")
 
@@ -58,9 +57,8 @@ def _read_line(interactive: bool, waiting: bool, timeout: float) -> str | None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from edge.dialog.demo import DemoCatalogError, install_demo_catalog
     from edge.dialog.guard import PurchaseGuard
-    from edge.dialog.session import GUARD_DB, SessionError, ShopSession, catalog_problem
+    from edge.dialog.session import GUARD_DB, SessionError, ShopSession
 
     if args.profile:
         settings = dataclasses.replace(settings, device=dataclasses.replace(settings.device, profile=args.profile))
@@ -69,13 +67,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         PurchaseGuard(data_dir / GUARD_DB, settings.dialog.pin).reset()
         print(f"purchasing unlocked ({data_dir / GUARD_DB})", file=sys.stderr)
         return 0
-    if args.demo_catalog and catalog_problem(data_dir):
-        print(f"building the demo catalog into {data_dir} (about half a minute)...", file=sys.stderr)
-        try:
-            install_demo_catalog(data_dir, models_dir=settings.models.path)
-        except DemoCatalogError as exc:
-            print(f"chat: {exc}", file=sys.stderr)
-            return 2
+    failed = load_demo_catalog_if_asked(args, data_dir, settings)
+    if failed is not None:
+        print(f"chat: {failed}", file=sys.stderr)
+        return 2
     try:
         session = ShopSession(settings, data_dir, user=args.user, broker_url=args.broker)
     except SessionError as exc:

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from edge.cli import emit_json
+from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
 from edge.config import Settings
 
 
@@ -38,8 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realtime", action="store_true", help="play --wav at the microphone's pace (barge-in)")
     parser.add_argument("--db", metavar="DIR", help="device data dir (default: [device] data_dir)")
     parser.add_argument("--broker", metavar="URL", help="sync orders through this broker (default: [broker] url)")
-    parser.add_argument("--demo-catalog", action="store_true",
-                        help="build and apply the demo catalog into the data dir first if it has none")
+    add_demo_catalog_option(parser)
 
 
 def memory_mb() -> dict[str, float]:
@@ -92,16 +91,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         source = open_source(args.wav if args.wav else "mic", settings.audio.sample_rate, settings.audio.frame_ms)
     except AudioError as exc:
         return _fail(str(exc))
-    if args.demo_catalog:
-        from edge.dialog.demo import DemoCatalogError, install_demo_catalog
-        from edge.dialog.session import catalog_problem
-
-        if catalog_problem(data_dir):
-            print(f"building the demo catalog into {data_dir} (about half a minute)...", file=sys.stderr)
-            try:
-                install_demo_catalog(data_dir, models_dir=settings.models.path)
-            except DemoCatalogError as exc:
-                return _fail(str(exc))
+    failed = load_demo_catalog_if_asked(args, data_dir, settings)
+    if failed is not None:
+        return _fail(failed)
     printer = Printer(args.json)
     try:
         device = open_device(settings, data_dir, output=args.output, serial=args.serial, sim_mcu=args.sim_mcu,
