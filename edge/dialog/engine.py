@@ -56,6 +56,9 @@ class Dialog:
         self.user = user or settings.device.id
         self.sync = sync
         """Called with the order id right after an order is confirmed, to push it out now when online."""
+        self.outcome_later = False
+        """True: an order's confirmation leaves out whether it reached the store; the caller adds that
+        once the cloud answers (ShopSession.settle), so the user is not kept waiting on the network."""
         self.clock = clock
         self.state = DialogState()
 

@@ -131,7 +131,10 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     state = _state_of(d, order.id, order.state)
     action = {"type": "order_queued", "order_id": order.id, "idempotency_key": order.key,
               "total_cents": total, "state": state}
-    return d.anything_else(d.replies.placed(order.id, total, state), [action])
+    text = d.replies.placed(order.id, total)
+    if not d.outcome_later:
+        text = f"{text} {d.replies.sync_outcome(state)}"
+    return d.anything_else(text, [action])
 
 
 def _state_of(d: Dialog, order_id: int, default: str) -> str:

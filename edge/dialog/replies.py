@@ -219,12 +219,19 @@ class Replies:
         return (f"{money(total_cents)} is over your spending limit of {money(limit_cents)}. "
                 "Please say your 4-digit PIN.")
 
-    def placed(self, order_id: int, total_cents: int, state: str) -> str:
-        """Spoken confirmation; says honestly whether the order has left the device yet."""
+    def placed(self, order_id: int, total_cents: int) -> str:
+        """Spoken confirmation, true as soon as the order is durable in the outbox.
+
+        Whether it has reached the store is a second sentence (`sync_outcome`), so a device can
+        say this one while the cloud's ack is still on its way.
+        """
+        return f"Done. Order number {order_id}, {money(total_cents)}, is placed."
+
+    def sync_outcome(self, state: str) -> str:
+        """Says honestly whether a placed order has left the device yet."""
         if state in ("sent", "acked", "shipped", "delivered"):
-            return f"Done. Order number {order_id}, {money(total_cents)}, is placed and sent to the store."
-        return (f"Done. Order number {order_id}, {money(total_cents)}, is queued on this device "
-                "and will be sent as soon as it's online.")
+            return "It's sent to the store."
+        return "It's queued on this device and will be sent as soon as it's online."
 
     def status(self, order_id: int, state: str, age_minutes: int) -> str:
         if age_minutes < 1:

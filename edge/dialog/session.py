@@ -8,6 +8,7 @@ command that fixes it, before any model is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ class Turn:
     slots: dict[str, Any]
     reply: Reply
     state: dict[str, Any] = field(default_factory=dict)
+    unsettled_order: int | None = None
+    """An order placed in this turn whose way to the store the reply does not tell yet:
+    `ShopSession.settle` waits for the cloud and adds it (the device speaks the reply meanwhile)."""
 
     def to_record(self) -> dict[str, Any]:
         return {"user": self.user, "intent": self.intent, "confidence": self.confidence, "slots": self.slots,
@@ -96,6 +100,8 @@ class ShopSession:
         self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)
         self.dialog = Dialog(settings, self.catalog, self.outbox, self.guard, faq=faq, user=user,
                              sync=self._push if self.sync_client is not None else None)
+        self.dialog.outcome_later = self.sync_client is not None
+        self._placed: list[int] = []
 
     def _start_sync(self, url: str) -> Any:
         if not url:
@@ -116,31 +122,68 @@ class ShopSession:
         return client
 
     def _push(self, order_id: int) -> None:
-        """Wake the sync client and give the cloud settings.dialog.sync_wait_seconds to ack."""
-        client = self.sync_client
-        client.wake()
-        if not client.connected.wait(0.2):
-            return  # offline: the order waits in the outbox; the reply says it is queued
-        deadline = time.monotonic() + self.settings.dialog.sync_wait_seconds
-        while time.monotonic() < deadline:
-            if self.outbox.get(order_id).state in SETTLED_STATES:
-                return
-            time.sleep(0.05)
+        """The dialogue's sync hook: wake the sync client now; `settle` waits for the answer.
 
-    def turn(self, text: str) -> Turn:
-        """One typed (or transcribed) line through NLU and dialogue."""
+        Not waiting here lets the confirmation be spoken the moment the order is durable in the
+        outbox (the dialogue leaves its last sentence to settle), instead of after a network
+        round trip.
+        """
+        self._placed.append(order_id)  # first: whatever wake() does, settle still tells the outcome
+        self.sync_client.wake()
+
+    def _wait_for_store(self, order_id: int) -> str:
+        """The order's state once the cloud acks it, or after settings.dialog.sync_wait_seconds."""
+        client = self.sync_client
+        if client is not None and client.connected.wait(0.2):  # offline: no ack will come
+            deadline = time.monotonic() + self.settings.dialog.sync_wait_seconds
+            while time.monotonic() < deadline:
+                if self.outbox.get(order_id).state in SETTLED_STATES:
+                    break
+                time.sleep(0.05)
+        return str(self.outbox.get(order_id).state)
+
+    def settle(self, turn: Turn) -> Turn:
+        """The turn with its reply finished: whether the order placed in it reached the store.
+
+        Waits for the cloud's ack (see `_wait_for_store`); a turn with nothing to settle comes back
+        unchanged. The reply's text only grows (the added sentence is its end), and the
+        order_queued action carries the state the added sentence describes.
+        """
+        order_id = turn.unsettled_order
+        if order_id is None:
+            return turn
+        try:
+            state = self._wait_for_store(order_id)
+        except Exception as exc:  # the order is durable either way; say it is queued
+            log.warning("could not read order %s back after sync: %s", order_id, exc)
+            state = "queued"
+        actions = [{**a, "state": state} if a.get("type") == "order_queued" and a.get("order_id") == order_id
+                   else a for a in turn.reply.actions]
+        reply = Reply(text=f"{turn.reply.text} {self.dialog.replies.sync_outcome(state)}".strip(), actions=actions,
+                      expects_answer=turn.reply.expects_answer)
+        return dataclasses.replace(turn, reply=reply, unsettled_order=None)
+
+    def turn(self, text: str, *, settle: bool = True) -> Turn:
+        """One typed (or transcribed) line through NLU and dialogue.
+
+        With settle=False an order's confirmation comes back before the cloud has answered
+        (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest.
+        """
         answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
         try:
             understanding = self.nlu.understand(text)
         except Exception:  # a bad line must not end the session
             log.exception("NLU failed on %r", text)
             understanding = Understanding(text=text, intent="other", confidence=0.0)
+        self._placed.clear()
         reply = self.dialog.handle(understanding)
         shown_text, slots = text, dict(understanding.slots)
         if answering_pin:  # a PIN is a secret: never echo it into logs or --json output
             shown_text, slots = "****", {}
-        return Turn(shown_text, understanding.intent, understanding.confidence, slots, reply,
-                    self.dialog.state.summary())
+        placed = next((a["order_id"] for a in reply.actions if a.get("type") == "order_queued"), None)
+        turn = Turn(shown_text, understanding.intent, understanding.confidence, slots, reply,
+                    self.dialog.state.summary(), unsettled_order=placed if placed in self._placed else None)
+        return self.settle(turn) if settle else turn
 
     def timeout(self) -> Turn:
         reply = self.dialog.timeout()
