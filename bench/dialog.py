@@ -4,8 +4,8 @@
 
 Replays the scripted dialogues of tests/data/dialogs (the seed's flow, references, checkout, PIN,
 reorder, FAQ, car profile, ...) through the real parts: the INT8 NLU bundle, the demo catalog as a
-device gets it (built once with `edge.dialog.demo.install_demo_catalog`, cached under
-~/.cache/voiceshop/bench/dialog), a fresh outbox per replay. Each turn is timed twice over in this
+device gets it (built and cached once by `edge.simulation.world.demo_catalog`, the same catalog the
+simulator and the tests use), a fresh outbox per replay. Each turn is timed twice over in this
 process: NLU (`Understander.understand`) and dialogue (`Dialog.handle`: linking, catalog search,
 recommendations, outbox writes). The anchor is the catalog's own `search()` for the same product
 words, called right after, so the table shows what the dialogue adds on top of the search it needs.
@@ -17,7 +17,6 @@ import argparse
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import shutil
 import statistics
 import tempfile
 import time
@@ -26,20 +25,10 @@ from pathlib import Path
 import yaml
 
 from edge.config import load_settings
-from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY, install_demo_catalog
 from edge.dialog.session import ShopSession
+from edge.simulation.world import demo_catalog, device_dir
 
-CACHE = Path(os.environ.get("VOICESHOP_BENCH_DIR", "~/.cache/voiceshop/bench")).expanduser() / "dialog"
 SCRIPTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dialogs"
-
-
-def _world(models_dir: Path) -> Path:
-    if not (CACHE / "ready").is_file():
-        if CACHE.exists():
-            shutil.rmtree(CACHE)
-        install_demo_catalog(CACHE, models_dir=models_dir)
-        (CACHE / "ready").write_text("ok\n")
-    return CACHE
 
 
 def _pct(samples: list[float]) -> tuple[float, float]:
@@ -52,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="replays of every script")
     args = parser.parse_args(argv)
     base = load_settings()
-    world = _world(base.models.path)
+    world = demo_catalog(base.models.path)
     nlu_ms: list[float] = []
     dialog_ms: list[float] = []
     searched_dialog_ms: list[float] = []
@@ -67,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 env["VOICESHOP_DEVICE__PROFILE"] = spec["profile"]
             settings = load_settings(environ={**os.environ, **env})
             with tempfile.TemporaryDirectory() as tmp:
-                data = Path(tmp)
-                shutil.copyfile(world / CATALOG_DB, data / CATALOG_DB)
-                shutil.copyfile(world / PUBLIC_KEY, data / PUBLIC_KEY)
+                data = device_dir(world, Path(tmp))
                 session = ShopSession(settings, data, broker_url="")
                 # A device loads once and answers for hours: warm the catalog's in-memory tables
                 # (names, vectors, factors, brands) so the table shows steady-state turns.

@@ -1,70 +1,17 @@
-"""Building blocks for the dialogue tests: the demo catalog a newcomer gets, a fresh device dir per
-test, and `python -m edge chat --json` run on a script of lines.
+"""Building blocks for the dialogue tests: `python -m edge chat --json` run on a script of lines, and
+the device's orders through its CLI.
 
-The demo catalog is built once through `edge.dialog.demo.install_demo_catalog` (the same path as
-`python -m edge chat --demo-catalog`: the cloud CLIs generate, train recs, sign and publish, the
-device CLI verifies and applies) and cached under ~/.cache/voiceshop/test-dialog/<key>, the key
-hashing the code that shapes it and the NLU bundle whose encoder made its embeddings.
+The demo catalog and the fresh device dir per test come from `edge.simulation.world` (`demo_catalog`,
+`device_dir`): the simulator, the tests and the benchmarks build and cache one catalog the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY, install_demo_catalog
-from tests.conftest import MODELS_DIR, REPO, run_cli
-
-CACHE = Path("~/.cache/voiceshop/test-dialog").expanduser()
-SHAPING_CODE = ("cloud/catalog", "cloud/recs", "edge/catalog/schema.py", "edge/catalog/apply.py",
-                "edge/catalog/wire.py", "edge/dialog/demo.py")
-
-
-def _world_key() -> str:
-    digest = hashlib.sha256()
-    for name in SHAPING_CODE:
-        path = REPO / name
-        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(file.relative_to(REPO).as_posix().encode())
-            digest.update(file.read_bytes())
-    manifest = MODELS_DIR / "nlu" / "manifest.json"
-    digest.update(manifest.read_bytes() if manifest.is_file() else b"no nlu bundle")
-    return digest.hexdigest()[:16]
-
-
-def demo_world() -> Path:
-    """The cached demo catalog dir (catalog.db, catalog_signing.pub, demo-cloud/ with the master)."""
-    target = CACHE / _world_key()
-    if (target / "ready").is_file():
-        return target
-    building = CACHE / f"{target.name}.building"
-    if building.exists():
-        shutil.rmtree(building)
-    install_demo_catalog(building, models_dir=MODELS_DIR)
-    with sqlite3.connect(building / CATALOG_DB) as conn:  # one file to copy, no WAL beside it
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (building / "ready").write_text("ok\n")
-    if target.exists():
-        shutil.rmtree(target)
-    building.rename(target)
-    for stale in CACHE.iterdir():  # worlds built for older code or an older NLU bundle
-        if stale != target and stale.is_dir() and not stale.name.endswith(".building"):
-            shutil.rmtree(stale, ignore_errors=True)
-    return target
-
-
-def device_dir(world: Path, root: Path) -> Path:
-    """A fresh device data dir holding a copy of the demo catalog and its public key."""
-    data = root / "device"
-    data.mkdir(parents=True, exist_ok=True)
-    for part in world.glob(f"{CATALOG_DB}*"):  # the file and, if a reader left them, its WAL and shm
-        shutil.copyfile(part, data / part.name)
-    shutil.copyfile(world / PUBLIC_KEY, data / PUBLIC_KEY)
-    return data
+from tests.conftest import MODELS_DIR, run_cli
 
 
 def chat(data_dir: Path, lines: list[str], *, profile: str | None = None, env: dict[str, str] | None = None,

@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 
 from edge.dialog.guard import PurchaseGuard
-from tests.dialog_rig import demo_world, device_dir
+from edge.simulation.world import demo_catalog, device_dir
+from tests.conftest import MODELS_DIR
 
 
 def test_no_catalog_says_how_to_load_one(cli, tmp_path):
@@ -30,6 +31,14 @@ def test_empty_catalog_says_so(cli, tmp_path):
     assert result.returncode == 2 and "has no products" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_demo_catalog_into_a_data_dir_that_is_a_file(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("edge", "chat", "--db", str(blocker), "--demo-catalog", stdin="find apples\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"chat: cannot build the demo catalog in {blocker}" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_unlock_purchasing_resets_the_pin_lock(cli, tmp_path):
     guard = PurchaseGuard(tmp_path / "dialog.sqlite", "1234")
     for wrong in ("0000", "1111", "2222"):
@@ -44,7 +53,7 @@ def test_unlock_purchasing_resets_the_pin_lock(cli, tmp_path):
 @pytest.mark.slow
 def test_json_is_one_record_per_turn_and_bad_lines_lose_nothing(cli, bundle, tmp_path):
     bundle("nlu")
-    data = device_dir(demo_world(), tmp_path)
+    data = device_dir(demo_catalog(MODELS_DIR), tmp_path)
     lines = ["add two bags of fuji apples", "\x00\x01 ~~ ##", "é" * 3000, "what's in my cart", ""]
     result = cli("edge", "chat", "--json", "--db", str(data), stdin="\n".join(lines) + "\n",
                  env={"VOICESHOP_BROKER__URL": ""})
@@ -63,7 +72,7 @@ def test_json_is_one_record_per_turn_and_bad_lines_lose_nothing(cli, bundle, tmp
 @pytest.mark.slow
 def test_a_malformed_broker_url_is_a_clear_message(cli, bundle, tmp_path):
     bundle("nlu")
-    data = device_dir(demo_world(), tmp_path)
+    data = device_dir(demo_catalog(MODELS_DIR), tmp_path)
     result = cli("edge", "chat", "--db", str(data), "--broker", "http://nope:99", stdin="find apples\n")
     assert result.returncode == 2 and result.stdout == ""
     assert "mqtt://" in result.stderr and "Traceback" not in result.stderr

@@ -28,8 +28,9 @@ from edge.dialog.guard import spoken_digits
 from edge.events import Understanding
 from edge.nlu.schema import INTENTS
 from edge.orders import Outbox
-from tests.conftest import run_cli
-from tests.dialog_rig import action_types, chat, demo_world, device_dir, orders
+from edge.simulation.world import demo_catalog, device_dir
+from tests.conftest import MODELS_DIR, run_cli
+from tests.dialog_rig import action_types, chat, orders
 
 PIN = "1234"
 
@@ -37,7 +38,7 @@ PIN = "1234"
 @pytest.fixture(scope="module")
 def world(bundle):
     bundle("nlu")
-    return demo_world()
+    return demo_catalog(MODELS_DIR)
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,10 @@ from typing import Any
 import pytest
 import yaml
 
+from edge.simulation.world import demo_catalog, device_dir
 from edge.tts.normalize import normalize
-from tests.dialog_rig import action_types, chat, demo_world, device_dir, orders
+from tests.conftest import MODELS_DIR
+from tests.dialog_rig import action_types, chat, orders
 
 SCRIPTS = sorted((Path(__file__).parent / "data" / "dialogs").glob("*.yaml"))
 
@@ -37,7 +39,7 @@ SCRIPTS = sorted((Path(__file__).parent / "data" / "dialogs").glob("*.yaml"))
 @pytest.fixture(scope="session")
 def world(bundle):
     bundle("nlu")
-    return demo_world()
+    return demo_catalog(MODELS_DIR)
 
 
 def check_turn(n: int, turn: dict[str, Any], record: dict[str, Any]) -> None:

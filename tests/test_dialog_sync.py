@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from cloud.serve import Store
+from edge.simulation.world import demo_catalog, device_dir
 from tests.brokers import Mosquitto, wait_for
-from tests.conftest import run_cli
-from tests.dialog_rig import action_types, chat, demo_world, device_dir, orders
+from tests.conftest import MODELS_DIR, run_cli
+from tests.dialog_rig import action_types, chat, orders
 from tests.orders_rig import cloud_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.broker]
@@ -22,7 +23,7 @@ SHOPPING = ["add two bags of fuji apples", "add a gallon of whole milk", "check 
 @pytest.fixture(scope="module")
 def world(bundle):
     bundle("nlu")
-    return demo_world()
+    return demo_catalog(MODELS_DIR)
 
 
 def _device_env(device_id: str) -> dict[str, str]:

@@ -52,7 +52,12 @@ def _key(models_dir: Path) -> str:
 
 
 def demo_catalog(models_dir: Path) -> Path:
-    """The cached demo catalog dir (catalog.db, catalog_signing.pub, demo-cloud/master.db), built if needed."""
+    """The cached demo catalog dir (catalog.db, catalog_signing.pub, demo-cloud/master.db), built if needed.
+
+    The one builder and cache of the demo catalog for the simulator, the tests and the benchmarks, so
+    they all exercise the same catalog. Each process builds into its own folder; a build another
+    process finished first wins, and catalogs built for older code or an older NLU bundle are removed.
+    """
     target = CACHE / f"catalog-{_key(models_dir)}"
     if (target / "ready").is_file():
         return target
@@ -66,8 +71,14 @@ def demo_catalog(models_dir: Path) -> Path:
     with sqlite3.connect(building / CATALOG_DB) as conn:  # one file to copy, no WAL beside it
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     (building / "ready").write_text("ok\n")
+    if (target / "ready").is_file():  # another process finished first; someone may be copying from it
+        shutil.rmtree(building, ignore_errors=True)
+        return target
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)
+    for stale in CACHE.glob("catalog-*"):
+        if stale != target and stale.is_dir() and ".building" not in stale.name:
+            shutil.rmtree(stale, ignore_errors=True)
     return target
 
 
@@ -75,7 +86,8 @@ def device_dir(catalog: Path, root: Path) -> Path:
     """A fresh device data dir with the demo catalog and the key it is signed with."""
     data = root / "device"
     data.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(catalog / CATALOG_DB, data / CATALOG_DB)
+    for part in catalog.glob(f"{CATALOG_DB}*"):  # the file and, if a reader left them, its WAL and shm
+        shutil.copyfile(part, data / part.name)
     shutil.copyfile(catalog / PUBLIC_KEY, data / PUBLIC_KEY)
     return data
 
