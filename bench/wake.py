@@ -8,12 +8,7 @@ AudioChunks), exactly as the device loop feeds it:
 - false accepts per hour: at least an hour of held-out negative audio (speech with one utterance
   in ten a confusable phrase, music, noise) built 10 minutes at a time and fed as one stream;
 - the share of held-out confusable renderings ("hey stop", "workshop", ...) that fire, each alone;
-- CPU: process time / audio time while listening to that hour, on one core (one thread), the
-  second stage's Whisper checks included.
-
-The shipped detector is two-stage (settings.wake.verify): the head proposes, Whisper tiny.en (the
-device's own recognizer) confirms from a transcript of the last 2 s (edge.wake.verify). The table
-gives the head's proposals beside the confirmed detections; --no-verify measures the head alone.
+- CPU: process time / audio time while listening to that hour, on one core (one thread).
   Anchor, in the same process on the same audio: livekit-wakeword's own stateless
   WakeWordModel.predict with our head, re-running the 2 s window every 80 ms the way its
   WakeWordListener does.
@@ -31,7 +26,7 @@ import numpy as np
 
 from edge.config import load_settings
 from edge.events import AudioChunk
-from edge.wake import VerifiedWakeWord, WakeBundleError, WakeDetector, load_wake_model
+from edge.wake import WakeBundleError, WakeDetector, load_wake_model
 from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES
 from export.wake_data import load_corpus
 from export.wake_eval import (
@@ -47,7 +42,7 @@ PIECE_SECONDS = 600.0
 ANCHOR_SECONDS = 30.0
 
 
-def _feed(detector: WakeDetector | VerifiedWakeWord, audio: np.ndarray, start: float) -> list[float]:
+def _feed(detector: WakeDetector, audio: np.ndarray, start: float) -> list[float]:
     """Push audio in 80 ms chunks; return detection times (stream clock)."""
     fires = []
     for offset in range(0, len(audio) - STEP_SAMPLES + 1, STEP_SAMPLES):
@@ -80,7 +75,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--positives-copies", type=int, default=3, help="streams per held-out phrase utterance")
     parser.add_argument("--threshold", type=float, help="override the settings' threshold")
     parser.add_argument("--bundle", type=Path, help="wake bundle directory (default: settings.models.dir/wake)")
-    parser.add_argument("--no-verify", action="store_true", help="the head alone, without the Whisper check")
     args = parser.parse_args(argv)
     settings = load_settings()
     bundle = args.bundle or settings.models.path / "wake"
@@ -95,22 +89,12 @@ def main(argv: list[str]) -> int:
           "loading/synthesizing the corpus (cached after the first run)", file=sys.stderr)
     corpus = load_corpus(model.phrase)
 
-    detector: WakeDetector | VerifiedWakeWord = WakeDetector(model, threshold, refractory)
-    verify = settings.wake.verify and not args.no_verify
-    if verify:
-        from edge.asr import recognizer_for_settings
-
-        transcribe = recognizer_for_settings(settings, partials=False, threads=1).transcribe
-        detector = VerifiedWakeWord(detector, transcribe, window_seconds=settings.wake.verify_window_seconds)
-    stats = getattr(detector, "stats", None)
-    proposed_in = 0
+    detector = WakeDetector(model, threshold, refractory)
     streams = heldout_positive_streams(corpus, copies=args.positives_copies, seed=2024)
     hits, latencies, stray, by_voice = 0, [], 0, {}
     for stream in streams:
         detector.reset()
-        before = stats.proposals if stats else 0
         fires = _feed(detector, stream.audio, 0.0)
-        proposed_in += bool(stats and stats.proposals > before)
         steps = [int(round(t * SAMPLE_RATE / STEP_SAMPLES)) - 1 for t in fires]
         hit, latency = detected(steps, stream)
         hits += hit
@@ -130,7 +114,6 @@ def main(argv: list[str]) -> int:
     confusables = confusable_report(fired, texts)
 
     detector.reset()
-    negative_proposals = stats.proposals if stats else 0
     false_accepts, audio_seconds, cpu_seconds, clock = 0, 0.0, 0.0, 0.0
     pieces = max(1, int(np.ceil(args.hours * 3600 / PIECE_SECONDS)))
     anchor_audio = None
@@ -146,7 +129,6 @@ def main(argv: list[str]) -> int:
         print(f"[bench wake] negative audio {audio_seconds / 3600:.2f} h, {false_accepts} false accepts",
               file=sys.stderr)
     hours = audio_seconds / 3600
-    negative_proposals = (stats.proposals - negative_proposals) if stats else false_accepts
     ours = cpu_seconds / audio_seconds
     anchor = _anchor_cpu(bundle, anchor_audio)
 
@@ -155,23 +137,17 @@ def main(argv: list[str]) -> int:
          frr <= 0.05),
         *((f"  FRR {family}", f"{100 * (1 - ok / total):.1f} % ({total - ok}/{total})", "", None)
           for family, (total, ok) in sorted(by_voice.items())),
-        *((("  head proposed (before the Whisper check)", f"{proposed_in}/{len(streams)} streams", "", None),)
-          if stats else ()),
         ("stray fires in positive streams", str(stray), "", None),
         ("median latency after phrase end", f"{np.median(latencies):.2f} s" if latencies else "n/a", "", None),
         ("false accepts", f"{false_accepts} in {hours:.2f} h = {false_accepts / hours:.2f} /h", "<= 0.1 /h",
          false_accepts / hours <= 0.1),
-        *((("  head proposals in negative audio", f"{negative_proposals} = {negative_proposals / hours:.1f} /h, "
-            f"Whisper checks {1000 * stats.decode_seconds / max(1, stats.proposals):.0f} ms each", "", None),)
-          if stats else ()),
         ("held-out confusable renderings that fire", f"{100 * confusables['fire_rate']:.1f} % "
          f"({sum(fired)}/{len(fired)})", "", None),
         ("CPU, streaming (ours)", f"{100 * ours:.2f} % of one core", "<= 5 %", ours <= 0.05),
         ("CPU, anchor: livekit predict() 2 s window", f"{100 * anchor:.2f} % of one core", "", None),
         ("anchor / ours", f"{anchor / ours:.1f}x", "", None),
     ]
-    stages = "head + Whisper check" if verify else "head alone"
-    print(f"\nWake word '{model.phrase}', {stages} (threshold {threshold}, refractory {refractory} s, 1 thread)")
+    print(f"\nWake word '{model.phrase}' (threshold {threshold}, refractory {refractory} s, 1 thread)")
     print(f"{'metric':<42} {'value':<36} {'goal':<10} ok")
     for name, value, goal, ok in rows:
         mark = "" if ok is None else ("yes" if ok else "NO")

@@ -239,12 +239,6 @@ class DialogSettings:
     cancel_window_seconds: int = 900
     """How long after confirmation an order can still be cancelled by voice (seconds)."""
 
-    verify: bool = True
-    """Confirm each detection by transcribing the last verify_window_seconds with the device's Whisper (edge.wake.verify): false wakes on confusables drop, listening costs the same."""
-
-    verify_window_seconds: float = 2.0
-    """Audio before a detection that the second stage transcribes (seconds)."""
-
     turn_timeout_seconds: float = 8.0
     """Silence after a question before the device gives up waiting (seconds)."""
 
@@ -390,7 +384,6 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-    ("wake", "verify_window_seconds"): (lambda v: 1.0 <= v <= 10.0, "between 1 and 10"),
             raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
         return float(value)
     if hint is int:

@@ -121,6 +121,7 @@ def load_models(settings: Settings) -> Models:
         return value
 
     try:
+        wake = timed("wake", lambda: detector_for_settings(settings))
         asr = timed("asr", lambda: recognizer_for_settings(settings))
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
@@ -129,8 +130,6 @@ def load_models(settings: Settings) -> Models:
         raise DeviceError(str(exc)) from None
     return Models(wake, asr, synthesizer, seconds)
 
-        # the wake word's second stage reuses the recognizer's Whisper (no second copy in memory)
-        wake = timed("wake", lambda: detector_for_settings(settings, decode=getattr(asr, "transcribe", None)))
 
 def warm_up_session(session: Any, user: str) -> None:
     """The first NLU run and catalog queries are several times slower than the rest: do them now."""

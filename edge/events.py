@@ -37,8 +37,6 @@ class WakeDetected:
     timestamp: float
     source: str = "model"
     """"model", "dsp" (MCU wake trigger) or "button" (push-to-talk)."""
-    transcript: str = ""
-    """What the second stage (edge.wake.verify) heard when it confirmed the phrase; empty without it."""
 
 
 @dataclass(frozen=True)

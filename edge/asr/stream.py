@@ -204,10 +204,6 @@ class VadRecognizer:
         utt = self._utt
         if utt is None:
             current = self._vad.current_segment
-    def transcribe(self, samples: np.ndarray) -> str:
-        """Decode a clip outside the stream (the wake word's second stage shares this Whisper)."""
-        return self._decode(np.asarray(samples, dtype=np.float32))
-
             utt = self._open(current.start if current is not None else self._audio.end, events)
         if utt.last_end is not None:  # speech resumed before the endpoint: the utterance goes on
             utt.last_end = None

@@ -2,8 +2,7 @@
 
 For trying a phrase or a threshold on real recordings before putting it on a device. The WAV is
 fed in frames of settings.audio.frame_ms through the same streaming detector the device loop
-uses, with settings.wake's threshold and refractory period (override with --threshold), and with
-the Whisper check of edge.wake.verify when settings.wake.verify is on (--no-verify: the head alone).
+uses, with settings.wake's threshold and refractory period (override with --threshold).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import soxr
 from edge.cli import emit_json
 from edge.config import Settings
 from edge.events import AudioChunk
-from edge.wake import WakeBundleError, WakeDetector, detector_for_settings, load_for_settings
+from edge.wake import WakeBundleError, WakeDetector, load_for_settings
 from edge.wake.features import SAMPLE_RATE
 
 
@@ -29,7 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV (any rate; resampled to 16 kHz)")
     parser.add_argument("--threshold", type=float, help="override settings.wake.threshold (0-1)")
     parser.add_argument("--scores", action="store_true", help="also print every step's score")
-    parser.add_argument("--no-verify", action="store_true", help="the head alone, without the Whisper check")
 
 
 def read_wav(path: Path) -> np.ndarray:
@@ -64,15 +62,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wake: {exc}", file=sys.stderr)
         return 2
     detector = WakeDetector(model, settings.wake.threshold, settings.wake.refractory_seconds)
-    if settings.wake.verify and not args.no_verify:
-        from edge.asr import AsrError, recognizer_for_settings
-
-        try:
-            transcribe = recognizer_for_settings(settings, partials=False).transcribe
-        except AsrError as exc:
-            print(f"wake: the Whisper check needs the asr bundle ({exc}); or pass --no-verify", file=sys.stderr)
-            return 2
-        detector = detector_for_settings(settings, model, decode=transcribe)
     frame = SAMPLE_RATE * settings.audio.frame_ms // 1000
     detections = 0
     started = time.process_time()
@@ -83,10 +72,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             detections += 1
             if args.json:
                 emit_json({"event": "wake", "phrase": event.phrase, "score": round(event.score, 4),
-                           "timestamp": round(event.timestamp, 3), "heard": event.transcript})
+                           "timestamp": round(event.timestamp, 3)})
             else:
-                heard = f"  heard {event.transcript!r}" if event.transcript else ""
-                print(f"{event.timestamp:8.2f} s  wake {event.phrase!r}  score {event.score:.3f}{heard}")
+                print(f"{event.timestamp:8.2f} s  wake {event.phrase!r}  score {event.score:.3f}")
         if args.scores:
             stamp = round((offset + len(chunk.samples)) / SAMPLE_RATE, 3)
             if args.json:
@@ -95,14 +83,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{stamp:8.2f} s  score {detector.last_score:.3f}")
     cpu = time.process_time() - started
     seconds = len(audio) / SAMPLE_RATE
-    stats = getattr(detector, "stats", None)
     summary = {"event": "summary", "file": str(args.wav), "detections": detections, "audio_seconds": round(seconds, 2),
-               "cpu_seconds": round(cpu, 3), "threshold": settings.wake.threshold,
-               "verified": stats is not None, "rejected_by_whisper": stats.rejected if stats else 0}
+               "cpu_seconds": round(cpu, 3), "threshold": settings.wake.threshold}
     if args.json:
         emit_json(summary)
     else:
-        rejected = f", {stats.rejected} proposal(s) rejected by the Whisper check" if stats else ""
-        print(f"{detections} detection(s){rejected} in {seconds:.1f} s of audio; {cpu:.2f} s CPU "
+        print(f"{detections} detection(s) in {seconds:.1f} s of audio; {cpu:.2f} s CPU "
               f"({100 * cpu / max(seconds, 1e-9):.1f} % of one core)")
     return 0

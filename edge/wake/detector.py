@@ -71,11 +71,6 @@ class Trigger:
         self._quiet_until = 0
         self._armed = True
 
-    def rearm(self, after_steps: int) -> None:
-        """Allow another detection after_steps from now (the last one was not confirmed)."""
-        self._armed = True
-        self._quiet_until = self._step + max(0, after_steps)
-
     def update(self, score: float) -> bool:
         """Feed one step's score; True when the wake word fires on this step."""
         self._step += 1
