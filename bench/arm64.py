@@ -11,6 +11,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from bench import summary
 from bench.arm64_runner import audio_distance, build_env, command_wav, run_probe
 
 ROWS = [("import_s", "imports"), ("asr_load_s", "ASR load"), ("asr_s", "ASR decode"),
@@ -41,5 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     same = n["transcript"] == e["transcript"] and n["intent"] == e["intent"] and n["slots"] == e["slots"]
     print(f"\ntranscript: {n['transcript']!r} (aarch64 {'same' if n['transcript'] == e['transcript'] else 'DIFFERS'})")
     print(f"intent/slots: {n['intent']} {n['slots']} (aarch64 {'same' if same else 'DIFFERS'})")
+    summary.add("ARM64", "aarch64 (qemu) transcript, intent, slots vs x86_64", "same" if same else "DIFFER", "same",
+                f"ASR decode emulated {e['timings']['asr_s']:.1f} s vs native {n['timings']['asr_s']:.2f} s "
+                "(emulation, not ARM speed)")
     print(f"TTS log-mel distance native vs aarch64: {audio_distance(native.audio, emulated.audio, n['tts_rate']):.4f}")
     return 0 if same else 1

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import summary
 from cloud.catalog import changes, generate, publish, signing, store, vocab
 from cloud.recs.synth import make_history
 from cloud.recs.train import fit, interaction_matrix, publish_factors
@@ -190,6 +191,10 @@ def main(argv: list[str]) -> int:
     rows.append(["device catalog size (MB)", f"{size / 1e6:.0f}", "", "", "", ""])
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times include waiting for "
           f"the CPU; 'cpu p50' is this process's own CPU time")
+    for row in rows:
+        if row[4]:
+            summary.add(f"catalog ({args.products:,})", row[0], f"p50 {row[1]}, p95 {row[2]}, cpu p50 {row[3]}",
+                        row[4], row[5])
     header = ["measure", "p50", "p95", "cpu p50", "goal", "vs anchor / note"]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:

@@ -14,6 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
+from bench import summary
 from bench.asr_anchor import (
     DEFAULT_VOICES,
     anchor_model_dir,
@@ -66,6 +67,9 @@ def asr_table(models: Path, threads: int, per_voice: int) -> int:
               f"{score.cpu_total / audio_seconds:>8.3f} {score.cpu_total / anchor.cpu_total:>10.2f} "
               f"{rates} {score.wer(refs):>8.3f}")
     ours = scores["sherpa INT8 (shipped)"]
+    summary.add("ASR export", "shipped INT8: CPU time / WER / size", f"{ours.cpu_total / anchor.cpu_total:.2f}x / "
+                f"{ours.wer(refs):.3f} / {sizes['sherpa INT8 (shipped)']:.1f} MB", "time <= anchor, WER <= anchor",
+                f"faster-whisper int8 (same weights): WER {anchor.wer(refs):.3f}")
     print(f"goal: INT8 time <= anchor ({ours.cpu_total / anchor.cpu_total:.2f}x cpu, "
           f"{ours.wall_total / anchor.wall_total:.2f}x wall) with WER <= anchor "
           f"({ours.wer(refs):.3f} vs {anchor.wer(refs):.3f})")

@@ -23,6 +23,7 @@ from pathlib import Path
 import serial
 from cobs import cobs
 
+from bench import summary
 from firmware_bridge.framing import Frame, FrameDecoder, crc16, encode_frame
 from firmware_bridge.link import McuBridge
 from firmware_bridge.sim import SimulatedMcu
@@ -137,4 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'FrameDecoder (frames/s)':44} {ours:9.0f} {'':9} {'':9} {ours/anchor:9.2f}x")
     print(f"{'  anchor: bare cobs.decode + CRC (frames/s)':44} {anchor:9.0f} {'':9} {'':9} {'1.00x':>10}")
     print(f"{'idle bridge thread, % of one core':44} {cpu*100:9.2f}")
+    summary.add("MCU link", "set_led round trip with ACK over a pty, p50", f"{led[0] * 1e3:.2f} ms", "",
+                f"bare pty echo {echo[0] * 1e3:.2f} ms")
     return 0

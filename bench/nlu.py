@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import summary
 from edge.config import RuntimeSettings
 from edge.nlu import Embedder, Understander, load_bundle
 from export.bundle import DEFAULT_OUT, Manifest
@@ -101,6 +102,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{seq16['fp32']['p50'] / seq16['int8 shipped']['p50']:.2f}x, seq{typical} "
               f"{seqn['fp32']['p50'] / seqn['int8 shipped']['p50']:.2f}x")
     shipped = hand_scores["int8 shipped"]
+    if "fp32" in seq16:
+        summary.add("NLU", "INT8 latency, seq 16, p50", f"{seq16['int8 shipped']['p50']:.1f} ms "
+                    f"({seq16['fp32']['p50'] / seq16['int8 shipped']['p50']:.2f}x faster)", "INT8 faster",
+                    f"FP32 {seq16['fp32']['p50']:.1f} ms")
+        summary.add("NLU", "size INT8", f"{variants['int8 shipped'].stat().st_size / 1e6:.1f} MB", "",
+                    f"FP32 {variants['fp32'].stat().st_size / 1e6:.1f} MB")
+    summary.add("NLU", "hand-written held-out, intent acc / slot F1 (INT8)",
+                f"{shipped.intent_accuracy:.3f} / {shipped.slot_f1:.3f}", ">= 0.95 / >= 0.90",
+                " / ".join(f"{n} {s.intent_accuracy:.3f}/{s.slot_f1:.3f}" for n, s in hand_scores.items()
+                           if n != "int8 shipped"))
     print(f"hand-written set, shipped INT8: intent {shipped.intent_accuracy:.3f} (goal >= 0.95), slot F1 "
           f"{shipped.slot_f1:.3f} (goal >= 0.90), slot value accuracy {shipped.value_accuracy:.3f}")
     _bench_encoder(bundle_dir, bundle, manifest, args)

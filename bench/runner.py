@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
+import traceback
+
+from bench import summary
 
 BENCHMARKS: dict[str, str] = {
     "nlu": "bench.nlu",
@@ -29,11 +33,21 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m bench all|" + "|".join(BENCHMARKS) + " [args...]")
         return 0 if argv else 2
     names = list(BENCHMARKS) if argv[0] == "all" else [argv[0]]
-    status = 0
+    if any(name not in BENCHMARKS for name in names):
+        print(f"unknown benchmark {argv[0]!r}; known: all, {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    status, started = 0, time.time()
     for name in names:
-        if name not in BENCHMARKS:
-            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
-            return 2
         module = importlib.import_module(BENCHMARKS[name])
-        status |= int(module.main(argv[1:] if argv[0] != "all" else []) or 0)
+        if argv[0] != "all":
+            return int(module.main(argv[1:]) or 0)
+        print(f"\n===== bench {name} =====", flush=True)
+        try:  # one broken benchmark must not hide the others' figures
+            status |= int(module.main([]) or 0)
+        except Exception:
+            traceback.print_exc()
+            summary.add(name, "benchmark failed", "see its output above")
+            status |= 1
+    print("\n===== summary (paste into README.md) =====\n")
+    print(summary.render(started, time.time() - started))
     return status

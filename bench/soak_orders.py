@@ -32,6 +32,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from bench import summary
 from edge.orders import Outbox
 from edge.wire import encode
 from tests.brokers import Mosquitto, TcpProxy, wait_for
@@ -250,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{flush['end_to_end_rate'] / flush['raw_rate']:7.0%}")
     print(f"flush lost: {flush['lost']}   duplicated: {flush['duplicated']}   "
           f"durable confirm p50: {confirm_s * 1e3:.1f} ms (synchronous=FULL)")
+    summary.add("orders", f"{len(trials)} randomized fault trials: confirmed orders lost / duplicated",
+                f"{last['lost']} / {last['duplicated']}", "0 / 0", f"{absorbed} re-sent copies absorbed")
+    summary.add("orders", f"flush of {flush['orders']:,} orders queued offline",
+                f"{flush['flush_rate']:.0f} orders/s ({flush['flush_rate'] / flush['raw_rate']:.0%})", ">= 50 % of raw",
+                f"raw paho QoS 1: {flush['raw_rate']:.0f} orders/s")
     if args.json:
         print(json.dumps({"trials": len(trials), "lost": last["lost"], "duplicated": last["duplicated"],
                           "unexpected": last["unexpected"], "settled": sum(t["settled"] for t in trials),

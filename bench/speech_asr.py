@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import summary
 from bench.asr_anchor import (
     DEFAULT_VOICES,
     clip_set,
@@ -80,6 +81,8 @@ def accuracy_and_time(threads: int, per_voice: int) -> None:
               f"{score.cpu_total / anchor.cpu_total:>10.2f} {rates} {score.wer(refs):>8.3f}")
     ours = scores["edge.asr (VAD + Whisper INT8)"]
     ratio = ours.cpu_total / anchor.cpu_total
+    summary.add("ASR", "CPU time / WER, Whisper tiny.en INT8 (sherpa)", f"{ratio:.2f}x the anchor / {ours.wer(refs):.3f}",
+                f"<= {GOAL_TIME_RATIO}x, WER no worse", f"faster-whisper int8: WER {anchor.wer(refs):.3f}")
     print(f"goal: time <= {GOAL_TIME_RATIO}x anchor -> {ratio:.2f}x cpu ({ours.wall_total / anchor.wall_total:.2f}x wall); "
           f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
 
@@ -127,6 +130,9 @@ def endpoint_latency(threads: int, per_voice: int) -> None:
         print(f"{label:<24} {median(latencies):>8.0f} {percentile(latencies, 95):>8.0f} "
               f"{max(latencies, default=float('nan')):>8.0f} {median(from_speech):>19.0f} ms {missed:>7} "
               f"{wer(pairs):>6.3f}")
+        if speculative:
+            summary.add("ASR", "endpoint -> final transcript, p95 (commands <= 5 s)",
+                        f"{percentile(latencies, 95):.0f} ms", f"<= {GOAL_ENDPOINT_P95_MS:.0f} ms")
     print(f"goal: endpoint -> final <= {GOAL_ENDPOINT_P95_MS:.0f} ms p95 for commands <= 5 s")
 
 
