@@ -171,6 +171,12 @@ class AsrSettings:
     pause_seconds: float = 0.12
     """Silence after speech that counts as a pause: the speculative decode starts here (seconds)."""
 
+    early_endpoint_seconds: float = 0.3
+    """Silence that ends a request early when what was heard so far is already a complete request (the NLU is confident and it does not end in "of", "and", "um", ...); 0 always waits min_silence_seconds; relaxed mode always does (seconds)."""
+
+    early_endpoint_confidence: float = 0.8
+    """NLU intent probability the text heard so far needs for an early endpoint (0-1)."""
+
     tail_padding_frames: int = 1000
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
 
@@ -351,6 +357,8 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("asr", "min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
     ("asr", "relaxed_min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
     ("asr", "partial_interval_seconds"): (lambda v: 0.1 <= v <= 10.0, "between 0.1 and 10"),
+    ("asr", "early_endpoint_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
+    ("asr", "early_endpoint_confidence"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
     ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
     ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),

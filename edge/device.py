@@ -59,11 +59,15 @@ class SessionResponder:
         session.nlu = self._nlu
 
     def answer(self, text: str) -> tuple[Any, float, float]:
+        """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
         began = time.perf_counter()
         self._nlu.last_seconds = 0.0
-        turn = self.session.turn(text)
+        turn = self.session.turn(text, settle=False)
         total = time.perf_counter() - began
         return turn, self._nlu.last_seconds, max(0.0, total - self._nlu.last_seconds)
+
+    def settle(self, turn: Any) -> Any:
+        return self.session.settle(turn)
 
     def timeout(self) -> Any:
         return self.session.timeout()
@@ -122,7 +126,9 @@ def load_models(settings: Settings) -> Models:
 
     try:
         wake = timed("wake", lambda: detector_for_settings(settings))
-        asr = timed("asr", lambda: recognizer_for_settings(settings))
+        # no partials: the loop shows none, and each partial decode holds up the audio thread,
+        # which can push back the decode at the end of speech that the answer waits for
+        asr = timed("asr", lambda: recognizer_for_settings(settings, partials=False))
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
         timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP_TEXT))
@@ -217,6 +223,10 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
             sim.stop()
         raise DeviceError(str(exc)) from None
     warm_up_session(session, settings.device.id)
+    if hasattr(models.asr, "complete"):  # early endpoints need the NLU, which the session loaded
+        from edge.asr import completeness_check
+
+        models.asr.complete = completeness_check(settings, session.nlu.understand)
     loaded = {**models.seconds, "nlu+dialog": round(time.perf_counter() - began, 2)}
     gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client

@@ -33,7 +33,8 @@ from typing import Any
 from edge.config import Settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript, SpeechStarted, WakeDetected
 from edge.stages import Stages
-from edge.turns import Job, Listen, Played, latencies, led_for, play_reply, strip_wake_phrase, turn_record
+from edge.turns import Ending, Job, Listen, Played, latencies, led_for, speak_reply, turn_record
+from edge.wake_handover import request_preroll, strip_wake_phrase
 
 log = logging.getLogger("edge.pipeline")
 
@@ -164,12 +165,10 @@ class DeviceLoop:
             self._listen = Listen(source, since=at, wake_score=score, wake_ms=wake_ms, hold=hold)
             self._set("wake", source=source, score=score)
             self._set("listening")
-        handover = [f for f in self._preroll if f.timestamp + f.duration > at - self.preroll_seconds]
+        handover = request_preroll(self._preroll, at - self.preroll_seconds)
         self._preroll.clear()
-        for frame in handover:
-            if self._listen is None or self.state != "listening":
-                break
-            self._hear(frame)
+        if handover is not None and self._listen is not None and self.state == "listening":
+            self._hear(handover)
 
     def _hear(self, frame: AudioChunk) -> None:
         """One frame into the recognizer while a request is open; endpoint -> the responder."""
@@ -325,20 +324,23 @@ class DeviceLoop:
 
     def _respond(self, job: Job) -> None:
         nlu_s = dialog_s = None
+        responder = self.stages.responder
         if job.kind == "turn":
-            turn, nlu_s, dialog_s = self.stages.responder.answer(job.text)
+            turn, nlu_s, dialog_s = responder.answer(job.text)
         else:
-            turn = self.stages.responder.timeout()
+            turn = responder.timeout()
         self.counts["turns"] += 1
         number = self.counts["turns"]
+        ending = Ending(turn, responder.settle)
         played = Played()
         if turn.reply.text and job.generation == self._generation:
-            played = self._say(turn.reply.text, job, number)
+            played = self._say((lambda: turn.reply.text, ending.words), job, number)
+        turn = ending.settled()
         latency = latencies(job, nlu_s, dialog_s, played.first_audio_seconds, played.first_audio_wall)
         with self._lock:
             current = job.generation == self._generation
             self.emit(turn_record(number, job, turn, latency, spoken_seconds=played.audio_seconds,
-                                  barged_in=not current, error=played.error))
+                                  barged_in=not current, error=played.error, first_audio_wall=played.first_audio_wall))
             if current:
                 follow_up = turn.reply.expects_answer and job.kind == "turn" and played.error is None
                 if follow_up and not self.stages.gate.muted:
@@ -347,14 +349,16 @@ class DeviceLoop:
                 else:
                     self._set("idle")
 
-    def _say(self, text: str, job: Job, number: int) -> Played:
-        """Synthesize and play a reply, unless a barge-in has already replaced it."""
-        speech = self.stages.synthesizer.speak(text)
-        with self._lock:
-            if job.generation != self._generation:
-                speech.cancel()
-                return Played()
-            self._speech = speech
+    def _say(self, parts: tuple[Callable[[], str], ...], job: Job, number: int) -> Played:
+        """Synthesize and play a reply's parts in turn, unless a barge-in replaces them."""
+
+        def claim(speech: Any) -> bool:
+            with self._lock:
+                if job.generation != self._generation:
+                    speech.cancel()
+                    return False
+                self._speech = speech
+                return True
 
         def first_audio() -> None:
             with self._lock:
@@ -362,7 +366,8 @@ class DeviceLoop:
                     self._set("speaking")
 
         try:
-            played = play_reply(speech, lambda: self.stages.open_sink(number), first_audio)
+            played = speak_reply(parts, self.stages.synthesizer.speak, claim, lambda: self.stages.open_sink(number),
+                                 first_audio)
         finally:
             with self._lock:
                 self._speech = None

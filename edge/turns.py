@@ -2,28 +2,21 @@
 
 The loop (edge/pipeline.py) reads top to bottom; the small pieces it needs live here so it stays
 readable: the `Listen` context of one open microphone turn, the `Job` handed to the responder
-thread, the LED rule, the turn record with its per-stage latencies, and the wake-phrase trimming
-that lets "hey shop, I want to buy apples" be said in one breath.
+thread, speaking a reply whose end comes later (`speak_reply`, `Ending`), the LED rule, and the
+turn record with its per-stage latencies. The wake phrase's hand-over is edge/wake_handover.py.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-from rapidfuzz import fuzz
 
 from edge.events import FinalTranscript
 
 STATES = ("idle", "wake", "listening", "thinking", "speaking")
 """The loop's states, in the order a request passes through them."""
-
-WAKE_WORD_MATCH = 70
-"""rapidfuzz ratio (0-100) at which a transcript word counts as a wake-phrase word ("shop" ~ "chop")."""
-
 
 @dataclass
 class Listen:
@@ -79,28 +72,74 @@ class Played:
     error: str | None = None
 
 
-def play_reply(speech: Any, open_sink: Callable[[], Any], on_first_audio: Callable[[], None]) -> Played:
-    """Stream a Speech into a freshly opened sink; a barge-in (speech.cancel) also stops the sink.
+def play_reply(speeches: Iterable[Any], open_sink: Callable[[], Any], on_first_audio: Callable[[], None]) -> Played:
+    """Stream a reply's Speech parts, one after the other, into one freshly opened sink.
 
-    A synthesis or sink failure ends the reply and is returned as `error`, never raised: the loop
+    A reply comes in parts when its end is known later than its start (an order's confirmation,
+    then whether it reached the store): `speeches` may be a generator that decides the next part
+    only once the previous one has played. A barge-in (speech.cancel) also stops the sink. A
+    synthesis or sink failure ends the reply and is returned as `error`, never raised: the loop
     outlives it.
     """
-    first_wall, sink, error = None, None, None
+    first_wall, first_seconds, audio_seconds = None, None, 0.0
+    sink, error, current = None, None, None
     try:
         sink = open_sink()
-        speech.on_cancel(sink.stop)
-        for clause in speech:
-            if first_wall is None:
-                first_wall = time.perf_counter()
-                on_first_audio()
-            sink.write(clause.samples)
+        for current in speeches:
+            current.on_cancel(sink.stop)
+            for clause in current:
+                if first_wall is None:
+                    first_wall = time.perf_counter()
+                    on_first_audio()
+                sink.write(clause.samples)
+            audio_seconds += current.stats.audio_seconds
+            if first_seconds is None:
+                first_seconds = current.stats.first_audio_seconds
     except Exception as exc:
-        speech.cancel()
+        if current is not None:
+            current.cancel()
         error = str(exc) or type(exc).__name__
     finally:
         if sink is not None:
             sink.close()
-    return Played(speech.stats.audio_seconds, speech.stats.first_audio_seconds, first_wall, error)
+    return Played(audio_seconds, first_seconds, first_wall, error)
+
+
+def speak_reply(parts: Iterable[Callable[[], str]], speak: Callable[[str], Any], claim: Callable[[Any], bool],
+                open_sink: Callable[[], Any], on_first_audio: Callable[[], None]) -> Played:
+    """Speak a reply's parts in order into one sink (see play_reply).
+
+    Each part's words are asked for, and synthesized, only once the part before has played, so a
+    part may wait for something slow (an order's ack) while the user already hears the rest.
+    claim(speech) is False when a barge-in has replaced the reply: nothing more is spoken.
+    """
+
+    def speeches() -> Iterator[Any]:
+        for part in parts:
+            words = part()
+            if words:
+                speech = speak(words)
+                if not claim(speech):
+                    return
+                yield speech
+
+    return play_reply(speeches(), open_sink, on_first_audio)
+
+
+class Ending:
+    """A turn whose reply may end later: `settle(turn)` (the responder's) adds the last words."""
+
+    def __init__(self, turn: Any, settle: Callable[[Any], Any]) -> None:
+        self.turn, self._settle, self._settled = turn, settle, None
+
+    def words(self) -> str:
+        """The words settling added to the reply (an order's way to the store); waits for them."""
+        self._settled = self._settle(self.turn)
+        return self._settled.reply.text[len(self.turn.reply.text):].strip()
+
+    def settled(self) -> Any:
+        """The finished turn (settled now if its words were never asked for, e.g. after a barge-in)."""
+        return self._settled if self._settled is not None else self._settle(self.turn)
 
 
 def led_for(state: str, muted: bool, online: bool | None) -> str:
@@ -111,26 +150,6 @@ def led_for(state: str, muted: bool, online: bool | None) -> str:
     if state == "idle" and online is False:
         return "offline"
     return state
-
-
-_WORD = re.compile(r"[A-Za-z0-9']+")
-
-
-def strip_wake_phrase(text: str, phrase: str) -> str:
-    """The request without the wake phrase the pre-roll carried into the recognizer.
-
-    The audio handed to the recognizer starts a little before the wake word fired, so the
-    transcript often begins with the phrase or its tail ("Hey shop, I want...", "Shop. I want...").
-    Leading words that fuzzily match the phrase's last words are dropped, and only those.
-    """
-    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
-    target = [w.lower() for w in _WORD.findall(phrase)]
-    for k in range(min(len(target), len(words)), 0, -1):
-        tail, head = target[-k:], words[:k]
-        if all(fuzz.ratio(t, h[2]) >= WAKE_WORD_MATCH for t, h in zip(tail, head, strict=True)):
-            rest = text[head[-1][1]:]
-            return rest.lstrip(" ,.!?;:-").strip()
-    return text.strip()
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -162,8 +181,12 @@ def latencies(job: Job, nlu_s: float | None, dialog_s: float | None, tts_first_s
 
 
 def turn_record(number: int, job: Job, turn: Any, latency: dict[str, float | None], *, spoken_seconds: float,
-                barged_in: bool, error: str | None = None) -> dict[str, Any]:
-    """The --json record of one turn (`turn` is the session's Turn: user text, intent, slots, reply)."""
+                barged_in: bool, error: str | None = None, first_audio_wall: float | None = None) -> dict[str, Any]:
+    """The --json record of one turn (`turn` is the session's Turn: user text, intent, slots, reply).
+
+    first_audio_wall is this process's perf_counter() at the first reply audio: a driver in the
+    same process (the simulator) compares it with when it played the end of the user's speech.
+    """
     reply = turn.reply if turn is not None else None
     return {
         "event": "turn", "turn": number, "kind": job.kind, "source": job.source,
@@ -176,5 +199,6 @@ def turn_record(number: int, job: Job, turn: Any, latency: dict[str, float | Non
         "expects_answer": bool(reply.expects_answer) if reply is not None else False,
         "latency_ms": latency,
         "speech_end": job.speech_end, "endpoint_at": job.endpoint_at, "wake_score": job.wake_score,
+        "first_audio_wall": first_audio_wall,
         "reply_audio_seconds": round(spoken_seconds, 3), "barged_in": barged_in, "error": error,
     }

@@ -1,10 +1,15 @@
-"""The device loop's small rules: wake-phrase trimming, the LED rule, and how latencies are added up."""
+"""The device loop's small rules: the wake phrase's hand-over, the LED rule, how latencies are added up, and a
+reply spoken in parts (the real voice)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from edge.turns import Job, latencies, led_for, strip_wake_phrase
+from edge.audio import NullSink
+from edge.events import AudioChunk
+from edge.turns import Ending, Job, latencies, led_for, speak_reply
+from edge.wake_handover import request_preroll, strip_wake_phrase
 
 
 @pytest.mark.parametrize(("heard", "wanted"), [
@@ -50,3 +55,77 @@ def test_end_of_speech_to_first_audio_adds_the_audio_wait_and_the_compute() -> N
 def test_latencies_without_audio_are_absent_not_zero() -> None:
     lat = latencies(Job("timeout", 0), None, None, None, None)
     assert set(lat.values()) == {None}
+
+
+def _frames(audio: np.ndarray, rate: int = 16000, frame: int = 1280) -> list[AudioChunk]:
+    return [AudioChunk(audio[i:i + frame], rate, i / rate) for i in range(0, len(audio), frame)]
+
+
+def test_the_request_preroll_starts_in_the_gap_after_the_wake_phrase() -> None:
+    rate, rng = 16000, np.random.default_rng(7)
+
+    def sound(seconds: float) -> np.ndarray:
+        return (0.3 * rng.standard_normal(int(seconds * rate))).astype(np.float32)
+
+    # ...the phrase's tail until 0.50 s, a 0.15 s gap, the request from 0.65 s; fired at 0.72 s
+    audio = np.concatenate([sound(0.5), np.zeros(int(0.15 * rate), np.float32), sound(0.15)])
+    chunk = request_preroll(_frames(audio), since=0.72 - 0.3)
+    assert chunk is not None
+    assert 0.5 <= chunk.timestamp < 0.65  # after the phrase's tail, before the request's first sound
+    assert len(chunk.samples) == len(audio) - round(chunk.timestamp * rate)
+    assert request_preroll(_frames(audio), since=10.0) is None  # nothing heard since then
+
+
+@pytest.fixture(scope="module")
+def synthesizer(bundle):
+    bundle("tts")
+    from edge.config import load_settings
+    from edge.tts import synthesizer_for_settings
+    from tests.conftest import MODELS_DIR
+
+    return synthesizer_for_settings(load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}))
+
+
+def test_a_reply_in_parts_asks_for_its_end_only_after_the_start_has_played(synthesizer) -> None:
+    sink = NullSink(synthesizer.output_rate)
+    heard_before_end: list[int] = []
+    firsts: list[bool] = []
+
+    def end() -> str:
+        heard_before_end.append(sink.samples_written)
+        return "It's sent to the store."
+
+    played = speak_reply((lambda: "Done. Order number one is placed.", end), synthesizer.speak, lambda s: True,
+                         lambda: sink, lambda: firsts.append(True))
+    assert played.error is None and firsts == [True]
+    assert heard_before_end and heard_before_end[0] > 0.5 * synthesizer.output_rate  # the start was spoken first
+    assert sink.samples_written > heard_before_end[0]                                 # then the end
+    assert abs(played.audio_seconds - sink.seconds) < 0.01
+
+
+def test_a_barged_in_reply_speaks_no_more_parts(synthesizer) -> None:
+    sink = NullSink(synthesizer.output_rate)
+    asked: list[str] = []
+    claims = iter([True, False])  # the barge-in comes while the first part plays
+
+    played = speak_reply((lambda: "Done.", lambda: asked.append("end") or "It's sent to the store."),
+                         synthesizer.speak, lambda s: next(claims) or s.cancel() or False, lambda: sink, lambda: None)
+    assert asked == ["end"] and played.error is None
+    assert sink.seconds < 1.0  # only "Done." was spoken
+
+
+def test_ending_settles_once_and_keeps_the_added_words() -> None:
+    from edge.dialog.session import Turn
+    from edge.events import Reply
+
+    calls: list[str] = []
+
+    def settle(turn: Turn) -> Turn:  # what ShopSession.settle does to the text, without the network
+        calls.append(turn.reply.text)
+        return Turn(turn.user, turn.intent, turn.confidence, turn.slots, Reply(f"{turn.reply.text} It's sent to the store."))
+
+    placed = Turn("yes", "confirm", 0.99, {}, Reply("Done."))
+    ending = Ending(placed, settle)
+    assert ending.words() == "It's sent to the store."
+    assert ending.settled().reply.text == "Done. It's sent to the store." and calls == ["Done."]
+    assert Ending(placed, settle).settled().reply.text == "Done. It's sent to the store."  # never spoken: still settled

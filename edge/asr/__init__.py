@@ -10,22 +10,28 @@ Two engines behind one interface (process(chunk) -> events, reset(), flush() -> 
   transducer the device maker provides (`asr.engine = "online"`).
 
 `recognizer_for_settings(settings)` builds the configured one; callers never see which.
+`completeness_check(settings, understand)` is the early-endpoint test (edge.asr.complete) the
+device builder hands the VadRecognizer once the NLU is loaded (`recognizer.complete = ...`): a
+request that is already complete ends after [asr] early_endpoint_seconds of quiet instead of the
+full min_silence_seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge.asr.complete import CompleteRequest, ends_open
 from edge.asr.models import AsrError, online_recognizer, vad_config, whisper_recognizer
 from edge.asr.online import OnlineEvents, OnlineRecognizerStream
 from edge.asr.stream import Endpointing, VadRecognizer
 from edge.config import Settings
 
-__all__ = ["AsrError", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",
-           "endpointing_for", "recognizer_for_settings", "whisper_decoder"]
+__all__ = ["AsrError", "CompleteRequest", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",
+           "completeness_check", "endpointing_for", "ends_open", "recognizer_for_settings", "whisper_decoder"]
 
 VAD_BUFFER_SECONDS = 120
 
@@ -34,9 +40,15 @@ def endpointing_for(settings: Settings, *, partials: bool = True, speculative: b
     """Endpointing from settings.asr (relaxed mode swaps in the longer silence)."""
     asr = settings.asr
     silence = asr.relaxed_min_silence_seconds if asr.relaxed else asr.min_silence_seconds
-    return Endpointing(pause=min(asr.pause_seconds, 0.8 * silence), silence=silence,
+    early = 0.0 if asr.relaxed or not speculative else min(asr.early_endpoint_seconds, silence)
+    return Endpointing(pause=min(asr.pause_seconds, 0.8 * silence), silence=silence, early_silence=early,
                        partial_interval=asr.partial_interval_seconds, max_segment=asr.max_segment_seconds,
                        partials=partials, speculative=speculative)
+
+
+def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> CompleteRequest:
+    """The early-endpoint check over an NLU's understand(text) (the device passes edge.nlu's)."""
+    return CompleteRequest(understand, settings.asr.early_endpoint_confidence)
 
 
 def whisper_decoder(recognizer: Any):  # -> Callable[[np.ndarray], str]

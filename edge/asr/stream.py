@@ -7,10 +7,19 @@ our own logic decides what a pause means:
 - speech begins  -> SpeechStarted; an utterance opens (with a little audio before the VAD's start);
 - speech goes on -> every `partial_interval_seconds` of new audio the utterance so far is decoded
                     again -> PartialTranscript;
-- a pause begins -> the utterance is decoded *speculatively* right away, while we wait;
-- the pause lasts `min_silence_seconds` (or the relaxed value) -> Endpoint: the speculative text is
-  committed as the FinalTranscript without decoding again; if speech resumed meanwhile the
-  speculation is dropped and the utterance simply continues;
+- a pause begins -> the utterance is decoded *speculatively* right away, while we wait. A pause
+                    begins when the last 100 ms are quieter than a pause (edge.asr.pauses: energy
+                    against the utterance's own level and noise), or when Silero reports its
+                    segment's end, whichever comes first (Silero's end comes ~0.3 s after the sound
+                    stops: its probability decays, then it waits `pause_seconds`);
+- the pause lasts `early_endpoint_seconds` and the speculative text is a complete request (the
+  injected `complete` check: NLU confident, no dangling "of"/"and"/"um" at its end) -> Endpoint
+  early; the user who pauses mid-phrase is not cut off, because that text is not complete;
+- the pause lasts `min_silence_seconds` (or the relaxed value) -> Endpoint in any case, unless the
+  last 100 ms are louder than a pause (talking again, before Silero notices: HOLD_GRACE). Either way
+  the speculative text is committed as the FinalTranscript without decoding again; if speech (any
+  sound louder than the pause threshold) came back meanwhile the speculation is dropped and the
+  utterance simply continues;
 - an utterance reaching `max_segment_seconds` is cut at its quietest 30 ms in the last 3 s and the
   part before is committed (Whisper decodes at most 29.5 s at once; sherpa drops the rest).
 
@@ -30,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from edge.asr import guard
+from edge.asr.pauses import WINDOW, pause_threshold, quietest_point
+from edge.asr.pauses import level_dbfs as _level
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 
 log = logging.getLogger("edge.asr")
@@ -42,12 +53,15 @@ Silero starts late on soft onsets: on 100 synthesized commands 0.15 s gave WER 0
 TAIL = int(0.3 * RATE)
 """Audio decoded after the VAD's speech end (final plosives fall below Silero's threshold: "cart"
 came out "car" with 0.2 s). The speculative decode takes what has arrived when the pause is noticed."""
-QUIET_DB = 20.0
-"""How far below the utterance's level the last 100 ms must be to count as a possible pause (dB)."""
+HOLD_GRACE = int(0.3 * RATE)
+"""How long the silence hold waits beyond min_silence_seconds while the last 100 ms are louder than
+a pause: the user is talking again and Silero has not said so yet (it needs ~0.25 s). Capped, so a
+noise that never stops cannot hold the endpoint off (samples)."""
 SPLIT_SEARCH = 3 * RATE
 """How far back from the length limit to look for a quiet place to cut (samples)."""
 
 Decode = Callable[[np.ndarray], str]
+Complete = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class Endpointing:
 
     pause: float = 0.12
     silence: float = 0.5
+    early_silence: float = 0.0
+    """Quiet that ends a request whose speculative text is complete; 0 never ends one early."""
     partial_interval: float = 0.5
     max_segment: float = 28.0
     partials: bool = True
@@ -74,8 +90,22 @@ class _Utterance:
     partial_seconds: float = 0.0
     """How long the last partial decode took (wall seconds)."""
     last_partial: str = ""
-    speculation: tuple[int, str, float] | None = None
-    """(segment end it covers, text, decode seconds)."""
+    speculation: _Speculation | None = None
+
+
+@dataclass
+class _Speculation:
+    """A decode made at a pause; valid while nothing louder than the pause follows it."""
+
+    stop: int
+    """First sample not decoded (absolute index)."""
+    quiet_from: int
+    """Where the pause began: the quiet stretch's start, or Silero's segment end (absolute index)."""
+    text: str
+    seconds: float
+    """Decode wall time (seconds)."""
+    complete: bool | None = None
+    """The completeness check's answer, asked once when an early endpoint is possible."""
 
 
 @dataclass
@@ -116,12 +146,16 @@ def clean_samples(chunk: AudioChunk) -> np.ndarray:
 class VadRecognizer:
     """The streaming interface over Silero VAD + an offline decoder (Whisper on sherpa-onnx)."""
 
-    def __init__(self, make_vad: Callable[[], Any], decode: Decode, endpointing: Endpointing) -> None:
+    def __init__(self, make_vad: Callable[[], Any], decode: Decode, endpointing: Endpointing,
+                 complete: Complete | None = None) -> None:
         self._make_vad = make_vad
         self._decode = decode
         self.endpointing = endpointing
+        self.complete = complete
+        """text -> is it a whole request? (edge.asr.complete); None: never endpoint early. The device
+        builder sets it once the NLU is loaded."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
-                      "dropped_by_guard": 0}
+                      "dropped_by_guard": 0, "early_endpoints": 0}
         self.reset()
 
     # -- the Recognizer protocol ------------------------------------------------------------
@@ -137,6 +171,10 @@ class VadRecognizer:
         self._audio = _Audio()
         self._utt: _Utterance | None = None
         self._t0: float | None = None
+        self._swallow = False
+        """An early endpoint came before Silero's segment ended: that segment is already committed."""
+        self._threshold: tuple[int, int, float] = (-1, -1, 0.0)
+        """(from, to, dBFS): the pause threshold last computed, reused within one frame."""
 
     def process(self, chunk: AudioChunk) -> list[Any]:
         samples = clean_samples(chunk)
@@ -145,9 +183,11 @@ class VadRecognizer:
         self._audio.push(samples)
         self._vad.accept_waveform(samples)
         events: list[Any] = []
+        self._check_speculation(len(samples))
         self._drain_segments(events)
         if self._vad.is_speech_detected():
             self._in_speech(events)
+        self._maybe_speculate()
         self._maybe_split(events)
         self._maybe_endpoint(events)
         if self._utt is None:
@@ -193,18 +233,28 @@ class VadRecognizer:
             segment = self._vad.front
             start, end = segment.start, segment.start + len(segment.samples)
             self._vad.pop()
+            if self._swallow and self._utt is None:  # its words were committed by an early endpoint
+                self._swallow = False
+                continue
+            self._swallow = False
             utt = self._utt or self._open(start, events)
             utt.last_end = end
             utt.speech += end - max(start, utt.start)
-            if speculate and self.endpointing.speculative and not self._vad.is_speech_detected():
-                text, seconds = self._guarded(utt, min(self._audio.end, end + TAIL))
-                utt.speculation = (end, text, seconds)
+            if (speculate and self.endpointing.speculative and not self._vad.is_speech_detected()
+                    and utt.speculation is None):
+                self._speculate(utt, min(self._audio.end, end + TAIL), end)
 
     def _in_speech(self, events: list[Any]) -> None:
         utt = self._utt
         if utt is None:
+            if self._swallow and not self._loud(self._audio.end - WINDOW, self._audio.base):
+                return  # Silero still in the segment an early endpoint committed; nothing new said
             current = self._vad.current_segment
-            utt = self._open(current.start if current is not None else self._audio.end, events)
+            start = current.start if current is not None else self._audio.end
+            if self._swallow:  # new speech inside that segment: the new request starts now
+                start = self._audio.end - WINDOW
+                self._swallow = False
+            utt = self._open(start, events)
         if utt.last_end is not None:  # speech resumed before the endpoint: the utterance goes on
             utt.last_end = None
             if utt.speculation is not None:
@@ -217,35 +267,70 @@ class VadRecognizer:
         # and a partial decode started there would delay the speculative one (and the endpoint).
         interval = max(self.endpointing.partial_interval, 2.0 * utt.partial_seconds)
         due = self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE
-        if due and not self._quiet_now(utt):
+        if due and not self._quiet_now(utt) and utt.speculation is None:
             utt.partial_at = self._audio.end
-            live_speech = utt.speech + (self._audio.end - (self._vad.current_segment.start
-                                                          if self._vad.current_segment is not None else self._audio.end))
             text, utt.partial_seconds = self._run_decode(self._audio.slice(utt.start, self._audio.end))
-            text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), live_speech / RATE)
+            text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), self._speech_so_far(utt) / RATE)
             if text and text != utt.last_partial:
                 utt.last_partial = text
                 events.append(PartialTranscript(text, self._time(self._audio.end)))
 
+    def _pause_level(self, start: int) -> float:
+        """pauses.pause_threshold of the audio from `start` to now (computed once per frame)."""
+        if self._threshold[:2] != (start, self._audio.end):
+            level = pause_threshold(self._audio.slice(start, self._audio.end))
+            self._threshold = (start, self._audio.end, level)
+        return self._threshold[2]
+
     def _quiet_now(self, utt: _Utterance) -> bool:
-        """The last 100 ms are more than 20 dB below the utterance's level so far."""
-        recent = self._audio.slice(self._audio.end - RATE // 10, self._audio.end)
-        level = guard.level_dbfs(self._audio.slice(utt.start, self._audio.end))
-        return guard.level_dbfs(recent) < level - QUIET_DB
+        """The last 100 ms are a pause (edge.asr.pauses)."""
+        return not self._loud(self._audio.end - WINDOW, utt.start)
+
+    def _loud(self, since: int, start: int) -> bool:
+        """Audio from `since` to now is louder than a pause of the utterance that began at `start`
+        (between utterances: of the audio kept, which still holds the last request's speech)."""
+        recent = self._audio.slice(since, self._audio.end)
+        return len(recent) > 0 and _level(recent) >= self._pause_level(start)
+
+    def _check_speculation(self, new_samples: int) -> None:
+        """A sound louder than the pause threshold after a speculation makes it stale: drop it."""
+        utt = self._utt
+        spec = utt.speculation if utt is not None else None
+        if spec is not None and self._loud(max(spec.stop, self._audio.end - new_samples), utt.start):
+            self.stats["speculative_misses"] += 1
+            utt.speculation = None
+
+    def _maybe_speculate(self) -> None:
+        """Decode at once when the sound has stopped, before Silero's segment end says so."""
+        utt = self._utt
+        if utt is not None and self.endpointing.speculative and utt.speculation is None and self._quiet_now(utt):
+            self._speculate(utt, self._audio.end, self._audio.end - WINDOW)
+
+    def _speculate(self, utt: _Utterance, stop: int, quiet_from: int) -> None:
+        text, seconds = self._guarded(utt, stop)
+        utt.speculation = _Speculation(stop, quiet_from, text, seconds)
+
+    def _speech_so_far(self, utt: _Utterance) -> int:
+        """Samples the VAD called speech, the segment it has not closed yet included (a pause found
+        by its quiet comes before Silero closes the segment)."""
+        current = self._vad.current_segment if self._vad.is_speech_detected() else None
+        live = self._audio.end - max(current.start, utt.start) if current is not None and current.start >= 0 else 0
+        return utt.speech + max(0, live)
 
     def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
         audio = self._audio.slice(utt.start, stop)
         raw, seconds = self._run_decode(audio)
-        text = guard.accept(raw, audio, utt.speech / RATE)
+        speech = self._speech_so_far(utt) / RATE
+        text = guard.accept(raw, audio, speech)
         if raw.strip() and not text:
             self.stats["dropped_by_guard"] += 1
-            log.info("guard dropped %r (%.2f s of speech)", raw, utt.speech / RATE)
+            log.info("guard dropped %r (%.2f s of speech)", raw, speech)
         return text, seconds
 
     def _commit(self, utt: _Utterance, stop: int, events: list[Any]) -> None:
-        if utt.speculation is not None and utt.last_end == utt.speculation[0]:
+        if utt.speculation is not None:  # still valid: nothing louder than a pause came after it
             self.stats["speculative_hits"] += 1
-            _, text, seconds = utt.speculation
+            text, seconds = utt.speculation.text, utt.speculation.seconds
         else:
             text, seconds = self._guarded(utt, stop)
         if text:
@@ -256,11 +341,35 @@ class VadRecognizer:
 
     def _maybe_endpoint(self, events: list[Any]) -> None:
         utt = self._utt
-        if utt is None or utt.last_end is None or self._vad.is_speech_detected():
+        if utt is None:
             return
-        if self._audio.end - utt.last_end >= self.endpointing.silence * RATE:
+        if self._complete_now(utt):
+            self.stats["early_endpoints"] += 1
+            assert utt.speculation is not None
+            end = utt.speculation.stop
+            if utt.last_end is None or self._vad.is_speech_detected():  # Silero has not closed the segment
+                utt.last_end = min(end, utt.speculation.quiet_from)
+                self._swallow = True
+            self._commit(utt, end, events)
+            events.append(Endpoint(self._time(self._audio.end)))
+            return
+        if utt.last_end is None or self._vad.is_speech_detected():
+            return
+        waited = self._audio.end - utt.last_end - int(self.endpointing.silence * RATE)
+        if waited >= 0 and (waited >= HOLD_GRACE or not self._loud(self._audio.end - WINDOW, utt.start)):
             self._commit(utt, min(self._audio.end, utt.last_end + TAIL), events)
             events.append(Endpoint(self._time(self._audio.end)))
+
+    def _complete_now(self, utt: _Utterance) -> bool:
+        """The pause has lasted early_silence and its speculative text is a whole request."""
+        spec, early = utt.speculation, self.endpointing.early_silence
+        if spec is None or early <= 0 or self.complete is None:
+            return False
+        if self._audio.end - spec.quiet_from < early * RATE:
+            return False
+        if spec.complete is None:
+            spec.complete = bool(spec.text) and self.complete(spec.text)
+        return spec.complete
 
     def _maybe_split(self, events: list[Any]) -> None:
         utt = self._utt
@@ -276,12 +385,3 @@ class VadRecognizer:
         self._commit(utt, cut, events)
         # the rest of the speech continues as a new utterance, without a second SpeechStarted
         self._utt = _Utterance(start=cut, partial_at=cut, speech=max(0, spoken - (cut - utt.start)))
-
-
-def quietest_point(audio: np.ndarray, window: int = 480) -> int:
-    """Offset of the centre of the lowest-energy 30 ms window in audio (a place to cut speech)."""
-    if len(audio) < window:
-        return len(audio)
-    frames = len(audio) // window
-    energy = np.square(audio[:frames * window].reshape(frames, window)).mean(axis=1)
-    return int(np.argmin(energy)) * window + window // 2

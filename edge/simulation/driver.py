@@ -76,11 +76,24 @@ class Played:
     """Where the user's speech really ended on the stream clock (seconds)."""
 
 
-def add_true_latency(record: dict[str, Any], speech_end: float) -> None:
+def add_true_latency(record: dict[str, Any], speech_end: float, said_wall: float | None = None) -> None:
     """latency_ms["true_eos_to_first_audio"]: from where the user's speech really ended (known here,
-    estimated by the VAD on the device) to the first reply audio."""
+    estimated by the VAD on the device) to the first reply audio.
+
+    Fed in real time, `said_wall` is the perf_counter() moment the speech end reached the microphone,
+    and the figure is plain wall time from then to the first audio: a frame the device took late
+    (because it was still decoding the one before) counts, as it would for a person waiting. Fed
+    faster than real time, it is the audio the VAD waited plus the compute after the endpoint frame.
+    """
     latency = record.get("latency_ms") or {}
+    first_wall = record.get("first_audio_wall")
     after, endpoint_at = latency.get("endpoint_to_first_audio"), record.get("endpoint_at")
+    if said_wall is not None and first_wall is not None:
+        latency["true_eos_to_first_audio"] = round(1000 * (first_wall - said_wall), 1)
+        if after is not None and endpoint_at is not None:  # the endpoint frame's wait for the busy device
+            due = said_wall + endpoint_at - speech_end
+            latency["frame_behind"] = round(1000 * (first_wall - after / 1000 - due), 1)
+        return
     if after is not None and endpoint_at is not None:
         latency["true_eos_to_first_audio"] = round(1000 * (endpoint_at - speech_end) + after, 1)
 
@@ -161,7 +174,8 @@ class User:
         turns = [r for r in self.recorder.since(mark, "turn") if r.get("kind") == "turn" or not said]
         states = [r["state"] for r in self.recorder.since(mark, "state")]
         if turns and speech_end is not None:
-            add_true_latency(turns[-1], speech_end)
+            said_wall = self._wall0 + speech_end if self.realtime and self._wall0 is not None else None
+            add_true_latency(turns[-1], speech_end, said_wall)
         return Played(said=said, audio_seconds=0.0 if audio is None else len(audio) / self.rate,
                       record=turns[-1] if turns else None, state_after=self.loop.state, states=states,
                       speech_end=speech_end)

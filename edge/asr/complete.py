@@ -1,0 +1,75 @@
+"""Is what the user said so far already a whole request? The check behind early endpointing.
+
+The recognizer decodes speculatively at every pause (edge.asr.stream). When that text is a complete
+request, waiting out the full silence hold ([asr] min_silence_seconds) only adds half a second to
+every answer; when it is not ("add two bags of ..."), ending there would cut the user off. Two
+tests, both must pass:
+
+- the text does not end open: no trailing article, preposition, conjunction, quantifier,
+  hesitation sound or object-hungry verb ("add two bags of", "I want to buy", "uh"), and no
+  trailing "...", "," or "-", which Whisper writes when speech trails off mid-phrase;
+- a language-understanding callable is confident about an intent other than "other".
+
+The understanding is injected (edge.asr never imports edge.nlu): the device builder passes the
+NLU's `understand`. Anything that fails here counts as "not complete", so the worst a broken check
+can do is fall back to the full silence hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("edge.asr")
+
+OPEN_ENDINGS = frozenset({
+    # articles, determiners and quantifiers: a noun must follow
+    "a", "an", "the", "some", "any", "my", "your", "our", "this", "these", "those", "another", "each", "every",
+    # prepositions and conjunctions: the phrase goes on
+    "of", "with", "without", "for", "to", "in", "on", "at", "from", "into", "about", "by", "than", "and", "or",
+    "but", "plus", "also", "like",
+    # hesitation sounds: the user is still thinking
+    "um", "umm", "uh", "uhh", "er", "erm", "hmm", "ah", "eh",
+    # verbs of a shopping request that need their object
+    "buy", "add", "get", "want", "need", "find", "remove", "put",
+})
+"""Last words after which a request cannot be finished (lower case)."""
+
+TRAILING_OFF = ("...", "…", ",", "-", "–", "—", ";", ":")
+"""Endings Whisper writes when the speech it heard stops mid-phrase."""
+
+_WORDS = re.compile(r"[a-z0-9']+")
+
+
+def ends_open(text: str) -> bool:
+    """True when the text visibly stops mid-phrase (see OPEN_ENDINGS and TRAILING_OFF)."""
+    stripped = text.strip()
+    if not stripped or stripped.endswith(TRAILING_OFF):
+        return True
+    words = _WORDS.findall(stripped.lower())
+    return not words or words[-1] in OPEN_ENDINGS
+
+
+class CompleteRequest:
+    """check(text) -> bool: the text ends closed and `understand` is confident about a real intent.
+
+    `understand(text)` returns anything with `intent` and `confidence` attributes (the NLU's
+    Understanding); `min_confidence` is the probability (0-1) the intent must reach. Kept higher
+    than the dialogue's reprompt threshold: a fragment the model half recognizes is not finished.
+    """
+
+    def __init__(self, understand: Callable[[str], Any], min_confidence: float) -> None:
+        self.understand = understand
+        self.min_confidence = min_confidence
+
+    def __call__(self, text: str) -> bool:
+        if ends_open(text):
+            return False
+        try:
+            result = self.understand(text)
+        except Exception:  # a failing check must only cost latency, never the request
+            log.exception("completeness check failed on %r", text)
+            return False
+        return result.intent != "other" and float(result.confidence) >= self.min_confidence

@@ -1,0 +1,62 @@
+"""From the wake word to the request: what the recognizer gets, and what the transcript keeps.
+
+"Hey shop, I want to buy apples" may be said in one breath. The wake model fires a little after
+the phrase, so the audio handed to the recognizer must start early enough to keep the request's
+first word (`request_preroll`), and the transcript may then begin with the phrase or its tail,
+which is trimmed off (`strip_wake_phrase`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from edge.asr.pauses import quietest_point
+from edge.events import AudioChunk
+
+WAKE_WORD_MATCH = 70
+"""rapidfuzz ratio (0-100) at which a transcript word counts as a wake-phrase word ("shop" ~ "chop")."""
+
+
+def request_preroll(frames: Iterable[AudioChunk], since: float) -> AudioChunk | None:
+    """The audio the wake word heard from `since` on, as one chunk that starts at its quietest 30 ms.
+
+    The wake model fires a little after the phrase ends (~0.2 s), and a request said in the same
+    breath may begin meanwhile: the recognizer must get that request's first word but not the
+    phrase's tail. A fixed cut landed in "...op" and Whisper made "...op, order the same as last
+    time" into "What are the same as last time?"; the quietest moment of the window is the gap
+    between the two (or, with no request yet, plain silence).
+    """
+    kept = [f for f in frames if f.timestamp + f.duration > since]
+    if not kept:
+        return None
+    rate = kept[0].sample_rate
+    audio = np.concatenate([np.asarray(f.samples, dtype=np.float32).reshape(-1) for f in kept])
+    skip = min(len(audio), max(0, round((since - kept[0].timestamp) * rate)))
+    start = skip + quietest_point(audio[skip:])
+    if start >= len(audio):
+        return None
+    return AudioChunk(audio[start:], rate, kept[0].timestamp + start / rate)
+
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+
+
+def strip_wake_phrase(text: str, phrase: str) -> str:
+    """The request without the wake phrase the pre-roll carried into the recognizer.
+
+    The audio handed to the recognizer starts a little before the wake word fired, so the
+    transcript often begins with the phrase or its tail ("Hey shop, I want...", "Shop. I want...").
+    Leading words that fuzzily match the phrase's last words are dropped, and only those.
+    """
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    target = [w.lower() for w in _WORD.findall(phrase)]
+    for k in range(min(len(target), len(words)), 0, -1):
+        tail, head = target[-k:], words[:k]
+        if all(fuzz.ratio(t, h[2]) >= WAKE_WORD_MATCH for t, h in zip(tail, head, strict=True)):
+            rest = text[head[-1][1]:]
+            return rest.lstrip(" ,.!?;:-").strip()
+    return text.strip()

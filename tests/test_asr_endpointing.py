@@ -1,0 +1,152 @@
+"""Early (semantic) endpointing: a complete request ends at a short pause, a pause mid-phrase does not.
+
+Through the real Silero VAD + Whisper bundles and the real NLU, on speech synthesized in the
+simulated user's voice; times are on the audio clock (where in the stream the endpoint fired),
+never wall-clock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.asr import completeness_check, ends_open, recognizer_for_settings
+from edge.config import load_settings
+from edge.events import AudioChunk, Endpoint, FinalTranscript
+from edge.simulation.driver import voiced_end
+from tests.conftest import MODELS_DIR
+
+RATE = 16000
+FRAME = 1280  # 80 ms, the device's default frame
+
+
+@pytest.mark.parametrize(("text", "open_"), [
+    ("Add two bags of", True),
+    ("add two bags of fuji apples", False),
+    ("Add two bags of...", True),            # Whisper's trailing-off mark
+    ("I want to buy", True),
+    ("I want to buy apples.", False),
+    ("Two bags, please.", False),
+    ("Um", True),
+    ("apples and", True),
+    ("Yes, place the order,", True),
+    ("", True),
+    ("  ", True),
+])
+def test_ends_open(text: str, open_: bool) -> None:
+    assert ends_open(text) is open_
+
+
+def _settings(**asr: object):
+    environ = {"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}
+    environ.update({f"VOICESHOP_ASR__{k.upper()}": str(v) for k, v in asr.items()})
+    return load_settings(environ=environ)
+
+
+@pytest.fixture(scope="module")
+def nlu(bundle):
+    bundle("nlu")
+    from edge.nlu import Understander
+
+    return Understander.from_settings(_settings())
+
+
+@pytest.fixture(scope="module")
+def voice(bundle):
+    for name in ("vad", "asr", "tts"):
+        bundle(name)
+    from tests.pipeline_rig import speaker
+
+    return speaker()
+
+
+def test_completeness_uses_the_nlu_and_the_last_word(nlu) -> None:
+    complete = completeness_check(_settings(), nlu.understand)
+    assert complete("add two bags of fuji apples")
+    assert complete("I'm ready to check out.")
+    assert not complete("add two bags of")
+    assert not complete("I want to buy")
+    assert not complete("um")
+    assert not complete("the weather on mars is purple")  # no shopping intent the NLU is sure of
+
+
+def _recognizer(nlu, **asr: object):
+    settings = _settings(**asr)
+    recognizer = recognizer_for_settings(settings, partials=False)
+    recognizer.complete = completeness_check(settings, nlu.understand)
+    return recognizer
+
+
+def _feed(recognizer, audio: np.ndarray) -> list:
+    recognizer.reset()
+    events = []
+    for start in range(0, len(audio), FRAME):
+        events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
+    return events
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+def test_a_complete_request_ends_at_the_short_pause(nlu, voice) -> None:
+    clip = voice.say("add a gallon of whole milk")
+    audio = np.concatenate([_silence(0.5), clip, _silence(1.5)])
+    spoken_until = 0.5 + voiced_end(clip, RATE)
+    early = _feed(_recognizer(nlu), audio)
+    held = _feed(_recognizer(nlu, early_endpoint_seconds=0), audio)
+    (early_end,), (held_end,) = ([e for e in events if isinstance(e, Endpoint)] for events in (early, held))
+    final = next(e for e in early if isinstance(e, FinalTranscript))
+    assert "gallon" in final.text.lower() and "milk" in final.text.lower(), final
+    # the full hold waits min_silence_seconds after Silero's (late) segment end; the early one does not
+    assert held_end.timestamp - spoken_until >= 0.5
+    assert early_end.timestamp - spoken_until < 0.45
+    assert early_end.timestamp < held_end.timestamp - 0.2
+
+
+def _voiced(clip: np.ndarray) -> np.ndarray:
+    """The clip without the silence synthesis leaves before and after the words."""
+    end = int(voiced_end(clip, RATE) * RATE)
+    start = len(clip) - int(voiced_end(clip[::-1].copy(), RATE) * RATE)
+    return clip[start:end]
+
+
+PAUSE = 0.5
+"""Silence inside the tests' requests: longer than the early endpoint's 0.3 s of quiet (plus the 80 ms
+frames it is checked on), shorter than the full hold (0.5 s after Silero's segment end, which comes
+~0.2 s after the sound stops)."""
+
+
+def test_a_pause_mid_phrase_is_not_cut(nlu, voice) -> None:
+    first, rest = _voiced(voice.say("add a gallon of")), _voiced(voice.say("milk to my cart"))
+    audio = np.concatenate([_silence(0.5), first, _silence(PAUSE), rest, _silence(1.5)])
+    events = _feed(_recognizer(nlu), audio)
+    endpoints = [e for e in events if isinstance(e, Endpoint)]
+    finals = [e for e in events if isinstance(e, FinalTranscript)]
+    assert len(endpoints) == 1 and len(finals) == 1, finals
+    text = finals[0].text.lower()
+    assert "gallon" in text and "cart" in text, text
+    assert endpoints[0].timestamp > 0.5 + (len(first) + len(rest)) / RATE + PAUSE
+
+
+def test_the_same_pause_after_a_complete_request_ends_it(nlu, voice) -> None:
+    """The counterpart: with "add a gallon of whole milk" said before the same pause, the early
+    endpoint fires inside it, so the words after it are a second request."""
+    first, rest = _voiced(voice.say("add a gallon of whole milk")), _voiced(voice.say("and some bread"))
+    audio = np.concatenate([_silence(0.5), first, _silence(PAUSE), rest, _silence(1.5)])
+    events = _feed(_recognizer(nlu), audio)
+    endpoints = [e for e in events if isinstance(e, Endpoint)]
+    finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
+    assert len(endpoints) == 2 and "milk" in finals[0] and "bread" in finals[1], finals
+    assert endpoints[0].timestamp < 0.5 + len(first) / RATE + PAUSE
+
+
+def test_speech_after_an_early_endpoint_is_a_new_request(nlu, voice) -> None:
+    """Silero's segment may still be open when the early endpoint fires: it must not come back as a
+    second copy of the same words, and what is said next is heard as the next request."""
+    one, two = voice.say("I'm ready to check out."), voice.say("where is my order")
+    audio = np.concatenate([_silence(0.5), one, _silence(1.2), two, _silence(1.5)])
+    events = _feed(_recognizer(nlu), audio)
+    finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
+    assert len(finals) == 2, finals
+    assert "check out" in finals[0] and "order" in finals[1] and "check" not in finals[1], finals
