@@ -194,8 +194,10 @@ class TtsSettings:
     speed: float = 1.0
     """Speaking rate multiplier (1.0 = the voice's own)."""
 
-    first_clause_words: int = 4
-    """Most words in a reply's first synthesized clause: fewer means sooner first audio (words)."""
+    first_clause_words: int = 2
+    """Most words in a reply's first synthesized clause: fewer means sooner first audio. 2 rather than 4:
+    first audio p50 105 vs 147 ms, p95 155 vs 258 ms on the scenario's replies (same process, load 1.5);
+    the clause joins the next without a gap, at some cost in prosody across the cut (words)."""
 
     max_clause_words: int = 14
     """Most words in each later clause, synthesized while the previous one plays (words)."""
