@@ -84,30 +84,31 @@ def memory_steps(data_dir: str) -> None:
     """(Run in a fresh process.) RSS added by each part of the device as it loads, as JSON lines."""
     import gc
 
-    from edge.commands.run import memory_mb
+    from edge.memory import memory_mb, release_freed_memory, tune_allocator
 
     last = memory_mb()["rss_mb"]
 
     def step(name: str) -> None:
         nonlocal last
         gc.collect()
-        now = memory_mb()["rss_mb"]
-        print(json.dumps({"step": name, "added_mb": round(now - last, 1), "rss_mb": now}), flush=True)
-        last = now
+        now = memory_mb()
+        print(json.dumps({"step": name, "added_mb": round(now["rss_mb"] - last, 1), **now}), flush=True)
+        last = now["rss_mb"]
 
     from edge.config import load_settings
     from edge.dialog.session import ShopSession
     from edge.pipeline import DeviceLoop  # noqa: F401  (the loop's own imports count as "runtime")
 
     settings = load_settings()
+    tune_allocator(settings.memory)  # as edge.device.load_models does before the first model
     step("python + runtime imports")
     from edge.wake import detector_for_settings
 
-    detector_for_settings(settings)
+    kept = [detector_for_settings(settings)]  # every part stays referenced, as in the device
     step("wake word")
     from edge.asr import recognizer_for_settings
 
-    recognizer_for_settings(settings)
+    kept.append(recognizer_for_settings(settings))
     step("VAD + Whisper")
     from edge.tts import synthesizer_for_settings
 
@@ -117,6 +118,9 @@ def memory_steps(data_dir: str) -> None:
     session = ShopSession(settings, Path(data_dir), broker_url="")
     session.turn("I want to buy apples")
     step("NLU + catalog + dialogue (after one turn)")
+    if settings.memory.trim_after_reply:
+        release_freed_memory()
+        step("freed memory returned (as after each reply)")
 
 
 def memory_table(data_dir: Path) -> list[dict]:
@@ -173,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal RSS <= {GOAL_RSS_MB:.0f} MB: {'met' if rss <= GOAL_RSS_MB else 'NOT met'} "
           f"(load: {memory.get('load_seconds')})")
     print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")
+    print(f"{'part':<48}{'added':>7} {'RSS':>7} {'peak':>7}")
     for row in steps:
-        print(f"{row['step']:<44}{row['added_mb']:7.0f} {row['rss_mb']:7.0f}")
+        print(f"{row['step']:<48}{row['added_mb']:7.0f} {row['rss_mb']:7.0f} {row.get('peak_rss_mb', 0.0):7.0f}")
     return 0
 
 

@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     for module in modules.values():
         module.add_arguments(parser)
     args = parser.parse_args(argv or [])
+    # The device's malloc settings (edge.memory), as `python -m edge run` applies them before loading models.
+    from edge.config import load_settings
+    from edge.memory import tune_allocator
+
+    tune_allocator(load_settings().memory)
     chosen = list(SECTIONS) if args.section == "all" else [args.section]
     status = 0
     for name in chosen:

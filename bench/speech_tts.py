@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from edge.config import load_settings
+from edge.memory import sherpa_provider_string
 from edge.tts import Synthesizer, Voice, load_bundle, normalize
 
 SHORT = "Sure, I added two bags of coffee to your cart."  # 10 words, the dialogue's usual opening comma
@@ -92,8 +94,9 @@ def _timed(make: Callable[[str, _Run], Iterable[np.ndarray]], text: str) -> _Run
 
 def run_tts(bundle_dir: Path, threads: int, reps: int) -> list[dict[str, object]]:
     bundle = load_bundle(bundle_dir)
+    memory = load_settings().memory  # the device's arena setting (edge.memory; bench/speech.py tuned malloc)
     t = time.perf_counter()
-    voice = Voice(bundle, threads=threads)
+    voice = Voice(bundle, threads=threads, provider=sherpa_provider_string("cpu", memory.tts_arena))
     load_ours = time.perf_counter() - t
     t = time.perf_counter()
     piper_voice, piper_config = _piper(bundle_dir, threads)
@@ -133,6 +136,9 @@ def print_tts(rows: list[dict[str, object]], threads: int, reps: int) -> None:
           f"(model load: ours {loads['load_ours_s']:.2f} s, piper {loads['load_piper_s']:.2f} s; "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print("wall = what a listener waits; cpu = the synthesizing thread's CPU time (machine load left out)")
+    memory = load_settings().memory
+    print(f"ours: onnxruntime arena {'on' if memory.tts_arena else 'off'}, malloc mmap threshold "
+          f"{memory.mmap_threshold_kb or 'glibc default'} KiB ([memory], edge/memory.py)")
     print(f"{'text':<10} {'engine':<18} {'first wall':>11} {'max':>8} {'first cpu':>10} {'RTF wall':>9} "
           f"{'RTF cpu':>8} {'audio':>7} {'first vs piper':>15} {'RTF vs piper':>13}")
     body = rows[:-1]

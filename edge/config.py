@@ -72,6 +72,25 @@ class RuntimeSettings:
 
 
 @dataclass(frozen=True)
+class MemorySettings:
+    """How the device keeps its resident memory flat over a session (edge/memory.py says why)."""
+
+    tts_arena: bool = False
+    """onnxruntime's CPU arena for the Piper voice: on keeps ~100 MB of clause buffers for good, off
+    costs some CPU per clause (on/off)."""
+
+    asr_arena: bool = True
+    """onnxruntime's CPU arena for Whisper: off saves ~27 MB more but costs ~1.6x the CPU per decode (on/off)."""
+
+    mmap_threshold_kb: int = 256
+    """glibc malloc maps blocks at least this big and unmaps them on free; 0 keeps glibc's sliding
+    default, which lets big tensors fragment the heap (KiB)."""
+
+    trim_after_reply: bool = True
+    """Give freed heap pages back to the kernel (malloc_trim) after each reply, while it plays (on/off)."""
+
+
+@dataclass(frozen=True)
 class ThreadSettings:
     """Intra-op threads per stage (on a busy 2-core box, 1 is often fastest: measure)."""
 
@@ -199,8 +218,9 @@ class TtsSettings:
     first audio p50 105 vs 147 ms, p95 155 vs 258 ms on the scenario's replies (same process, load 1.5);
     the clause joins the next without a gap, at some cost in prosody across the cut (words)."""
 
-    max_clause_words: int = 14
-    """Most words in each later clause, synthesized while the previous one plays (words)."""
+    max_clause_words: int = 8
+    """Most words in each later clause, synthesized while the previous one plays; the voice's working
+    memory grows with a clause's length, ~17 MB per second of speech (words)."""
 
 
 @dataclass(frozen=True)
@@ -323,6 +343,7 @@ class Settings:
     models: ModelSettings = field(default_factory=ModelSettings)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     threads: ThreadSettings = field(default_factory=ThreadSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
@@ -380,6 +401,7 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("firmware", "retries"): (lambda v: 0 <= v <= 20, "between 0 and 20"),
     ("firmware", "reconnect_seconds"): (lambda v: 0.01 <= v <= 300, "between 0.01 and 300"),
 }
+_RANGES[("memory", "mmap_threshold_kb")] = (lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768")
 for _name in ("wake", "vad", "asr", "nlu", "tts"):
     _RANGES[("threads", _name)] = (lambda v: 1 <= v <= 64, "between 1 and 64")
 

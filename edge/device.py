@@ -17,6 +17,7 @@ from typing import Any
 
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
+from edge.memory import tune_allocator
 from edge.pipeline import DeviceLoop, Emit
 from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
@@ -116,6 +117,8 @@ def load_models(settings: Settings) -> Models:
     from edge.wake import WakeBundleError, detector_for_settings
 
     check_bundles(settings)
+    # Before any model allocates: the malloc settings steer only what is allocated after them.
+    tune_allocator(settings.memory)
     seconds: dict[str, float] = {}
 
     def timed(name: str, load: Any) -> Any:

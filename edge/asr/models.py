@@ -18,6 +18,7 @@ import onnxruntime as ort
 import sherpa_onnx
 
 from edge.config import Settings
+from edge.memory import sherpa_provider_string
 from edge.providers import ProviderError, sherpa_provider
 
 log = logging.getLogger("edge.asr")
@@ -105,7 +106,9 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
         raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export asr --force")
     return sherpa_onnx.OfflineRecognizer.from_whisper(
         encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language="en", task="transcribe",
-        num_threads=threads or settings.threads.asr, provider=provider_for(settings),
+        num_threads=threads or settings.threads.asr,
+        # segments vary in length: no memory pattern kept per length, arena per [memory] asr_arena (edge.memory)
+        provider=sherpa_provider_string(provider_for(settings), settings.memory.asr_arena),
         tail_paddings=settings.asr.tail_padding_frames)
 
 

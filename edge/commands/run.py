@@ -23,6 +23,7 @@ from typing import Any
 
 from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
 from edge.config import Settings
+from edge.memory import memory_mb
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,19 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="DIR", help="device data dir (default: [device] data_dir)")
     parser.add_argument("--broker", metavar="URL", help="sync orders through this broker (default: [broker] url)")
     add_demo_catalog_option(parser)
-
-
-def memory_mb() -> dict[str, float]:
-    """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage."""
-    try:
-        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
-    except (OSError, KeyError, ValueError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
 
 
 def _fail(message: str) -> int:

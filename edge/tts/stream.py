@@ -25,6 +25,7 @@ from edge.audio.pcm import Resampler
 from edge.audio.sinks import AudioSink
 from edge.config import Settings
 from edge.events import SynthesizedAudio
+from edge.memory import release_freed_memory
 from edge.tts.clauses import split_clauses
 from edge.tts.normalize import normalize
 from edge.tts.voice import TtsError, Voice, voice_for_settings
@@ -52,13 +53,17 @@ class SpeechStats:
     synthesis_cpu_seconds: float = 0.0
     """CPU time of the worker thread for the whole reply (seconds; 1-thread onnxruntime runs on it)."""
     cancelled: bool = False
+    release_seconds: float = 0.0
+    """Time the worker spent handing freed memory back after the reply (seconds; off the audio path)."""
 
 
 class Speech:
     """One reply being synthesized. Iterate for SynthesizedAudio; cancel() for barge-in."""
 
-    def __init__(self, voice: Voice, clauses: list[str], output_rate: int, speed: float, lookahead: int) -> None:
+    def __init__(self, voice: Voice, clauses: list[str], output_rate: int, speed: float, lookahead: int,
+                 release_memory: bool = False) -> None:
         self.text_clauses = clauses
+        self._release_memory = release_memory
         self.sample_rate = output_rate
         self.stats = SpeechStats(clauses=len(clauses))
         self._voice, self._speed = voice, speed
@@ -103,6 +108,10 @@ class Speech:
         finally:
             if not self._cancel.is_set():
                 self._put(_DONE)
+            if self._release_memory:  # the reply's buffers (and the turn's ASR ones) are garbage now
+                began = time.perf_counter()
+                release_freed_memory()
+                self.stats.release_seconds = time.perf_counter() - began
 
     # -- listener side -----------------------------------------------------------------------------
     def __iter__(self) -> Iterator[SynthesizedAudio]:
@@ -163,10 +172,12 @@ class Synthesizer:
     """Turns reply text into a stream of clause audio at output_rate."""
 
     def __init__(self, voice: Voice, output_rate: int = 22050, speed: float = 1.0, first_clause_words: int = 4,
-                 max_clause_words: int = 14, lookahead: int = 2) -> None:
+                 max_clause_words: int = 8, lookahead: int = 2, release_memory: bool = False) -> None:
+        """release_memory: malloc_trim after each reply (edge.memory), so a turn's freed buffers leave RSS."""
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.voice, self.output_rate, self.speed = voice, output_rate, speed
+        self.release_memory = release_memory
         self.first_clause_words, self.lookahead = first_clause_words, lookahead
         self.max_clause_words = max(max_clause_words, first_clause_words)
 
@@ -175,7 +186,8 @@ class Synthesizer:
 
     def speak(self, text: str) -> Speech:
         """Start synthesizing text; returns at once. An empty or unspeakable reply yields nothing."""
-        return Speech(self.voice, self.clauses(text), self.output_rate, self.speed, self.lookahead)
+        return Speech(self.voice, self.clauses(text), self.output_rate, self.speed, self.lookahead,
+                      self.release_memory)
 
 
 def play(speech: Speech, sink: AudioSink) -> SpeechStats:
@@ -194,7 +206,8 @@ def synthesizer_for_settings(settings: Settings, voice: Voice | None = None, out
     voice = voice or voice_for_settings(settings)
     return Synthesizer(voice, output_rate=output_rate or settings.audio.output_rate, speed=settings.tts.speed,
                        first_clause_words=settings.tts.first_clause_words,
-                       max_clause_words=settings.tts.max_clause_words, **overrides)  # type: ignore[arg-type]
+                       max_clause_words=settings.tts.max_clause_words,
+                       **{"release_memory": settings.memory.trim_after_reply, **overrides})  # type: ignore[arg-type]
 
 
 __all__ = ["Speech", "SpeechStats", "Synthesizer", "TtsError", "play", "synthesizer_for_settings"]

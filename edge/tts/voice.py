@@ -22,6 +22,7 @@ import numpy as np
 import sherpa_onnx
 
 from edge.config import Settings
+from edge.memory import sherpa_provider_string
 from edge.providers import sherpa_provider
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,11 @@ class Voice:
 
 
 def voice_for_settings(settings: Settings, **overrides: Any) -> Voice:
-    """The tts bundle under settings.models, with settings' threads and provider."""
+    """The tts bundle under settings.models, with settings' threads and provider.
+
+    The clause length varies reply to reply, so onnxruntime's arena is off unless
+    settings.memory.tts_arena says otherwise (edge.memory: it kept ~100 MB of clause buffers).
+    """
     bundle = load_bundle(settings.models.path / "tts")
-    return Voice(bundle, threads=settings.threads.tts, provider=sherpa_provider(settings.runtime), **overrides)
+    provider = sherpa_provider_string(sherpa_provider(settings.runtime), settings.memory.tts_arena)
+    return Voice(bundle, threads=settings.threads.tts, provider=provider, **overrides)

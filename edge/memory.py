@@ -1,0 +1,115 @@
+"""Keeping the device's resident memory flat: allocator settings, returning freed memory, measuring it.
+
+A session grew the device from ~377 MB (everything loaded) to a 550 MB peak. Three layers hold on to
+memory a reply no longer needs; each is handled here because no model wrapper can see them:
+
+- onnxruntime's CPU arena (BFC) inside sherpa-onnx keeps the largest buffers any clause or segment
+  ever needed, for good, in power-of-two steps: +100 MB for Piper whatever the clause length, +55 MB
+  for Whisper. Their inputs vary in length, so their sessions run without it:
+  `sherpa_provider_string` adds sherpa-onnx's provider config file (``"cpu:<file>"``, read by its
+  session.cc) that turns the arena and the memory pattern off. The fixed-shape sessions (VAD, wake
+  word, NLU) keep theirs: it stops growing after the first run.
+- Without the arena every tensor comes from malloc, and glibc's sliding mmap threshold (raised to
+  the largest block freed, up to 32 MB) then puts multi-megabyte tensors on the heap, where they
+  fragment it: thresholds of 1-4 MB peaked 50-55 MB higher than 256 KiB on the scenario. A fixed
+  threshold (`tune_allocator`, before the models load) maps big tensors and unmaps them on free.
+  The price is a page fault per touched page of every big tensor: Piper ~1.4x and Whisper ~1.5x
+  the CPU time with the arena (bench speech; numbers in the commit that set this).
+- What is left free on the heap goes back with `release_freed_memory` (malloc_trim) after each
+  reply, on the TTS worker while the audio plays: ~7 MB lower between turns over 18 turns, ~1 ms.
+
+A malloc arena cap (MALLOC_ARENA_MAX / M_ARENA_MAX) measured no difference and is not set.
+Everything here is a no-op off glibc (macOS, musl): the device still runs, only less lean.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import resource
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from edge.config import MemorySettings
+
+log = logging.getLogger(__name__)
+
+NO_ARENA_CONFIG = Path(__file__).with_name("sherpa_no_arena.conf")
+"""sherpa-onnx provider config: EnableCpuMemArena=0, EnableMemPattern=0 (shipped as package data)."""
+NO_PATTERN_CONFIG = Path(__file__).with_name("sherpa_no_pattern.conf")
+"""sherpa-onnx provider config: EnableMemPattern=0 (the arena stays)."""
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
+
+
+@cache
+def _glibc() -> Any:
+    """The C library when it is glibc (mallopt and malloc_trim exist), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    except (OSError, AttributeError):  # musl has no malloc_trim
+        return None
+    return libc
+
+
+def tune_allocator(settings: MemorySettings) -> bool:
+    """Fix glibc's mmap threshold at settings.mmap_threshold_kb; False when not on glibc (or 0: left alone).
+
+    Call it before the models load: it only steers allocations made after it. Fixing it also stops
+    glibc's sliding adjustment of the trim threshold, which stays at its 128 KiB default.
+    """
+    libc = _glibc()
+    if libc is None or settings.mmap_threshold_kb == 0:
+        return False
+    if libc.mallopt(_M_MMAP_THRESHOLD, settings.mmap_threshold_kb * 1024) != 1:
+        log.warning("glibc refused mmap_threshold_kb = %d", settings.mmap_threshold_kb)
+        return False
+    return True
+
+
+def release_freed_memory() -> bool:
+    """Hand the heaps' free pages back to the kernel (glibc malloc_trim); True if any were released.
+
+    ctypes drops the GIL for the call, so other threads run while it walks the heaps.
+    """
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+def sherpa_provider_string(provider: str, arena: bool) -> str:
+    """The `provider=` for a sherpa-onnx session whose input length varies (Piper, Whisper).
+
+    sherpa-onnx reads the named config file (``"cpu:<file>"``): NO_ARENA_CONFIG when `arena` is
+    off, NO_PATTERN_CONFIG (the arena without per-length memory patterns) when it is on. sherpa
+    exits the process when it cannot open the file it is given, so a missing file only warns and
+    leaves onnxruntime's defaults; a provider string that already names a file is kept as is.
+    """
+    config = NO_PATTERN_CONFIG if arena else NO_ARENA_CONFIG
+    if ":" in provider:
+        return provider
+    if not config.is_file():
+        log.warning("%s is missing (reinstall voiceshop-edge); onnxruntime's memory defaults stay", config)
+        return provider
+    return f"{provider}:{config}"
+
+
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage."""
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
+    except (OSError, KeyError, ValueError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
+
+
+__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "sherpa_provider_string", "tune_allocator"]
