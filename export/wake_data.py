@@ -231,10 +231,10 @@ class Utterance:
 class CorpusSpec:
     """How many utterances of each sort to synthesize (part of the cache key)."""
 
-    piper_phrase: tuple[int, int] = (90, 30)
+    piper_phrase: tuple[int, int] = (270, 30)
     """(train, heldout) Piper renderings of the phrase."""
-    espeak_phrase: tuple[int, int] = (170, 70)
-    confusable_voices: tuple[int, int] = (10, 3)
+    espeak_phrase: tuple[int, int] = (510, 70)
+    confusable_voices: tuple[int, int] = (20, 3)
     """Renderings of each confusable phrase per split."""
     sentences: tuple[int, int] = (1200, 300)
     seed: int = 1234
