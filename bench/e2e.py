@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
           f"ratio to the hold {p95 / hold_ms:.2f})")
     print("\nRuntime memory of `python -m edge run` with all models loaded "
           f"({memory['turns_answered']} turns answered)")
+    print(f"{'RSS when ready (all loaded)':<28}{memory.get('ready_rss_mb') or float('nan'):7.0f} MB")
     print(f"{'RSS at the end':<28}{memory.get('rss_mb', float('nan')):7.0f} MB")
     print(f"{'peak RSS (VmHWM)':<28}{memory.get('peak_rss_mb', float('nan')):7.0f} MB")
     rss = max(memory.get("rss_mb", 0.0), memory.get("peak_rss_mb", 0.0))

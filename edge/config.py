@@ -80,7 +80,7 @@ class MemorySettings:
     costs some CPU per clause (on/off)."""
 
     asr_arena: bool = True
-    """onnxruntime's CPU arena for Whisper: off saves ~27 MB more but costs ~1.6x the CPU per decode (on/off)."""
+    """onnxruntime's CPU arena for Whisper: off saves ~40 MB but a decode takes ~1.6x the CPU (on/off)."""
 
     mmap_threshold_kb: int = 256
     """glibc malloc maps blocks at least this big and unmaps them on free; 0 keeps glibc's sliding
@@ -218,7 +218,7 @@ class TtsSettings:
     first audio p50 105 vs 147 ms, p95 155 vs 258 ms on the scenario's replies (same process, load 1.5);
     the clause joins the next without a gap, at some cost in prosody across the cut (words)."""
 
-    max_clause_words: int = 8
+    max_clause_words: int = 10
     """Most words in each later clause, synthesized while the previous one plays; the voice's working
     memory grows with a clause's length, ~17 MB per second of speech (words)."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
-from edge.memory import tune_allocator
+from edge.memory import memory_mb, tune_allocator
 from edge.pipeline import DeviceLoop, Emit
 from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
@@ -159,6 +159,8 @@ class Device:
     load_seconds: dict[str, float] = field(default_factory=dict)
     owns_mcu: bool = True
     """Close the MCU link with the device (False when the caller passed one in to reuse)."""
+    ready_memory: dict[str, float] = field(default_factory=dict)
+    """RSS and peak when every part was loaded and warmed up (MB), before the first turn."""
 
     def close(self) -> None:
         self.loop.close()
@@ -243,4 +245,4 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
         gate.attach(bridge)
         bridge.subscribe(loop.on_mcu_event)
     log.info("device ready (loaded in %s)", ", ".join(f"{k} {v:.1f} s" for k, v in loaded.items()))
-    return Device(loop.start(), session, gate, bridge, sim, loaded, owns_mcu=mcu is None)
+    return Device(loop.start(), session, gate, bridge, sim, loaded, owns_mcu=mcu is None, ready_memory=memory_mb())

@@ -1,25 +1,26 @@
 """Keeping the device's resident memory flat: allocator settings, returning freed memory, measuring it.
 
-A session grew the device from ~377 MB (everything loaded) to a 550 MB peak. Three layers hold on to
-memory a reply no longer needs; each is handled here because no model wrapper can see them:
+`python -m edge run` over the scenario's first session ended at 547-552 MB (peak = end). Loading
+everything is ~377 MB of that; the rest was memory a reply no longer needed, held in three layers
+no model wrapper can see, so they are handled here (numbers: `python -m bench e2e`, 2 cores):
 
 - onnxruntime's CPU arena (BFC) inside sherpa-onnx keeps the largest buffers any clause or segment
-  ever needed, for good, in power-of-two steps: +100 MB for Piper whatever the clause length, +55 MB
-  for Whisper. Their inputs vary in length, so their sessions run without it:
-  `sherpa_provider_string` adds sherpa-onnx's provider config file (``"cpu:<file>"``, read by its
-  session.cc) that turns the arena and the memory pattern off. The fixed-shape sessions (VAD, wake
-  word, NLU) keep theirs: it stops growing after the first run.
-- Without the arena every tensor comes from malloc, and glibc's sliding mmap threshold (raised to
+  ever needed, in power-of-two steps, plus a memory pattern planned per input length: ~+100 MB for
+  Piper whatever the clause length, ~+55 MB for Whisper. `sherpa_provider_string` hands sherpa-onnx
+  a provider config file (``"cpu:<file>"``, read by its session.cc): Piper runs without arena and
+  pattern (~+20 ms to the first audio: its tensors are page-faulted in per clause), Whisper keeps
+  the arena but drops the patterns (~+40 MB instead of +55; without the arena each decode took
+  ~1.6x the CPU and end of speech -> first audio p50 went up by ~110 ms). The fixed-shape sessions
+  (VAD, wake word, NLU) keep onnxruntime's defaults: their arena stops growing after one run.
+- Without the arena Piper's tensors come from malloc, and glibc's sliding mmap threshold (raised to
   the largest block freed, up to 32 MB) then puts multi-megabyte tensors on the heap, where they
-  fragment it: thresholds of 1-4 MB peaked 50-55 MB higher than 256 KiB on the scenario. A fixed
-  threshold (`tune_allocator`, before the models load) maps big tensors and unmaps them on free.
-  The price is a page fault per touched page of every big tensor: Piper ~1.4x and Whisper ~1.5x
-  the CPU time with the arena (bench speech; numbers in the commit that set this).
+  fragment it (peak 532-556 MB vs 478). `tune_allocator` fixes the threshold before the models
+  load, so big tensors are mapped and unmapped; 512 KiB-2 MiB measured the same or worse.
 - What is left free on the heap goes back with `release_freed_memory` (malloc_trim) after each
   reply, on the TTS worker while the audio plays: ~7 MB lower between turns over 18 turns, ~1 ms.
 
-A malloc arena cap (MALLOC_ARENA_MAX / M_ARENA_MAX) measured no difference and is not set.
-Everything here is a no-op off glibc (macOS, musl): the device still runs, only less lean.
+A malloc arena cap (M_ARENA_MAX) and glibc's transparent huge pages (glibc.malloc.hugetlb)
+measured no difference and are not used. Everything here is a no-op off glibc (macOS, musl).
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ class Synthesizer:
     """Turns reply text into a stream of clause audio at output_rate."""
 
     def __init__(self, voice: Voice, output_rate: int = 22050, speed: float = 1.0, first_clause_words: int = 4,
-                 max_clause_words: int = 8, lookahead: int = 2, release_memory: bool = False) -> None:
+                 max_clause_words: int = 10, lookahead: int = 2, release_memory: bool = False) -> None:
         """release_memory: malloc_trim after each reply (edge.memory), so a turn's freed buffers leave RSS."""
         if speed <= 0:
             raise ValueError("speed must be positive")
