@@ -28,6 +28,8 @@ STAGES = ("endpoint", "frame_behind", "asr", "nlu", "dialog", "tts_first_audio",
 """frame_behind: how late (wall) the device took the frame its endpoint fired in, because it was still
 decoding earlier frames (real-time runs only). eos_to_first_audio counts from the device's estimate of the end of speech; true_eos_to_first_audio
 from where the synthesized speech really ends (the simulator knows), in wall time when fed in real
+
+from bench import summary
 time (a frame the device took late while decoding counts): the goal is judged on the latter."""
 GOAL_P95_MS = 650.0
 GOAL_RSS_MB = 350.0
@@ -177,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     rss = max(memory.get("rss_mb", 0.0), memory.get("peak_rss_mb", 0.0))
     print(f"goal RSS <= {GOAL_RSS_MB:.0f} MB: {'met' if rss <= GOAL_RSS_MB else 'NOT met'} "
           f"(load: {memory.get('load_seconds')})")
+    p50 = float(np.percentile(eos, 50)) if eos else float("nan")
+    summary.add("end to end", f"end of speech -> first reply audio, {len(eos)} scenario turns in real time",
+                f"p50 {p50:.0f} / p95 {p95:.0f} ms ({early} ended early)", f"p95 <= {GOAL_P95_MS:.0f} ms",
+                f"VAD silence hold {hold_ms:.0f} ms")
+    summary.add("end to end", "device RSS: ready / end of a session / peak",
+                f"{memory.get('ready_rss_mb') or float('nan'):.0f} / {memory.get('rss_mb', float('nan')):.0f} / "
+                f"{memory.get('peak_rss_mb', float('nan')):.0f} MB", f"<= {GOAL_RSS_MB:.0f} MB")
     print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")
     print(f"{'part':<48}{'added':>7} {'RSS':>7} {'peak':>7}")
     for row in steps:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import summary
 from edge.config import load_settings
 from edge.memory import sherpa_provider_string
 from edge.tts import Synthesizer, Voice, load_bundle, normalize
@@ -150,6 +151,9 @@ def print_tts(rows: list[dict[str, object]], threads: int, reps: int) -> None:
               f"{row['rtf_p50'] / anchor['rtf_p50']:>12.2f}x")
     ours = next(r for r in body if r["text"] == "10 words" and r["engine"] == "ours (clauses)")
     verdict = "met" if ours["first_ms_p50"] <= GOAL_FIRST_AUDIO_MS else "NOT met"
+    piper = next(r for r in body if r["text"] == "10 words" and r["engine"] == "piper-tts 1.8")
+    summary.add("TTS", "first audio, 10-word reply, p50 / RTF", f"{ours['first_ms_p50']:.0f} ms / {ours['rtf_p50']:.3f}",
+                f"<= {GOAL_FIRST_AUDIO_MS:.0f} ms", f"piper-tts {piper['first_ms_p50']:.0f} ms / {piper['rtf_p50']:.3f}")
     print(f"goal: first audio <= {GOAL_FIRST_AUDIO_MS:.0f} ms for a 10-word reply -> {ours['first_ms_p50']:.0f} ms "
           f"wall ({ours['first_cpu_ms_p50']:.0f} ms CPU), {verdict}")
 
