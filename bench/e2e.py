@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import summary
+
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("endpoint", "frame_behind", "asr", "nlu", "dialog", "tts_first_audio", "endpoint_to_first_audio",
           "eos_to_first_audio", "true_eos_to_first_audio")
@@ -29,7 +31,6 @@ STAGES = ("endpoint", "frame_behind", "asr", "nlu", "dialog", "tts_first_audio",
 decoding earlier frames (real-time runs only). eos_to_first_audio counts from the device's estimate of the end of speech; true_eos_to_first_audio
 from where the synthesized speech really ends (the simulator knows), in wall time when fed in real
 
-from bench import summary
 time (a frame the device took late while decoding counts): the goal is judged on the latter."""
 GOAL_P95_MS = 650.0
 GOAL_RSS_MB = 350.0
