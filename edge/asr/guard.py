@@ -19,6 +19,8 @@ import re
 
 import numpy as np
 
+from edge.asr.pauses import level_dbfs
+
 HALLUCINATIONS = frozenset({
     "thank you", "thank you very much", "thanks", "thanks for watching", "thank you for watching",
     "thanks for listening", "thank you for listening", "you", "bye", "bye bye", "goodbye", "so", "okay",
@@ -64,14 +66,6 @@ def cut_repetition(text: str, max_repeats: int = 3) -> str:
                 i += 1
         tokens = out
     return " ".join(tokens)
-
-
-def level_dbfs(audio: np.ndarray) -> float:
-    """RMS level of audio in dB relative to full scale (-inf for digital silence -> -120)."""
-    if audio.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
-    return 20.0 * np.log10(max(rms, 1e-6))
 
 
 def accept(text: str, audio: np.ndarray, speech_seconds: float) -> str:
