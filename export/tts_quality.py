@@ -11,6 +11,9 @@ what a listener already hears vary from one reply to the next.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,3 +119,43 @@ def time_models(sessions: dict[str, ort.InferenceSession], items: list[list[int]
             samples = sum(synthesize(sess, ids).size for ids in items)
             rtfs[name].append((time.perf_counter() - started) / (samples / sample_rate))
     return rtfs
+
+
+_RESIDENT_PROBE = """
+import ctypes, json, sys
+from pathlib import Path
+import numpy as np, onnxruntime as ort
+def rss():
+    fields = dict(l.split(':', 1) for l in Path('/proc/self/status').read_text().splitlines() if ':' in l)
+    return int(fields['VmRSS'].split()[0]) / 1024, int(fields['VmHWM'].split()[0]) / 1024
+ctypes.CDLL('libc.so.6').mallopt(-3, 256 * 1024)
+path, ids = sys.argv[1], json.loads(sys.argv[2])
+base = rss()[0]
+options = ort.SessionOptions()
+options.enable_cpu_mem_arena, options.enable_mem_pattern = False, False
+options.intra_op_num_threads, options.inter_op_num_threads, options.log_severity_level = 1, 1, 3
+sess = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+loaded = rss()[0]
+for _ in range(2):
+    sess.run(None, {'input': np.array([ids], dtype=np.int64), 'input_lengths': np.array([len(ids)], dtype=np.int64),
+                    'scales': np.array([0.0, 1.0, 0.0], dtype=np.float32)})
+after, peak = rss()
+print(json.dumps({'loaded_mb': round(loaded - base, 1), 'after_mb': round(after - base, 1),
+                  'peak_mb': round(peak - base, 1)}))
+"""
+
+
+def resident_mb(path: Path, ids: Sequence[int]) -> dict[str, float]:
+    """Memory one session of `path` adds to a fresh process, set up the way the device runs the voice.
+
+    The device runs Piper without onnxruntime's arena or memory patterns and with glibc's mmap
+    threshold fixed at 256 KiB (edge.memory), so the probe does too; a fresh process per model,
+    because freed memory that glibc keeps would otherwise be charged to the next model. Linux only
+    (reads /proc); the figures are MB above the process after importing onnxruntime: after loading,
+    after two syntheses of `ids`, and the peak.
+    """
+    result = subprocess.run([sys.executable, "-c", _RESIDENT_PROBE, str(path), json.dumps(list(ids))],
+                            capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"resident memory probe failed for {path.name}: {result.stderr.strip()[-400:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
