@@ -105,19 +105,21 @@ def memory_steps(data_dir: str) -> None:
     settings = load_settings()
     tune_allocator(settings.memory)  # as edge.device.load_models does before the first model
     step("python + runtime imports")
-    from edge.wake import detector_for_settings
-
-    kept = [detector_for_settings(settings)]  # every part stays referenced, as in the device
-    step("wake word")
-    from edge.asr import recognizer_for_settings
-
-    kept.append(recognizer_for_settings(settings))
-    step("VAD + Whisper")
+    # in edge.device.load_models' order: the voice first (its load transient on the smallest process)
     from edge.tts import synthesizer_for_settings
 
     tts = synthesizer_for_settings(settings)
     tts.voice.synthesize("Hello there, how many would you like?")
+    kept = [tts]  # every part stays referenced, as in the device
     step("TTS voice (after one synthesis)")
+    from edge.asr import recognizer_for_settings
+
+    kept.append(recognizer_for_settings(settings, partials=False))
+    step("VAD + Whisper")
+    from edge.wake import detector_for_settings
+
+    kept.append(detector_for_settings(settings))
+    step("wake word")
     session = ShopSession(settings, Path(data_dir), broker_url="")
     session.turn("I want to buy apples")
     step("NLU + catalog + dialogue (after one turn)")

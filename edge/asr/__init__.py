@@ -33,7 +33,12 @@ from edge.config import Settings
 __all__ = ["AsrError", "CompleteRequest", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",
            "completeness_check", "endpointing_for", "ends_open", "recognizer_for_settings", "whisper_decoder"]
 
-VAD_BUFFER_SECONDS = 120
+VAD_BUFFER_MARGIN_SECONDS = 10.0
+"""Room in sherpa's VAD sample buffer beyond the longest segment it may hold (max_speech).
+
+The buffer is a ring of float samples (64 KB per second at 16 kHz) that a long-running device
+touches end to end, so its size is resident memory: sized from the segment limit it holds 48 s
+at the defaults, ~3 MB, where a fixed 120 s held 7.7 MB."""
 
 
 def endpointing_for(settings: Settings, *, partials: bool = True, speculative: bool = True) -> Endpointing:
@@ -74,8 +79,9 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     import sherpa_onnx
 
     endpointing = endpointing_for(settings, partials=partials, speculative=speculative)
-    config, _window = vad_config(settings, min_silence=endpointing.pause,
-                                 max_speech=endpointing.max_segment + 10.0)
+    max_speech = endpointing.max_segment + 10.0
+    config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
     decode = whisper_decoder(whisper_recognizer(settings, threads))
-    return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=VAD_BUFFER_SECONDS),
+    buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
+    return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds),
                          decode, endpointing)
