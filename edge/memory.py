@@ -19,6 +19,12 @@ no model wrapper can see, so they are handled here (numbers: `python -m bench e2
 - What is left free on the heap goes back with `release_freed_memory` (malloc_trim) after each
   reply, on the TTS worker while the audio plays: ~7 MB lower between turns over 18 turns, ~1 ms.
 
+Elsewhere, for the same goal: the voice ships with weight-only int8 Conv weights when the export
+measures it lean and indistinguishable (export/tts_routes.py: ~37 MB less), the NLU model and the
+sentence encoder share one copy of their frozen word embeddings (edge/nlu/bundle.py: ~11 MB), the
+voice loads first so its load transient sets no peak (edge/device.py), and sherpa's VAD buffer is
+sized from the segment limit (edge/asr).
+
 A malloc arena cap (M_ARENA_MAX) and glibc's transparent huge pages (glibc.malloc.hugetlb)
 measured no difference and are not used. Everything here is a no-op off glibc (macOS, musl).
 """

@@ -8,6 +8,7 @@ or a hard error when `strict_provider` is set, instead of a crash deep inside a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import onnxruntime as ort
 
@@ -60,12 +61,19 @@ def ort_providers(runtime: RuntimeSettings) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-def ort_session(path: str, runtime: RuntimeSettings, threads: int) -> ort.InferenceSession:
-    """An onnxruntime session with the configured provider and thread count."""
+def ort_session(path: str, runtime: RuntimeSettings, threads: int,
+                initializers: Mapping[str, ort.OrtValue] | None = None) -> ort.InferenceSession:
+    """An onnxruntime session with the configured provider and thread count.
+
+    `initializers` replace the graph's tensors of the same names with buffers the caller owns,
+    so two sessions given the same OrtValue hold one copy of it (edge.nlu.bundle.shared_weights).
+    """
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    for name, value in (initializers or {}).items():
+        options.add_initializer(name, value)
     return ort.InferenceSession(str(path), sess_options=options, providers=ort_providers(runtime))
 
 

@@ -8,6 +8,8 @@ runtime; write the bundle:
 
     nlu.int8.onnx       role nlu        input_ids/attention_mask/token_type_ids -> intent_logits, slot_logits
     encoder.int8.onnx   role encoder    same inputs -> sentence_embedding (mean pooled, L2-normalized)
+    shared_weights.npz  role shared-weights  tensors both graphs hold alike (the frozen word embeddings),
+                                        loaded once on the device and given to both sessions
     tokenizer.json      role tokenizer  for the `tokenizers` library (padding off)
     labels.json         role labels     intents, BIO tags, max_len
     parity/heldout.jsonl, parity/embedding_ref.npz   what `--check` re-measures against
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.config import RuntimeSettings
-from edge.nlu.bundle import load_tokenizer
+from edge.nlu.bundle import SHARED_ROLE, NluBundle, load_tokenizer, shared_weights
 from edge.nlu.embed import Embedder
 from edge.nlu.schema import BIO_TAGS, INTENTS
 from edge.nlu.understand import Understander
@@ -54,6 +56,7 @@ FUSION_MIN_GAIN = 0.03
 """Keep the fused graph only if it is at least this much faster (p50) than the plain INT8 one."""
 
 _HERE = Path(__file__).resolve().parent
+SHARED_WEIGHTS_FILE = "shared_weights.npz"
 _CODE = [_HERE / f for f in ("nlu.py", "nlu_data.py", "nlu_render.py", "nlu_templates.py", "nlu_train.py",
                              "nlu_onnx.py", "nlu_eval.py")]
 _CODE += [_HERE.parent / "edge" / "nlu" / f for f in ("schema.py", "understand.py", "embed.py")]
@@ -178,6 +181,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         if scores["fp32"][metric] - shipped[metric] > PARITY_POINTS:
             raise RuntimeError(f"NLU INT8 {metric} {shipped[metric]:.4f} is more than {PARITY_POINTS * 100:.1f} pt "
                                f"below FP32 {scores['fp32'][metric]:.4f}; not shipping it")
+    shared = _write_shared_weights(staging, tokenizer_path, labels, sentences)
     fp32_vectors = vectors["fp32"]
     int8_vectors = Embedder(staging / "encoder.int8.onnx", tokenizer_path, RuntimeSettings()).encode(sentences)
     np.savez_compressed(staging / "parity" / "embedding_ref.npz", sentences=np.array(sentences),
@@ -205,6 +209,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         extra={"labels": labels, "latency_ms_seq16_1thread": {k: {m: round(v, 3) for m, v in d.items()}
                                                               for k, d in latency.items()},
                "all_scores_heldout": scores,
+               "shared_weights": shared,
                "training": {**asdict(_train_config()), "utterances": len(splits["train"]),
                             "seconds": round(train_seconds, 1)},
                "fp32": {"nlu": str(joint_fp32), "nlu_sha256": sha256_file(joint_fp32),
@@ -213,7 +218,40 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     roles = {"nlu.int8.onnx": "nlu", "encoder.int8.onnx": "encoder", "tokenizer.json": "tokenizer",
              "labels.json": "labels", "parity/heldout.jsonl": "parity-set",
              "parity/embedding_ref.npz": "parity-embeddings"}
+    if shared:
+        roles[SHARED_WEIGHTS_FILE] = SHARED_ROLE
     return manifest, roles
+
+
+def _write_shared_weights(staging: Path, tokenizer_path: Path, labels: dict, sentences: list[str]) -> dict:
+    """shared_weights.npz: the tensors both shipped graphs hold alike, loaded once on the device.
+
+    Returns the manifest record (name -> shape, dtype, sha256). Before shipping it, both models
+    run the parity sentences with and without the shared buffers: the outputs must be identical.
+    """
+    from export import nlu_onnx  # torch and optimum: imported only when building
+
+    arrays = nlu_onnx.identical_initializers(staging / "nlu.int8.onnx", staging / "encoder.int8.onnx")
+    if not arrays:
+        return {}
+    np.savez(staging / SHARED_WEIGHTS_FILE, **arrays)
+    record = {name: {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": hashlib.sha256(a.tobytes()).hexdigest(),
+                     "bytes": int(a.nbytes)} for name, a in arrays.items()}
+    bundle = NluBundle(staging, {SHARED_ROLE: staging / SHARED_WEIGHTS_FILE}, labels, record)
+    values = shared_weights(bundle)
+    if set(values) != set(record):
+        raise RuntimeError(f"{SHARED_WEIGHTS_FILE} did not load back as written")
+    alone = Understander(staging / "nlu.int8.onnx", tokenizer_path, labels, RuntimeSettings())
+    sharing = Understander(staging / "nlu.int8.onnx", tokenizer_path, labels, RuntimeSettings(), initializers=values)
+    same_nlu = all(alone.predict(text) == sharing.predict(text) for text in sentences)
+    same_encoder = np.array_equal(
+        Embedder(staging / "encoder.int8.onnx", tokenizer_path, RuntimeSettings()).encode(sentences),
+        Embedder(staging / "encoder.int8.onnx", tokenizer_path, RuntimeSettings(), initializers=values).encode(sentences))
+    if not (same_nlu and same_encoder):
+        raise RuntimeError("the graphs give different outputs with the shared weights; not shipping them")
+    print(f"[export] nlu: {len(arrays)} tensors ({sum(a.nbytes for a in arrays.values()) / 1e6:.1f} MB) shared "
+          "by the joint model and the encoder", file=sys.stderr)
+    return record
 
 
 def _train_config():

@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
@@ -128,3 +129,31 @@ def quantize(onnx_path: Path, out_dir: Path) -> Path:
     if not path.is_file():
         raise RuntimeError(f"ORTQuantizer wrote no {path.name} into {out_dir}")
     return path
+
+
+SHARED_MIN_BYTES = 64 * 1024
+"""Smaller identical tensors are not worth a name lookup each at load."""
+
+
+def identical_initializers(first: Path, second: Path, min_bytes: int = SHARED_MIN_BYTES) -> dict[str, np.ndarray]:
+    """Initializers with the same name and the same bytes in both graphs, at least min_bytes each.
+
+    The joint model is fine-tuned with the embeddings frozen (nlu_train), so its quantized
+    word-embedding table (30522 x 384 int8, 11.7 MB) is byte for byte the plain encoder's: the
+    device loads it once and hands the same buffer to both sessions (edge.nlu.bundle).
+    """
+    from onnx import numpy_helper
+
+    def tensors(path: Path) -> dict[str, onnx.TensorProto]:
+        return {init.name: init for init in onnx.load(str(path)).graph.initializer}
+
+    a, b = tensors(first), tensors(second)
+    shared = {}
+    for name, tensor in a.items():
+        if name not in b:
+            continue
+        left, right = numpy_helper.to_array(tensor), numpy_helper.to_array(b[name])
+        if left.nbytes >= min_bytes and left.dtype == right.dtype and left.shape == right.shape \
+                and left.tobytes() == right.tobytes():
+            shared[name] = left
+    return shared

@@ -11,13 +11,14 @@ product names): fine for ranking, but do not test vectors for equality across ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge.config import RuntimeSettings, Settings
-from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer
+from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer, shared_weights
 from edge.providers import ort_session
 
 
@@ -25,9 +26,9 @@ class Embedder:
     """`encode(texts)` -> float32 array (n, dim) of unit vectors; `dim` is 384 for MiniLM."""
 
     def __init__(self, model_path: Path, tokenizer_path: Path, runtime: RuntimeSettings, threads: int = 1,
-                 max_len: int = 128) -> None:
+                 max_len: int = 128, initializers: Mapping[str, Any] | None = None) -> None:
         self.tokenizer = load_tokenizer(tokenizer_path, max_len)
-        self.session = ort_session(str(model_path), runtime, threads)
+        self.session = ort_session(str(model_path), runtime, threads, initializers)
         self.input_names = {i.name for i in self.session.get_inputs()}
         output = self.session.get_outputs()[0]
         if output.name != "sentence_embedding":
@@ -38,7 +39,8 @@ class Embedder:
     def from_bundle(cls, bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1,
                     role: str = "encoder") -> Embedder:
         bundle = load_bundle(bundle_dir)
-        return cls(bundle.path(role), bundle.path("tokenizer"), runtime or RuntimeSettings(), threads)
+        return cls(bundle.path(role), bundle.path("tokenizer"), runtime or RuntimeSettings(), threads,
+                   initializers=shared_weights(bundle))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:

@@ -9,14 +9,16 @@ and a span's value is the original text between its first and last character, so
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge.config import RuntimeSettings, Settings
 from edge.events import Understanding
-from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer
+from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer, shared_weights
 from edge.nlu.normalize import normalize_slot
 from edge.providers import ort_session
 
@@ -62,12 +64,12 @@ class Understander:
     """Loads the NLU model once; `understand(text)` takes a few milliseconds per utterance."""
 
     def __init__(self, model_path: Path, tokenizer_path: Path, labels: dict, runtime: RuntimeSettings,
-                 threads: int = 1) -> None:
+                 threads: int = 1, initializers: Mapping[str, Any] | None = None) -> None:
         self.intents: list[str] = list(labels["intents"])
         self.tags: list[str] = list(labels["tags"])
         self.max_len = int(labels.get("max_len", 64))
         self.tokenizer = load_tokenizer(tokenizer_path, self.max_len)
-        self.session = ort_session(str(model_path), runtime, threads)
+        self.session = ort_session(str(model_path), runtime, threads, initializers)
         self.input_names = {i.name for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         if {"intent_logits", "slot_logits"} - set(outputs):
@@ -78,7 +80,8 @@ class Understander:
     def from_bundle(cls, bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1,
                     role: str = "nlu") -> Understander:
         bundle = load_bundle(bundle_dir)
-        return cls(bundle.path(role), bundle.path("tokenizer"), bundle.labels, runtime or RuntimeSettings(), threads)
+        return cls(bundle.path(role), bundle.path("tokenizer"), bundle.labels, runtime or RuntimeSettings(), threads,
+                   shared_weights(bundle))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Understander:
