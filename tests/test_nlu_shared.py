@@ -75,3 +75,21 @@ def test_shipped_bundle_shares_the_word_embeddings_with_identical_outputs(bundle
     encoder = Embedder.from_bundle(nlu_dir)
     assert np.array_equal(encoder.encode(texts), Embedder(loaded.path("encoder"), loaded.path("tokenizer"),
                                                           runtime).encode(texts))
+
+
+@pytest.mark.slow
+def test_one_tokenizer_serves_both_and_the_nlu_cuts_like_its_own_truncation(bundle):
+    from edge.nlu.bundle import load_tokenizer
+    from edge.nlu.understand import fit
+
+    nlu_dir = bundle("nlu")
+    nlu, encoder = Understander.from_bundle(nlu_dir), Embedder.from_bundle(nlu_dir)
+    assert nlu.tokenizer is encoder.tokenizer
+    own = load_tokenizer(load_bundle(nlu_dir).path("tokenizer"), nlu.max_len)
+    long_text = ("please add two bags of organic fuji apples and a gallon of whole milk and some bread " * 6).strip()
+    for text in (long_text, "add apples", "x" * 3):
+        reference = own.encode(text)
+        ids, words, offsets = fit(nlu.tokenizer.encode(text), nlu.max_len)
+        assert (ids, words, offsets) == (reference.ids, reference.word_ids, reference.offsets)
+    assert len(own.encode(long_text).ids) == nlu.max_len  # the long text really was cut
+    assert len(encoder.tokenizer.encode(long_text).ids) > nlu.max_len  # and the encoder keeps more of it

