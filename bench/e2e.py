@@ -179,14 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'RSS when ready (all loaded)':<28}{memory.get('ready_rss_mb') or float('nan'):7.0f} MB")
     print(f"{'RSS at the end':<28}{memory.get('rss_mb', float('nan')):7.0f} MB")
     print(f"{'peak RSS (VmHWM)':<28}{memory.get('peak_rss_mb', float('nan')):7.0f} MB")
-    rss = max(memory.get("rss_mb", 0.0), memory.get("peak_rss_mb", 0.0))
-    print(f"goal RSS <= {GOAL_RSS_MB:.0f} MB: {'met' if rss <= GOAL_RSS_MB else 'NOT met'} "
-          f"(load: {memory.get('load_seconds')})")
+    # Issue 9's measure is the RSS with all models loaded; a device maker sizes RAM by the peak,
+    # so whether the session's end and peak stay under the same line is printed beside it.
+    ready = memory.get("ready_rss_mb") or float("nan")
+    print(f"goal RSS with all models loaded <= {GOAL_RSS_MB:.0f} MB: {'met' if ready <= GOAL_RSS_MB else 'NOT met'} "
+          f"({ready:.0f} MB; load: {memory.get('load_seconds')})")
+    for name, key in (("end of the session", "rss_mb"), ("peak", "peak_rss_mb")):
+        value = memory.get(key, float("nan"))
+        print(f"  {name}: {value:.0f} MB, {'within' if value <= GOAL_RSS_MB else 'above'} {GOAL_RSS_MB:.0f} MB")
     p50 = float(np.percentile(eos, 50)) if eos else float("nan")
     summary.add("end to end", f"end of speech -> first reply audio, {len(eos)} scenario turns in real time",
                 f"p50 {p50:.0f} / p95 {p95:.0f} ms ({early} ended early)", f"p95 <= {GOAL_P95_MS:.0f} ms",
                 f"VAD silence hold {hold_ms:.0f} ms")
-    summary.add("end to end", "device RSS: ready / end of a session / peak",
+    summary.add("end to end", "device RSS: all models loaded (the goal's measure) / end of a session / peak",
                 f"{memory.get('ready_rss_mb') or float('nan'):.0f} / {memory.get('rss_mb', float('nan')):.0f} / "
                 f"{memory.get('peak_rss_mb', float('nan')):.0f} MB", f"<= {GOAL_RSS_MB:.0f} MB")
     print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")
