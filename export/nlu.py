@@ -52,8 +52,12 @@ PARITY_POINTS = 0.005
 """Shipped INT8 must stay within 0.5 points of FP32 on intent accuracy and slot F1."""
 DRIFT = 0.002
 """Re-measured figures may differ this much from the manifest (other CPUs round differently)."""
-FUSION_MIN_GAIN = 0.03
-"""Keep the fused graph only if it is at least this much faster (p50) than the plain INT8 one."""
+FUSION_MIN_GAIN = 0.10
+"""Keep the fused graph only if it is at least this much faster (p50) than the plain INT8 one.
+
+At 3 % the choice followed the machine's load: two builds of the same graphs on one day shipped
+fused once and plain once (fused measured 2.9 % slower in the second), and the two answer odd
+input differently. A gain that small is noise on a shared 2-core machine; 10 % is not."""
 
 _HERE = Path(__file__).resolve().parent
 SHARED_WEIGHTS_FILE = "shared_weights.npz"
