@@ -176,8 +176,13 @@ def main(argv: list[str] | None = None) -> int:
           f"ratio to the hold {p95 / hold_ms:.2f})")
     print("\nRuntime memory of `python -m edge run` with all models loaded "
           f"({memory['turns_answered']} turns answered)")
-    print(f"{'RSS when ready (all loaded)':<28}{memory.get('ready_rss_mb') or float('nan'):7.0f} MB")
-    print(f"{'RSS at the end':<28}{memory.get('rss_mb', float('nan')):7.0f} MB")
+    def parts(anon: float | None, file: float | None) -> str:
+        return f"  ({anon:.0f} anonymous + {file:.0f} file-backed)" if anon is not None and file is not None else ""
+
+    print(f"{'RSS when ready (all loaded)':<28}{memory.get('ready_rss_mb') or float('nan'):7.0f} MB"
+          + parts(memory.get("ready_anon_mb"), memory.get("ready_file_mb")))
+    print(f"{'RSS at the end':<28}{memory.get('rss_mb', float('nan')):7.0f} MB"
+          + parts(memory.get("anon_mb"), memory.get("file_mb")))
     print(f"{'peak RSS (VmHWM)':<28}{memory.get('peak_rss_mb', float('nan')):7.0f} MB")
     # Issue 9's measure is the RSS with all models loaded; a device maker sizes RAM by the peak,
     # so whether the session's end and peak stay under the same line is printed beside it.

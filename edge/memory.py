@@ -108,12 +108,27 @@ def sherpa_provider_string(provider: str, arena: bool) -> str:
 
 
 def memory_mb() -> dict[str, float]:
-    """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage."""
+    """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage.
+
+    On Linux also its two parts: anonymous (this process's own heap, arenas and model weights: what
+    only this process can free) and file-backed (pages of the shared libraries and files it mapped,
+    which the kernel can drop and read again). A device maker sizing RAM needs the first; the
+    second is shared with any other process using the same libraries, and it is not stable: importing
+    numpy, onnxruntime and sherpa_onnx added 77 MB at the start of one session and 53 MB 90 minutes
+    later on the same machine, same files. Compare anonymous figures across runs.
+    """
     try:
         status = Path("/proc/self/status").read_text().splitlines()
         fields = dict(line.split(":", 1) for line in status if ":" in line)
-        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
+
+        def mb(key: str) -> float:
+            return round(int(fields[key].split()[0]) / 1024, 1)
+
+        found = {"rss_mb": mb("VmRSS"), "peak_rss_mb": mb("VmHWM")}
+        for key, name in (("RssAnon", "anon_mb"), ("RssFile", "file_mb")):
+            if key in fields:
+                found[name] = mb(key)
+        return found
     except (OSError, KeyError, ValueError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}

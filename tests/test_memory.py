@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,6 +89,16 @@ def test_memory_settings_are_validated(tmp_path):
 def test_memory_mb_reads_rss_and_peak():
     now = memory.memory_mb()
     assert 0 < now.get("rss_mb", 1.0) <= now["peak_rss_mb"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="Linux /proc only")
+def test_memory_mb_splits_rss_into_anonymous_and_file_backed():
+    before = memory.memory_mb()
+    block = np.ones(64 * 1024 * 1024 // 8)  # 64 MB of private, touched pages
+    after = memory.memory_mb()
+    assert after["anon_mb"] - before["anon_mb"] > 50
+    assert abs(after["anon_mb"] + after["file_mb"] - after["rss_mb"]) < 2  # RssShmem is ~0 here
+    del block
 
 
 @pytest.mark.slow

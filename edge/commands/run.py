@@ -97,7 +97,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"python -m edge run: {exc}", file=sys.stderr)
     finally:
         source.close()
-        counts = {**device.loop.counts, **memory_mb(), "ready_rss_mb": device.ready_memory.get("rss_mb")}
+        counts = {**device.loop.counts, **memory_mb(), "ready_rss_mb": device.ready_memory.get("rss_mb"),
+                  "ready_anon_mb": device.ready_memory.get("anon_mb"), "ready_file_mb": device.ready_memory.get("file_mb")}
         leds = None
         if device.sim is not None:  # LEDs are set without waiting for the ACK: let the last one land
             device.sim.wait_for(lambda: device.sim.led.name.lower() == device.loop.led, 2.0)
