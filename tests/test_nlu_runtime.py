@@ -79,3 +79,19 @@ def test_unknown_provider_warns_once_and_falls_back(nlu_dir, caplog):
     assert "falling back to CPU" in caplog.text
     with pytest.raises(ProviderError):
         Understander.from_bundle(nlu_dir, RuntimeSettings(provider="qnn", strict_provider=True))
+
+
+def test_the_same_text_twice_runs_the_model_once_and_callers_get_their_own_slots(nlu_dir):
+    nlu = Understander.from_bundle(nlu_dir)
+    calls = []
+    predict = nlu.predict
+    nlu.predict = lambda text: calls.append(text) or predict(text)
+    first = nlu.understand("add two bags of fuji apples")
+    second = nlu.understand("add two bags of fuji apples")
+    assert calls == ["add two bags of fuji apples"]
+    assert first == second and first.slots is not second.slots
+    first.slots["quantity"] = 99  # one caller's change is not the next caller's answer
+    assert nlu.understand("add two bags of fuji apples").slots == second.slots != first.slots
+    nlu.understand("checkout please")
+    nlu.understand("add two bags of fuji apples")
+    assert calls == ["add two bags of fuji apples", "checkout please", "add two bags of fuji apples"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,7 @@ class Understander:
         if {"intent_logits", "slot_logits"} - set(outputs):
             raise ValueError(f"{model_path}: expected outputs intent_logits and slot_logits, found {outputs}")
         self.model_path = model_path
+        self._last: tuple[str, Understanding] | None = None
 
     @classmethod
     def from_bundle(cls, bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1,
@@ -146,8 +147,14 @@ class Understander:
         """The Understanding event: intent, confidence and normalized slots (absent slots omitted).
 
         When a slot occurs twice ("apples and bananas") the first is kept; unreadable numbers
-        are dropped with a debug log rather than guessed.
+        are dropped with a debug log rather than guessed. The device asks twice about the same
+        text (the early-endpoint check on the audio thread, then the dialogue on the responder
+        thread): the second answer is the first one's, so the model runs once per turn. Each caller
+        gets its own slots dict.
         """
+        last = self._last  # one read: the other thread may replace it meanwhile
+        if last is not None and last[0] == text:
+            return replace(last[1], slots=dict(last[1].slots))
         prediction = self.predict(text)
         slots: dict[str, object] = {}
         for start, end, slot in prediction.spans:
@@ -158,5 +165,7 @@ class Understander:
                 log.debug("dropping unreadable %s slot %r in %r", slot, text[start:end], text)
                 continue
             slots[slot] = value
-        return Understanding(text=text, intent=prediction.intent, confidence=round(prediction.confidence, 4),
-                             slots=slots)
+        understanding = Understanding(text=text, intent=prediction.intent,
+                                      confidence=round(prediction.confidence, 4), slots=slots)
+        self._last = (text, understanding)
+        return replace(understanding, slots=dict(slots))
