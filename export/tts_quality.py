@@ -122,35 +122,33 @@ def time_models(sessions: dict[str, ort.InferenceSession], items: list[list[int]
 
 
 _RESIDENT_PROBE = """
-import ctypes, json, sys
-from pathlib import Path
-import numpy as np, onnxruntime as ort
-def rss():
-    fields = dict(l.split(':', 1) for l in Path('/proc/self/status').read_text().splitlines() if ':' in l)
-    return int(fields['VmRSS'].split()[0]) / 1024, int(fields['VmHWM'].split()[0]) / 1024
-ctypes.CDLL('libc.so.6').mallopt(-3, 256 * 1024)
+import json, sys
+import onnxruntime as ort
+from edge.config import MemorySettings
+from edge.memory import memory_mb, tune_allocator
+from export.tts_quality import feeds
+tune_allocator(MemorySettings())
 path, ids = sys.argv[1], json.loads(sys.argv[2])
-base = rss()[0]
+base = memory_mb()["rss_mb"]
 options = ort.SessionOptions()
 options.enable_cpu_mem_arena, options.enable_mem_pattern = False, False
 options.intra_op_num_threads, options.inter_op_num_threads, options.log_severity_level = 1, 1, 3
-sess = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-loaded = rss()[0]
+sess = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+loaded = memory_mb()["rss_mb"]
 for _ in range(2):
-    sess.run(None, {'input': np.array([ids], dtype=np.int64), 'input_lengths': np.array([len(ids)], dtype=np.int64),
-                    'scales': np.array([0.0, 1.0, 0.0], dtype=np.float32)})
-after, peak = rss()
-print(json.dumps({'loaded_mb': round(loaded - base, 1), 'after_mb': round(after - base, 1),
-                  'peak_mb': round(peak - base, 1)}))
+    sess.run(None, feeds(ids))
+end = memory_mb()
+print(json.dumps({"loaded_mb": round(loaded - base, 1), "after_mb": round(end["rss_mb"] - base, 1),
+                  "peak_mb": round(end["peak_rss_mb"] - base, 1)}))
 """
 
 
 def resident_mb(path: Path, ids: Sequence[int]) -> dict[str, float]:
     """Memory one session of `path` adds to a fresh process, set up the way the device runs the voice.
 
-    The device runs Piper without onnxruntime's arena or memory patterns and with glibc's mmap
-    threshold fixed at 256 KiB (edge.memory), so the probe does too; a fresh process per model,
-    because freed memory that glibc keeps would otherwise be charged to the next model. Linux only
+    The device runs Piper without onnxruntime's arena or memory patterns and with the default
+    [memory] malloc settings (edge.memory.tune_allocator), so the probe does too; a fresh process
+    per model, because freed memory that glibc keeps would otherwise be charged to the next model. Linux only
     (reads /proc); the figures are MB above the process after importing onnxruntime: after loading,
     after two syntheses of `ids`, and the peak.
     """
