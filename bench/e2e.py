@@ -30,7 +30,6 @@ STAGES = ("endpoint", "frame_behind", "asr", "nlu", "dialog", "tts_first_audio",
 """frame_behind: how late (wall) the device took the frame its endpoint fired in, because it was still
 decoding earlier frames (real-time runs only). eos_to_first_audio counts from the device's estimate of the end of speech; true_eos_to_first_audio
 from where the synthesized speech really ends (the simulator knows), in wall time when fed in real
-
 time (a frame the device took late while decoding counts): the goal is judged on the latter."""
 GOAL_P95_MS = 650.0
 GOAL_RSS_MB = 350.0

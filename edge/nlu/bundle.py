@@ -73,6 +73,12 @@ def load_bundle(bundle_dir: Path) -> NluBundle:
     return NluBundle(bundle_dir, files, labels, manifest.get("extra", {}).get("shared_weights", {}))
 
 
+def _file_key(path: Path) -> tuple[str, int, int]:
+    """What the per-process caches key a file by: a file rewritten in place is loaded afresh."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
 def shared_tokenizer(path: Path) -> Tokenizer:
     """One tokenizer per tokenizer.json and process, truncating at TOKENIZER_MAX_LEN tokens.
 
@@ -81,8 +87,7 @@ def shared_tokenizer(path: Path) -> Tokenizer:
     does not change the tokenizer, so threads may share it; anyone needing a different
     truncation cuts the encoding itself (edge.nlu.understand) or loads its own (load_tokenizer).
     """
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = _file_key(path)
     with _shared_lock:
         if key not in _tokenizers:
             _tokenizers[key] = load_tokenizer(path, TOKENIZER_MAX_LEN)
@@ -110,8 +115,7 @@ def shared_weights(bundle: NluBundle) -> dict[str, Any]:
     path = bundle.files.get(SHARED_ROLE)
     if path is None or not bundle.shared:
         return {}
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = _file_key(path)
     with _shared_lock:
         if key not in _shared:
             _shared[key] = _load_shared(path, bundle.shared)
