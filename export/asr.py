@@ -254,7 +254,7 @@ def check_interface(encoder: Path, decoder: Path) -> None:
 
 
 def check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]:
-    """Re-decode the recorded subset with the shipped files; drift if WER moved by more than 1 pt."""
+    """Re-decode the recorded subset with the shipped files; drift if WER moved by more than 5 pt."""
     encoder, decoder = manifest.path_of("encoder", bundle_dir), manifest.path_of("decoder", bundle_dir)
     try:
         check_interface(encoder, decoder)
@@ -270,7 +270,10 @@ def check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]:
         clips = corpus((voice,))[:CHECK_CLIPS_PER_VOICE]
         hyps[voice.label] = [system(read_wav_16k(u.path)) for u in clips]
     now = _subset_wer(hyps)
-    if abs(now - recorded["wer"]) > TOLERANCE:
+    # ~100 words: one word is 1 pt, and INT8 kernels flip a word or two between CPUs (the bundle may
+    # be checked on another machine than the one that built it), so drift is judged on the gate's
+    # per-voice bound; a damaged or swapped file moves it by far more.
+    if abs(now - recorded["wer"]) > VOICE_TOLERANCE:
         return [f"subset WER {now:.4f} differs from recorded {recorded['wer']:.4f} by more than "
-                f"{TOLERANCE * 100:.0f} pt"]
+                f"{VOICE_TOLERANCE * 100:.0f} pt"]
     return []

@@ -49,6 +49,34 @@ def tool_versions(names: Iterable[str] = ()) -> dict[str, str]:
     return versions
 
 
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8", "amx_bf16", "asimd",
+             "asimddp", "i8mm")
+"""The instruction sets onnxruntime's INT8 and FP32 kernels pick between (x86-64 and ARM64)."""
+
+
+def build_machine() -> dict[str, Any]:
+    """The CPU a bundle was built and measured on.
+
+    INT8 kernels round differently on AVX2, AVX-512 VNNI and ARM dot-product cores, and several exporters
+    choose by measurement (a cache layout by speed, a graph by a timing margin, a quantization by a WER
+    gate), so the same sources can ship different files on different CPUs. The manifest names the CPU so a
+    figure can be reproduced on the same kind of machine.
+    """
+    cpu, flags = platform.processor() or "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "Model") and not cpu:
+                cpu = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {"machine": platform.machine(), "cpu": cpu or "unknown", "cores": os.cpu_count() or 0,
+            "isa": [flag for flag in ISA_FLAGS if flag in flags]}
+
+
 def source_key(*parts: str | Path) -> str:
     """Hash of everything a bundle is derived from: versions, settings and exporter source files."""
     digest = hashlib.sha256()
@@ -78,6 +106,8 @@ class Manifest:
     """Why the bundle is shaped as it is (e.g. 'TTS stays FP32: INT8 2.5x slower')."""
     tools: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    built_on: dict[str, Any] = field(default_factory=dict)
+    """The CPU the bundle was built and measured on (`build_machine`)."""
     created: str = ""
     manifest_version: int = MANIFEST_VERSION
 
@@ -108,6 +138,7 @@ def write_manifest(staging: Path, manifest: Manifest, roles: dict[str, str]) -> 
     if missing:
         raise RuntimeError(f"bundle {manifest.bundle}: files named in roles but not written: {sorted(missing)}")
     manifest.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    manifest.built_on = build_machine()
     (staging / MANIFEST).write_text(manifest.to_json())
     return manifest
 

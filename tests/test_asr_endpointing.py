@@ -14,6 +14,7 @@ from edge.asr import completeness_check, ends_open, recognizer_for_settings
 from edge.config import load_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript
 from edge.simulation.driver import voiced_end
+from edge.text.wer import word_error_rate
 from tests.conftest import MODELS_DIR
 
 RATE = 16000
@@ -124,8 +125,13 @@ def test_a_pause_mid_phrase_is_not_cut(nlu, voice) -> None:
     endpoints = [e for e in events if isinstance(e, Endpoint)]
     finals = [e for e in events if isinstance(e, FinalTranscript)]
     assert len(endpoints) == 1 and len(finals) == 1, finals
+    # One transcript holds words from both sides of the pause. Which exact words come back is the
+    # recognizer's business and differs by a word between CPUs (INT8 kernels round differently on
+    # AVX2 and AVX-512 VNNI: "cart" came back as "car" on one), so the check is on a word from each
+    # half plus a bound on the errors over the whole request, not on one word a rounding can flip.
     text = finals[0].text.lower()
-    assert "gallon" in text and "cart" in text, text
+    assert "gallon" in text and "milk" in text, text
+    assert word_error_rate("add a gallon of milk to my cart", text) <= 0.3, text
     assert endpoints[0].timestamp > 0.5 + (len(first) + len(rest)) / RATE + PAUSE
 
 
