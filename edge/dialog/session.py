@@ -117,7 +117,7 @@ class ShopSession:
         except ValueError as exc:  # a malformed broker URL: say so instead of a traceback
             self.outbox.close()
             self.catalog.close()
-            raise SessionError(f"broker {url!r}: {exc}") from None
+            raise SessionError(str(exc)) from None  # names the URL, its password masked
         client.start()
         return client
 

@@ -35,6 +35,7 @@ from edge.simulation.scenario import Scenario, ScenarioError, Session, load_scen
 from edge.simulation.timeline import Timeline
 from edge.simulation.voice import UserSpeaker
 from edge.simulation.world import Cloud, WorldError, demo_catalog, device_dir
+from edge.wire import redact_url
 
 log = logging.getLogger("edge.simulate")
 DEFAULT_OUT = Path("~/.cache/voiceshop/simulations").expanduser()
@@ -95,7 +96,7 @@ class Simulation:
             data = device_dir(catalog, self.out)
             self.cloud = Cloud(catalog, self.out / "cloud.sqlite", self.args.broker)
             url = self.cloud.start()
-            self.console.print(f"[dim]cloud service up, broker {url}; device {self.settings.device.id}[/dim]")
+            self.console.print(f"[dim]cloud service up, broker {redact_url(url)}; device {self.settings.device.id}[/dim]")
             speaker = UserSpeaker(self.settings, self.scenario.voice)
             audio = self._synthesize(speaker)
             models = load_models(self.settings)
