@@ -94,7 +94,11 @@ class ShopSession:
         self.settings = settings
         self.catalog = Catalog.from_settings(settings, data_dir / CATALOG_DB)
         self.catalog.public_key_file = data_dir / PUBLIC_KEY
-        self.outbox = Outbox(data_dir / OUTBOX_DB, cancel_window_seconds=settings.dialog.cancel_window_seconds)
+        try:
+            self.outbox = Outbox(data_dir / OUTBOX_DB, cancel_window_seconds=settings.dialog.cancel_window_seconds)
+        except OSError:  # OutboxDamaged (set aside, message says what to do) or unwritable storage
+            self.catalog.close()
+            raise
         self.guard = PurchaseGuard(data_dir / GUARD_DB, settings.dialog.pin)
         faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=self.catalog.searcher.encode)
         self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)

@@ -25,6 +25,7 @@ import paho.mqtt.client as mqtt
 
 from edge.events import OrderChanged
 from edge.orders import Outbox
+from edge.orders.db import damaged_message, is_damage
 from edge.orders.model import DueOrder
 from edge.sync.connection import (
     UNSUPPORTED_PROTOCOL,
@@ -133,10 +134,20 @@ class SyncClient:
         self._wake.set()
 
     def _run(self, deadline: float | None) -> bool:
-        self._restart_sends()
+        try:
+            return self._loop(deadline)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            # Retrying cannot help a damaged file, and "busy, retrying" would hide it.
+            log.error("order sync stopped: %s", damaged_message(self.outbox.path, str(exc), None))
+            return False
+
+    def _loop(self, deadline: float | None) -> bool:
         settled = False
         next_scan = 0.0
         try:
+            self._restart_sends()
             while not self._stop.is_set():
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
@@ -157,7 +168,10 @@ class SyncClient:
                 idle = False
                 try:
                     idle = self._pump()
-                except sqlite3.Error as exc:  # e.g. the outbox file is locked by a long reader: retry soon
+                except sqlite3.Error as exc:
+                    if is_damage(exc):
+                        raise  # _run says so and stops
+                    # e.g. the outbox file is locked by a long reader: retry soon
                     log.warning("outbox busy, retrying: %s", exc)
                     self._pause(IDLE_POLL, deadline)
                 except Exception:  # never let one bad record stop order sync for good
