@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from edge.dialog.guard import PurchaseGuard
     from edge.dialog.session import GUARD_DB, SessionError, ShopSession
     from edge.orders import OutboxDamaged
+    from edge.storage import StorageFull
 
     if args.profile:
         settings = dataclasses.replace(settings, device=dataclasses.replace(settings.device, profile=args.profile))
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except SessionError as exc:
         print(f"chat: {exc}", file=sys.stderr)
         return 2
-    except OutboxDamaged as exc:  # a failure of the world, not of the command line
+    except (OutboxDamaged, StorageFull) as exc:  # a failure of the world, not of the command line
         print(f"chat: {exc}", file=sys.stderr)
         return 1
     interactive = sys.stdin.isatty()

@@ -21,6 +21,7 @@ from edge.cli import emit_json
 from edge.config import Settings
 from edge.orders import STATES, OrderError, Outbox, OutboxDamaged
 from edge.orders.db import damaged_message, is_damage
+from edge.storage import StorageFull
 from edge.sync import SyncClient
 from edge.sync.deltas import catalog_delta_handler
 
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outbox = Outbox.for_settings(settings)
-    except OutboxDamaged as exc:  # set aside already; the message says what to do
+    except (OutboxDamaged, StorageFull) as exc:  # the message says what happened and what to do
         print(f"orders: {exc}", file=sys.stderr)
         return 1
     try:

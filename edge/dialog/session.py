@@ -48,6 +48,11 @@ def catalog_problem(data_dir: Path) -> str | None:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             count = conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
     except sqlite3.Error as exc:
+        from edge.storage import full_message, is_disk_full
+
+        if is_disk_full(exc, db):  # the catalog is fine: rebuilding it would not help (nor fit)
+            message = full_message(data_dir, "the catalog cannot be opened")
+            return message[0].upper() + message[1:]
         return f"The catalog at {db} cannot be read ({exc}).\n{how}"
     if count == 0:
         return f"The catalog at {db} has no products.\n{how}"

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from edge.orders.model import STATES
+from edge.storage import StorageFull, full_message, is_disk_full
 
 _STATE_CHECK = ", ".join(f"'{s}'" for s in STATES)
 
@@ -148,7 +149,8 @@ def damaged_message(path: Path, reason: str, kept: Path | None) -> str:
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the outbox database at path.
 
-    Raises OutboxDamaged, after setting the file aside, when SQLite finds it damaged.
+    Raises OutboxDamaged, after setting the file aside, when SQLite finds it damaged, and StorageFull
+    when the disk under it is full.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +167,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
             raise sqlite3.DatabaseError("database disk image is malformed: " + "; ".join(problems)[:300])
         migrate(conn)
     except sqlite3.DatabaseError as exc:
+        if is_disk_full(exc, path):  # not damage: say so, and leave the file alone
+            conn.close()
+            raise StorageFull(full_message(path, "the order outbox cannot be opened")) from None
         if not is_damage(exc) and "malformed" not in str(exc):
             conn.close()
             raise

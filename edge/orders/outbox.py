@@ -94,7 +94,13 @@ class Outbox:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+                # would raise "no transaction is active" over the error that matters.
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error as exc:
+                        log.debug("rollback after a failed write: %s", exc)
                 self._pending_events.clear()
                 raise
             events, self._pending_events = self._pending_events, []
