@@ -117,3 +117,24 @@ def test_busy_and_full_are_not_called_damage(tmp_path):
     with pytest.raises(sqlite3.DatabaseError) as info:
         sqlite3.connect(path).execute("PRAGMA user_version")
     assert is_damage(info.value)
+
+
+@pytest.mark.slow
+def test_chat_on_a_damaged_outbox_says_so_and_exits_1(tmp_path, products, cli, bundle):
+    from edge.simulation.world import demo_catalog, device_dir
+    from tests.conftest import MODELS_DIR
+
+    bundle("nlu")
+    data = device_dir(demo_catalog(MODELS_DIR), tmp_path)
+    outbox_with_orders(data / "outbox.sqlite", products)
+    smashed = smash_pages(data / "outbox.sqlite")
+    result = cli("edge", "chat", "--json", "--db", str(data), stdin="find apples\n",
+                 env={"VOICESHOP_MODELS__DIR": str(MODELS_DIR), "VOICESHOP_BROKER__URL": ""})
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
+    assert all(word in result.stderr for word in DAMAGE_WORDS), result.stderr
+    kept = [p for p in data.iterdir() if p.name.startswith("outbox.sqlite.corrupt-") and "-" not in p.name[-4:]]
+    assert [p.read_bytes() for p in kept] == [smashed]
+    again = cli("edge", "chat", "--json", "--db", str(data), stdin="find apples\n",
+                env={"VOICESHOP_MODELS__DIR": str(MODELS_DIR), "VOICESHOP_BROKER__URL": ""})
+    assert again.returncode == 0 and len(again.stdout.splitlines()) == 1, again.stderr[-2000:]
+    assert str(kept[0]) in again.stderr  # still pointed at

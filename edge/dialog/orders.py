@@ -42,7 +42,11 @@ def _blocked(d: Dialog) -> Reply | None:
     if not d.settings.dialog.purchasing_enabled:
         return d.anything_else("Ordering is switched off on this device. You can still browse and build a cart.",
                                [{"type": "refused", "reason": "purchasing_disabled"}])
-    if d.guard.locked:
+    try:
+        locked = d.guard.locked
+    except (sqlite3.Error, OSError) as exc:  # the PIN lock cannot be read (a full disk): refuse, don't guess
+        return _not_recorded(d, exc)
+    if locked:
         return d.anything_else("Purchasing is locked after too many wrong PINs. The device owner can unlock it.",
                                [{"type": "refused", "reason": "pin_locked"}])
     return None
@@ -142,7 +146,7 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     return d.anything_else(text, [action])
 
 
-def _not_recorded(d: Dialog, exc: BaseException, *, kept: bool) -> Reply:
+def _not_recorded(d: Dialog, exc: BaseException, *, kept: bool = False) -> Reply:
     """The reply when the outbox failed to store a confirmed order: nothing was ordered, the cart stays."""
     path = getattr(d.outbox, "path", None)
     if is_disk_full(exc, path):
