@@ -28,6 +28,7 @@ from rich.console import Console
 from edge.audio import AudioError, WavSink, read_audio, write_wav
 from edge.config import ConfigError, Settings, load_settings
 from edge.device import DeviceError, check_bundles, load_models, open_device, open_mcu
+from edge.redact import hide_secrets_in_logs
 from edge.simulation.checks import check_turn
 from edge.simulation.driver import Recorder, User
 from edge.simulation.report import latency_chart, latency_summary, write_html, write_jsonl
@@ -323,4 +324,5 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).expanduser() if args.out else DEFAULT_OUT / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     _logging(console, level, out)
+    hide_secrets_in_logs(settings)
     return Simulation(settings, scenario, out, args, console).run()
