@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from edge.catalog.apply import read_payload_file
+from edge.catalog.files import read_payload_file
 from edge.wire import MAX_DELTA_BYTES
 from tests.conftest import REPO
 

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge.catalog.apply import read_payload_file
 from edge.catalog.catalog import Catalog
+from edge.catalog.files import read_payload_file
 from edge.cli import emit_json
 from edge.config import Settings
 
