@@ -129,3 +129,17 @@ def test_starting_chat_on_a_full_disk_names_the_disk_not_the_catalog(tmp_path, c
         assert "is full" in result.stderr and "cannot be read" not in result.stderr
         assert "catalog generate" not in result.stderr, result.stderr
     shutil.rmtree(tmp_path / "disk", ignore_errors=True)
+
+
+def test_orders_cancel_while_the_device_runs_on_a_full_disk(tmp_path, cli):
+    with small_disk(tmp_path / "disk", 2 * 1024 * 1024) as disk:
+        data = disk.path / "data"
+        device = Outbox(data / "outbox.sqlite")  # the device loop holds the outbox open (its -shm exists)
+        order = device.confirm([LINE])
+        disk.fill()
+        result = cli("edge", "orders", "cancel", str(order.id), env=device_env(data))
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "is full" in result.stderr and "cannot record the change" in result.stderr, result.stderr
+        assert device.get(order.id).state == "confirmed"  # nothing half-done
+        disk.free()
+        device.close()

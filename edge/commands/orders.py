@@ -21,7 +21,7 @@ from edge.cli import emit_json
 from edge.config import Settings
 from edge.orders import STATES, OrderError, Outbox, OutboxDamaged
 from edge.orders.db import damaged_message, is_damage
-from edge.storage import StorageFull
+from edge.storage import StorageFull, full_message, is_disk_full
 from edge.sync import SyncClient
 from edge.sync.deltas import catalog_delta_handler
 
@@ -51,10 +51,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     try:
         return {"list": _list, "sync": _sync, "cancel": _cancel}[args.action](args, settings, outbox)
-    except sqlite3.DatabaseError as exc:  # damaged while we read it (the start-up check passed)
-        if not is_damage(exc):
+    except sqlite3.DatabaseError as exc:  # damaged while we read it (the start-up check passed), or full
+        if is_damage(exc):
+            print(f"orders: {damaged_message(outbox.path, str(exc), None)}", file=sys.stderr)
+        elif is_disk_full(exc, outbox.path):
+            print(f"orders: {full_message(outbox.path, 'the outbox cannot record the change')}", file=sys.stderr)
+        else:
             raise
-        print(f"orders: {damaged_message(outbox.path, str(exc), None)}", file=sys.stderr)
         return 1
     finally:
         outbox.close()

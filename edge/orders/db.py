@@ -170,7 +170,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         if is_disk_full(exc, path):  # not damage: say so, and leave the file alone
             conn.close()
             raise StorageFull(full_message(path, "the order outbox cannot be opened")) from None
-        if not is_damage(exc) and "malformed" not in str(exc):
+        if not is_damage(exc):
             conn.close()
             raise
         # Set aside *before* closing: SQLite's last close deletes the -wal, which may hold the
