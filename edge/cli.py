@@ -22,6 +22,7 @@ from typing import Any
 
 from edge.config import ConfigError, Settings, load_settings
 from edge.logs import setup_logging
+from edge.redact import hide_secrets_in_logs
 
 # name -> (module, one-line help). Add a line here when a subcommand lands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -117,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    hide_secrets_in_logs(settings)
     try:
         return int(module.run(args, settings) or 0)
     except KeyboardInterrupt:

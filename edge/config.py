@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.redact import is_secret
+from edge.wire import valid_device_id
+
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 ENV_PREFIX = "VOICESHOP_"
 
@@ -387,6 +390,12 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
     ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
     ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
+    ("dialog", "spending_limit_cents"): (lambda v: v >= 0, "0 or more"),
+    ("dialog", "cancel_window_seconds"): (lambda v: v >= 0, "0 or more"),
+    ("dialog", "turn_timeout_seconds"): (lambda v: 0 < v <= 600, "more than 0 and at most 600"),
+    ("dialog", "sync_wait_seconds"): (lambda v: 0 <= v <= 60, "between 0 and 60"),
+    ("device", "id"): (valid_device_id, "1-64 letters, digits, '_', '-' or '.' (it is an MQTT topic "
+                       "segment and username: no '/', '+', '#' or spaces)"),
     ("broker", "keepalive_seconds"): (lambda v: 5 <= v <= 3600, "between 5 and 3600"),
     ("broker", "backoff_initial_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
     ("broker", "backoff_max_seconds"): (lambda v: 0.1 <= v <= 3600, "between 0.1 and 3600"),
@@ -406,25 +415,30 @@ for _name in ("wake", "vad", "asr", "nlu", "tts"):
     _RANGES[("threads", _name)] = (lambda v: 1 <= v <= 64, "between 1 and 64")
 
 
-def _check_type(value: Any, hint: Any, where: str) -> Any:
-    """Return value coerced to hint (int -> float only), or raise ConfigError naming where."""
+def _show(value: Any, secret: bool) -> str:
+    """How an error message quotes a value: a secret (the PIN, a password) is never echoed."""
+    return "a hidden value" if secret else repr(value)
+
+
+def _check_type(value: Any, hint: Any, where: str, secret: bool = False) -> Any:
+    """Return value coerced to hint (int -> float only), or raise ConfigError naming where (not a secret's value)."""
     origin = typing.get_origin(hint)
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, allowed))}, got {_show(value, secret)}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+            raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {_show(value, secret)}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
+            raise ConfigError(f"{where}: expected an integer, got {type(value).__name__} {_show(value, secret)}")
         return value
     if hint in (str, bool):
         if not isinstance(value, hint):
-            raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
+            raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {_show(value, secret)}")
         return value
     if origin in (types.UnionType, typing.Union):  # pragma: no cover - no optional fields yet
         raise ConfigError(f"{where}: unsupported union type")
@@ -446,10 +460,11 @@ def _build(cls: type, data: Mapping[str, Any], base: Any, path: str, source: str
                 raise ConfigError(f"{source}: '{dotted}' must be a table, got {type(value).__name__}")
             changes[key] = _build(hint, value, getattr(base, key), dotted, source)
             continue
-        value = _check_type(value, hint, f"{source}: '{dotted}'")
+        secret = is_secret(path, key)
+        value = _check_type(value, hint, f"{source}: '{dotted}'", secret)
         check = _RANGES.get((path, key))
         if check and not check[0](value):
-            raise ConfigError(f"{source}: '{dotted}' must be {check[1]}, got {value!r}")
+            raise ConfigError(f"{source}: '{dotted}' must be {check[1]}, got {_show(value, secret)}")
         changes[key] = value
     return dataclasses.replace(base, **changes)
 

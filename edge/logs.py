@@ -25,7 +25,8 @@ class JsonFormatter(logging.Formatter):
         if isinstance(extra, dict):
             payload.update(extra)
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            # exc_text when set: edge.redact.SecretFilter leaves the masked traceback there.
+            payload["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 

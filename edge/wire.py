@@ -339,17 +339,35 @@ class BrokerAddress:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
+def redact_url(url: str) -> str:
+    """url with the password of its user:password@ part replaced by ***, for messages and logs.
+
+    Anything we cannot parse is returned with everything between "://" and the last "@" masked, so
+    even a malformed URL never shows its credentials.
+    """
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text if "@" not in text else "***@" + text.rsplit("@", 1)[1]
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return text
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
+
+
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Parse a broker URL; ValueError with the URL named when it is not one."""
+    """Parse a broker URL; ValueError with the URL named (password masked) when it is not one."""
     parts = urlsplit(url.strip())
+    shown = redact_url(url.strip())
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"broker URL {url!r}: scheme must be mqtt:// or mqtts://")
+        raise ValueError(f"broker URL {shown!r}: scheme must be mqtt:// or mqtts://")
     if not parts.hostname:
-        raise ValueError(f"broker URL {url!r}: no host")
+        raise ValueError(f"broker URL {shown!r}: no host")
     tls = parts.scheme in ("mqtts", "ssl")
     try:
         port = parts.port or (8883 if tls else 1883)
     except ValueError:
-        raise ValueError(f"broker URL {url!r}: bad port") from None
+        raise ValueError(f"broker URL {shown!r}: bad port") from None
     return BrokerAddress(host=parts.hostname, port=port, tls=tls, username=unquote(parts.username or ""),
                          password=unquote(parts.password or ""))

@@ -106,3 +106,60 @@ def test_missing_file_is_named(tmp_path):
 def test_bad_environment_is_rejected(env, needle):
     with pytest.raises(ConfigError, match=needle):
         load_settings(environ=env)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[dialog]\nspending_limit_cents = -1\n", "'dialog.spending_limit_cents' must be 0 or more"),
+        ("[dialog]\ncancel_window_seconds = -60\n", "'dialog.cancel_window_seconds' must be 0 or more"),
+        ("[dialog]\nturn_timeout_seconds = -8.0\n", "'dialog.turn_timeout_seconds' must be more than 0"),
+        ("[dialog]\nturn_timeout_seconds = 0\n", "'dialog.turn_timeout_seconds' must be more than 0"),
+        ("[dialog]\nsync_wait_seconds = -1\n", "'dialog.sync_wait_seconds' must be between 0 and 60"),
+        ("[device]\nid = 'dev/+#'\n", "'device.id' must be 1-64 letters"),
+        ("[device]\nid = 'dev 1'\n", "'device.id' must be 1-64 letters"),
+        ("[device]\nid = ''\n", "'device.id' must be 1-64 letters"),
+        ("[device]\nid = '" + "d" * 65 + "'\n", "'device.id' must be 1-64 letters"),
+    ],
+)
+def test_out_of_range_limits_and_device_ids_are_rejected_at_start_up(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert needle in str(info.value)
+
+
+def test_device_id_wildcards_are_rejected_from_the_environment_too():
+    with pytest.raises(ConfigError, match="'device.id' must be"):
+        load_settings(environ={"VOICESHOP_DEVICE__ID": "dev-#"})
+    assert load_settings(environ={"VOICESHOP_DEVICE__ID": "car-42.eu_1"}).device.id == "car-42.eu_1"
+
+
+def test_zero_limits_stay_allowed(tmp_path):
+    # 0 is meaningful: every order needs the PIN; orders cannot be cancelled by voice.
+    settings = load_settings(write(tmp_path, "[dialog]\nspending_limit_cents = 0\ncancel_window_seconds = 0\n"),
+                             environ={})
+    assert settings.dialog.spending_limit_cents == 0 and settings.dialog.cancel_window_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("[dialog]\npin = '98x6'\n", "98x6"),
+        ("[dialog]\npin = 98765\n", "98765"),
+        ("[dialog]\npin = '987654'\n", "987654"),
+        ("[broker]\npassword = 4711815\n", "4711815"),
+    ],
+)
+def test_errors_about_secret_settings_do_not_echo_the_value(tmp_path, text, secret):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert secret not in message
+    assert "hidden value" in message and str(path) in message
+
+
+def test_errors_about_ordinary_settings_still_show_the_value(tmp_path):
+    with pytest.raises(ConfigError, match="got 500"):
+        load_settings(write(tmp_path, "[audio]\nframe_ms = 500\n"), environ={})

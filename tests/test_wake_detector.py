@@ -8,6 +8,9 @@ way the device loop does.
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
+import subprocess
 import wave
 from pathlib import Path
 
@@ -180,4 +183,56 @@ def test_cli_rejects_an_unreadable_wav(cli, wake_bundle, tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"not a wav")
     result = cli("edge", "wake", "--wav", str(bad), env={"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)})
-    assert result.returncode == 2 and "not a readable WAV" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "truncated header" in result.stderr and "Traceback" not in result.stderr
+
+
+def _sox(src: Path, dst: Path, *options: str) -> Path:
+    subprocess.run(["sox", str(src), *options, str(dst)], check=True, capture_output=True)
+    return dst
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox (Debian package) not installed")
+def test_cli_reads_24_bit_float_resampled_and_cut_short_files_like_transcribe(cli, wake_bundle, positive, tmp_path):
+    wav, start, end = positive
+    data = wav.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: 44 + 2 * int(16000 * (end + 1.2))])  # header still promises the whole file
+    files = {
+        "24-bit": _sox(wav, tmp_path / "s24.wav", "-b", "24"),  # WAVE_FORMAT_EXTENSIBLE (65534)
+        "float": _sox(wav, tmp_path / "f32.wav", "-e", "floating-point", "-b", "32"),
+        "44.1 kHz stereo": _sox(wav, tmp_path / "cd.wav", "-r", "44100", "-c", "2"),
+        "cut short": cut,
+    }
+    env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
+    for kind, path in files.items():
+        result = cli("edge", "wake", str(path), "--json", env=env)  # FILE, as the README writes it
+        assert result.returncode == 0, f"{kind}: {result.stderr}"
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        wakes = [r for r in records if r["event"] == "wake"]
+        assert len(wakes) == 1 and start <= wakes[0]["timestamp"] <= end + 1.0, (kind, records)
+        if kind == "cut short":
+            assert any("cut short" in note for note in records[-1]["notes"])
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox (Debian package) not installed")
+def test_cli_unreadable_inputs_give_transcribes_error_record(cli, wake_bundle, positive, tmp_path):
+    wav, _start, _end = positive
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"hello, this is not audio at all")
+    header_only = tmp_path / "header.wav"
+    header_only.write_bytes(wav.read_bytes()[:30])
+    bad = [folder, _sox(wav, tmp_path / "ulaw.wav", "-e", "u-law"), garbage, header_only, tmp_path / "missing.wav"]
+    env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
+    transcribed = cli("edge", "transcribe", *map(str, bad), "--json", env=env)
+    expected = [json.loads(line) for line in transcribed.stdout.splitlines()]
+    assert [set(r) for r in expected] == [{"file", "error"}] * len(bad), transcribed.stderr
+    for path, record in zip(bad, expected, strict=True):
+        result = cli("edge", "wake", "--json", str(path), env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert [json.loads(line) for line in result.stdout.splitlines()] == [record]
+        assert record["error"] in result.stderr
+    assert "is a directory" in expected[0]["error"] and "0x0007" in expected[1]["error"]
+    both = cli("edge", "wake", str(wav), "--wav", str(wav), env=env)
+    assert both.returncode == 2 and "one WAV file" in both.stderr

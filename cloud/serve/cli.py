@@ -1,5 +1,8 @@
 """`python -m cloud serve`: run one ingest worker until interrupted (or for --duration seconds).
 
+The MQTT password comes from `--password-file FILE` or `$VOICESHOP_CLOUD_PASSWORD`: a command line
+is readable by every user of the host through `ps`, so `--password` (kept for old scripts) warns.
+
 With `--json`, stdout carries one `{"event": "ready", ...}` line once the worker is subscribed and one
 `{"event": "stopped", ...}` line with its counters at exit; logs go to stderr.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -24,6 +28,29 @@ from cloud.serve.store import Store
 from edge.wire import parse_broker_url
 
 log = logging.getLogger("cloud.serve")
+PASSWORD_ENV = "VOICESHOP_CLOUD_PASSWORD"
+
+
+def mqtt_password(args: argparse.Namespace, url_password: str) -> str:
+    """The password from --password-file, --password, $VOICESHOP_CLOUD_PASSWORD or the URL, in that order.
+
+    Raises ValueError naming the file (never its content) when the file cannot be read.
+    """
+    if args.password_file:
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                password = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a text file"
+            raise ValueError(f"--password-file {args.password_file}: {reason}") from None
+        if not password:
+            raise ValueError(f"--password-file {args.password_file}: the first line is empty")
+        return password
+    if args.password:
+        print("cloud serve: --password is visible to every user of this host (ps); "
+              f"use --password-file or ${PASSWORD_ENV}", file=sys.stderr, flush=True)
+        return str(args.password)
+    return os.environ.get(PASSWORD_ENV, "") or url_password
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fixed MQTT client id (persistent session); one per worker")
     parser.add_argument("--group", default="ingest", help="shared-subscription group ('' for a plain subscription)")
     parser.add_argument("--username", default="", help="MQTT username")
-    parser.add_argument("--password", default="", help="MQTT password")
+    parser.add_argument("--password-file", default="", metavar="FILE",
+                        help=f"file whose first line is the MQTT password (or set ${PASSWORD_ENV})")
+    parser.add_argument("--password", default="", help="MQTT password (visible in ps: prefer --password-file)")
     parser.add_argument("--ca-file", default="", help="CA certificate (PEM) for mqtts://")
     parser.add_argument("--protocol", choices=("auto", "5", "3.1.1"), default="auto")
     parser.add_argument("--ship-after", type=float, default=30.0, metavar="SECONDS",
@@ -63,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             address = parse_broker_url(embedded.url)
         else:
             address = parse_broker_url(args.broker)
+        password = mqtt_password(args, address.password)
         prices = CatalogPrices(args.catalog)
         store = Store.open(db=args.db, pg=args.pg)
     except (ValueError, OSError) as exc:
@@ -70,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     options = ServiceOptions(
         client_id=args.client_id, username=args.username or address.username,
-        password=args.password or address.password, ca_file=args.ca_file, protocol=args.protocol, group=args.group,
+        password=password, ca_file=args.ca_file, protocol=args.protocol, group=args.group,
         ship_after=args.ship_after if args.ship_after >= 0 else None,
         deliver_after=args.deliver_after if args.deliver_after >= 0 else None, deltas_dir=args.deltas_dir)
     service = CloudService(Ingest(store, prices, worker=args.client_id), address, options)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from edge.catalog.catalog import Catalog
+from edge.catalog.files import read_payload_file
 from edge.cli import emit_json
 from edge.config import Settings
 
@@ -91,12 +92,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 for key, value in stats.items():
                     print(f"{key:>16}: {value}")
             return 0
-        path = Path(args.file)
-        if not path.is_file():
-            return _fail(f"no such file: {path}")
+        try:
+            payload = read_payload_file(args.file)  # capped at 32 MB, like the MQTT path
+        except ValueError as exc:
+            return _fail(str(exc))
         if args.public_key:
             catalog.public_key_file = Path(args.public_key)
-        result = catalog.apply(path.read_bytes())
+        result = catalog.apply(payload)
         checkpoint_seconds = catalog.checkpoint() if result.status == "applied" else 0.0
         if args.json:
             emit_json(result.to_dict() | {"checkpoint_seconds": round(checkpoint_seconds, 3)})

@@ -59,6 +59,8 @@ def _read_line(interactive: bool, waiting: bool, timeout: float) -> str | None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from edge.dialog.guard import PurchaseGuard
     from edge.dialog.session import GUARD_DB, SessionError, ShopSession
+    from edge.orders import OutboxDamaged
+    from edge.storage import StorageFull
 
     if args.profile:
         settings = dataclasses.replace(settings, device=dataclasses.replace(settings.device, profile=args.profile))
@@ -76,6 +78,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except SessionError as exc:
         print(f"chat: {exc}", file=sys.stderr)
         return 2
+    except (OutboxDamaged, StorageFull) as exc:  # a failure of the world, not of the command line
+        print(f"chat: {exc}", file=sys.stderr)
+        return 1
     interactive = sys.stdin.isatty()
     if interactive and not args.json:
         print("Type what you would say (empty line = silence, Ctrl-D to quit).", file=sys.stderr)

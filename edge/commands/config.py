@@ -1,11 +1,17 @@
-"""`python -m edge config`: print the settings the device would run with, after all overrides."""
+"""`python -m edge config`: print the settings the device would run with, after all overrides.
+
+Secrets (the voice PIN, the broker password, a password inside the broker URL) print as "***" when
+set and "" when not: this output ends up in bug reports and terminal scrollback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from edge.cli import emit_json
 from edge.config import Settings
+from edge.redact import redact_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,10 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    data = settings.to_dict()
+    data = redact_settings(settings.to_dict())
     if args.section:
         if args.section not in data:
-            raise SystemExit(f"unknown section {args.section!r}; sections: {', '.join(data)}")
+            print(f"config: unknown section {args.section!r}; sections: {', '.join(data)}", file=sys.stderr)
+            return 2
         data = {args.section: data[args.section]}
     if args.json:
         emit_json(data)

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -18,7 +19,9 @@ from typing import Any
 
 from edge.cli import emit_json
 from edge.config import Settings
-from edge.orders import STATES, OrderError, Outbox
+from edge.orders import STATES, OrderError, Outbox, OutboxDamaged
+from edge.orders.db import damaged_message, is_damage
+from edge.storage import StorageFull, full_message, is_disk_full
 from edge.sync import SyncClient
 from edge.sync.deltas import catalog_delta_handler
 
@@ -41,9 +44,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    outbox = Outbox.for_settings(settings)
+    try:
+        outbox = Outbox.for_settings(settings)
+    except (OutboxDamaged, StorageFull) as exc:  # the message says what happened and what to do
+        print(f"orders: {exc}", file=sys.stderr)
+        return 1
     try:
         return {"list": _list, "sync": _sync, "cancel": _cancel}[args.action](args, settings, outbox)
+    except sqlite3.DatabaseError as exc:  # damaged while we read it (the start-up check passed), or full
+        if is_damage(exc):
+            print(f"orders: {damaged_message(outbox.path, str(exc), None)}", file=sys.stderr)
+        elif is_disk_full(exc, outbox.path):
+            print(f"orders: {full_message(outbox.path, 'the outbox cannot record the change')}", file=sys.stderr)
+        else:
+            raise
+        return 1
     finally:
         outbox.close()
 

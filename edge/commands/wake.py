@@ -1,8 +1,12 @@
-"""`python -m edge wake --wav FILE [--json]`: run the wake word over a recording and list detections.
+"""`python -m edge wake FILE [--json]`: run the wake word over a recording and list detections.
 
 For trying a phrase or a threshold on real recordings before putting it on a device. The WAV is
-fed in frames of settings.audio.frame_ms through the same streaming detector the device loop
-uses, with settings.wake's threshold and refractory period (override with --threshold).
+read by the same reader as `transcribe` (any rate, 8/16/24/32-bit or float, extensible, µ-law
+refused by name, cut-short files played up to their end with a note) and fed in frames of
+settings.audio.frame_ms through the streaming detector the device loop uses, with settings.wake's
+threshold and refractory period (override with --threshold). A file that cannot be read gives the
+same {"file", "error"} record as `transcribe` (with --json) and exit status 2. `--wav FILE` is the
+older spelling of FILE.
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ import argparse
 import dataclasses
 import sys
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
-import soxr
 
+from edge.audio import AudioError, WavSource
 from edge.cli import emit_json
 from edge.config import Settings
 from edge.events import AudioChunk
@@ -25,28 +28,24 @@ from edge.wake.features import SAMPLE_RATE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV (any rate; resampled to 16 kHz)")
+    parser.add_argument("file", nargs="?", type=Path, metavar="FILE",
+                        help="WAV file (any rate, width, channels; resampled to 16 kHz)")
+    parser.add_argument("--wav", type=Path, metavar="FILE", help="the same as FILE (older spelling)")
     parser.add_argument("--threshold", type=float, help="override settings.wake.threshold (0-1)")
     parser.add_argument("--scores", action="store_true", help="also print every step's score")
 
 
+def read_wav_with_notes(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Mono float32 at 16 kHz from any WAV the device reads, and the notes on what was cleaned; AudioError otherwise."""
+    source = WavSource(path, sample_rate=SAMPLE_RATE, frame_ms=100)
+    chunks = [chunk.samples for chunk in source]
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    return audio, source.report.problems()
+
+
 def read_wav(path: Path) -> np.ndarray:
-    """Mono float32 at 16 kHz from a 16-bit PCM WAV; ValueError with the reason otherwise."""
-    try:
-        with wave.open(str(path)) as wav:
-            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable WAV file ({exc})") from None
-    if width != 2:
-        raise ValueError(f"{path}: {8 * width}-bit samples; only 16-bit PCM is supported")
-    audio = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    audio = audio.reshape(-1, channels).mean(axis=1)
-    if rate != SAMPLE_RATE:
-        audio = soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
-    return audio
+    """Mono float32 at 16 kHz from a WAV file; AudioError (a ValueError) with the reason otherwise."""
+    return read_wav_with_notes(path)[0]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,8 +54,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"--threshold must be between 0 and 1, got {args.threshold}", file=sys.stderr)
             return 2
         settings = dataclasses.replace(settings, wake=dataclasses.replace(settings.wake, threshold=args.threshold))
+    if (args.file is None) == (args.wav is None):
+        print("wake: give one WAV file (python -m edge wake FILE)", file=sys.stderr)
+        return 2
+    path = args.file if args.file is not None else args.wav
     try:
-        audio = read_wav(args.wav)
+        audio, notes = read_wav_with_notes(path)
+    except AudioError as exc:
+        print(f"wake: {exc}", file=sys.stderr)
+        if args.json:
+            emit_json({"file": str(path), "error": str(exc)})
+        return 2
+    try:
         model = load_for_settings(settings)
     except (ValueError, WakeBundleError) as exc:
         print(f"wake: {exc}", file=sys.stderr)
@@ -83,8 +92,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{stamp:8.2f} s  score {detector.last_score:.3f}")
     cpu = time.process_time() - started
     seconds = len(audio) / SAMPLE_RATE
-    summary = {"event": "summary", "file": str(args.wav), "detections": detections, "audio_seconds": round(seconds, 2),
+    summary = {"event": "summary", "file": str(path), "detections": detections, "audio_seconds": round(seconds, 2),
                "cpu_seconds": round(cpu, 3), "threshold": settings.wake.threshold}
+    if notes:
+        summary["notes"] = notes
     if args.json:
         emit_json(summary)
     else:

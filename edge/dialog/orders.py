@@ -13,6 +13,7 @@ Purchase safety, in one place:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, utils
@@ -23,6 +24,8 @@ from edge.dialog.replies import money
 from edge.dialog.state import CartLine, Pending
 from edge.events import Reply, Understanding
 from edge.orders import OrderError
+from edge.orders.db import damaged_message, is_damage
+from edge.storage import full_message, is_disk_full
 
 if TYPE_CHECKING:
     from edge.dialog.engine import Dialog
@@ -39,7 +42,11 @@ def _blocked(d: Dialog) -> Reply | None:
     if not d.settings.dialog.purchasing_enabled:
         return d.anything_else("Ordering is switched off on this device. You can still browse and build a cart.",
                                [{"type": "refused", "reason": "purchasing_disabled"}])
-    if d.guard.locked:
+    try:
+        locked = d.guard.locked
+    except (sqlite3.Error, OSError) as exc:  # the PIN lock cannot be read (a full disk): refuse, don't guess
+        return _not_recorded(d, exc)
+    if locked:
         return d.anything_else("Purchasing is locked after too many wrong PINs. The device owner can unlock it.",
                                [{"type": "refused", "reason": "pin_locked"}])
     return None
@@ -120,6 +127,8 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     except OrderError as exc:
         return d.anything_else(f"Sorry, I couldn't place that order: {exc}. Nothing was ordered.",
                                [{"type": "refused", "reason": "outbox", "detail": str(exc)}])
+    except (sqlite3.Error, OSError) as exc:  # the outbox could not record it: say why, keep the cart
+        return _not_recorded(d, exc, kept=source == "cart")
     if source == "cart":
         d.state.cart.clear()
     d.state.orders.append(str(order.id))
@@ -135,6 +144,23 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     if not d.outcome_later:
         text = f"{text} {d.replies.sync_outcome(state)}"
     return d.anything_else(text, [action])
+
+
+def _not_recorded(d: Dialog, exc: BaseException, *, kept: bool = False) -> Reply:
+    """The reply when the outbox failed to store a confirmed order: nothing was ordered, the cart stays."""
+    path = getattr(d.outbox, "path", None)
+    if is_disk_full(exc, path):
+        log.error("order not placed: %s", full_message(path or ".", "the order could not be saved"))
+        why, reason = "this device's storage is full", "storage_full"
+    elif is_damage(exc):
+        log.error("order not placed: %s", damaged_message(path, str(exc), None))
+        why, reason = "the device's order store is damaged", "outbox_damaged"
+    else:
+        log.exception("order not placed: the outbox failed")
+        why, reason = "the device could not save it", "outbox_failed"
+    cart = " Your cart is still there." if kept else ""
+    return d.anything_else(f"Sorry, I couldn't place that order: {why}. Nothing was ordered.{cart}",
+                           [{"type": "refused", "reason": reason}])
 
 
 def _state_of(d: Dialog, order_id: int, default: str) -> str:

@@ -48,6 +48,11 @@ def catalog_problem(data_dir: Path) -> str | None:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             count = conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
     except sqlite3.Error as exc:
+        from edge.storage import full_message, is_disk_full
+
+        if is_disk_full(exc, db):  # the catalog is fine: rebuilding it would not help (nor fit)
+            message = full_message(data_dir, "the catalog cannot be opened")
+            return message[0].upper() + message[1:]
         return f"The catalog at {db} cannot be read ({exc}).\n{how}"
     if count == 0:
         return f"The catalog at {db} has no products.\n{how}"
@@ -94,7 +99,11 @@ class ShopSession:
         self.settings = settings
         self.catalog = Catalog.from_settings(settings, data_dir / CATALOG_DB)
         self.catalog.public_key_file = data_dir / PUBLIC_KEY
-        self.outbox = Outbox(data_dir / OUTBOX_DB, cancel_window_seconds=settings.dialog.cancel_window_seconds)
+        try:
+            self.outbox = Outbox(data_dir / OUTBOX_DB, cancel_window_seconds=settings.dialog.cancel_window_seconds)
+        except OSError:  # OutboxDamaged (set aside, message says what to do) or unwritable storage
+            self.catalog.close()
+            raise
         self.guard = PurchaseGuard(data_dir / GUARD_DB, settings.dialog.pin)
         faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=self.catalog.searcher.encode)
         self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)
@@ -117,7 +126,7 @@ class ShopSession:
         except ValueError as exc:  # a malformed broker URL: say so instead of a traceback
             self.outbox.close()
             self.catalog.close()
-            raise SessionError(f"broker {url!r}: {exc}") from None
+            raise SessionError(str(exc)) from None  # names the URL, its password masked
         client.start()
         return client
 

@@ -5,7 +5,8 @@ client (`edge.sync`) moves orders through queued → sent → acked and applies 
 updates. See `edge.orders.model` for the states.
 """
 
+from edge.orders.db import OutboxDamaged
 from edge.orders.model import STATES, Order, OrderError
 from edge.orders.outbox import Outbox
 
-__all__ = ["STATES", "Order", "OrderError", "Outbox"]
+__all__ = ["STATES", "Order", "OrderError", "Outbox", "OutboxDamaged"]

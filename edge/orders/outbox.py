@@ -61,7 +61,10 @@ class Outbox:
         self.path = Path(path)
         self.cancel_window_seconds = cancel_window_seconds
         self._clock = clock
-        self._conn = db.connect(self.path)
+        self._conn = db.connect(self.path)  # OutboxDamaged (file set aside) when SQLite finds it damaged
+        for kept in db.kept_aside(self.path):  # said at every start until someone deals with it
+            log.warning("a damaged outbox was set aside at %s; orders in it that had not reached the store are "
+                        "not being sent (recover them with: sqlite3 %s .recover)", kept, kept)
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._pending_events: list[OrderChanged] = []
@@ -91,7 +94,13 @@ class Outbox:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+                # would raise "no transaction is active" over the error that matters.
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error as exc:
+                        log.debug("rollback after a failed write: %s", exc)
                 self._pending_events.clear()
                 raise
             events, self._pending_events = self._pending_events, []

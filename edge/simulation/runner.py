@@ -28,6 +28,7 @@ from rich.console import Console
 from edge.audio import AudioError, WavSink, read_audio, write_wav
 from edge.config import ConfigError, Settings, load_settings
 from edge.device import DeviceError, check_bundles, load_models, open_device, open_mcu
+from edge.redact import hide_secrets_in_logs
 from edge.simulation.checks import check_turn
 from edge.simulation.driver import Recorder, User
 from edge.simulation.report import latency_chart, latency_summary, write_html, write_jsonl
@@ -35,6 +36,7 @@ from edge.simulation.scenario import Scenario, ScenarioError, Session, load_scen
 from edge.simulation.timeline import Timeline
 from edge.simulation.voice import UserSpeaker
 from edge.simulation.world import Cloud, WorldError, demo_catalog, device_dir
+from edge.wire import redact_url
 
 log = logging.getLogger("edge.simulate")
 DEFAULT_OUT = Path("~/.cache/voiceshop/simulations").expanduser()
@@ -95,7 +97,7 @@ class Simulation:
             data = device_dir(catalog, self.out)
             self.cloud = Cloud(catalog, self.out / "cloud.sqlite", self.args.broker)
             url = self.cloud.start()
-            self.console.print(f"[dim]cloud service up, broker {url}; device {self.settings.device.id}[/dim]")
+            self.console.print(f"[dim]cloud service up, broker {redact_url(url)}; device {self.settings.device.id}[/dim]")
             speaker = UserSpeaker(self.settings, self.scenario.voice)
             audio = self._synthesize(speaker)
             models = load_models(self.settings)
@@ -322,4 +324,5 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).expanduser() if args.out else DEFAULT_OUT / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     _logging(console, level, out)
+    hide_secrets_in_logs(settings)
     return Simulation(settings, scenario, out, args, console).run()

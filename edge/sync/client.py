@@ -25,7 +25,9 @@ import paho.mqtt.client as mqtt
 
 from edge.events import OrderChanged
 from edge.orders import Outbox
+from edge.orders.db import damaged_message, is_damage
 from edge.orders.model import DueOrder
+from edge.storage import full_message, is_disk_full
 from edge.sync.connection import (
     UNSUPPORTED_PROTOCOL,
     Backoff,
@@ -55,6 +57,7 @@ CONNACK_TIMEOUT = 5.0  # seconds to wait for CONNACK before treating the attempt
 IDLE_POLL = 0.05  # seconds the loop waits on the socket when there is nothing to do
 ACK_BATCH_SECONDS = 0.1  # longest an arrived ack waits to be applied with others
 MAX_READS_PER_STEP = 500  # packets taken off the socket per loop step before the outbox gets a turn
+FULL_DISK_PAUSE = 5.0  # seconds between sync steps while the disk is full
 RESCAN_SECONDS = 1.0  # how often the outbox is checked for confirmed orders without a wake-up
 
 
@@ -133,10 +136,20 @@ class SyncClient:
         self._wake.set()
 
     def _run(self, deadline: float | None) -> bool:
-        self._restart_sends()
+        try:
+            return self._loop(deadline)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            # Retrying cannot help a damaged file, and "busy, retrying" would hide it.
+            log.error("order sync stopped: %s", damaged_message(self.outbox.path, str(exc), None))
+            return False
+
+    def _loop(self, deadline: float | None) -> bool:
         settled = False
         next_scan = 0.0
         try:
+            self._restart_sends()
             while not self._stop.is_set():
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
@@ -157,9 +170,8 @@ class SyncClient:
                 idle = False
                 try:
                     idle = self._pump()
-                except sqlite3.Error as exc:  # e.g. the outbox file is locked by a long reader: retry soon
-                    log.warning("outbox busy, retrying: %s", exc)
-                    self._pause(IDLE_POLL, deadline)
+                except sqlite3.Error as exc:
+                    self._outbox_failed(exc, deadline)
                 except Exception:  # never let one bad record stop order sync for good
                     log.exception("sync step failed; retrying")
                     self._pause(1.0, deadline)
@@ -169,6 +181,17 @@ class SyncClient:
         finally:
             self._goodbye()
         return settled
+
+    def _outbox_failed(self, exc: sqlite3.Error, deadline: float | None) -> None:
+        """Damage stops sync (raised for _run to report); a full disk pauses it; a lock is retried soon."""
+        if is_damage(exc):
+            raise exc
+        if is_disk_full(exc, self.outbox.path):  # the orders stay as they were until there is room
+            log.warning("order sync paused: %s", full_message(self.outbox.path, "the outbox cannot record changes"))
+            self._pause(FULL_DISK_PAUSE, deadline)
+        else:  # e.g. the outbox file is locked by a long reader
+            log.warning("outbox busy, retrying: %s", exc)
+            self._pause(IDLE_POLL, deadline)
 
     def _restart_sends(self) -> None:
         """Every `sent` order is due again; the ready buffer would only duplicate what the outbox returns."""
