@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def demo_catalog(models_dir: Path) -> Path:
 
     The one builder and cache of the demo catalog for the simulator, the tests and the benchmarks, so
     they all exercise the same catalog. Each process builds into its own folder; a build another
-    process finished first wins, and catalogs built for older code or an older NLU bundle are removed.
+    process finished first wins, and catalogs built for other code or another NLU bundle are removed once unused for a day.
     """
     target = CACHE / f"catalog-{_key(models_dir)}"
     if (target / "ready").is_file():
@@ -77,9 +78,22 @@ def demo_catalog(models_dir: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     building.rename(target)
     for stale in CACHE.glob("catalog-*"):
-        if stale != target and stale.is_dir() and ".building" not in stale.name:
+        if stale != target and stale.is_dir() and ".building" not in stale.name and _unused_for_a_day(stale):
             shutil.rmtree(stale, ignore_errors=True)
     return target
+
+
+STALE_SECONDS = 24 * 3600.0
+"""A catalog built for other code is removed only after this long: two checkouts of the project on one
+machine (a branch and main, a CI clone beside a working tree) each keep theirs instead of deleting the
+other's while its tests copy from it."""
+
+
+def _unused_for_a_day(catalog: Path) -> bool:
+    try:
+        return time.time() - (catalog / "ready").stat().st_mtime > STALE_SECONDS
+    except OSError:
+        return True
 
 
 def device_dir(catalog: Path, root: Path) -> Path:
