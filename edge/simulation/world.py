@@ -61,6 +61,7 @@ def demo_catalog(models_dir: Path) -> Path:
     """
     target = CACHE / f"catalog-{_key(models_dir)}"
     if (target / "ready").is_file():
+        (target / "ready").touch()  # in use: not stale for another checkout's clean-up
         return target
     building = target.with_name(target.name + f".building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
