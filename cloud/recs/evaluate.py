@@ -66,7 +66,23 @@ def diverse(order: list[int], family: np.ndarray, brand: np.ndarray, category: n
         if family[i] not in families:
             chosen.append(i)
             families.add(family[i])
-    return sorted(chosen, key=order.index)
+    rank = {i: n for n, i in enumerate(order)}
+    return sorted(chosen, key=rank.__getitem__)
+
+
+def pick(scores: np.ndarray, family: np.ndarray, brand: np.ndarray, category: np.ndarray, k: int) -> list[int]:
+    """The diverse k from the best ``POOL`` scores; the pool grows while one-per-family leaves it
+    short (bestsellers bunch up: the top 60 may be SKUs of two products)."""
+    finite = int(np.isfinite(scores).sum())
+    pool = min(POOL, finite)
+    while pool > 0 and k > 0:
+        best = np.argpartition(-scores, pool - 1)[:pool]
+        order = best[np.argsort(-scores[best], kind="stable")].tolist()
+        chosen = diverse(order, family, brand, category, k)
+        if len(chosen) == k or pool == finite:
+            return chosen
+        pool = min(pool * 4, finite)
+    return []
 
 
 def blend_list(als: np.ndarray, cart: list[int], seen: np.ndarray, history: History, complements: np.ndarray,
@@ -80,12 +96,7 @@ def blend_list(als: np.ndarray, cart: list[int], seen: np.ndarray, history: Hist
         scores[np.isin(history.family, cart_families)] = -np.inf
     scores[seen] = -np.inf
     scores[cart] = -np.inf
-    pool = min(POOL, int(np.isfinite(scores).sum()))
-    if pool <= 0:
-        return []
-    best = np.argpartition(-scores, pool - 1)[:pool]
-    order = best[np.argsort(-scores[best], kind="stable")].tolist()
-    return diverse(order, history.family, history.brand, history.category, k)
+    return pick(scores, history.family, history.brand, history.category, k)
 
 
 def split_carts(history: History, seed: int = 0) -> list[tuple[list[int], list[int]]]:

@@ -89,6 +89,21 @@ def diverse(order: Sequence[int], family: np.ndarray, brand: np.ndarray, categor
     return sorted(chosen, key=rank.__getitem__)
 
 
+def pick(scores: np.ndarray, family: np.ndarray, brand: np.ndarray, category: np.ndarray, k: int) -> list[int]:
+    """The diverse k from the best ``POOL`` scores; the pool grows while one-per-family leaves it
+    short (bestsellers bunch up: the top 60 may be SKUs of two products)."""
+    finite = int(np.isfinite(scores).sum())
+    pool = min(POOL, finite)
+    while pool > 0 and k > 0:
+        best = np.argpartition(-scores, pool - 1)[:pool]
+        order = best[np.argsort(-scores[best], kind="stable")].tolist()
+        chosen = diverse(order, family, brand, category, k)
+        if len(chosen) == k or pool == finite:
+            return chosen
+        pool = min(pool * 4, finite)
+    return []
+
+
 class Recommender:
     """Blended top-k over one open catalog; reloads its arrays when the catalog version moves."""
 
@@ -186,12 +201,7 @@ class Recommender:
         drop = [self.sell_index[p] for p in exclude if p in self.sell_index]
         if drop:
             scores[drop] = -np.inf
-        pool = min(POOL, int(np.isfinite(scores).sum()))
-        if pool <= 0 or k <= 0:
-            return []
-        best = np.argpartition(-scores, pool - 1)[:pool]
-        order = best[np.argsort(-scores[best], kind="stable")].tolist()
-        chosen = diverse(order, self.sell_family, self.sell_brand, self.sell_category, k)
+        chosen = pick(scores, self.sell_family, self.sell_brand, self.sell_category, k)
         return [(int(self.sell_ids[i]), float(scores[i])) for i in chosen]
 
     def _products(self, scored: list[tuple[int, float]], reason: str) -> list[Recommendation]:
@@ -246,16 +256,20 @@ class Recommender:
         banned = set(families)
         out: list[Recommendation] = []
         seen: set[int] = set()
-        limit = 8 * k + len(skip)
-        rows = self.conn.execute(f"SELECT {_SELECT}, {_FAMILY} FROM products p {_FAMILY_JOIN} WHERE p.in_stock = 1 "
-                                 f"ORDER BY p.popularity DESC LIMIT ?", (limit,)).fetchall()
-        for r in rows:
-            family = self._family(r[-1])
-            if r[0] in skip or family in banned or family in seen:
-                continue
-            seen.add(family)
-            out.append(Recommendation(_product(r), float(r[10]), "popular"))
-            if len(out) == k:
+        # Bestsellers bunch up (many SKUs of a few products), so read on in pages until k families.
+        cursor = self.conn.execute(f"SELECT {_SELECT}, {_FAMILY} FROM products p {_FAMILY_JOIN} "
+                                   f"WHERE p.in_stock = 1 ORDER BY p.popularity DESC")
+        for _page in range(50):
+            rows = cursor.fetchmany(200)
+            for r in rows:
+                family = self._family(r[-1])
+                if r[0] in skip or family in banned or family in seen:
+                    continue
+                seen.add(family)
+                out.append(Recommendation(_product(r), float(r[10]), "popular"))
+                if len(out) == k:
+                    return out
+            if not rows:
                 break
         return out
 
