@@ -3,8 +3,8 @@
 The master is the source of truth the generator writes and merchandisers edit. Every edit is
 recorded in ``changes`` under the *pending* version (published + 1); publishing a delta reads
 the pending changes, folds them per product (a price change followed by a rename is an upsert)
-and advances ``published_version``. Recommendation factors and sentence embeddings are stored
-here too, so a snapshot is one read of one file.
+and advances ``published_version``. Recommendation factors, product families, family complements
+and sentence embeddings are stored here too, so a snapshot is one read of one file.
 """
 
 from __future__ import annotations

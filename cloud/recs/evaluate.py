@@ -31,8 +31,10 @@ COMPLEMENT_WEIGHT = 4.0
 (precision@10 rises to 4 and is flat to 8); the reported figures use other seeds."""
 POPULARITY_WEIGHT = 0.3
 """Score added per unit of catalog popularity (0-1): breaks ties towards what sells."""
-POOL = 60
-"""Best-scored candidates the diverse list is picked from (the device uses the same)."""
+FAMILIES_PER_ITEM = 4
+"""Families considered per item asked for; the diverse pick needs a few spare (as on the device)."""
+PER_FAMILY = 3
+"""Candidates kept per family, so a brand cap can still take the family's next brand."""
 
 
 def caps(k: int) -> tuple[int, int]:
@@ -70,24 +72,38 @@ def diverse(order: list[int], family: np.ndarray, brand: np.ndarray, category: n
     return sorted(chosen, key=rank.__getitem__)
 
 
-def pick(scores: np.ndarray, family: np.ndarray, brand: np.ndarray, category: np.ndarray, k: int) -> list[int]:
-    """The diverse k from the best ``POOL`` scores; the pool grows while one-per-family leaves it
-    short (bestsellers bunch up: the top 60 may be SKUs of two products)."""
-    finite = int(np.isfinite(scores).sum())
-    pool = min(POOL, finite)
-    while pool > 0 and k > 0:
-        best = np.argpartition(-scores, pool - 1)[:pool]
-        order = best[np.argsort(-scores[best], kind="stable")].tolist()
-        chosen = diverse(order, family, brand, category, k)
-        if len(chosen) == k or pool == finite:
-            return chosen
-        pool = min(pool * 4, finite)
-    return []
+def candidates(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray, k: int) -> list[int]:
+    """Positions worth a diverse pick, best first: the best ``PER_FAMILY`` of each of the best
+    ``FAMILIES_PER_ITEM * k`` families; ``scores`` grouped by family (see ``family_segments``)."""
+    if k <= 0 or not len(starts):
+        return []
+    best = np.maximum.reduceat(scores, starts)
+    n_families = min(FAMILIES_PER_ITEM * k, int(np.isfinite(best).sum()))
+    if n_families <= 0:
+        return []
+    top = np.argpartition(-best, n_families - 1)[:n_families]
+    rows: list[int] = []
+    for f in top.tolist():
+        segment = scores[starts[f]:ends[f]]
+        m = min(PER_FAMILY, len(segment))
+        pick = np.argpartition(-segment, m - 1)[:m] if m < len(segment) else np.arange(len(segment))
+        rows += [starts[f] + int(i) for i in pick if np.isfinite(segment[i])]
+    order = np.array(rows)
+    return order[np.lexsort((order, -scores[order]))].tolist()
+
+
+def family_segments(history: History) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(columns grouped by family, start, end of each family's run): how the device lays out items."""
+    order = np.argsort(history.family, kind="stable")
+    grouped = history.family[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else order
+    ends = np.r_[starts[1:], len(order)] if len(order) else starts
+    return order, starts, ends
 
 
 def blend_list(als: np.ndarray, cart: list[int], seen: np.ndarray, history: History, complements: np.ndarray,
-               k: int, complement_weight: float = COMPLEMENT_WEIGHT,
-               popularity_weight: float = POPULARITY_WEIGHT) -> list[int]:
+               k: int, complement_weight: float = COMPLEMENT_WEIGHT, popularity_weight: float = POPULARITY_WEIGHT,
+               segments: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[int]:
     """One user's blended top-k (column indices) given their ALS scores over every column."""
     cart_families = np.unique(history.family[cart]) if cart else np.zeros(0, np.int32)
     scores = als + popularity_weight * history.popularity
@@ -96,7 +112,9 @@ def blend_list(als: np.ndarray, cart: list[int], seen: np.ndarray, history: Hist
         scores[np.isin(history.family, cart_families)] = -np.inf
     scores[seen] = -np.inf
     scores[cart] = -np.inf
-    return pick(scores, history.family, history.brand, history.category, k)
+    order, starts, ends = segments if segments is not None else family_segments(history)
+    ranked = order[candidates(scores[order], starts, ends, k)].tolist()
+    return diverse(ranked, history.family, history.brand, history.category, k)
 
 
 def split_carts(history: History, seed: int = 0) -> list[tuple[list[int], list[int]]]:
@@ -128,6 +146,7 @@ def evaluate(history: History, matrix: sp.csr_matrix, users: np.ndarray, items: 
     """popular / als / blend on the same carts: precision, recall, duplicate shares, coverage."""
     popularity = np.asarray(matrix.sum(axis=0)).ravel().astype(np.float32)
     carts = split_carts(history, seed)
+    segments = family_segments(history)
     lists: dict[str, list[list[int]]] = {"popular": [], "als": [], "blend": []}
     evaluated: list[tuple[list[int], set[int]]] = []
     for u, (cart, rest) in enumerate(carts):
@@ -141,7 +160,7 @@ def evaluate(history: History, matrix: sp.csr_matrix, users: np.ndarray, items: 
             base[seen] = -np.inf
             base[cart] = -np.inf
             lists[label].append(_top_plain(base, k))
-        lists["blend"].append(blend_list(als, cart, seen, history, complements, k, **weights))
+        lists["blend"].append(blend_list(als, cart, seen, history, complements, k, **weights, segments=segments))
     out: dict[str, Any] = {"users_evaluated": len(evaluated), "protocol":
                            "last basket split in half: cart -> find the rest, new items only"}
     for label, recs in lists.items():

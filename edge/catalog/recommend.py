@@ -8,8 +8,10 @@ name ("organic bananas" are bananas) and family complements learned from co-purc
             + popularity_weight * popularity
 
 over the sellable items (one matrix-vector product and two gathers, no Python loop over items),
-never an item of a cart family or one bought recently, then a diverse pick from the best
-``POOL``: one item per family, brands and aisles mixed (``diverse``). A user the cloud has not
+never an item of a cart family or one bought recently, then a diverse pick from the best few
+items of the best families (``candidates``): one item per family, brands and aisles mixed
+(``diverse``). The sellable rows are kept grouped by family, so a cart family's complement boost
+or ban is a slice of the score vector, not a gather over every item. A user the cloud has not
 seen scores by the cosine to the cart's item vectors instead of ALS; with nothing to go on, the
 most popular items. ``alternatives`` is the other question ("something like this", "cheaper
 ones"): the same family, other SKUs. The blend mirrors cloud.recs.evaluate, where its figures
@@ -31,8 +33,10 @@ from edge.catalog.search import _SELECT, PRODUCT_FIELDS, Product
 COMPLEMENT_WEIGHT = 4.0
 """Used when the catalog's recs carry no weights of their own (cloud.recs.evaluate's default)."""
 POPULARITY_WEIGHT = 0.3
-POOL = 60
-"""Best-scored candidates the diverse list is picked from (as in cloud.recs.evaluate)."""
+FAMILIES_PER_ITEM = 4
+"""Families considered per item asked for; the diverse pick needs a few spare (as in cloud.recs.evaluate)."""
+PER_FAMILY = 3
+"""Candidates kept per family, so a brand cap can still take the family's next brand."""
 _FAMILY = "COALESCE(fm.family, lower(p.name))"
 _FAMILY_JOIN = "LEFT JOIN families fm ON fm.name = p.name"
 
@@ -89,19 +93,26 @@ def diverse(order: Sequence[int], family: np.ndarray, brand: np.ndarray, categor
     return sorted(chosen, key=rank.__getitem__)
 
 
-def pick(scores: np.ndarray, family: np.ndarray, brand: np.ndarray, category: np.ndarray, k: int) -> list[int]:
-    """The diverse k from the best ``POOL`` scores; the pool grows while one-per-family leaves it
-    short (bestsellers bunch up: the top 60 may be SKUs of two products)."""
-    finite = int(np.isfinite(scores).sum())
-    pool = min(POOL, finite)
-    while pool > 0 and k > 0:
-        best = np.argpartition(-scores, pool - 1)[:pool]
-        order = best[np.argsort(-scores[best], kind="stable")].tolist()
-        chosen = diverse(order, family, brand, category, k)
-        if len(chosen) == k or pool == finite:
-            return chosen
-        pool = min(pool * 4, finite)
-    return []
+def candidates(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray, k: int) -> list[int]:
+    """Rows worth a diverse pick, best first: the best ``PER_FAMILY`` of each of the best
+    ``FAMILIES_PER_ITEM * k`` families. ``scores`` are grouped by family (family f is
+    ``scores[starts[f]:ends[f]]``, no family empty), so no family's thousand SKUs can crowd out
+    the others and a family's best is one reduceat away."""
+    if k <= 0 or not len(starts):
+        return []
+    best = np.maximum.reduceat(scores, starts)
+    n_families = min(FAMILIES_PER_ITEM * k, int(np.isfinite(best).sum()))
+    if n_families <= 0:
+        return []
+    top = np.argpartition(-best, n_families - 1)[:n_families]
+    rows: list[int] = []
+    for f in top.tolist():
+        segment = scores[starts[f]:ends[f]]
+        m = min(PER_FAMILY, len(segment))
+        pick = np.argpartition(-segment, m - 1)[:m] if m < len(segment) else np.arange(len(segment))
+        rows += [starts[f] + int(i) for i in pick if np.isfinite(segment[i])]
+    order = np.array(rows)
+    return order[np.lexsort((order, -scores[order]))].tolist()
 
 
 class Recommender:
@@ -116,7 +127,8 @@ class Recommender:
         self.index: dict[int, int] = {}
         self.sell_index: dict[int, int] = {}
         self.family_code: dict[str, int] = {}
-        self.complements: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.complements: dict[int, list[tuple[int, float]]] = {}
+        self.segment: dict[int, tuple[int, int]] = {}
         self.weights = {"complement_weight": COMPLEMENT_WEIGHT, "popularity_weight": POPULARITY_WEIGHT}
 
     def refresh(self) -> None:
@@ -133,17 +145,23 @@ class Recommender:
         self.factors = (np.frombuffer(b"".join(r[1] for r in rows), dtype="<f2").reshape(n, -1).astype(np.float32)
                         if rows else np.zeros((0, 1), np.float32))
         self.unit = self.factors / np.maximum(np.linalg.norm(self.factors, axis=1, keepdims=True), 1e-6)
-        # Scoring runs over the sellable rows only (contiguous copies): no per-query mask pass.
-        rows_sell = [r for r in rows if r[2] == 1]
-        sell = np.fromiter((r[2] == 1 for r in rows), dtype=bool, count=n)
+        # Scoring runs over the sellable rows only, grouped by family (contiguous copies): no
+        # per-query mask pass, and one family is one slice.
+        self.family_code = {}
+        family = np.array([self._family(r[6]) for r in rows], dtype=np.int32)
+        sell = np.flatnonzero(np.fromiter((r[2] == 1 for r in rows), dtype=bool, count=n))
+        sell = sell[np.argsort(family[sell], kind="stable")]
         self.sell_ids = self.ids[sell]
         self.sell_factors = np.ascontiguousarray(self.factors[sell])
         self.sell_unit = np.ascontiguousarray(self.unit[sell])
-        self.sell_popularity = np.fromiter((r[3] or 0.0 for r in rows_sell), np.float32, len(rows_sell))
-        self.sell_brand = self._codes([r[4] or "" for r in rows_sell])
-        self.sell_category = self._codes([r[5] or "" for r in rows_sell])
-        self.family_code = {}
-        self.sell_family = np.array([self._family(r[6]) for r in rows_sell], dtype=np.int32)
+        self.sell_popularity = np.array([rows[i][3] or 0.0 for i in sell], dtype=np.float32)
+        self.sell_brand = self._codes([rows[i][4] or "" for i in sell])
+        self.sell_category = self._codes([rows[i][5] or "" for i in sell])
+        self.sell_family = family[sell]
+        first = np.flatnonzero(np.r_[True, self.sell_family[1:] != self.sell_family[:-1]]) if len(sell) else sell
+        self.starts = first.astype(np.int64)
+        self.ends = np.r_[first[1:], len(sell)].astype(np.int64) if len(sell) else self.starts
+        self.segment = {int(self.sell_family[a]): (int(a), int(b)) for a, b in zip(self.starts, self.ends, strict=True)}
         self.complements = self._load_complements()
         self.index = {int(pid): i for i, pid in enumerate(self.ids)}
         self.sell_index = {int(pid): i for i, pid in enumerate(self.sell_ids)}
@@ -159,13 +177,11 @@ class Recommender:
     def _family(self, key: str) -> int:
         return self.family_code.setdefault(key, len(self.family_code))
 
-    def _load_complements(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        grouped: dict[int, tuple[list[int], list[float]]] = {}
+    def _load_complements(self) -> dict[int, list[tuple[int, float]]]:
+        grouped: dict[int, list[tuple[int, float]]] = {}
         for family, other, score in self.conn.execute("SELECT family, other, score FROM complements"):
-            others, scores = grouped.setdefault(self._family(family), ([], []))
-            others.append(self._family(other))
-            scores.append(score)
-        return {f: (np.array(o, np.int64), np.array(s, np.float32)) for f, (o, s) in grouped.items()}
+            grouped.setdefault(self._family(family), []).append((self._family(other), float(score)))
+        return grouped
 
     def families(self, product_ids: Sequence[int]) -> dict[int, str]:
         """Product id -> family key ("bananas"), for products with or without factors."""
@@ -188,20 +204,24 @@ class Recommender:
         ``base`` (one score per sellable row), drop the excluded ids and the cart's families, pick
         k diverse ones."""
         scores = base + self.weights["popularity_weight"] * self.sell_popularity
-        boost = np.zeros(len(self.family_code), np.float32)
+        boost: dict[int, float] = {}
         for family in cart_families if sources is None else sources:
-            others, values = self.complements.get(family, (np.zeros(0, np.int64), np.zeros(0, np.float32)))
-            np.maximum.at(boost, others, values)
-        if boost.any():
-            scores += self.weights["complement_weight"] * boost[self.sell_family]
-        if len(cart_families):
-            banned = np.zeros(len(self.family_code), bool)
-            banned[list(cart_families)] = True
-            scores[banned[self.sell_family]] = -np.inf
+            for other, value in self.complements.get(family, ()):
+                boost[other] = max(boost.get(other, 0.0), value)
+        weight = self.weights["complement_weight"]
+        for family, value in boost.items():
+            if family in self.segment:
+                start, end = self.segment[family]
+                scores[start:end] += weight * value
+        for family in cart_families:
+            if family in self.segment:
+                start, end = self.segment[family]
+                scores[start:end] = -np.inf
         drop = [self.sell_index[p] for p in exclude if p in self.sell_index]
         if drop:
             scores[drop] = -np.inf
-        chosen = pick(scores, self.sell_family, self.sell_brand, self.sell_category, k)
+        order = candidates(scores, self.starts, self.ends, k)
+        chosen = diverse(order, self.sell_family, self.sell_brand, self.sell_category, k)
         return [(int(self.sell_ids[i]), float(scores[i])) for i in chosen]
 
     def _products(self, scored: list[tuple[int, float]], reason: str) -> list[Recommendation]:
