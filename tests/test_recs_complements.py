@@ -227,3 +227,30 @@ def test_dialogue_suggests_what_goes_with_the_cart(world, tmp_path):
     alt = [a for a in like.actions if a["type"] == "recommendations"][0]["product_ids"]
     assert alt and set(_family_of(catalog.conn, alt).values()) == {"bananas"}
     catalog.close()
+
+
+def test_a_v4_catalog_upgrades_and_recommends_with_names_as_families(world, tmp_path):
+    """A device that synced before families existed keeps recommending after the upgrade: every
+    product is then its own family (its name), and the next snapshot brings the real ones."""
+    from edge.catalog.schema import LATEST, connect, migrate, schema_version
+
+    path = tmp_path / "v4.db"
+    old = connect(path)
+    migrate(old, target=4)
+    source = sqlite3.connect(world.device)
+    columns = "id, sku, name, brand, category, unit, pack_size, price_cents, currency, in_stock, tags, popularity"
+    old.executemany(f"INSERT INTO products ({columns}) VALUES ({','.join('?' * 12)})",
+                    source.execute(f"SELECT {columns} FROM products"))
+    old.executemany("INSERT INTO item_factors VALUES (?, ?)", source.execute("SELECT * FROM item_factors"))
+    old.execute("INSERT INTO catalog_meta VALUES ('version', '0')")  # the world's snapshot (v1) is next
+    old.close()
+    conn = open_catalog(path)
+    assert schema_version(conn) == LATEST == 5
+    rec = Recommender(conn)
+    cart = [r[0] for r in conn.execute("SELECT product_id FROM item_factors LIMIT 2")]
+    got = rec.recommend("someone", cart, k=5)
+    names = [r.product.name.lower() for r in got]
+    cart_names = {r[0].lower() for r in conn.execute(f"SELECT name FROM products WHERE id IN ({cart[0]}, {cart[1]})")}
+    assert len(got) == 5 and len(set(names)) == 5 and not set(names) & cart_names
+    assert apply_delta(conn, world.snapshot.read_bytes(), load_public_key(world.public_key)).status == "applied"
+    assert conn.execute("SELECT COUNT(*) FROM complements").fetchone()[0] > 0
