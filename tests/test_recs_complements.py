@@ -226,6 +226,13 @@ def test_dialogue_suggests_what_goes_with_the_cart(world, tmp_path):
                                        {"product": "organic bananas"}))
     alt = [a for a in like.actions if a["type"] == "recommendations"][0]["product_ids"]
     assert alt and set(_family_of(catalog.conn, alt).values()) == {"bananas"}
+    dialog.handle(Understanding("no", "deny", 0.95))
+    cheaper = dialog.handle(Understanding("do you have cheaper ones", "search", 0.9))  # how the NLU hears it
+    ids = [a for a in cheaper.actions if a["type"] == "recommendations"][0]["product_ids"]
+    banana_price = dialog.state.cart[0].item.price_cents
+    prices = dict(catalog.conn.execute(f"SELECT id, price_cents FROM products WHERE id IN ({','.join(map(str, ids))})"))
+    assert ids and all(prices[i] < banana_price for i in ids)
+    assert set(_family_of(catalog.conn, ids).values()) == {"bananas"}
     catalog.close()
 
 

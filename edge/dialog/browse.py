@@ -17,6 +17,12 @@ from edge.events import Reply, Understanding
 if TYPE_CHECKING:
     from edge.dialog.engine import Dialog
 
+ALTERNATIVES = re.compile(r"\b(like (this|that|it|these|those)|similar|alternatives?|instead|other (brands?|ones|"
+                          r"kinds?|options)|cheaper|less expensive|lower price)\b", re.IGNORECASE)
+"""A request (recommend, or a search naming nothing) for other versions of a product rather than
+what goes with the cart: "something like this", "do you have cheaper ones"."""
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b", re.IGNORECASE)
+
 
 def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
     """Read out results and wait for a choice (one result: offer it directly)."""
@@ -33,6 +39,11 @@ def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
 
 
 def search(d: Dialog, u: Understanding) -> Reply:
+    subject = d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
+    if subject is not None and not (u.slots.get("product") or u.slots.get("brand")) \
+            and ALTERNATIVES.search(u.text or ""):
+        # "Do you have cheaper ones?" reaches the NLU as a search with nothing named.
+        return show_recommendations(d, _alternatives(d, subject, u.text))
     found = d.linker.lookup(u.slots, limit=d.replies.max_results)
     if not found.query:
         return d.anything_else("What are you looking for?")
@@ -58,12 +69,6 @@ def price_query(d: Dialog, u: Understanding) -> Reply:
     return d.anything_else(text, [{"type": "price", "product_id": item.product_id, "price_cents": item.price_cents}])
 
 
-ALTERNATIVES = re.compile(r"\b(like (this|that|it|these|those)|similar|alternatives?|instead|other (brands?|ones|"
-                          r"kinds?|options)|cheaper|less expensive|lower price)\b", re.IGNORECASE)
-"""A recommend request for other versions of a product rather than what goes with the cart."""
-CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b", re.IGNORECASE)
-
-
 def recommend(d: Dialog, u: Understanding) -> Reply:
     """Suggestions for this user that go with the cart (or the product they name); "something like
     this" / "cheaper ones" instead asks for other SKUs of the product in focus."""
@@ -74,14 +79,22 @@ def recommend(d: Dialog, u: Understanding) -> Reply:
         named = found.items[0] if found.items else None
     subject = named or d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
     if subject is not None and ALTERNATIVES.search(u.text or ""):
-        recs = d.catalog.alternatives(subject.product_id, d.replies.max_results, cheaper=bool(CHEAPER.search(u.text)))
-        items = [to_item(rec.product) for rec in recs]
-    else:
-        if named is not None:
-            context.append(named.product_id)
-        elif d.state.focus is not None:
-            context.append(d.state.focus.product_id)
-        items = suggestions(d, context, d.replies.max_results)
+        return show_recommendations(d, _alternatives(d, subject, u.text))
+    if named is not None:
+        context.append(named.product_id)
+    elif d.state.focus is not None:
+        context.append(d.state.focus.product_id)
+    return show_recommendations(d, suggestions(d, context, d.replies.max_results))
+
+
+def _alternatives(d: Dialog, subject: Item, text: str) -> list[Item]:
+    """Other products of the subject's family; cheaper ones, cheapest first, if the words say so."""
+    recs = d.catalog.alternatives(subject.product_id, d.replies.max_results, cheaper=bool(CHEAPER.search(text)))
+    return [to_item(rec.product) for rec in recs]
+
+
+def show_recommendations(d: Dialog, items: list[Item]) -> Reply:
+    """Read suggestions out as one spoken list and wait for a choice."""
     if not items:
         return d.anything_else(d.replies.recommendations([]), [{"type": "recommendations", "product_ids": []}])
     d.state.last_results = items
