@@ -17,8 +17,9 @@ from edge.events import Reply, Understanding
 if TYPE_CHECKING:
     from edge.dialog.engine import Dialog
 
-ALTERNATIVES = re.compile(r"\b(like (this|that|it|these|those)|similar|alternatives?|instead|other (brands?|ones|"
-                          r"kinds?|options)|cheaper|less expensive|lower price)\b", re.IGNORECASE)
+ALTERNATIVES = re.compile(r"\b((something|anything|more|ones?|others?|else)( \w+)? like (this|that|it|these|those)|"
+                          r"similar|alternatives?|other (brands?|ones|kinds?|options)|cheaper|less expensive|"
+                          r"lower price)\b", re.IGNORECASE)
 """A request (recommend, or a search naming nothing) for other versions of a product rather than
 what goes with the cart: "something like this", "do you have cheaper ones"."""
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b", re.IGNORECASE)
