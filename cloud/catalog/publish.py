@@ -96,9 +96,15 @@ def _recs_block(conn: sqlite3.Connection) -> dict[str, Any] | None:
 
 def _families_block(conn: sqlite3.Connection, names: set[str] | None) -> dict[str, Any]:
     """The family of every product name (or of ``names``): what "the same thing" means on the device."""
-    rows = [list(r) for r in conn.execute("SELECT name, family FROM families WHERE name IN "
-                                          "(SELECT name FROM products) ORDER BY name")
-            if names is None or r[0] in names]
+    if names is None:
+        return {"upsert": [list(r) for r in conn.execute("SELECT name, family FROM families WHERE name IN "
+                                                         "(SELECT name FROM products) ORDER BY name")]}
+    wanted = sorted(names)
+    rows: list[list[Any]] = []
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        rows += [list(r) for r in conn.execute(f"SELECT name, family FROM families WHERE name IN "
+                                               f"({','.join('?' * len(chunk))}) ORDER BY name", chunk)]
     return {"upsert": rows}
 
 
