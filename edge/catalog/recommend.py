@@ -33,6 +33,7 @@ from edge.catalog.search import _SELECT, PRODUCT_FIELDS, Product
 COMPLEMENT_WEIGHT = 4.0
 """Used when the catalog's recs carry no weights of their own (cloud.recs.evaluate's default)."""
 POPULARITY_WEIGHT = 0.3
+DEFAULT_WEIGHTS = {"complement_weight": COMPLEMENT_WEIGHT, "popularity_weight": POPULARITY_WEIGHT}
 FAMILIES_PER_ITEM = 4
 """Families considered per item asked for; the diverse pick needs a few spare (as in cloud.recs.evaluate)."""
 PER_FAMILY = 3
@@ -129,7 +130,7 @@ class Recommender:
         self.family_code: dict[str, int] = {}
         self.complements: dict[int, list[tuple[int, float]]] = {}
         self.segment: dict[int, tuple[int, int]] = {}
-        self.weights = {"complement_weight": COMPLEMENT_WEIGHT, "popularity_weight": POPULARITY_WEIGHT}
+        self.weights = dict(DEFAULT_WEIGHTS)
 
     def refresh(self) -> None:
         row = self.conn.execute("SELECT value FROM catalog_meta WHERE key='version'").fetchone()
@@ -167,7 +168,7 @@ class Recommender:
         self.sell_index = {int(pid): i for i, pid in enumerate(self.sell_ids)}
         for name in self.weights:
             value = self.conn.execute("SELECT value FROM catalog_meta WHERE key = ?", (f"recs_{name}",)).fetchone()
-            self.weights[name] = float(value[0]) if value else globals()[name.upper()]
+            self.weights[name] = float(value[0]) if value else DEFAULT_WEIGHTS[name]
         self._version = version
 
     @staticmethod
