@@ -1,8 +1,8 @@
 """A small real catalog world for the catalog and recs tests: master, keys, recs, device DB.
 
 Built once per test session (in pytest's temp dir) through the same library calls the CLIs use:
-generate 2,000 products, make a key pair, train ALS, publish v1, bootstrap a device from the
-signed snapshot. Tests that change things copy the device file first.
+generate 2,000 products, make a key pair, train ALS and family complements, publish v1, bootstrap
+a device from the signed snapshot. Tests that change things copy the device file first.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloud.catalog import generate, publish, signing, store
+from cloud.recs import complements
 from cloud.recs.synth import make_history
 from cloud.recs.train import fit, interaction_matrix, publish_factors
 from edge.catalog.apply import apply_delta, load_public_key
@@ -57,7 +58,7 @@ def build_world(root: Path, products: int = 2000) -> World:
     history = make_history(conn, users=300, seed=7)
     matrix = interaction_matrix(history)
     users, items = fit(matrix, factors=16, iterations=8, seed=7)
-    publish_factors(conn, history, users, items)
+    publish_factors(conn, history, users, items, complements.rows(history, complements.learn(history)))
     out = root / "published"
     result = publish.publish(conn, signing.load_private_key(keys), out)
     conn.close()

@@ -44,6 +44,9 @@ def test_cloud_steps_report_json(published):
     generated, _keys, recs, v1, change, v2 = records
     assert generated["products"] == 1500
     assert recs["als"]["precision@10"] > 0 and "popular" in recs
+    for model in ("popular", "als", "blend"):
+        assert {"precision@10", "recall@10", "cart_family_share", "coverage"} <= set(recs[model])
+    assert recs["blend"]["cart_family_share"] == 0 and recs["complement_pairs"] > 0
     assert v1["version"] == 1 and Path(v1["snapshot"]).is_file()
     assert change["prices"] == 30 and change["pending_version"] == 2
     assert v2["version"] == 2 and v2["delta_changes"] == 45 and v2["delta"].endswith("d2.vscat")
@@ -68,6 +71,13 @@ def test_edge_apply_search_recommend_stats(published, cli):
     recs = _json_lines(result.stdout)
     assert result.returncode == 0 and len(recs) >= 5 and all(r["in_stock"] for r in recs)
     assert any(r["reason"].startswith("often bought with") for r in recs)
+    assert not any(r["name"] in ("spaghetti", "penne pasta") for r in recs)  # not another pasta
+
+    result = cli("edge", "catalog", "recommend", "--user", "user-00001", "--like", "Fuji apples", "--cheaper",
+                 "-k", "3", "--json", env=env)
+    cheaper = _json_lines(result.stdout)
+    assert result.returncode == 0 and cheaper and all(r["reason"] == "cheaper than Fuji apples" for r in cheaper)
+    assert all(r["name"].endswith("apples") for r in cheaper)
 
     result = cli("edge", "catalog", "stats", "--json", env=env)
     stats = _json_lines(result.stdout)[0]

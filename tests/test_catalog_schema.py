@@ -17,7 +17,7 @@ def test_new_catalog_is_latest_and_wal(tmp_path):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"products", "aliases", "faq", "catalog_meta", "products_fts", "embeddings", "item_factors",
-            "user_factors", "user_recent", "schema_version"} <= tables
+            "user_factors", "user_recent", "schema_version", "families", "complements"} <= tables
     migrate(conn)  # idempotent
     assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == LATEST
 

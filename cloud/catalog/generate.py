@@ -101,6 +101,27 @@ def brand_pools(n_products: int, rng: np.random.Generator) -> dict[str, list[str
     return pools
 
 
+def spec_variants(specs: list[tuple[str, vocab.ProductSpec]]) -> list[list[tuple[str, float]]]:
+    """The variants each spec can carry: tagged for them, and never a word the name already has
+    (the spec "organic bananas" gets no "organic" prefix: "organic organic bananas" is no product)."""
+    out = []
+    for category, spec in specs:
+        words = set(spec.name.lower().split())
+        out.append([v for v in VARIANTS[category]
+                    if not v[0] or (VARIANT_TAGS.intersection(spec.tags) and not words & set(v[0].split()))])
+    return out
+
+
+def family_rows() -> list[tuple[str, str]]:
+    """(product name, family key) for every name the generator can write, variants included."""
+    specs = vocab.all_specs()
+    rows = {}
+    for (_category, spec), variants in zip(specs, spec_variants(specs), strict=True):
+        for prefix, _factor in variants:
+            rows[f"{prefix} {spec.name}" if prefix else spec.name] = vocab.family(spec.name)
+    return sorted(rows.items())
+
+
 def generate_rows(n_products: int, seed: int = 0) -> list[tuple]:
     """Wire-ordered product rows (see edge.catalog.wire.PRODUCT_COLUMNS), ids 1..N."""
     rng = np.random.default_rng(seed)
@@ -109,7 +130,7 @@ def generate_rows(n_products: int, seed: int = 0) -> list[tuple]:
     pools = brand_pools(n_products, rng)
     categories = list(vocab.CATEGORIES)
     cat_of_spec = np.array([categories.index(c) for c, _ in specs])
-    variants = [[v for v in VARIANTS[c] if not v[0] or VARIANT_TAGS.intersection(s.tags)] for c, s in specs]
+    variants = spec_variants(specs)
     n_variants = np.array([len(v) for v in variants])
     n_sizes = np.array([len(s.sizes) for _, s in specs])
     n_brands = np.array([len(pools[c]) for c in categories])[cat_of_spec]
@@ -168,6 +189,7 @@ def generate(out: str | Path, n_products: int = 2000, seed: int = 0) -> dict[str
     conn.execute("BEGIN")
     store.insert_products(conn, rows)
     conn.executemany("INSERT INTO aliases (alias, name) VALUES (?, ?)", sorted(vocab.aliases().items()))
+    conn.executemany("INSERT INTO families (name, family) VALUES (?, ?)", family_rows())
     conn.executemany("INSERT INTO faq (id, question, answer, tags) VALUES (?, ?, ?, ?)",
                      [(n + 1, *entry) for n, entry in enumerate(FAQ)])
     conn.execute("COMMIT")

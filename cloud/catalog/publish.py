@@ -86,7 +86,26 @@ def _recs_block(conn: sqlite3.Connection) -> dict[str, Any] | None:
         return None
     recent = [list(r) for r in conn.execute("SELECT user_id, product_id, bought_at FROM user_recent "
                                             "WHERE product_id IN (SELECT id FROM products) ORDER BY user_id")]
-    return {"items": _factor_block(items), "users": _factor_block(users), "recent": recent}
+    complements = [list(r) for r in conn.execute("SELECT family, other, score FROM complements "
+                                                 "ORDER BY family, score DESC, other")]
+    blend = {name: float(value) for name in wire.BLEND_WEIGHTS
+             if (value := store.get_meta(conn, f"recs_{name}"))}
+    return {"items": _factor_block(items), "users": _factor_block(users), "recent": recent,
+            "complements": complements, "blend": blend}
+
+
+def _families_block(conn: sqlite3.Connection, names: set[str] | None) -> dict[str, Any]:
+    """The family of every product name (or of ``names``): what "the same thing" means on the device."""
+    if names is None:
+        return {"upsert": [list(r) for r in conn.execute("SELECT name, family FROM families WHERE name IN "
+                                                         "(SELECT name FROM products) ORDER BY name")]}
+    wanted = sorted(names)
+    rows: list[list[Any]] = []
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        rows += [list(r) for r in conn.execute(f"SELECT name, family FROM families WHERE name IN "
+                                               f"({','.join('?' * len(chunk))}) ORDER BY name", chunk)]
+    return {"upsert": rows}
 
 
 def snapshot_body(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -94,6 +113,7 @@ def snapshot_body(conn: sqlite3.Connection) -> dict[str, Any]:
         "products": {"upsert": store.product_rows(conn)},
         "aliases": {"upsert": [list(r) for r in conn.execute("SELECT alias, name FROM aliases ORDER BY alias")]},
         "faq": {"upsert": [list(r) for r in conn.execute("SELECT id, question, answer, tags FROM faq ORDER BY id")]},
+        "families": _families_block(conn, None),
     }
     embeddings = _embeddings_block(conn, None)
     if embeddings:
@@ -108,12 +128,16 @@ def delta_body(conn: sqlite3.Connection) -> dict[str, Any]:
     pending = store.pending_changes(conn)
     prices = store.product_rows(conn, pending["price"])
     stock = store.product_rows(conn, pending["stock"])
+    upserts = store.product_rows(conn, pending["upsert"])
     body: dict[str, Any] = {"products": {
-        "upsert": store.product_rows(conn, pending["upsert"]),
+        "upsert": upserts,
         "delete": sorted(pending["delete"]),
         "price": [[r[0], r[7]] for r in prices],
         "stock": [[r[0], r[9]] for r in stock],
     }}
+    families = _families_block(conn, {r[2] for r in upserts})
+    if families["upsert"]:
+        body["families"] = families
     embeddings = _embeddings_block(conn, store.pending_version(conn))
     if embeddings:
         body["embeddings"] = embeddings

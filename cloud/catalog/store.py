@@ -3,8 +3,8 @@
 The master is the source of truth the generator writes and merchandisers edit. Every edit is
 recorded in ``changes`` under the *pending* version (published + 1); publishing a delta reads
 the pending changes, folds them per product (a price change followed by a rename is an upsert)
-and advances ``published_version``. Recommendation factors and sentence embeddings are stored
-here too, so a snapshot is one read of one file.
+and advances ``published_version``. Recommendation factors, product families, family complements
+and sentence embeddings are stored here too, so a snapshot is one read of one file.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def create(path: str | Path) -> sqlite3.Connection:
     db["products"].create_index(["sku"], unique=True)
     db["aliases"].create({"alias": str, "name": str}, pk="alias")
     db["faq"].create({"id": int, "question": str, "answer": str, "tags": str}, pk="id")
+    _create_recs_tables(conn)
     db["embeddings"].create({"id": int, "text": str, "vec": bytes, "version": int}, pk="id")
     db["embeddings"].create_index(["text"], unique=True)
     db["changes"].create({"version": int, "product_id": int, "op": str})
@@ -54,11 +55,30 @@ def create(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def _create_recs_tables(conn: sqlite3.Connection) -> None:
+    """Product families and learned family complements (added after the first masters were made,
+    so opening an older master adds them empty: its products are then each their own family)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS families (name TEXT PRIMARY KEY, family TEXT NOT NULL)")
+    conn.execute("CREATE TABLE IF NOT EXISTS complements (family TEXT NOT NULL, other TEXT NOT NULL, "
+                 "score REAL NOT NULL, PRIMARY KEY (family, other))")
+
+
 def open_master(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no master catalog at {path}: make one with `python -m cloud catalog generate`")
-    return connect(path)
+    conn = connect(path)
+    _create_recs_tables(conn)
+    return conn
+
+
+def family_map(conn: sqlite3.Connection) -> dict[str, str]:
+    """Product name -> family key; a name not listed is its own family (lower-cased)."""
+    return dict(conn.execute("SELECT name, family FROM families"))
+
+
+def family_of(families: dict[str, str], name: str) -> str:
+    return families.get(name) or name.strip().lower()
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str = "") -> str:

@@ -14,14 +14,19 @@ Stable API
 - ``UNITS: tuple[str, ...]``: every spoken unit (singular) a spec may use.
 - ``UNIT_PLURALS: dict[str, str]``: the spoken plural of each unit ("box" -> "boxes").
 - ``product_names()``, ``brand_names()``, ``all_specs()``, ``aliases()``, ``spec_by_name(name)``.
+- ``family(spec_name)``: the product family key ("Gala apples" -> "apples"); ``MISSIONS``: why
+  baskets are bought (see ``vocab_families``).
 """
 
 from __future__ import annotations
 
+from cloud.catalog.vocab_families import FAMILY_GROUPS, MISSIONS
 from cloud.catalog.vocab_products import CATEGORIES, ProductSpec
 
-__all__ = ["BRANDS", "CATEGORIES", "UNITS", "UNIT_PLURALS", "ProductSpec", "aliases", "all_specs", "brand_names",
-           "product_names", "spec_by_name"]
+__all__ = ["BRANDS", "CATEGORIES", "MISSIONS", "UNITS", "UNIT_PLURALS", "ProductSpec", "aliases", "all_specs",
+           "brand_names", "family", "product_names", "spec_by_name"]
+
+_FAMILY_OF = {spec.lower(): key for key, specs in FAMILY_GROUPS.items() for spec in specs}
 
 BRANDS: dict[str, tuple[str, ...]] = {
     "produce": ("Green Valley", "Sunny Farms", "Orchard Lane", "Harvest Hill", "Fresh Fields"),
@@ -87,3 +92,8 @@ def spec_by_name(name: str) -> tuple[str, ProductSpec] | None:
         if spec.name.lower() == wanted:
             return category, spec
     return None
+
+
+def family(spec_name: str) -> str:
+    """The family key of a spec ("Gala apples" -> "apples"); an ungrouped spec is its own family."""
+    return _FAMILY_OF.get(spec_name.strip().lower(), spec_name.strip().lower())

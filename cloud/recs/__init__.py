@@ -1,1 +1,2 @@
-"""Recommendations on the cloud side: synthetic purchase histories, ALS training, factor publishing."""
+"""Recommendations on the cloud side: synthetic purchase histories (with shopping missions), ALS
+training, family complements from co-purchases, evaluation with carts, and publishing."""

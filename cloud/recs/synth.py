@@ -1,11 +1,13 @@
 """Synthetic purchase histories with structure, so recommendation figures mean something.
 
 Each user has a taste over categories (Dirichlet, so most people lean on a few), a set of
-favourite SKUs they re-buy (chosen by popularity within their categories), and the store has
-co-purchase rules between products ("spaghetti" -> "marinara sauce", "diapers" -> "baby wipes").
-A basket is mostly favourites, some exploration in favoured categories, and each item pulls in
-its complement with probability ``complement_rate``. The last basket of each user is held out.
-A model that learns tastes and complements should beat "most popular"; one that learns nothing
+favourite SKUs they re-buy (chosen by popularity within their categories), a taste over shopping
+missions (breakfast, baking, cleaning ... from ``vocab.MISSIONS``), and the store has co-purchase
+rules between products ("spaghetti" -> "marinara sauce", "diapers" -> "baby wipes"). A basket is
+usually a mission (a few of its products, each user sticking to one SKU per product, their brand
+of cereal) plus favourites and some exploration in favoured categories, and each item pulls in its
+complement with probability ``complement_rate``. The last basket of each user is held out. A model
+that learns tastes and what goes together should beat "most popular"; one that learns nothing
 should not.
 """
 
@@ -15,6 +17,12 @@ import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
+
+from cloud.catalog import store
+from cloud.catalog.vocab import MISSIONS
+
+MISSION_RATE = 0.75
+"""Share of baskets bought for a mission; the rest are favourites and browsing only."""
 
 COMPLEMENTS: dict[str, tuple[str, ...]] = {
     "spaghetti": ("marinara sauce", "grated parmesan"), "penne pasta": ("marinara sauce",),
@@ -47,14 +55,24 @@ class History:
     train: list[list[list[int]]]
     """train[u] = baskets (lists of column indices), oldest first."""
     test: list[list[int]]
+    family: np.ndarray
+    """Family code of each column; ``family_keys[code]`` is its key ("apples")."""
+    family_keys: list[str]
+    brand: np.ndarray
+    """Brand code of each column (only compared for equality)."""
+    category: np.ndarray
+    """Category code of each column."""
+    popularity: np.ndarray
+    """The catalog's popularity of each column (0-1), the prior the device also has."""
 
 
 def make_history(conn: sqlite3.Connection, *, users: int = 2000, baskets: tuple[int, int] = (6, 16),
-                 max_items: int = 100_000, complement_rate: float = 0.6, seed: int = 0) -> History:
+                 max_items: int = 100_000, complement_rate: float = 0.6, mission_rate: float = MISSION_RATE,
+                 seed: int = 0) -> History:
     """Draw purchase histories over the master catalog's most popular ``max_items`` products."""
     rng = np.random.default_rng(seed)
-    rows = conn.execute("SELECT id, name, category, popularity FROM products ORDER BY popularity DESC LIMIT ?",
-                        (max_items,)).fetchall()
+    rows = conn.execute("SELECT id, name, category, popularity, brand FROM products ORDER BY popularity DESC, id "
+                        "LIMIT ?", (max_items,)).fetchall()
     if not rows:
         raise ValueError("the master catalog has no products")
     item_ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -67,6 +85,10 @@ def make_history(conn: sqlite3.Connection, *, users: int = 2000, baskets: tuple[
     for j, name in enumerate(names):
         by_name.setdefault(name.lower(), []).append(j)  # type: ignore[arg-type]
     by_name_arr = {k: np.array(v) for k, v in by_name.items()}
+    # Missions over the products this catalog has (a variant SKU counts: "organic whole milk").
+    spec_pools = _spec_pools(names)
+    missions = [[s.lower() for s in specs if s.lower() in spec_pools] for specs in MISSIONS.values()]
+    missions = [m for m in missions if len(m) >= 2]
 
     cdfs: dict[int, np.ndarray] = {}
 
@@ -83,16 +105,25 @@ def make_history(conn: sqlite3.Connection, *, users: int = 2000, baskets: tuple[
         taste = rng.dirichlet(np.full(len(categories), 0.3))
         favourite_cats = rng.choice(len(categories), size=12, p=taste)
         favourites = np.unique(np.concatenate([pick(by_cat[c], 1) for c in favourite_cats]))
+        mission_taste = rng.dirichlet(np.full(len(missions), 0.4)) if missions else None
         # A user sticks to one SKU of each complement (their brand of marinara sauce).
         partner: dict[str, int] = {}
         history = []
         for _b in range(int(rng.integers(baskets[0], baskets[1] + 1))):
-            size = int(rng.integers(3, 8))
+            mission: list[int] = []
+            if mission_taste is not None and rng.random() < mission_rate:
+                wanted = missions[int(rng.choice(len(missions), p=mission_taste))]
+                for n in rng.choice(len(wanted), size=min(len(wanted), int(rng.integers(2, 5))), replace=False):
+                    spec = wanted[n]
+                    if spec not in partner or rng.random() < 0.2:  # mostly their usual SKU
+                        partner[spec] = int(pick(spec_pools[spec], 1)[0])
+                    mission.append(partner[spec])
+            size = int(rng.integers(1, 4)) if mission else int(rng.integers(3, 8))
             explore_cats = rng.choice(len(categories), size=size, p=taste)
             loyal = rng.random(size) < 0.7
             fav_draw = favourites[rng.integers(0, len(favourites), size)]
-            basket = [int(fav_draw[n]) if loyal[n] else int(pick(by_cat[c], 1)[0])
-                      for n, c in enumerate(explore_cats)]
+            basket = mission + [int(fav_draw[n]) if loyal[n] else int(pick(by_cat[c], 1)[0])
+                                for n, c in enumerate(explore_cats)]
             for j in list(basket):
                 for other in COMPLEMENTS.get(names[j], ()):
                     pool = by_name_arr.get(other.lower())
@@ -103,4 +134,24 @@ def make_history(conn: sqlite3.Connection, *, users: int = 2000, baskets: tuple[
             history.append(sorted(set(basket)))
         train.append(history[:-1])
         test.append(history[-1])
-    return History(user_names, item_ids, train, test)
+    families = store.family_map(conn)
+    family_keys, family = np.unique([store.family_of(families, n) for n in names], return_inverse=True)
+    brand = np.unique([r[4] or "" for r in rows], return_inverse=True)[1]
+    return History(user_names, item_ids, train, test, family.astype(np.int32), [str(k) for k in family_keys],
+                   brand.astype(np.int32), cat_index.astype(np.int32), np.array([r[3] for r in rows], np.float32))
+
+
+def _spec_pools(names: list[str]) -> dict[str, np.ndarray]:
+    """Lower-cased spec name -> columns of every SKU of it, variants included ("organic whole milk")."""
+    from cloud.catalog import vocab
+
+    specs = {spec.name.lower() for _category, spec in vocab.all_specs()}
+    pools: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        words = name.lower().split()
+        for start in range(len(words)):  # the longest spec name the product name ends with
+            tail = " ".join(words[start:])
+            if tail in specs:
+                pools.setdefault(tail, []).append(j)
+                break
+    return {k: np.array(v) for k, v in pools.items()}

@@ -117,6 +117,9 @@ def _apply_body(conn: sqlite3.Connection, body: dict[str, Any], version: int, fr
                      (fid, question, answer, tags))
         conn.execute("INSERT INTO faq_fts (rowid, question, answer, tags) VALUES (?, ?, ?, ?)",
                      (fid, question, answer, tags))
+    if body.get("families", {}).get("upsert"):
+        conn.executemany("INSERT INTO families (name, family) VALUES (?, ?) "
+                         "ON CONFLICT(name) DO UPDATE SET family = excluded.family", body["families"]["upsert"])
     if "embeddings" in body:
         block = body["embeddings"]
         matrix = wire.decode_matrix(block["data"], len(block["ids"]), block["dim"])
@@ -128,8 +131,13 @@ def _apply_body(conn: sqlite3.Connection, body: dict[str, Any], version: int, fr
         recs = body["recs"]
         items = wire.decode_matrix(recs["items"]["data"], len(recs["items"]["ids"]), recs["items"]["dim"])
         users = wire.decode_matrix(recs["users"]["data"], len(recs["users"]["ids"]), recs["users"]["dim"])
-        for table in ("item_factors", "user_factors", "user_recent"):
+        for table in ("item_factors", "user_factors", "user_recent", "complements"):
             conn.execute(f"DELETE FROM {table}")  # factors from one training run are only valid together
+        conn.executemany("INSERT OR REPLACE INTO complements (family, other, score) VALUES (?, ?, ?)",
+                         recs.get("complements", []))
+        blend = recs.get("blend", {})
+        conn.execute("DELETE FROM catalog_meta WHERE key IN (?, ?)", tuple(f"recs_{w}" for w in wire.BLEND_WEIGHTS))
+        set_meta(conn, **{f"recs_{name}": value for name, value in blend.items()})
         conn.executemany("INSERT INTO item_factors (product_id, vec) VALUES (?, ?)",
                          [(pid, items[n].tobytes()) for n, pid in enumerate(recs["items"]["ids"])])
         conn.executemany("INSERT INTO user_factors (user_id, vec) VALUES (?, ?)",

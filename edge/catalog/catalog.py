@@ -86,11 +86,15 @@ class Catalog:
         """Hybrid search; ``max_price`` in currency units (4.5 = $4.50)."""
         return self.searcher.search(query, max_price=max_price, brand=brand, limit=limit, in_stock_only=in_stock_only)
 
-    def recommend(self, user: str, context_products: Sequence[int] = (), k: int = 5) -> list[Recommendation]:
-        return self.recommender.recommend(user, context_products, k)
+    def recommend(self, user: str, context_products: Sequence[int] = (), k: int = 5,
+                  focus: int | None = None) -> list[Recommendation]:
+        return self.recommender.recommend(user, context_products, k, focus=focus)
 
     def often_bought_with(self, product_id: int, k: int = 3) -> list[Recommendation]:
         return self.recommender.often_bought_with(product_id, k)
+
+    def alternatives(self, product_id: int, k: int = 3, *, cheaper: bool = False) -> list[Recommendation]:
+        return self.recommender.alternatives(product_id, k, cheaper=cheaper)
 
     def faq(self) -> list[FaqEntry]:
         return [FaqEntry(*r) for r in self.conn.execute("SELECT id, question, answer, tags FROM faq ORDER BY id")]

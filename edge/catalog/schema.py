@@ -15,6 +15,8 @@ Tables (latest schema):
 - embeddings: one 384-d float16 sentence vector per distinct product text; products.embedding_id
   points at it (thousands of SKUs share "organic Fuji apples", so one vector serves them all).
 - item_factors / user_factors: float16 ALS factors; user_recent: what a user bought lately.
+- families: product name -> family key ("organic bananas" -> "bananas"); a name not listed is its
+  own family. complements: family -> family scores learned from co-purchases (with the factors).
 """
 
 from __future__ import annotations
@@ -72,11 +74,21 @@ def _v4_brand_name_index(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_products_brand")
 
 
+def _v5_families_and_complements(db: sqlite_utils.Database) -> None:
+    # Recommendations must not offer another brand of what is in the cart, and should offer what
+    # goes with it: both are per product family, which the device cannot guess from names.
+    db["families"].create({"name": str, "family": str}, pk="name", not_null={"family"})
+    db["families"].create_index(["family"])
+    db["complements"].create({"family": str, "other": str, "score": float}, pk=("family", "other"),
+                             not_null={"score"})
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
     (1, "products, aliases, faq, meta, FTS5 indexes", _v1_core),
     (2, "sentence embeddings per product text", _v2_embeddings),
     (3, "recommendation factors and recent purchases", _v3_recommendations),
     (4, "index for brand-filtered name lookups", _v4_brand_name_index),
+    (5, "product families and family complements", _v5_families_and_complements),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -45,6 +45,10 @@ PRODUCT_COLUMNS: tuple[str, ...] = (
 
 MAX_PRICE_CENTS = 100_000_000
 
+BLEND_WEIGHTS = ("complement_weight", "popularity_weight")
+"""What ``recs.blend`` may set: how the device weighs learned complements and popularity
+against the ALS score (the cloud picks them with the factors they go with)."""
+
 
 class PayloadError(ValueError):
     """The payload is malformed, unsigned, tampered with, or not for this device's key."""
@@ -170,6 +174,10 @@ def _is_int(value: Any, lo: int = 0, hi: int = 2**62) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
+def _is_number(value: Any, lo: float, hi: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
+
+
 def _check_product(row: Any) -> None:
     _require(isinstance(row, list) and len(row) == len(PRODUCT_COLUMNS),
              f"product row must be a list of {len(PRODUCT_COLUMNS)} values")
@@ -208,7 +216,7 @@ def _check_matrix_block(block: Any, label: str, id_check: Callable[[Any], bool])
 def validate_body(body: Any) -> None:
     """Check every field's type and range, so apply never meets a surprise half-way through."""
     _require(isinstance(body, dict), "body must be a JSON object")
-    known = {"products", "aliases", "faq", "embeddings", "recs"}
+    known = {"products", "aliases", "faq", "embeddings", "recs", "families"}
     _require(not set(body) - known, f"unknown body sections {sorted(set(body) - known)}")
     products = body.get("products", {})
     _require(isinstance(products, dict), "products must be an object")
@@ -230,6 +238,10 @@ def validate_body(body: Any) -> None:
         _require(isinstance(row, list) and len(row) == 4 and _is_int(row[0], 1)
                  and all(isinstance(x, str) and len(x) <= 2000 for x in row[1:]), f"bad faq entry {row!r:.80}")
     _require(all(_is_int(i, 1) for i in faq.get("delete", [])), "faq.delete must be positive integers")
+    families = body.get("families", {})
+    _require(isinstance(families, dict) and not set(families) - {"upsert"}, "families must be an object of upserts")
+    _check_pairs(families.get("upsert", []), "families.upsert",
+                 lambda a, b: isinstance(a, str) and isinstance(b, str) and 0 < len(a) <= 200 and 0 < len(b) <= 200)
     if "embeddings" in body:
         block = body["embeddings"]
         _check_matrix_block(block, "embeddings", lambda i: _is_int(i, 1))
@@ -247,3 +259,11 @@ def validate_body(body: Any) -> None:
         _require(isinstance(recent, list) and all(
             isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and _is_int(r[1], 1)
             and isinstance(r[2], str) for r in recent), "recs.recent must be [user, product_id, iso time] rows")
+        complements = recs.get("complements", [])
+        _require(isinstance(complements, list) and all(
+            isinstance(r, list) and len(r) == 3 and all(isinstance(x, str) and 0 < len(x) <= 200 for x in r[:2])
+            and _is_number(r[2], 0.0, 1e3) for r in complements),
+            "recs.complements must be [family, other family, score] rows")
+        blend = recs.get("blend", {})
+        _require(isinstance(blend, dict) and set(blend) <= set(BLEND_WEIGHTS)
+                 and all(_is_number(v, 0.0, 1e3) for v in blend.values()), f"recs.blend takes {BLEND_WEIGHTS}")

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rec.add_argument("--user", required=True, metavar="ID")
     rec.add_argument("--with", dest="with_product", action="append", default=[], metavar="PRODUCT",
                      help="a product in the cart (id, SKU or name); repeatable")
+    rec.add_argument("--like", metavar="PRODUCT", help="other products of this one's family instead "
+                     "(\"something like this\")")
+    rec.add_argument("--cheaper", action="store_true", help="with --like: only cheaper ones, cheapest first")
     rec.add_argument("-k", "--limit", type=int, default=5, dest="k")
     sub.add_parser("stats", help="version, counts, size")
     apply = sub.add_parser("apply", help="verify and apply a signed snapshot or delta file")
@@ -74,9 +77,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 if pid is None:
                     return _fail(f"no product matches {text!r}")
                 context.append(pid)
-            recs = catalog.recommend(args.user, context, args.k)
-            if context:
-                recs += catalog.often_bought_with(context[0], max(1, args.k // 2))
+            if args.like:
+                like = catalog.product_id(args.like)
+                if like is None:
+                    return _fail(f"no product matches {args.like!r}")
+                recs = catalog.alternatives(like, args.k, cheaper=args.cheaper)
+            else:
+                recs = catalog.recommend(args.user, context, args.k)
+                if context:
+                    recs += catalog.often_bought_with(context[0], max(1, args.k // 2))
             for rec in recs:
                 if args.json:
                     emit_json(rec.to_dict())

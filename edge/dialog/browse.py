@@ -6,6 +6,7 @@ can say "the second one"; a single result is introduced and offered ("Shall I ad
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from edge.dialog.linking import to_item
@@ -15,6 +16,13 @@ from edge.events import Reply, Understanding
 
 if TYPE_CHECKING:
     from edge.dialog.engine import Dialog
+
+ALTERNATIVES = re.compile(r"\b((something|anything|more|ones?|others?|else)( \w+)? like (this|that|it|these|those)|"
+                          r"similar|alternatives?|other (brands?|ones|kinds?|options)|cheaper|less expensive|"
+                          r"lower price)\b", re.IGNORECASE)
+"""A request (recommend, or a search naming nothing) for other versions of a product rather than
+what goes with the cart: "something like this", "do you have cheaper ones"."""
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b", re.IGNORECASE)
 
 
 def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
@@ -32,6 +40,11 @@ def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
 
 
 def search(d: Dialog, u: Understanding) -> Reply:
+    subject = d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
+    if subject is not None and not (u.slots.get("product") or u.slots.get("brand")) \
+            and ALTERNATIVES.search(u.text or ""):
+        # "Do you have cheaper ones?" reaches the NLU as a search with nothing named.
+        return show_recommendations(d, _alternatives(d, subject, u.text))
     found = d.linker.lookup(u.slots, limit=d.replies.max_results)
     if not found.query:
         return d.anything_else("What are you looking for?")
@@ -58,14 +71,31 @@ def price_query(d: Dialog, u: Understanding) -> Reply:
 
 
 def recommend(d: Dialog, u: Understanding) -> Reply:
-    """Suggestions for this user, around what is in the cart (or the product they name)."""
+    """Suggestions for this user that go with the cart (or the product they name); "something like
+    this" / "cheaper ones" instead asks for other SKUs of the product in focus."""
     context = [line.item.product_id for line in d.state.cart]
+    named = None
     if u.slots.get("product") or u.slots.get("brand"):
         found = d.linker.lookup(u.slots, limit=1)
-        context += [i.product_id for i in found.items]
+        named = found.items[0] if found.items else None
+    subject = named or d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
+    if subject is not None and ALTERNATIVES.search(u.text or ""):
+        return show_recommendations(d, _alternatives(d, subject, u.text))
+    if named is not None:
+        context.append(named.product_id)
     elif d.state.focus is not None:
         context.append(d.state.focus.product_id)
-    items = suggestions(d, context, d.replies.max_results)
+    return show_recommendations(d, suggestions(d, context, d.replies.max_results))
+
+
+def _alternatives(d: Dialog, subject: Item, text: str) -> list[Item]:
+    """Other products of the subject's family; cheaper ones, cheapest first, if the words say so."""
+    recs = d.catalog.alternatives(subject.product_id, d.replies.max_results, cheaper=bool(CHEAPER.search(text)))
+    return [to_item(rec.product) for rec in recs]
+
+
+def show_recommendations(d: Dialog, items: list[Item]) -> Reply:
+    """Read suggestions out as one spoken list and wait for a choice."""
     if not items:
         return d.anything_else(d.replies.recommendations([]), [{"type": "recommendations", "product_ids": []}])
     d.state.last_results = items
@@ -75,22 +105,17 @@ def recommend(d: Dialog, u: Understanding) -> Reply:
 
 
 def suggestions(d: Dialog, context: list[int], k: int, *, like: Item | None = None) -> list[Item]:
-    """In-stock suggestions not already in the cart: "often bought with" the latest context product
-    first, then the user's personal recommendations. With `like` (the product just added), ones
-    from its aisle come first: the seed's "you may also like ..." is about related products."""
+    """In-stock suggestions that go with the cart: the recommender blends the user's taste with what
+    is bought with the cart's product families, and never returns a cart item, another product of
+    a cart item's family, or two of one family. With `like` (the product just added) what goes with
+    it leads: the seed's "you may also like ..." is about the product just bought."""
     in_cart = {line.item.product_id for line in d.state.cart} | set(context)
-    pool = max(k * 5, 10) + len(in_cart)
-    recs = list(d.catalog.often_bought_with(context[-1], pool)) if context else []
-    recs += d.catalog.recommend(d.user, context, pool)
-    items, seen = [], set()
-    for rec in recs:
-        item = to_item(getattr(rec, "product", rec))
-        if item.in_stock and item.product_id not in in_cart and item.product_id not in seen:
-            seen.add(item.product_id)
-            items.append(item)
-    if like is not None:  # stable: the recommender's order stands within each group
-        items.sort(key=lambda item: item.category != like.category)
-    return items[:k]
+    context = list(dict.fromkeys([*context, *(line.item.product_id for line in d.state.cart)]))
+    if like is not None:
+        context = [pid for pid in context if pid != like.product_id]
+    recs = d.catalog.recommend(d.user, context, k, focus=like.product_id if like is not None else None)
+    items = [to_item(getattr(rec, "product", rec)) for rec in recs]
+    return [item for item in items if item.in_stock and item.product_id not in in_cart][:k]
 
 
 def faq(d: Dialog, u: Understanding) -> Reply:

@@ -26,12 +26,18 @@ class CatalogPort(Protocol):
         """Hybrid search; each hit carries `.product`, `.score` and why it matched; max_price in dollars."""
         ...
 
-    def recommend(self, user: str, context_products: Sequence[int] = (), k: int = 5) -> Sequence[Any]:
-        """Top-k in-stock suggestions (`.product`, `.reason`), excluding context_products."""
+    def recommend(self, user: str, context_products: Sequence[int] = (), k: int = 5,
+                  focus: int | None = None) -> Sequence[Any]:
+        """Top-k in-stock suggestions (`.product`, `.reason`) that go with context_products (or with
+        focus, the product just added): none of them and none of their product families."""
         ...
 
     def often_bought_with(self, product_id: int, k: int = 3) -> Sequence[Any]:
         """Products bought together with product_id (`.product`, `.reason`)."""
+        ...
+
+    def alternatives(self, product_id: int, k: int = 3, *, cheaper: bool = False) -> Sequence[Any]:
+        """Other products of product_id's family ("something like this"), cheaper ones if asked."""
         ...
 
     def faq(self) -> Sequence[Any]:

@@ -105,14 +105,27 @@ def counted(quantity: int, item: Item) -> str:
     return f"{quantity} {title(item)}"
 
 
+def named(item: Item) -> str:
+    """Name, size and price as one phrase, no full stop: "Green Valley Fuji apples, 3 pound bag, $4.99"."""
+    spoken_size = size(item)
+    return ", ".join([title(item), *([spoken_size] if spoken_size else []), money(item.price_cents)])
+
+
+def spoken_list(phrases: Sequence[str], conjunction: str = "or") -> str:
+    """Join phrases the way a person lists them. Phrases that hold commas themselves (name, size,
+    price) are kept apart by semicolons, and the last one comes after ", or": "A, 1 pound bag,
+    $2.99; B, 2 pound bunch, $2.39, or C, $1.99". Plain words: "milk, eggs and bread"."""
+    parts = [p.strip().rstrip(".;,") for p in phrases if p.strip()]
+    if len(parts) <= 1:
+        return "".join(parts)
+    if not any("," in p for p in parts):
+        return f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
+    return f"{'; '.join(parts[:-1])}, {conjunction} {parts[-1]}"
+
+
 def intro(item: Item, *, verdict: str = "") -> str:
     """The seed's product introduction: "Green Valley Fuji apples, 3 pound bag, $4.99. Good value."."""
-    parts = [title(item)]
-    spoken_size = size(item)
-    if spoken_size:
-        parts.append(spoken_size)
-    parts.append(money(item.price_cents))
-    text = ", ".join(parts) + "."
+    text = named(item) + "."
     if not item.in_stock:
         text += " Out of stock right now."
     return f"{text} {verdict}".strip()
@@ -163,7 +176,7 @@ class Replies:
         shown = list(items[: self.max_results])
         if not shown:
             return "I have no suggestions right now."
-        return "You may like " + "; ".join(intro(i) for i in shown) + " Shall I add one?"
+        return f"You may like {spoken_list([named(i) for i in shown])}. Shall I add one?"
 
     # --- cart -------------------------------------------------------------------------------
     def ask_quantity(self, item: Item) -> str:
