@@ -17,8 +17,9 @@ from typing import Any
 
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
+from edge.events import Emit
 from edge.memory import memory_mb, tune_allocator
-from edge.pipeline import DeviceLoop, Emit
+from edge.pipeline import DeviceLoop
 from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
 from firmware_bridge.sim import SimulatedMcu
