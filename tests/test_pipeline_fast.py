@@ -1,72 +1,24 @@
 """The device loop's state machine on small fakes (tests/loop_fakes.py): seconds, no model bundles.
 
-Every state transition; a barge-in (wake word, tap, push-to-talk) and the mute switch in every
-state; each stage failing; the timeouts; push-to-talk and the DSP wake trigger; the LED at each
-step; and the typed events the loop reports, with the one JSON shape they print as. The real
-models drive the same loop end to end in test_pipeline_loop.py.
+A request through every state, each transition in the table (tests/loop_rig.py), the timeouts,
+each stage failing, the LED, the end of input. Barge-in, mute and push-to-talk in every state are
+test_pipeline_interrupts.py; the typed events' JSON shape test_pipeline_records.py. The real models
+drive the same loop end to end in test_pipeline_loop.py.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from edge.controls import Press, button_action
-from edge.events import BargeIn, Reply, StageFailed, State, StateChanged, TurnFinished
-from edge.records import to_record
-from firmware_bridge.events import ButtonPressed, DspWake
-from tests.loop_fakes import ENDPOINT_FRAMES, SILENCE, SPEECH, WAIT, WAKE, Bench, until
-
-QUESTION = Reply("How many bags?", expects_answer=True)
-"""A reply that asks: the loop listens on without a wake word."""
-
-TRANSITIONS = {
-    ("idle", "wake"), ("wake", "listening"), ("listening", "thinking"), ("thinking", "speaking"),
-    ("speaking", "idle"), ("speaking", "listening"), ("listening", "idle"), ("thinking", "idle"),
-    ("thinking", "listening"), ("thinking", "wake"), ("speaking", "wake"),
-}
-"""Every move the loop may make; any other is a bug (checked after every test here)."""
+from edge.events import BargeIn, Reply, StageFailed, State, StateChanged
+from tests.loop_fakes import ENDPOINT_FRAMES, SILENCE, SPEECH, WAIT, WAKE
+from tests.loop_rig import QUESTION, TRANSITIONS, benches, listening, press, speaking, thinking
 
 
 @pytest.fixture
 def bench():
-    made: list[Bench] = []
-
-    def make(*lines: str, **options) -> Bench:
-        made.append(Bench(*lines, **options))
-        return made[-1]
-
-    yield make
-    for b in made:
-        b.close()
-        assert b.transitions() <= TRANSITIONS, b.transitions() - TRANSITIONS
-
-
-def press(kind: str) -> ButtonPressed:
-    return ButtonPressed(kind, "talk" if kind.startswith("ptt") else "action", 0.0)
-
-
-def thinking(b: Bench) -> None:
-    """Hold the responder, ask, and wait until the loop is thinking about it."""
-    b.responder.flowing.clear()
-    b.responder.entered.clear()
-    b.wake_word()
-    b.say()
-    assert b.responder.entered.wait(WAIT) and b.loop.state == State.THINKING
-
-
-def speaking(b: Bench) -> None:
-    """Hold the voice after the first word, ask, and wait until the loop is speaking."""
-    b.synthesizer.flowing.clear()
-    b.wake_word()
-    b.say()
-    assert until(lambda: b.loop.state == State.SPEAKING), b.loop.state
-
-
-def listening(b: Bench) -> None:
-    b.wake_word()
-    assert b.loop.state == State.LISTENING
+    with benches() as make:
+        yield make
 
 
 # -- the plain request, and each transition ------------------------------------------------------
@@ -180,215 +132,6 @@ def test_frames_reach_only_the_stage_that_listens(bench) -> None:
     assert counts["frames"] == counts["wake_in"] + counts["asr_in"] - 1  # the pre-roll is one extra chunk
     assert b.asr.frames == counts["asr_in"] and b.wake.frames == counts["wake_in"]
     assert b.asr.resets == 1
-
-
-# -- barge-in in each state ----------------------------------------------------------------------
-
-def test_the_wake_word_while_speaking_stops_the_reply_and_listens(bench) -> None:
-    b = bench("apples", "what's in my cart")
-    speaking(b)
-    b.feed(WAKE)
-    assert b.loop.state == State.LISTENING
-    assert b.synthesizer.spoken[0].cancelled.is_set() and b.sinks[1].stopped and b.sinks[1].words <= 1
-    assert len(b.of(BargeIn)) == 1 and b.loop.counts["barge_ins"] == 1
-    b.synthesizer.flowing.set()
-    b.say()
-    assert b.loop.wait_quiet(WAIT)
-    first, second = b.turns()
-    assert first.barged_in and first.transcript == "apples"
-    assert not second.barged_in and second.transcript == "what's in my cart"
-    assert ("speaking", "wake") in b.transitions()
-
-
-def test_the_wake_word_while_thinking_drops_the_answer_unspoken(bench) -> None:
-    b = bench("apples", "bananas")
-    thinking(b)
-    b.feed(WAKE)
-    assert b.loop.state == State.LISTENING and len(b.of(BargeIn)) == 1
-    b.responder.flowing.set()
-    b.say()
-    assert b.loop.wait_quiet(WAIT)
-    first, second = b.turns()
-    assert first.barged_in and first.reply_audio_seconds == 0.0
-    assert [s.text for s in b.synthesizer.spoken] == ["You said bananas."]  # the first answer never spoken
-    assert ("thinking", "wake") in b.transitions()
-
-
-def test_the_wake_word_while_listening_is_only_audio(bench) -> None:
-    b = bench("apples")
-    listening(b)
-    b.feed(WAKE)
-    assert b.of(BargeIn) == [] and b.loop.state == State.LISTENING
-    assert b.wake.frames == 3  # the wake word heard nothing after it fired
-
-
-def test_the_wake_word_when_idle_is_no_barge_in(bench) -> None:
-    b = bench()
-    b.wake_word()
-    assert b.of(BargeIn) == [] and b.loop.counts["barge_ins"] == 0
-
-
-@pytest.mark.parametrize("kind", ["short", "ptt_down"])
-def test_a_button_while_speaking_stops_the_reply_at_once(bench, kind: str) -> None:
-    b = bench("apples", profile="car")
-    speaking(b)
-    b.loop.on_mcu_event(press(kind))  # the bridge thread: no frame needed to stop the voice
-    assert b.synthesizer.spoken[0].cancelled.is_set() and len(b.of(BargeIn)) == 1
-    assert until(lambda: b.sinks[1].stopped)
-    b.silence()  # the audio thread then opens the microphone
-    assert b.loop.state == State.LISTENING and b.of(StateChanged)[-2].source == "button"
-
-
-def test_a_tap_while_thinking_on_the_speaker_barges_in_and_listens(bench) -> None:
-    b = bench("apples")
-    thinking(b)
-    b.loop.on_mcu_event(press("short"))
-    b.responder.flowing.set()
-    b.silence()
-    assert b.loop.state == State.LISTENING and len(b.of(BargeIn)) == 1
-    assert until(lambda: len(b.turns()) == 1) and b.turns()[0].barged_in
-    assert b.synthesizer.spoken == []
-
-
-def test_a_tap_when_idle_on_the_speaker_does_nothing(bench) -> None:
-    b = bench()
-    b.loop.on_mcu_event(press("short"))
-    b.silence(2)
-    assert b.states() == [] and b.of(BargeIn) == []
-
-
-def test_push_to_talk_on_a_speaker_without_it_neither_stops_nor_strands_a_reply(bench) -> None:
-    b = bench("apples")
-    speaking(b)
-    b.loop.on_mcu_event(press("ptt_down"))
-    b.silence()
-    assert b.of(BargeIn) == [] and not b.synthesizer.spoken[0].cancelled.is_set()
-    b.synthesizer.flowing.set()
-    assert b.loop.wait_quiet(WAIT) and b.loop.state == State.IDLE
-
-
-# -- mute in each state --------------------------------------------------------------------------
-
-def test_muted_when_idle_no_frame_reaches_a_stage(bench) -> None:
-    b = bench("apples", muted=True)
-    b.wake_word()
-    b.say()
-    counts = b.loop.counts
-    assert counts["blocked"] == counts["frames"] > 5 and counts["wake_in"] == counts["asr_in"] == 0
-    assert b.states() == [] and b.leds == ["muted"]
-    b.gate.set_muted(False)
-    assert b.leds == ["muted", "idle"]
-    b.request()
-    assert b.responder.asked == ["apples"]
-
-
-def test_mute_while_listening_drops_the_request(bench) -> None:
-    b = bench("apples")
-    listening(b)
-    b.feed(SPEECH, 2)
-    b.gate.set_muted(True)
-    assert b.leds[-1] == "muted"  # at once, from the switch's thread
-    b.say()
-    assert b.loop.state == State.IDLE and b.responder.asked == []
-    assert b.asr.frames == 3  # the pre-roll and the two frames before the switch
-    assert ("listening", "idle") in b.transitions()
-
-
-def test_mute_while_thinking_lets_the_answer_finish_but_opens_no_follow_up(bench) -> None:
-    b = bench("apples", replies={"apples": QUESTION})
-    thinking(b)
-    b.gate.set_muted(True)
-    b.responder.flowing.set()
-    b.silence()
-    assert b.loop.wait_quiet(WAIT)
-    assert b.turns()[0].reply == "How many bags?" and b.sinks[1].words == 3
-    assert b.loop.state == State.IDLE and b.leds[-1] == "muted"
-
-
-def test_mute_while_speaking_keeps_the_voice_and_blocks_the_microphone(bench) -> None:
-    b = bench("apples", replies={"apples": QUESTION})
-    speaking(b)
-    b.gate.set_muted(True)
-    before = dict(b.loop.counts)
-    b.feed(WAKE)  # would be a barge-in, but the gate stops it
-    assert b.of(BargeIn) == [] and b.loop.counts["wake_in"] == before["wake_in"]
-    b.synthesizer.flowing.set()
-    assert b.loop.wait_quiet(WAIT) and b.loop.state == State.IDLE
-    assert b.sinks[1].words == 3 and not b.sinks[1].stopped
-
-
-def test_muted_buttons_and_dsp_wake_open_nothing(bench) -> None:
-    b = bench(profile="car", muted=True)
-    b.loop.on_mcu_event(press("ptt_down"))
-    b.loop.on_mcu_event(DspWake(0.8, 1, 0.0))
-    b.silence(2)
-    assert b.states() == []
-
-
-# -- push-to-talk and the DSP trigger ------------------------------------------------------------
-
-def test_push_to_talk_holds_the_request_until_release(bench) -> None:
-    b = bench("apples", profile="car")
-    b.loop.on_mcu_event(press("ptt_down"))
-    b.silence()
-    assert b.loop.state == State.LISTENING and b.of(StateChanged)[0].source == "button"
-    b.say()
-    b.silence(10)  # a pause is not the end while the button is held
-    assert b.loop.state == State.LISTENING
-    b.loop.on_mcu_event(press("ptt_up"))
-    b.silence()
-    assert b.loop.wait_quiet(WAIT)
-    (turn,) = b.turns()
-    assert (turn.transcript, turn.source) == ("apples", "button") and b.asr.flushes == 1
-    assert b.wake.frames < b.loop.counts["frames"]
-
-
-def test_push_to_talk_during_a_follow_up_makes_the_release_end_it(bench) -> None:
-    b = bench("apples", "two", profile="car", replies={"apples": QUESTION})
-    b.request()
-    assert b.loop.state == State.LISTENING
-    b.loop.on_mcu_event(press("ptt_down"))
-    b.say()
-    b.silence(5)
-    assert b.loop.state == State.LISTENING
-    b.loop.on_mcu_event(press("ptt_up"))
-    b.silence()
-    assert b.loop.wait_quiet(WAIT) and [t.transcript for t in b.turns()] == ["apples", "two"]
-
-
-def test_a_release_with_nothing_heard_is_a_timeout(bench) -> None:
-    b = bench(profile="car")
-    b.loop.on_mcu_event(press("ptt_down"))
-    b.silence()
-    b.loop.on_mcu_event(press("ptt_up"))
-    b.silence()
-    assert b.loop.state == State.IDLE and b.of(StateChanged)[-1].reason == "timeout"
-
-
-def test_a_tap_on_the_car_opens_a_request_that_ends_on_silence(bench) -> None:
-    b = bench("apples", profile="car")
-    b.loop.on_mcu_event(press("short"))
-    b.silence()
-    b.say()
-    assert b.loop.wait_quiet(WAIT) and b.turns()[0].source == "button"
-
-
-def test_the_dsp_wake_trigger_opens_the_microphone_when_idle(bench) -> None:
-    b = bench("apples")
-    b.loop.on_mcu_event(DspWake(0.75, 1, 0.0))
-    b.silence()
-    first = b.of(StateChanged)[0]
-    assert (first.source, first.score) == ("dsp", 0.75)
-    b.say()
-    assert b.loop.wait_quiet(WAIT) and b.turns()[0].source == "dsp"
-
-
-def test_the_dsp_wake_trigger_while_speaking_is_ignored(bench) -> None:
-    b = bench("apples")
-    speaking(b)
-    b.loop.on_mcu_event(DspWake(0.75, 1, 0.0))
-    b.silence()
-    assert b.loop.state == State.SPEAKING and b.of(BargeIn) == []
 
 
 # -- a failing stage -----------------------------------------------------------------------------
@@ -518,57 +261,3 @@ def test_every_transition_in_the_table_happens(bench) -> None:
     assert seen == TRANSITIONS, TRANSITIONS - seen
 
 
-# -- the typed events and their one JSON shape ---------------------------------------------------
-
-def test_state_records_keep_the_json_shape_and_drop_absent_details() -> None:
-    event = StateChanged(State.WAKE, State.IDLE, 1.23456, source="model", score=0.91)
-    assert to_record(event) == {"event": "state", "state": "wake", "previous": "idle", "at": 1.235,
-                                "source": "model", "score": 0.91}
-    assert list(to_record(StateChanged(State.IDLE, State.LISTENING, 2.0, reason="timeout"))) == [
-        "event", "state", "previous", "at", "reason"]
-
-
-def test_turn_barge_in_and_error_records(bench) -> None:
-    b = bench("apples")
-    b.request()
-    record = to_record(b.turns()[0])
-    assert list(record) == ["event", "turn", "kind", "source", "transcript", "intent", "confidence", "slots",
-                            "reply", "actions", "expects_answer", "latency_ms", "speech_end", "endpoint_at",
-                            "wake_score", "first_audio_wall", "reply_audio_seconds", "barged_in", "error"]
-    assert record["event"] == "turn" and record["transcript"] == "apples" and record["reply_audio_seconds"] == 0.3
-    json.dumps(record)  # plain JSON types only
-    record["latency_ms"]["true_eos_to_first_audio"] = 1.0  # a reader's addition stays out of the event
-    assert "true_eos_to_first_audio" not in b.turns()[0].latency_ms
-    assert to_record(BargeIn(3.14159)) == {"event": "barge_in", "at": 3.142}
-    assert to_record(StageFailed("asr", "boom")) == {"event": "error", "stage": "asr", "message": "boom"}
-    with pytest.raises(TypeError):
-        to_record({"event": "state"})  # type: ignore[arg-type]
-
-
-def test_the_state_enum_compares_and_prints_as_its_name() -> None:
-    assert State.LISTENING == "listening" and f"{State.SPEAKING}" == "speaking"
-    assert [s.value for s in State] == ["idle", "wake", "listening", "thinking", "speaking"]
-
-
-@pytest.mark.parametrize(("kind", "ptt", "state", "listening", "held", "action"), [
-    ("ptt_down", True, State.IDLE, False, False, Press.OPEN_HELD),
-    ("ptt_down", True, State.LISTENING, True, False, Press.HOLD),
-    ("ptt_down", False, State.SPEAKING, False, False, None),
-    ("ptt_up", True, State.LISTENING, True, True, Press.RELEASE),
-    ("ptt_up", True, State.LISTENING, True, False, None),
-    ("short", False, State.IDLE, False, False, None),
-    ("short", False, State.SPEAKING, False, False, Press.OPEN),
-    ("short", True, State.IDLE, False, False, Press.OPEN),
-    ("short", True, State.LISTENING, True, False, None),
-    ("long", True, State.IDLE, False, False, None),
-])
-def test_what_a_button_means(kind: str, ptt: bool, state: State, listening: bool, held: bool,
-                             action: Press | None) -> None:
-    assert button_action(kind, push_to_talk=ptt, state=state, listening=listening, held=held) is action
-
-
-def test_a_turn_record_event_is_frozen() -> None:
-    event = TurnFinished(1, "turn", "model", "a", None, None, {}, "", [], False, {}, None, None, None, None, 0.0,
-                         False)
-    with pytest.raises(AttributeError):
-        event.turn = 2  # type: ignore[misc]
