@@ -104,7 +104,8 @@ def memory_steps(data_dir: str) -> None:
     settings = load_settings()
     tune_allocator(settings.memory)  # as edge.device.load_models does before the first model
     step("python + runtime imports")
-    # in edge.device.load_models' order: the voice first (its load transient on the smallest process)
+    # the voice first, as edge.device.load_models does (its load transient on the smallest process); the
+    # rest one step per part (the device loads the NLU before the recognizer; each step is its own memory)
     from edge.tts import synthesizer_for_settings
 
     tts = synthesizer_for_settings(settings)

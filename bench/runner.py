@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "speech": "bench.speech",
     "export": "bench.export",
     "soak_orders": "bench.soak_orders",
+    "fleet": "bench.fleet",
     "arm64": "bench.arm64",
     "e2e": "bench.e2e",
 }

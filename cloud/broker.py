@@ -25,6 +25,26 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _broker_class() -> type:
+    """amqtt's Broker, replaying only a session's own retained messages when it resumes.
+
+    amqtt 0.12 (broker.py, on a persistent session's reconnect: `for topic in self._subscriptions`)
+    replays the retained messages of every filter *any* client subscribed to. A device resuming its
+    session (the simulator's second session, any reconnect) was sent the retained presence meant for
+    the cloud's `devices/+/presence` and logged "dropped payload ... presence: unexpected topic".
+    """
+    from amqtt.broker import Broker  # imported here: only laptops running the demo need amqtt
+
+    class OwnRetainedBroker(Broker):
+        async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int],
+                                                              session: Any) -> None:
+            subscribers = self._subscriptions.get(subscription[0], [])
+            if any(s.client_id == session.client_id for s, _qos in subscribers):
+                await super()._publish_retained_messages_for_subscription(subscription, session)
+
+    return OwnRetainedBroker
+
+
 class EmbeddedBroker:
     """`with EmbeddedBroker() as broker: ... broker.url` — an anonymous amqtt broker on localhost."""
 
@@ -48,7 +68,7 @@ class EmbeddedBroker:
         return self
 
     def _serve(self, started: Future[None]) -> None:
-        from amqtt.broker import Broker  # imported here: only laptops running the demo need amqtt
+        broker_class = _broker_class()
 
         config: dict[str, Any] = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": 1000}},
@@ -57,7 +77,7 @@ class EmbeddedBroker:
 
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
-            broker = Broker(config)
+            broker = broker_class(config)
             try:
                 await broker.start()
             except Exception as exc:

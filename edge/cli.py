@@ -48,6 +48,16 @@ def emit_json(record: Any) -> None:
     sys.stdout.flush()
 
 
+def with_data_dir(settings: Settings, data_dir: str | Path | None) -> Settings:
+    """settings with [device] data_dir set to a subcommand's `--db DIR` (unchanged without one), so
+    every file under it (catalog.db, its public key, outbox.sqlite) follows, as in `chat --db DIR`."""
+    if not data_dir:
+        return settings
+    import dataclasses
+
+    return dataclasses.replace(settings, device=dataclasses.replace(settings.device, data_dir=str(data_dir)))
+
+
 def add_demo_catalog_option(parser: argparse.ArgumentParser) -> None:
     """`--demo-catalog` for the subcommands that need a catalog (chat, run): one wording, one behaviour."""
     parser.add_argument("--demo-catalog", action="store_true",

@@ -4,7 +4,9 @@ Checks first, loads second (sherpa-onnx examples style): a missing bundle, catal
 device stops here with the command that fixes it, before seconds go into loading models. The
 order of `open_device` is the pipeline's own order, so reading it shows what a device is made of:
 MCU link and mute gate, wake word, VAD + ASR, NLU + dialogue (over catalog, outbox, sync), TTS,
-the reply sink, and the loop that ties them together.
+the reply sink, and the loop that ties them together. Every part gets what it uses through its
+constructor: the one NLU serves the recognizer's early-endpoint check (on the audio thread) and
+the dialogue (on the responder thread), and nothing is re-pointed after it is built.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
+from edge.events import Emit
 from edge.memory import memory_mb, tune_allocator
-from edge.pipeline import DeviceLoop, Emit
+from edge.pipeline import DeviceLoop
 from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
 from firmware_bridge.sim import SimulatedMcu
@@ -33,8 +36,8 @@ class DeviceError(RuntimeError):
     """A part of the device is missing or unusable; the message says how to fix it."""
 
 
-class _TimedUnderstander:
-    """Wraps the session's NLU so the loop can report NLU and dialogue time apart."""
+class TimedUnderstander:
+    """The dialogue's NLU, timed, so the loop can report NLU and dialogue time apart."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -52,12 +55,14 @@ class _TimedUnderstander:
 
 
 class SessionResponder:
-    """The loop's Responder over a ShopSession (NLU + dialogue + catalog + outbox + sync)."""
+    """The loop's Responder over a ShopSession (NLU + dialogue + catalog + outbox + sync).
 
-    def __init__(self, session: Any) -> None:
+    `nlu` is the TimedUnderstander the session was built with: its clock splits a turn's time.
+    """
+
+    def __init__(self, session: Any, nlu: TimedUnderstander) -> None:
         self.session = session
-        self._nlu = _TimedUnderstander(session.nlu)
-        session.nlu = self._nlu
+        self._nlu = nlu
 
     def answer(self, text: str) -> tuple[Any, float, float]:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
@@ -98,21 +103,24 @@ def sink_opener(spec: str, sample_rate: int) -> Any:
 
 @dataclass
 class Models:
-    """The loaded models a device needs beside NLU (which the dialogue session loads with its catalog)."""
+    """The loaded models of a device; one set serves every device opened over it (the simulator's sessions)."""
 
     wake: Any
     asr: Any
+    """VAD + ASR, built with the early-endpoint check over `nlu`."""
     synthesizer: Any
+    nlu: Any
     seconds: dict[str, float] = field(default_factory=dict)
     """Load time per model (seconds)."""
 
 
 def load_models(settings: Settings) -> Models:
-    """Wake word, VAD + ASR and TTS from the bundles; DeviceError saying how to build a missing one."""
+    """TTS, NLU, VAD + ASR and wake word from the bundles; DeviceError saying how to build a missing one."""
     try:
-        from edge.asr import recognizer_for_settings
+        from edge.asr import completeness_check, recognizer_for_settings
     except ImportError as exc:
         raise DeviceError(f"the speech recognizer (edge.asr) is not available: {exc}") from None
+    from edge.nlu import NluBundleError, Understander
     from edge.tts import TtsError, synthesizer_for_settings
     from edge.wake import WakeBundleError, detector_for_settings
 
@@ -134,13 +142,20 @@ def load_models(settings: Settings) -> Models:
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
         timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP_TEXT))
+        # Before the recognizer, which asks it on the audio thread whether a request is already
+        # complete (early endpoint); the dialogue asks it again, and its cache answers.
+        nlu = timed("nlu", lambda: Understander.from_settings(settings))
         # no partials: the loop shows none, and each partial decode holds up the audio thread,
         # which can push back the decode at the end of speech that the answer waits for
-        asr = timed("asr", lambda: recognizer_for_settings(settings, partials=False))
+        asr = timed("asr", lambda: recognizer_for_settings(
+            settings, partials=False, complete=completeness_check(settings, nlu.understand)))
         wake = timed("wake", lambda: detector_for_settings(settings))
+    except NluBundleError as exc:
+        raise DeviceError(f"No usable NLU bundle under {settings.models.path} ({exc}). "
+                          "Build it with: python -m export nlu") from None
     except (WakeBundleError, TtsError, OSError, ValueError) as exc:
         raise DeviceError(str(exc)) from None
-    return Models(wake, asr, synthesizer, seconds)
+    return Models(wake, asr, synthesizer, nlu, seconds)
 
 
 def warm_up_session(session: Any, user: str) -> None:
@@ -222,8 +237,9 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
     models = models or load_models(settings)
     bridge, sim = mcu if mcu is not None else open_mcu(settings, serial, sim_mcu)
     began = time.perf_counter()
+    nlu = TimedUnderstander(models.nlu)
     try:
-        session = ShopSession(settings, data_dir, broker_url=broker_url)
+        session = ShopSession(settings, data_dir, broker_url=broker_url, nlu=nlu)
     except (SessionError, OSError, ValueError) as exc:
         if mcu is None and bridge is not None:
             bridge.close()
@@ -231,15 +247,11 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
             sim.stop()
         raise DeviceError(str(exc)) from None
     warm_up_session(session, settings.device.id)
-    if hasattr(models.asr, "complete"):  # early endpoints need the NLU, which the session loaded
-        from edge.asr import completeness_check
-
-        models.asr.complete = completeness_check(settings, session.nlu.understand)
-    loaded = {**models.seconds, "nlu+dialog": round(time.perf_counter() - began, 2)}
+    loaded = {**models.seconds, "dialog": round(time.perf_counter() - began, 2)}
     gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client
     stages = Stages(
-        gate=gate, wake=models.wake, asr=models.asr, responder=SessionResponder(session),
+        gate=gate, wake=models.wake, asr=models.asr, responder=SessionResponder(session, nlu),
         synthesizer=models.synthesizer, open_sink=open_reply,
         set_led=(lambda pattern: bridge.set_led(pattern, wait=False)) if bridge is not None else None,
         online=(lambda: sync.connected.is_set()) if sync is not None else (lambda: None))

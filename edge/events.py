@@ -8,7 +8,9 @@ Timestamps are seconds on the audio clock of the stream (not wall time) unless n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -101,13 +103,94 @@ class SynthesizedAudio:
     is_last: bool = False
 
 
+RecognizerEvent = SpeechStarted | PartialTranscript | FinalTranscript | Endpoint
+"""What a recognizer (VAD + ASR) reports for the frames it is fed."""
+
+
+class State(StrEnum):
+    """The device loop's states, in the order a request passes through them."""
+
+    IDLE = "idle"
+    WAKE = "wake"
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+
+
 @dataclass(frozen=True)
 class StateChanged:
     """The device loop moved between idle, wake, listening, thinking, speaking."""
 
-    state: str
-    previous: str
+    state: State
+    previous: State
     timestamp: float
+    """Audio-clock time of the change (seconds)."""
+    source: str | None = None
+    """What opened the microphone ("model", "dsp", "button", "follow-up") or asked for an answer."""
+    score: float | None = None
+    """The wake word's score (0-1) when it opened the microphone."""
+    reason: str | None = None
+    """Why the loop went idle when it was not the reply's end ("timeout")."""
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    """One request answered (or one unanswered question closed): what was heard, said and how long it took.
+
+    `turn` is the session's Turn as the loop saw it settle; the fields are flat so a printer needs no
+    knowledge of the dialogue's types.
+    """
+
+    turn: int
+    """Number of the turn since the loop started (1, 2, ...)."""
+    kind: str
+    """"turn" (a transcript was answered) or "timeout" (a pending question got no answer)."""
+    source: str
+    transcript: str
+    intent: str | None
+    confidence: float | None
+    slots: dict[str, Any]
+    reply: str
+    actions: list[dict[str, Any]]
+    expects_answer: bool
+    latency_ms: dict[str, float | None]
+    """Per-stage latency (milliseconds; None where a stage did not run): see edge.latency."""
+    speech_end: float | None
+    """Audio-clock end of the user's last speech segment (seconds)."""
+    endpoint_at: float | None
+    """Audio-clock end of the frame in which the endpoint was detected (seconds)."""
+    wake_score: float | None
+    first_audio_wall: float | None
+    """perf_counter() at the first reply audio: a driver in the same process compares it with its own."""
+    reply_audio_seconds: float
+    barged_in: bool
+    """A barge-in replaced the reply before it was played to its end."""
+    error: str | None = None
+    """Why the reply could not be played (synthesis or sink failure)."""
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """The user interrupted (wake word or button) while the device thought or spoke."""
+
+    timestamp: float
+    """Audio-clock time of the interruption (seconds)."""
+
+
+@dataclass(frozen=True)
+class StageFailed:
+    """A stage raised; the loop logged it, showed the error LED and went on."""
+
+    stage: str
+    """"wake", "asr", "respond" or "tts"."""
+    message: str
+
+
+LoopEvent = StateChanged | TurnFinished | BargeIn | StageFailed
+"""What the device loop reports to its listener (edge.records turns each into one JSON object)."""
+
+Emit = Callable[[LoopEvent], None]
+"""The device loop's listener; called from the audio, responder and bridge threads."""
 
 
 @dataclass(frozen=True)

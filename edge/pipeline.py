@@ -10,36 +10,43 @@
 States go idle -> wake -> listening -> thinking -> speaking -> idle; a reply that expects an
 answer goes speaking -> listening without a wake word, and silence there times out to idle (a
 pending question gets its "I didn't hear an answer" said first). Every state change sets the
-MCU's LED; muted and offline take precedence (turns.led_for).
+MCU's LED; muted and offline take precedence (edge.leds). The loop reports typed events
+(edge.events.LoopEvent: StateChanged, TurnFinished, BargeIn, StageFailed) to one `emit` callable;
+edge.records turns them into JSON at the edge.
 
 Threads: the caller feeds frames (`feed`, or `run` over a source) and that thread alone touches the
 wake detector and the recognizer. One responder thread owns the dialogue and synthesis, so a slow
 turn (an order waiting for the cloud's ack) never stalls the microphone. MCU events arrive on the
 bridge thread and are queued for the audio thread, except that a barge-in stops speech at once. A
 failing stage is logged, flashes the error LED and returns to idle: it never ends the loop.
+The recognizer may call the NLU on the audio thread (its early-endpoint check, wired in by
+edge.device when it builds the recognizer).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from edge.config import Settings
-from edge.events import AudioChunk, Endpoint, FinalTranscript, SpeechStarted, WakeDetected
-from edge.stages import Stages
-from edge.turns import Ending, Job, Listen, Played, latencies, led_for, speak_reply, turn_record
-from edge.wake_handover import request_preroll, strip_wake_phrase
+from edge.controls import ControlInbox, Press, button_action, stops_speech
+from edge.events import AudioChunk, BargeIn, Emit, RecognizerEvent, StageFailed, State, StateChanged
+from edge.latency import latencies
+from edge.leds import Leds
+from edge.playback import Ending, Played, speak_reply
+from edge.stages import Speech, Stages
+from edge.turns import Job, Listen, finished_turn
+from edge.wake_handover import Preroll
+from firmware_bridge.events import ButtonPressed, DspWake, MuteChanged
 
 log = logging.getLogger("edge.pipeline")
 
-Emit = Callable[[dict[str, Any]], None]
-BUSY = ("thinking", "speaking")
+BUSY = (State.THINKING, State.SPEAKING)
+OPEN = (State.WAKE, State.LISTENING)
+"""States in which the microphone's frames go to the recognizer."""
 
 
 class DeviceLoop:
@@ -51,25 +58,23 @@ class DeviceLoop:
         self.push_to_talk = settings.profile.push_to_talk
         self.turn_timeout = settings.dialog.turn_timeout_seconds
         self.max_request = settings.asr.max_segment_seconds
-        self.preroll_seconds = settings.wake.request_preroll_seconds
-        self.state, self.led = "idle", ""
+        self.state = State.IDLE
+        self.leds = Leds(stages.set_led, stages.online)
         self.counts = {"frames": 0, "blocked": 0, "wake_in": 0, "asr_in": 0, "turns": 0, "barge_ins": 0,
                        "errors": 0}
         """Frames fed, stopped by the mute gate, and handed to the wake word and the recognizer."""
         self._lock = threading.RLock()
         self._quiet = threading.Condition(self._lock)
-        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._inbox = ControlInbox()
+        self._on_control = {MuteChanged: self._muted, DspWake: self._dsp_wake, ButtonPressed: self._button}
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._pending = 0
         self._generation = 0
         self._listen: Listen | None = None
-        self._speech: Any = None
-        self._preroll: deque[AudioChunk] = deque(maxlen=math.ceil(1000 * self.preroll_seconds /
-                                                                 settings.audio.frame_ms) + 1)
-        self._wake_heard_until = -1.0
+        self._speech: Speech | None = None
+        self._preroll = Preroll(settings.wake.request_preroll_seconds, settings.audio.frame_ms)
         self._clock = 0.0
         self._worker = threading.Thread(target=self._respond_forever, name="responder", daemon=True)
-        self._wake_ms: float | None = None
         self._closed = False
         stages.gate.add_listener(self._on_mute)
 
@@ -103,7 +108,7 @@ class DeviceLoop:
         """End of input: let the answer in progress finish, and treat a still-open turn as silence."""
         self.wait_quiet(timeout)
         with self._lock:
-            listen = self._listen if self.state in ("wake", "listening") else None
+            listen = self._listen if self.state in OPEN else None
         if listen is not None:
             if listen.heard:
                 self._force_end(listen)
@@ -124,7 +129,7 @@ class DeviceLoop:
     # -- the audio thread ----------------------------------------------------------------------------
     def feed(self, chunk: AudioChunk) -> None:
         """One microphone frame through the gate and the stage the current state listens with."""
-        self._drain_inbox()
+        self._inbox.drain(self._on_control)
         self.counts["frames"] += 1
         self._clock = chunk.timestamp + chunk.duration
         self._show()  # picks up the broker going online or offline
@@ -132,42 +137,38 @@ class DeviceLoop:
         if frame is None:
             self.counts["blocked"] += 1
             return
-        if self.state in ("wake", "listening"):
+        if self.state in OPEN:
             self._hear(frame)
             return
-        heard = self._wake(frame)
-        if heard is not None:
-            if self.state in BUSY:
-                self._barge_in()
-            self._open(heard.source, heard.timestamp, score=heard.score, wake_ms=self._wake_ms)
+        self._wake(frame)
 
-    def _wake(self, frame: AudioChunk) -> WakeDetected | None:
-        """The wake word on one frame (idle, or busy for barge-in); frames also fill the pre-roll."""
-        if frame.timestamp > self._wake_heard_until + 1e-3:  # a gap (listening, muted): start afresh
+    def _wake(self, frame: AudioChunk) -> None:
+        """The wake word on one frame (idle, or busy: a barge-in); frames also fill the pre-roll."""
+        if self._preroll.add(frame):  # a gap (listening, muted): start afresh
             self.stages.wake.reset()
-            self._preroll.clear()
-        self._wake_heard_until = frame.timestamp + frame.duration
-        self._preroll.append(frame)
         self.counts["wake_in"] += 1
         began = time.perf_counter()
         try:
             fired = self.stages.wake.process(frame)
         except Exception as exc:
             self._error("wake", exc)
-            return None
-        self._wake_ms = round(1000 * (time.perf_counter() - began), 1)
-        return fired[0] if fired else None
+            return
+        if fired:
+            if self.state in BUSY:
+                self._barge_in()
+            heard = fired[0]
+            self._open(heard.source, heard.timestamp, score=heard.score,
+                       wake_ms=round(1000 * (time.perf_counter() - began), 1))
 
     def _open(self, source: str, at: float, *, score: float | None = None, wake_ms: float | None = None,
               hold: bool = False) -> None:
         """Open the microphone for a request; the pre-roll from just before `at` goes first."""
         with self._lock:
             self._listen = Listen(source, since=at, wake_score=score, wake_ms=wake_ms, hold=hold)
-            self._set("wake", source=source, score=score)
-            self._set("listening")
-        handover = request_preroll(self._preroll, at - self.preroll_seconds)
-        self._preroll.clear()
-        if handover is not None and self._listen is not None and self.state == "listening":
+            self._set(State.WAKE, source=source, score=score)
+            self._set(State.LISTENING)
+        handover = self._preroll.handover(at)
+        if handover is not None and self._listen is not None and self.state == State.LISTENING:
             self._hear(handover)
 
     def _hear(self, frame: AudioChunk) -> None:
@@ -186,33 +187,22 @@ class DeviceLoop:
         if events is None:
             return
         asr_ms = round(1000 * (time.perf_counter() - arrived), 1)
-        if self._take(listen, events) and not listen.hold:
+        if listen.take(events) and not listen.hold:
             self._endpoint(listen, frame.timestamp + frame.duration, arrived, asr_ms)
         elif self._listen is listen:
             self._check_timeout(listen)
 
-    def _recognize(self, call: Callable[[], list[Any]]) -> list[Any] | None:
+    def _recognize(self, call: Callable[[], list[RecognizerEvent]]) -> list[RecognizerEvent] | None:
         """A recognizer call; on failure the request is dropped (error LED, idle) and None returned."""
         try:
             return call()
         except Exception as exc:
             self._error("asr", exc)
-            self._close_listen("idle")
+            self._close_listen(State.IDLE)
             return None
 
-    def _take(self, listen: Listen, events: list[Any]) -> bool:
-        """Note speech and finals from the recognizer; True if an endpoint was among them."""
-        for event in events:
-            if isinstance(event, (SpeechStarted, FinalTranscript)):
-                listen.heard = True
-            if isinstance(event, FinalTranscript) and event.text.strip():
-                listen.finals.append(event)
-        return any(isinstance(event, Endpoint) for event in events)
-
     def _endpoint(self, listen: Listen, at: float, arrived: float, asr_ms: float | None) -> None:
-        text = " ".join(f.text.strip() for f in listen.finals)
-        if listen.source != "button":  # the pre-roll (or a habit of saying it anyway) brings the phrase
-            text = strip_wake_phrase(text, self.phrase)
+        text = listen.transcript(self.phrase)
         if not text:  # noise, or only the wake phrase: keep listening until the timeout
             listen.finals.clear()
             return
@@ -234,7 +224,7 @@ class DeviceLoop:
         events = self._recognize(self.stages.asr.flush)
         if events is None:
             return
-        self._take(listen, events)
+        listen.take(events)
         if listen.finals:
             self._endpoint(listen, self._clock, arrived, round(1000 * (time.perf_counter() - arrived), 1))
         if self._listen is listen:
@@ -247,9 +237,9 @@ class DeviceLoop:
             self._submit(Job("timeout", self._generation, source="timeout"))
         else:
             with self._lock:
-                self._set("idle", reason="timeout")
+                self._set(State.IDLE, reason="timeout")
 
-    def _close_listen(self, state: str | None) -> None:
+    def _close_listen(self, state: State | None) -> None:
         with self._lock:
             self._listen = None
             if state is not None:
@@ -260,52 +250,46 @@ class DeviceLoop:
         """MuteGate listener (bridge thread): the LED now; dropping buffered audio on the audio thread."""
         if self._closed:
             return
-        self._inbox.put(("mute", muted))
+        self._inbox.put(MuteChanged(muted, "gate", time.monotonic()))
         self._show()
 
-    def on_mcu_event(self, event: Any) -> None:
+    def on_mcu_event(self, event: object) -> None:
         """McuBridge subscriber: buttons and the DSP wake trigger; stopping speech happens at once."""
-        kind = type(event).__name__
-        if self._closed:
-            return
-        if kind == "ButtonPressed" and event.kind in ("short", "ptt_down") and self.state in BUSY:
+        if self._closed or not isinstance(event, (ButtonPressed, DspWake)):
+            return  # the mute switch reaches the loop through the gate (_on_mute)
+        if isinstance(event, ButtonPressed) and stops_speech(event.kind, push_to_talk=self.push_to_talk) \
+                and self.state in BUSY:
             self._barge_in()
-        if kind in ("ButtonPressed", "DspWake"):
-            self._inbox.put((kind, event))
+        self._inbox.put(event)
 
-    def _drain_inbox(self) -> None:
-        while True:
-            try:
-                kind, event = self._inbox.get_nowait()
-            except queue.Empty:
-                return
-            if kind == "mute" and event:
-                self._preroll.clear()
-                if self.state in ("wake", "listening"):
-                    self._close_listen("idle")
-            elif kind == "DspWake" and self.state == "idle" and not self.stages.gate.muted:
-                self._open("dsp", self._clock, score=event.score)
-            elif kind == "ButtonPressed" and not self.stages.gate.muted:
-                self._button(event.kind)
+    def _muted(self, event: MuteChanged) -> None:
+        if event.muted:
+            self._preroll.clear()
+            if self.state in OPEN:
+                self._close_listen(State.IDLE)
 
-    def _button(self, kind: str) -> None:
-        listen = self._listen if self.state in ("wake", "listening") else None
-        if kind == "ptt_up":
-            if listen is not None and listen.hold:
-                self._force_end(listen)
-        elif kind == "ptt_down" and self.push_to_talk:
-            if listen is None:
-                self._open("button", self._clock, hold=True)
-            else:  # already listening (a follow-up): now the release, not silence, ends the request
-                listen.hold = True
-        elif kind == "short" and listen is None and (self.push_to_talk or self.state != "idle"):
-            self._open("button", self._clock)
+    def _dsp_wake(self, event: DspWake) -> None:
+        if self.state == State.IDLE and not self.stages.gate.muted:
+            self._open("dsp", self._clock, score=event.score)
+
+    def _button(self, event: ButtonPressed) -> None:
+        listen = self._listen if self.state in OPEN else None
+        action = button_action(event.kind, push_to_talk=self.push_to_talk, state=self.state,
+                               listening=listen is not None, held=listen is not None and listen.hold)
+        if self.stages.gate.muted or action is None:
+            return
+        if listen is not None and action is Press.RELEASE:
+            self._force_end(listen)
+        elif listen is not None and action is Press.HOLD:
+            listen.hold = True
+        else:
+            self._open("button", self._clock, hold=action is Press.OPEN_HELD)
 
     # -- the responder thread ----------------------------------------------------------------------
     def _submit(self, job: Job) -> None:
         with self._lock:
             self._pending += 1
-            self._set("thinking", source=job.source)
+            self._set(State.THINKING, source=job.source)
         self._jobs.put(job)
 
     def _respond_forever(self) -> None:
@@ -316,7 +300,7 @@ class DeviceLoop:
                 self._error("respond", exc)
                 with self._lock:
                     if job.generation == self._generation:
-                        self._set("idle")
+                        self._set(State.IDLE)
             finally:
                 with self._lock:
                     self._pending -= 1
@@ -339,20 +323,20 @@ class DeviceLoop:
         latency = latencies(job, nlu_s, dialog_s, played.first_audio_seconds, played.first_audio_wall)
         with self._lock:
             current = job.generation == self._generation
-            self.emit(turn_record(number, job, turn, latency, spoken_seconds=played.audio_seconds,
-                                  barged_in=not current, error=played.error, first_audio_wall=played.first_audio_wall))
+            self.emit(finished_turn(number, job, turn, latency, spoken_seconds=played.audio_seconds,
+                                    barged_in=not current, error=played.error, first_audio_wall=played.first_audio_wall))
             if current:
                 follow_up = turn.reply.expects_answer and job.kind == "turn" and played.error is None
                 if follow_up and not self.stages.gate.muted:
                     self._listen = Listen("follow-up")
-                    self._set("listening")
+                    self._set(State.LISTENING)
                 else:
-                    self._set("idle")
+                    self._set(State.IDLE)
 
     def _say(self, parts: tuple[Callable[[], str], ...], job: Job, number: int) -> Played:
         """Synthesize and play a reply's parts in turn, unless a barge-in replaces them."""
 
-        def claim(speech: Any) -> bool:
+        def claim(speech: Speech) -> bool:
             with self._lock:
                 if job.generation != self._generation:
                     speech.cancel()
@@ -363,7 +347,7 @@ class DeviceLoop:
         def first_audio() -> None:
             with self._lock:
                 if job.generation == self._generation:
-                    self._set("speaking")
+                    self._set(State.SPEAKING)
 
         try:
             played = speak_reply(parts, self.stages.synthesizer.speak, claim, lambda: self.stages.open_sink(number),
@@ -385,38 +369,32 @@ class DeviceLoop:
             speech.cancel()
         if record and busy:
             self.counts["barge_ins"] += 1
-            self.emit({"event": "barge_in", "at": round(self._clock, 3)})
+            self.emit(BargeIn(self._clock))
 
     # -- state, LEDs, errors -----------------------------------------------------------------------
-    def _set(self, state: str, **detail: Any) -> None:
+    def _set(self, state: State, *, source: str | None = None, score: float | None = None,
+             reason: str | None = None) -> None:
         """Move to state (caller holds the lock), tell the listener and the LED."""
         if state == self.state:
             return
         previous, self.state = self.state, state
-        self.emit({"event": "state", "state": state, "previous": previous, "at": round(self._clock, 3),
-                   **{k: v for k, v in detail.items() if v is not None}})
+        self.emit(StateChanged(state, previous, self._clock, source=source, score=score, reason=reason))
         self._show()
         self._quiet.notify_all()
 
     def _show(self) -> None:
-        online = self.stages.online()
         with self._lock:
-            pattern = led_for(self.state, self.stages.gate.muted, online)
-            if pattern == self.led:
-                return
-            self.led = pattern
-        self._send_led(pattern)
+            pattern = self.leds.change(self.state, self.stages.gate.muted)
+        if pattern is not None:
+            self.leds.send(pattern)
 
-    def _send_led(self, pattern: str) -> None:
-        if self.stages.set_led is not None:
-            try:
-                self.stages.set_led(pattern)
-            except Exception:  # an absent or rebooting MCU must not stop the loop
-                log.exception("setting LED %s failed", pattern)
+    @property
+    def led(self) -> str:
+        """The LED pattern last sent to the MCU."""
+        return self.leds.pattern
 
     def _error(self, stage: str, exc: Exception) -> None:
         log.error("%s failed: %s", stage, exc, exc_info=exc)
         self.counts["errors"] += 1
-        self.emit({"event": "error", "stage": stage, "message": str(exc)})
-        self.led = "error"
-        self._send_led("error")
+        self.emit(StageFailed(stage, str(exc)))
+        self.leds.error()

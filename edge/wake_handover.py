@@ -3,12 +3,14 @@
 "Hey shop, I want to buy apples" may be said in one breath. The wake model fires a little after
 the phrase, so the audio handed to the recognizer must start early enough to keep the request's
 first word (`request_preroll`), and the transcript may then begin with the phrase or its tail,
-which is trimmed off (`strip_wake_phrase`).
+which is trimmed off (`strip_wake_phrase`). `Preroll` keeps the frames the wake word heard.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import deque
 from collections.abc import Iterable
 
 import numpy as np
@@ -40,6 +42,34 @@ def request_preroll(frames: Iterable[AudioChunk], since: float) -> AudioChunk | 
     if start >= len(audio):
         return None
     return AudioChunk(audio[start:], rate, kept[0].timestamp + start / rate)
+
+
+class Preroll:
+    """The last `seconds` of audio the wake word heard, to hand the recognizer when it fires."""
+
+    def __init__(self, seconds: float, frame_ms: int) -> None:
+        self.seconds = seconds
+        self._frames: deque[AudioChunk] = deque(maxlen=math.ceil(1000 * seconds / frame_ms) + 1)
+        self._until = -1.0
+
+    def add(self, frame: AudioChunk) -> bool:
+        """Keep a frame; True when it does not follow the last one (listening or muted in between):
+        the ring then starts afresh, and the wake word should too."""
+        gap = frame.timestamp > self._until + 1e-3
+        if gap:
+            self._frames.clear()
+        self._until = frame.timestamp + frame.duration
+        self._frames.append(frame)
+        return gap
+
+    def clear(self) -> None:
+        self._frames.clear()
+
+    def handover(self, at: float) -> AudioChunk | None:
+        """The request's start for a wake word that fired at `at` (see request_preroll); empties the ring."""
+        chunk = request_preroll(self._frames, at - self.seconds)
+        self._frames.clear()
+        return chunk
 
 
 _WORD = re.compile(r"[A-Za-z0-9']+")

@@ -73,9 +73,7 @@ def test_completeness_uses_the_nlu_and_the_last_word(nlu) -> None:
 
 def _recognizer(nlu, **asr: object):
     settings = _settings(**asr)
-    recognizer = recognizer_for_settings(settings, partials=False)
-    recognizer.complete = completeness_check(settings, nlu.understand)
-    return recognizer
+    return recognizer_for_settings(settings, partials=False, complete=completeness_check(settings, nlu.understand))
 
 
 def _feed(recognizer, audio: np.ndarray) -> list:

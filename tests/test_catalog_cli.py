@@ -101,3 +101,28 @@ def test_edge_rejects_bad_files_without_traceback(published, cli, tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     result = cli("cloud", "catalog", "publish", "--catalog", str(tmp_path / "none.db"), "--key", "x", "--out", "y")
     assert result.returncode == 2 and "no master catalog" in result.stderr
+
+
+def test_a_fresh_data_dir_says_how_to_load_a_catalog(cli, tmp_path):
+    for action in (("search", "fugi apples"), ("stats",), ("recommend", "--user", "u1")):
+        result = cli("edge", "catalog", "--db", str(tmp_path), *action)
+        assert result.returncode == 2 and result.stdout == "", result
+        assert f"No catalog at {tmp_path / 'catalog.db'}" in result.stderr and "Traceback" not in result.stderr
+        assert "--demo-catalog" in result.stderr and "catalog --db" in result.stderr  # the two ways to load one
+    result = cli("edge", "catalog", "search", "milk", env={"VOICESHOP_DEVICE__DATA_DIR": str(tmp_path / "d")})
+    assert result.returncode == 2 and "No catalog at" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # reading created no empty catalog.db
+
+
+def test_db_is_the_device_data_dir_with_the_catalog_and_its_key(published, cli, tmp_path):
+    root, records, _env = published
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "catalog_signing.pub").write_bytes((root / "keys" / "catalog_signing.pub").read_bytes())
+    env = {"VOICESHOP_DEVICE__DATA_DIR": str(tmp_path / "elsewhere")}
+    result = cli("edge", "catalog", "--db", str(device), "apply", records[3]["snapshot"], "--json", env=env)
+    assert result.returncode == 0 and _json_lines(result.stdout)[0]["status"] == "applied", result.stderr
+    result = cli("edge", "catalog", "search", "fugi apples", "--db", str(device), "--json", env=env)
+    assert result.returncode == 0 and _json_lines(result.stdout)[0]["name"] == "Fuji apples"
+    stats = _json_lines(cli("edge", "catalog", "--db", str(device), "stats", "--json", env=env).stdout)[0]
+    assert Path(stats["path"]) == device / "catalog.db" and not (tmp_path / "elsewhere").exists()

@@ -73,6 +73,18 @@ def test_list_is_json_lines_and_empty_when_no_orders(cli, tmp_path, catalog):
     assert human.returncode == 0 and human.stdout.count("confirmed") == 3
 
 
+def test_db_is_the_device_data_dir(cli, tmp_path, catalog):
+    outbox = Outbox(tmp_path / "device" / "outbox.sqlite")
+    keys = confirm_orders(outbox, catalog[1], 2)
+    outbox.close()
+    env = device_env(tmp_path / "elsewhere")
+    for args in (("--db", str(tmp_path / "device"), "list"), ("list", "--db", str(tmp_path / "device"))):
+        listed = cli("edge", "orders", *args, "--json", env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert [r["key"] for r in json_lines(listed.stdout)] == keys[::-1]
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_sync_without_a_broker_is_a_clear_error(cli, tmp_path):
     result = cli("edge", "orders", "sync", "--once", env=device_env(tmp_path / "device"))
     assert result.returncode == 2 and "no broker configured" in result.stderr and "Traceback" not in result.stderr

@@ -8,7 +8,10 @@ import pytest
 
 from edge.audio import NullSink
 from edge.events import AudioChunk
-from edge.turns import Ending, Job, latencies, led_for, speak_reply
+from edge.latency import latencies
+from edge.leds import led_for
+from edge.playback import Ending, speak_reply
+from edge.turns import Job
 from edge.wake_handover import request_preroll, strip_wake_phrase
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from edge.simulation.checks import check_turn
-from edge.simulation.scenario import DEFAULT_SCENARIO, SCENARIO_DIR, ScenarioError, load_scenario
+from edge.simulation.scenario import (
+    DEFAULT_SCENARIO,
+    SCENARIO_DIR,
+    ScenarioError,
+    load_scenario,
+    scenario_for,
+)
 from edge.text.wer import word_error_rate
 
 
@@ -83,3 +89,9 @@ def test_check_turn_reports_each_broken_expectation() -> None:
                           record, "listening", 0.1)
     assert len(failures) == 5, failures
     assert check_turn("hello", {}, None, "idle", 0.25) == ["no answer to 'hello' (the device never finished a turn)"]
+
+
+def test_a_profile_runs_the_scenario_written_for_it() -> None:
+    car = load_scenario(scenario_for("car"))
+    assert car.profile == "car" and car.path.name == "car.yaml"
+    assert scenario_for("speaker") == scenario_for(None) == DEFAULT_SCENARIO  # no speaker.yaml: the default

@@ -11,9 +11,9 @@ Two engines behind one interface (process(chunk) -> events, reset(), flush() -> 
 
 `recognizer_for_settings(settings)` builds the configured one; callers never see which.
 `completeness_check(settings, understand)` is the early-endpoint test (edge.asr.complete) the
-device builder hands the VadRecognizer once the NLU is loaded (`recognizer.complete = ...`): a
+device builder passes to `recognizer_for_settings(..., complete=...)` over its loaded NLU: a
 request that is already complete ends after [asr] early_endpoint_seconds of quiet instead of the
-full min_silence_seconds.
+full min_silence_seconds. The check runs on the thread that feeds the recognizer frames.
 """
 
 from __future__ import annotations
@@ -69,8 +69,13 @@ def whisper_decoder(recognizer: Any):  # -> Callable[[np.ndarray], str]
 
 
 def recognizer_for_settings(settings: Settings, *, partials: bool = True, speculative: bool = True,
-                            threads: int | None = None) -> VadRecognizer | OnlineRecognizerStream:
-    """The configured recognizer, ready to take frames. Raises AsrError with the fix in its message."""
+                            threads: int | None = None,
+                            complete: Callable[[str], bool] | None = None) -> VadRecognizer | OnlineRecognizerStream:
+    """The configured recognizer, ready to take frames. Raises AsrError with the fix in its message.
+
+    complete: the early-endpoint check (completeness_check); None never ends a request early. The
+    online engine has its own endpointing and takes none.
+    """
     if settings.asr.engine == "online":
         if not settings.asr.online_model_dir:
             raise AsrError('asr.engine = "online" needs asr.online_model_dir (a sherpa-onnx streaming transducer)')
@@ -84,4 +89,4 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     decode = whisper_decoder(whisper_recognizer(settings, threads))
     buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
     return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds),
-                         decode, endpointing)
+                         decode, endpointing, complete)

@@ -152,8 +152,8 @@ class VadRecognizer:
         self._decode = decode
         self.endpointing = endpointing
         self.complete = complete
-        """text -> is it a whole request? (edge.asr.complete); None: never endpoint early. The device
-        builder sets it once the NLU is loaded."""
+        """text -> is it a whole request? (edge.asr.complete); None: never endpoint early. It runs on
+        the thread that feeds frames (the device's audio thread) and calls the NLU there."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
                       "dropped_by_guard": 0, "early_endpoints": 0}
         self.reset()

@@ -1,7 +1,10 @@
 """`python -m edge catalog search|recommend|stats|apply`: the device catalog from the shell.
 
 Thin: parse, call ``edge.catalog.Catalog``, print. With --json every result is one JSON object
-per line on stdout; without it, a short human table.
+per line on stdout; without it, a short human table. `--db DIR` is the device data dir, as for
+`chat` (a path ending in .db, or an existing file, is taken as the catalog file itself). Reading a
+catalog that is not there says how to load one instead of answering "no matches" from an empty
+file; `apply` is how a fresh data dir gets its catalog.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from pathlib import Path
 
 from edge.catalog.catalog import Catalog
 from edge.catalog.files import read_payload_file
-from edge.cli import emit_json
+from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked, with_data_dir
 from edge.config import Settings
+from edge.dialog.demo import CATALOG_DB
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="FILE", help="catalog SQLite file (default <data_dir>/catalog.db)")
+    parser.add_argument("--db", metavar="DIR", help="device data dir with catalog.db (default: [device] data_dir); "
+                                                    "a path ending in .db is the catalog file itself")
+    add_demo_catalog_option(parser)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     search = sub.add_parser("search", help="hybrid search (lexical + semantic + fuzzy)")
     search.add_argument("query")
@@ -43,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         # the value given before the action when they are not repeated here.
         action_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                                    help="one JSON object per line on stdout")
-        action_parser.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="catalog SQLite file")
+        action_parser.add_argument("--db", metavar="DIR", default=argparse.SUPPRESS, help="device data dir")
 
 
 def _fail(message: str) -> int:
@@ -51,9 +57,38 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _catalog_file(args: argparse.Namespace, settings: Settings) -> tuple[Settings, Path]:
+    """(settings with --db DIR as the data dir, the catalog file)."""
+    db = Path(args.db).expanduser() if args.db else None
+    if db is not None and (db.suffix == ".db" or db.is_file()):
+        return settings, db
+    settings = with_data_dir(settings, db)
+    return settings, settings.device.data_path / CATALOG_DB
+
+
+def _no_catalog(path: Path) -> str | None:
+    """Why there is nothing to read at path (with how to load a catalog), or None."""
+    from edge.dialog.session import catalog_problem
+
+    if path.name == CATALOG_DB:
+        return catalog_problem(path.parent)
+    if not path.is_file():
+        return f"No catalog at {path}. Apply a signed snapshot into it: python -m edge catalog --db {path} apply FILE"
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    settings, path = _catalog_file(args, settings)
+    if args.demo_catalog:
+        if path.name != CATALOG_DB:
+            return _fail("--demo-catalog needs --db DIR (a device data dir), not a catalog file")
+        failed = load_demo_catalog_if_asked(args, path.parent, settings)
+        if failed is not None:
+            return _fail(failed)
+    if args.action != "apply" and (problem := _no_catalog(path)) is not None:
+        return _fail(problem)  # before opening it: opening would create an empty catalog.db
     semantic = False if getattr(args, "no_semantic", False) or args.action != "search" else None
-    catalog = Catalog.from_settings(settings, args.db, semantic=semantic)
+    catalog = Catalog.from_settings(settings, path, semantic=semantic)
     try:
         if args.action == "search":
             if args.limit < 1 or (args.max_price is not None and args.max_price < 0):

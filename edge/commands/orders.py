@@ -2,7 +2,8 @@
 
 `sync --once` connects, publishes what is queued, waits for the cloud's acks and exits 0 when every
 order is settled (1 if --timeout passes first); `sync` without --once keeps running, as the device
-loop would, until interrupted.
+loop would, until interrupted. `--db DIR` is the device data dir (outbox.sqlite, and catalog.db
+for the catalog deltas a sync brings), as for `chat` and `run`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from edge.cli import emit_json
+from edge.cli import emit_json, with_data_dir
 from edge.config import Settings
 from edge.orders import STATES, OrderError, Outbox, OutboxDamaged
 from edge.orders.db import damaged_message, is_damage
@@ -29,6 +30,7 @@ log = logging.getLogger("edge.orders")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="DIR", help="device data dir with outbox.sqlite (default: [device] data_dir)")
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = sub.add_parser("list", help="orders in the outbox, newest first")
     listing.add_argument("--state", action="append", choices=STATES, help="only this state (repeatable)")
@@ -41,9 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cancel.add_argument("order_id", type=int)
     for action in (listing, sync, cancel):  # accept the common flags after the action too
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        action.add_argument("--db", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    settings = with_data_dir(settings, args.db)
     try:
         outbox = Outbox.for_settings(settings)
     except (OutboxDamaged, StorageFull) as exc:  # the message says what happened and what to do

@@ -23,7 +23,9 @@ from typing import Any
 
 from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
 from edge.config import Settings
+from edge.events import LoopEvent
 from edge.memory import memory_mb
+from edge.records import to_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,13 +50,17 @@ def _fail(message: str) -> int:
 
 
 class Printer:
-    """Records to stdout, from the audio and responder threads alike."""
+    """The loop's events to stdout, from the audio and responder threads alike: with --json one
+    object per line in edge.records' shape, otherwise a line a person reads."""
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.lock = threading.Lock()
 
-    def __call__(self, record: dict[str, Any]) -> None:
+    def __call__(self, event: LoopEvent) -> None:
+        self.show(to_record(event))
+
+    def show(self, record: dict[str, Any]) -> None:
         with self.lock:
             if self.as_json:
                 emit_json(record)
@@ -104,6 +110,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             device.sim.wait_for(lambda: device.sim.led.name.lower() == device.loop.led, 2.0)
             leds = [p.name.lower() for p in device.sim.led_history]
         device.close()
-    printer({"event": "summary", "profile": settings.device.profile, **counts, "led_history": leds,
+    printer.show({"event": "summary", "profile": settings.device.profile, **counts, "led_history": leds,
              "load_seconds": device.load_seconds})
     return 0

@@ -83,7 +83,9 @@ class ShopSession:
     """NLU + dialogue over one device data dir (catalog.db, outbox.sqlite, dialog.sqlite)."""
 
     def __init__(self, settings: Settings, data_dir: Path, *, user: str | None = None,
-                 broker_url: str | None = None) -> None:
+                 broker_url: str | None = None, nlu: Any = None) -> None:
+        """nlu: an already loaded understander (the device shares its own with the recognizer's
+        early-endpoint check); None loads one from settings."""
         problem = catalog_problem(data_dir)
         if problem:
             raise SessionError(problem)
@@ -92,7 +94,7 @@ class ShopSession:
         from edge.orders import Outbox
 
         try:
-            self.nlu = Understander.from_settings(settings)
+            self.nlu = nlu if nlu is not None else Understander.from_settings(settings)
         except (NluBundleError, FileNotFoundError, OSError, ValueError) as exc:
             raise SessionError(f"No usable NLU bundle under {settings.models.path} ({exc}).\n"
                                "Build it with: python -m export nlu") from None

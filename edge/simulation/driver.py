@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.events import AudioChunk
+from edge.events import AudioChunk, LoopEvent
+from edge.records import to_record
 
 LEAD_IN_SECONDS = 0.4
 """Silence before each utterance (the wake word needs some context before the phrase)."""
@@ -38,16 +39,17 @@ def voiced_end(samples: np.ndarray, rate: int, window_s: float = 0.01, below_pea
 
 
 class Recorder:
-    """The loop's emit callback: keeps every record and passes it on to listeners (timeline, log)."""
+    """The loop's emit callback: keeps every event as its JSON record (edge.records, plus the wall
+    time it arrived) and passes it on to listeners (timeline, log)."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
         self.listeners: list[Any] = []
         self._lock = threading.Lock()
 
-    def __call__(self, record: dict[str, Any]) -> None:
+    def __call__(self, event: LoopEvent) -> None:
         with self._lock:
-            record = {**record, "wall": round(time.time(), 3)}
+            record = {**to_record(event), "wall": round(time.time(), 3)}
             self.records.append(record)
         for listener in self.listeners:
             listener(record)
@@ -177,7 +179,7 @@ class User:
             said_wall = self._wall0 + speech_end if self.realtime and self._wall0 is not None else None
             add_true_latency(turns[-1], speech_end, said_wall)
         return Played(said=said, audio_seconds=0.0 if audio is None else len(audio) / self.rate,
-                      record=turns[-1] if turns else None, state_after=self.loop.state, states=states,
+                      record=turns[-1] if turns else None, state_after=str(self.loop.state), states=states,
                       speech_end=speech_end)
 
     def end_session(self, timeout: float) -> None:

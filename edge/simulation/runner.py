@@ -32,7 +32,7 @@ from edge.redact import hide_secrets_in_logs
 from edge.simulation.checks import check_turn
 from edge.simulation.driver import Recorder, User
 from edge.simulation.report import latency_chart, latency_summary, write_html, write_jsonl
-from edge.simulation.scenario import Scenario, ScenarioError, Session, load_scenario
+from edge.simulation.scenario import Scenario, ScenarioError, Session, load_scenario, scenario_for
 from edge.simulation.timeline import Timeline
 from edge.simulation.voice import UserSpeaker
 from edge.simulation.world import Cloud, WorldError, demo_catalog, device_dir
@@ -46,7 +46,8 @@ SETTLE_SECONDS = 20.0
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge.simulate", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=("speaker", "car"), help="device profile (default: the scenario's)")
-    parser.add_argument("--scenario", metavar="FILE", help="scenario YAML (default: edge/scenarios/default.yaml)")
+    parser.add_argument("--scenario", metavar="FILE", help="scenario YAML (default: the profile's own, "
+                        "edge/scenarios/<profile>.yaml, else edge/scenarios/default.yaml)")
     parser.add_argument("--broker", metavar="URL", help="use this MQTT broker instead of the embedded one")
     parser.add_argument("--interactive", action="store_true", help="type lines (spoken in the user's voice) "
                         "against the same device instead of the script")
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(args.config)
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario or scenario_for(args.profile))
     except (ConfigError, ScenarioError) as exc:
         print(f"python -m edge.simulate: {exc}", file=sys.stderr)
         return 2

@@ -140,6 +140,16 @@ def _voice(raw: Any, where: str) -> UserVoice:
     return UserVoice(**{k: float(v) for k, v in raw.items()})
 
 
+def scenario_for(profile: str | None) -> Path:
+    """The scenario written for a device profile (edge/scenarios/<profile>.yaml), else the default.
+
+    A profile changes what the device says (the car drops recommendations), so a scenario's
+    expectations hold for the profile it was written for: `--profile car` runs car.yaml.
+    """
+    written = SCENARIO_DIR / f"{profile}.yaml" if profile else None
+    return written if written is not None and written.is_file() else DEFAULT_SCENARIO
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and check a scenario file (default: edge/scenarios/default.yaml)."""
     path = Path(path).expanduser() if path else DEFAULT_SCENARIO
