@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "soak_orders": "bench.soak_orders",
     "arm64": "bench.arm64",
     "e2e": "bench.e2e",
+    "wyoming": "bench.wyoming_compare",
 }
 
 
