@@ -26,7 +26,7 @@ from functools import partial
 from wyoming.audio import AudioChunk as WyomingChunk
 from wyoming.audio import AudioStart
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_read_event
 from wyoming.info import SelectProgram
 from wyoming.ping import Pong
 from wyoming.server import AsyncEventHandler, AsyncServer
@@ -55,6 +55,7 @@ class ConnectionHandler(AsyncEventHandler):
         self._request: tuple[str, object] | None = None
         """("asr", Transcribe) or ("wake", Detect): what the next audio stream is for."""
         self._stream: Transcription | Listening | None = None
+        self._last_refusal = ""
         self._routes: dict[str, Route] = {
             "describe": self._describe,
             "ping": self._ping,
@@ -73,11 +74,25 @@ class ConnectionHandler(AsyncEventHandler):
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self) -> None:
-        """The package's loop, with a socket that dies mid-event logged instead of raised."""
+        """The package's read loop (`async_read_event`), saying why a connection ended when it was not the client's
+        clean close: bytes that are not Wyoming events, or a socket that died inside an event."""
         try:
-            await super().run()
-        except (ConnectionError, EOFError) as exc:  # EOFError: closed inside a payload (IncompleteReadError)
-            log.info("%s: connection lost mid-event (%s)", self.peer, type(exc).__name__)
+            while True:
+                try:
+                    event = await async_read_event(self.reader)
+                except (ConnectionError, EOFError) as exc:  # EOFError: closed inside a payload
+                    log.info("%s: connection lost mid-event (%s)", self.peer, type(exc).__name__)
+                    break
+                if event is None:
+                    if not self.reader.at_eof():
+                        log.warning("%s: closed: the data was not Wyoming events (a header that is not JSON, "
+                                    "or a header line over the reader's limit)", self.peer)
+                    break
+                if not await self.handle_event(event):
+                    break
+        finally:
+            await self.disconnect()
+            self.writer.close()
 
     async def handle_event(self, event: Event) -> bool:
         route = self._routes.get(event.type)
@@ -86,6 +101,7 @@ class ConnectionHandler(AsyncEventHandler):
                 raise WyomingInputError(f"unknown event type {event.type!r}; this server takes "
                                         f"{', '.join(self._routes)}", "unknown-event")
             await route(event)
+            self._last_refusal = ""
         except WyomingInputError as exc:
             await self._refuse(event, str(exc), exc.code)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # data an event class cannot read
@@ -99,14 +115,13 @@ class ConnectionHandler(AsyncEventHandler):
         return True
 
     async def _refuse(self, event: Event, text: str, code: str) -> None:
-        log.warning("%s: %s (%s)", self.peer, text, code)
+        # a client streaming into a refused stream gets an error per chunk; the log says it once
+        log.log(logging.DEBUG if code == self._last_refusal else logging.WARNING, "%s: %s (%s)", self.peer, text, code)
+        self._last_refusal = code
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self.write_event(Error(text=text, code=code).event())
 
     async def disconnect(self) -> None:
-        if not self.reader.at_eof():
-            log.warning("%s: closed: the data was not Wyoming events (bad JSON header or a header line "
-                        "over the reader's limit)", self.peer)
         self._close_stream("the client disconnected")
 
     def _close_stream(self, why: str) -> None:
