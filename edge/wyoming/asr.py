@@ -47,11 +47,12 @@ class RecognizerPool:
     def __init__(self, settings: Settings) -> None:
         self._lock = threading.Lock()
         self._idle: list[Any] = []
+        self.endpointing: Any = None
+        """The VAD engine's endpointing, partials on (None for the online engine); streams switch partials."""
         self._make = self._factory(settings)
         self._idle.append(self._make())  # one now: load errors surface at startup, not at the first request
 
-    @staticmethod
-    def _factory(settings: Settings) -> Callable[[], Any]:
+    def _factory(self, settings: Settings) -> Callable[[], Any]:
         import sherpa_onnx
 
         from edge.asr import (
@@ -65,7 +66,7 @@ class RecognizerPool:
 
         if settings.asr.engine == "online":  # a streaming transducer keeps its state in its own stream
             return lambda: recognizer_for_settings(settings)
-        endpointing = endpointing_for(settings, partials=True, speculative=True)
+        endpointing = self.endpointing = endpointing_for(settings, partials=True, speculative=True)
         max_speech = endpointing.max_segment + 10.0
         config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
         decode = whisper_decoder(whisper_recognizer(settings))
@@ -108,7 +109,7 @@ class Transcription:
         self._pool = pool
         self._recognizer: Any = pool.take()
         self._recognizer.reset()
-        self._partials_on = getattr(self._recognizer, "endpointing", None)
+        self._endpointing = pool.endpointing
         self._began = time.monotonic()
         self._finals: list[str] = []
         self._partial = ""
@@ -147,7 +148,7 @@ class Transcription:
 
     def _choose_partials(self) -> None:
         """Partials for a live stream only (see LIVE_LEAD_SECONDS)."""
-        endpointing = self._partials_on
+        endpointing = self._endpointing
         if endpointing is None:  # an online recognizer: its partials cost nothing extra
             return
         live = self.input.seconds - (time.monotonic() - self._began) < LIVE_LEAD_SECONDS
