@@ -81,7 +81,7 @@ class ConnectionHandler(AsyncEventHandler):
                 try:
                     event = await async_read_event(self.reader)
                 except (ConnectionError, EOFError) as exc:  # EOFError: closed inside a payload
-                    log.info("%s: connection lost mid-event (%s)", self.peer, type(exc).__name__)
+                    log.warning("%s: connection lost mid-event (%s)", self.peer, type(exc).__name__)
                     break
                 if event is None:
                     if not self.reader.at_eof():
@@ -107,7 +107,7 @@ class ConnectionHandler(AsyncEventHandler):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # data an event class cannot read
             await self._refuse(event, f"malformed {event.type!r} event: {type(exc).__name__}: {exc}", "bad-event")
         except (ConnectionError, EOFError):
-            log.info("%s: connection closed while answering %s", self.peer, event.type)
+            log.warning("%s: connection closed while answering %s", self.peer, event.type)
             return False
         except Exception as exc:  # a failure of ours: the client hears about it, the server stays up
             log.exception("%s: %s failed", self.peer, event.type)
@@ -126,7 +126,7 @@ class ConnectionHandler(AsyncEventHandler):
 
     def _close_stream(self, why: str) -> None:
         if self._stream is not None:
-            log.info("%s: audio stream dropped: %s", self.peer, why)
+            log.warning("%s: audio stream dropped: %s", self.peer, why)
             self._stream.close()
             self._stream = None
 
