@@ -148,8 +148,10 @@ def wyoming_faster_whisper(work: Path, threads: int) -> Server:
     return Server("wyoming-faster-whisper", command, port, work / "wyoming-faster-whisper.log")
 
 
-def ours(work: Path, data_dir: Path, repo: Path) -> Server:
+def ours(work: Path, data_dir: Path, repo: Path, label: str = "ours", env: dict[str, str] | None = None) -> Server:
+    """`python -m edge wyoming` with the device's settings, changed only by `env` (VOICESHOP_* variables)."""
     port = free_port()
     command = [sys.executable, "-m", "edge", "wyoming", "--uri", f"tcp://127.0.0.1:{port}", "--db", str(data_dir),
                "--broker", ""]
-    return Server("voiceshop (python -m edge wyoming)", command, port, work / "voiceshop.log", cwd=repo)
+    log = work / f"{label.replace(' ', '_').replace('/', '_')}.log"
+    return Server(label, command, port, log, env=env, cwd=repo)
