@@ -7,19 +7,19 @@ speculatively, so when `audio-stop` comes after the speaker has finished, the tr
 usually already decoded and goes out at once (a server that buffers until `audio-stop`, as
 wyoming-faster-whisper does, starts decoding only then).
 
-The transcript covers the whole stream: every committed segment, joined. While audio streams, the
-text so far goes out as `transcript-chunk` deltas between `transcript-start` and, after the final
-`transcript` (which clients that do not stream read alone), `transcript-stop`. A delta is only
-ever appended: a re-decoded partial that changes words already sent is held back until it agrees
-again, and the final `transcript` is the authoritative text either way.
+The transcript covers the whole stream: every committed segment, joined. While audio streams, each
+segment goes out as a `transcript-chunk` as soon as it is committed (at the pause after it), between
+`transcript-start` and, after the final `transcript` (which clients that do not stream read alone),
+`transcript-stop`. Chunks are appended and can never be taken back, and Whisper revises even the
+first words of a partial decode once it hears more ("add two" read early comes out "At 2.", both
+times, and "Add two bags of coffee" at the end), so partial decodes are not streamed at all, and
+not made: only committed segments, which the final transcript keeps word for word.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,15 +29,11 @@ from wyoming.audio import AudioStart
 from wyoming.event import Event
 
 from edge.config import Settings
-from edge.events import FinalTranscript, PartialTranscript
+from edge.events import FinalTranscript
 from edge.wyoming.audio import InputStream, WyomingInputError
 
 log = logging.getLogger("edge.wyoming.asr")
 
-LIVE_LEAD_SECONDS = 1.0
-"""Audio arriving more than this ahead of the wall clock is a recording sent at full speed, not a
-live microphone: partial decodes are skipped for it, since nobody watches its words appear and
-every partial would only delay the final transcript (seconds)."""
 LANGUAGES = ("en",)
 
 
@@ -47,8 +43,6 @@ class RecognizerPool:
     def __init__(self, settings: Settings) -> None:
         self._lock = threading.Lock()
         self._idle: list[Any] = []
-        self.endpointing: Any = None
-        """The VAD engine's endpointing, partials on (None for the online engine); streams switch partials."""
         self._make = self._factory(settings)
         self._idle.append(self._make())  # one now: load errors surface at startup, not at the first request
 
@@ -66,7 +60,7 @@ class RecognizerPool:
 
         if settings.asr.engine == "online":  # a streaming transducer keeps its state in its own stream
             return lambda: recognizer_for_settings(settings)
-        endpointing = self.endpointing = endpointing_for(settings, partials=True, speculative=True)
+        endpointing = endpointing_for(settings, partials=False, speculative=True)
         max_speech = endpointing.max_segment + 10.0
         config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
         decode = whisper_decoder(whisper_recognizer(settings))
@@ -109,30 +103,26 @@ class Transcription:
         self._pool = pool
         self._recognizer: Any = pool.take()
         self._recognizer.reset()
-        self._endpointing = pool.endpointing
-        self._began = time.monotonic()
         self._finals: list[str] = []
-        self._partial = ""
-        self._sent = ""
+        self._sent = 0
+        """Committed segments streamed so far."""
         self._started = False
 
     def feed(self, chunk: WyomingChunk) -> list[Event]:
-        """Recognize one chunk (blocking: call it off the event loop); the deltas to stream."""
+        """Recognize one chunk (blocking: call it off the event loop); the segments to stream."""
         frame = self.input.convert(chunk)
         if not len(frame.samples):
             return []
-        self._choose_partials()
         return self._events(self._recognizer.process(frame))
 
     def finish(self) -> list[Event]:
-        """`audio-stop`: commit what is open; the last delta, the transcript and transcript-stop."""
+        """`audio-stop`: commit what is open; its chunk, the transcript and transcript-stop."""
         events: list[Any] = []
         tail = self.input.finish()
         if tail is not None:
             events += self._recognizer.process(tail)
         events += self._recognizer.flush()
         out = self._events(events)
-        self._partial = ""
         text = " ".join(self._finals)
         context, language = self.request.context, "en"
         if not self._started:
@@ -146,27 +136,14 @@ class Transcription:
             recognizer, self._recognizer = self._recognizer, None
             self._pool.give_back(recognizer)
 
-    def _choose_partials(self) -> None:
-        """Partials for a live stream only (see LIVE_LEAD_SECONDS)."""
-        endpointing = self._endpointing
-        if endpointing is None:  # an online recognizer: its partials cost nothing extra
-            return
-        live = self.input.seconds - (time.monotonic() - self._began) < LIVE_LEAD_SECONDS
-        if self._recognizer.endpointing.partials != live:
-            self._recognizer.endpointing = dataclasses.replace(endpointing, partials=live)
-
     def _events(self, speech_events: list[Any]) -> list[Event]:
-        for event in speech_events:
-            if isinstance(event, FinalTranscript):
-                self._finals.append(event.text)
-                self._partial = ""
-            elif isinstance(event, PartialTranscript):
-                self._partial = event.text
-        text = " ".join([*self._finals, self._partial]).strip()
-        extends = not self._sent or text.startswith(self._sent + " ")
-        if not text or text == self._sent or not extends:
-            return []  # nothing new, or a re-decode changed words already sent: wait for agreement
-        delta, self._sent = text[len(self._sent):], text
+        """transcript-start (once) and a transcript-chunk per segment committed since the last call."""
+        self._finals += [event.text for event in speech_events if isinstance(event, FinalTranscript)]
+        new, self._sent = self._finals[self._sent:], len(self._finals)
+        if not new:
+            return []
         out = [] if self._started else [TranscriptStart(context=self.request.context, language="en").event()]
+        chunks = [TranscriptChunk(text=f" {text}" if index or self._started else text).event()
+                  for index, text in enumerate(new)]
         self._started = True
-        return [*out, TranscriptChunk(text=delta).event()]
+        return [*out, *chunks]

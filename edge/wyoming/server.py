@@ -21,7 +21,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from wyoming.audio import AudioChunk as WyomingChunk
 from wyoming.audio import AudioStart
@@ -41,6 +40,8 @@ from edge.wyoming.wake import Listening, check_detect
 log = logging.getLogger("edge.wyoming")
 
 Route = Callable[[Event], Awaitable[None]]
+SHUTDOWN_SECONDS = 15.0
+"""How long a stopping server waits for its connections to wind up (a clause in synthesis, a decode)."""
 
 
 class ConnectionHandler(AsyncEventHandler):
@@ -56,6 +57,8 @@ class ConnectionHandler(AsyncEventHandler):
         """("asr", Transcribe) or ("wake", Detect): what the next audio stream is for."""
         self._stream: Transcription | Listening | None = None
         self._last_refusal = ""
+        self.finished = asyncio.Event()
+        """Set when the connection is closed and its work (a reply in synthesis, a stream) is wound up."""
         self._routes: dict[str, Route] = {
             "describe": self._describe,
             "ping": self._ping,
@@ -93,6 +96,7 @@ class ConnectionHandler(AsyncEventHandler):
         finally:
             await self.disconnect()
             self.writer.close()
+            self.finished.set()
 
     async def handle_event(self, event: Event) -> bool:
         route = self._routes.get(event.type)
@@ -183,9 +187,20 @@ class ConnectionHandler(AsyncEventHandler):
 
 
 async def serve(uri: str, services: Services, on_ready: Callable[[], None] | None = None) -> None:
-    """Serve until cancelled or SIGTERM; OSError when the address cannot be bound, ValueError for a bad URI."""
+    """Serve until cancelled or SIGTERM; OSError when the address cannot be bound, ValueError for a bad URI.
+
+    On the way out every connection is closed and waited for (up to SHUTDOWN_SECONDS), so no worker
+    thread is still inside onnxruntime when the process exits.
+    """
     server = AsyncServer.from_uri(uri)
-    await server.start(partial(ConnectionHandler, services))
+    handlers: list[ConnectionHandler] = []
+
+    def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> ConnectionHandler:
+        handlers[:] = [h for h in handlers if not h.finished.is_set()]
+        handlers.append(ConnectionHandler(services, reader, writer))
+        return handlers[-1]
+
+    await server.start(connect)
     stop = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -195,3 +210,6 @@ async def serve(uri: str, services: Services, on_ready: Callable[[], None] | Non
         await stop.wait()
     finally:
         await server.stop()
+        open_ones = [asyncio.ensure_future(h.finished.wait()) for h in handlers if not h.finished.is_set()]
+        if open_ones:
+            await asyncio.wait(open_ones, timeout=SHUTDOWN_SECONDS)

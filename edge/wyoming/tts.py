@@ -32,6 +32,8 @@ Send = Callable[[Event], Awaitable[None]]
 
 CHUNK_SAMPLES = 2048
 """Samples per audio-chunk event (~93 ms at 22.05 kHz), a few per clause."""
+WORKER_EXIT_SECONDS = 10.0
+"""How long a cancelled reply's worker may take to finish the clause onnxruntime is inside (seconds)."""
 MAX_TEXT_CHARS = 20000
 """Longer text is refused: minutes of speech that would hold the voice for every other client."""
 _BREAK = re.compile(r"[,;:.!?]+[\"')\]]*\s+")
@@ -127,6 +129,7 @@ class Speaker:
                     await self._send(AudioChunk(rate=rate, width=2, channels=1, audio=block).event())
             await self._send(AudioStop().event())
         finally:
-            if not speech.wait(0):  # the client went away or a clause failed: stop the worker
-                speech.cancel()
+            if not speech.wait(0):  # the client went away or a clause failed: stop the worker, and let its
+                speech.cancel()     # clause in flight end before this connection does (a process that
+                await asyncio.to_thread(speech.wait, WORKER_EXIT_SECONDS)  # exits under it crashes in C++)
         return True
