@@ -85,3 +85,11 @@ def test_streamed_text_without_any_clause_end_is_capped():
 def test_wake_model_names_are_slugs_of_the_phrase():
     assert wake_name("hey shop") == "hey_shop" and wake_name("  Hey, Shop!  ") == "hey_shop"
 
+
+
+def test_cli_refuses_a_bad_uri_and_a_missing_catalog_with_the_fix(cli, tmp_path):
+    bad = cli("edge", "wyoming", "--uri", "http://0.0.0.0:10700")
+    assert bad.returncode == 2 and "use tcp://HOST:PORT or unix://PATH" in bad.stderr and bad.stdout == ""
+    missing = cli("edge", "wyoming", "--uri", "tcp://127.0.0.1:10700", "--db", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and missing.stdout == "" and "Traceback" not in missing.stderr
+    assert "No catalog at" in missing.stderr and "python -m edge wyoming --db" in missing.stderr

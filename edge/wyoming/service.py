@@ -72,13 +72,13 @@ def load_services(settings: Settings, data_dir: Path, broker_url: str | None = N
     from edge.tts import TtsError, synthesizer_for_settings, voice_for_settings
     from edge.wake import WakeBundleError, load_for_settings
 
+    problem = catalog_problem(data_dir)
+    if problem:
+        raise ServiceError(problem.replace("python -m edge chat", "python -m edge wyoming"))
     try:
         check_bundles(settings)
     except DeviceError as exc:
         raise ServiceError(str(exc)) from None
-    problem = catalog_problem(data_dir)
-    if problem:
-        raise ServiceError(problem.replace("python -m edge chat", "python -m edge wyoming"))
     tune_allocator(settings.memory)  # before any model allocates (edge.memory)
     seconds: dict[str, float] = {}
 
