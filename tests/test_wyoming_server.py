@@ -272,9 +272,13 @@ def test_malformed_input_gets_an_error_or_a_clean_close_and_never_crashes(server
     assert errors_for([Event(type="frobnicate"), AudioChunk(rate=16000, width=2, channels=1, audio=good[:640]).event(),
                        AudioStop().event(), AudioStart(rate=0, width=2, channels=1).event(),
                        AudioStart(rate=16000, width=7, channels=1).event(), Event(type="audio-start", data={}),
-                       Event(type="synthesize", data={}), Event(type="transcript", data={"text": "x" * 5000})],
-                      8) == ["unknown-event", "no-audio-stream", "no-audio-stream", "bad-audio-format",
-                             "bad-audio-format", "bad-event", "bad-event", "transcript-too-long"]
+                       Event(type="synthesize", data={})],
+                      7) == ["unknown-event", "no-audio-stream", "no-audio-stream", "bad-audio-format",
+                             "bad-audio-format", "bad-event", "bad-event"]
+    # a conversation client reads until handled / not-handled: a refused transcript is a not-handled
+    refused = run(exchange(server.port, [Transcript(text="x" * 5000).event(), Event(type="transcript", data={})],
+                           lambda e: e.type == "not-handled" and "malformed" in e.data.get("text", "")))
+    assert [e.type for e in refused] == ["not-handled", "not-handled"] and "too long" in refused[0].data["text"]
     # inside a stream: bad chunks are dropped with an error and the stream goes on, losing nothing
     stream = audio_events(good, 16000, 2, 1)
     bad = [AudioChunk(rate=16000, width=2, channels=1, audio=bytes(10 * 2**20)).event(),
@@ -310,6 +314,7 @@ def test_malformed_input_gets_an_error_or_a_clean_close_and_never_crashes(server
     events = run(transcribe(server.port, speech(2)))
     assert wer([(SENTENCES[2], Transcript.from_event(of_type(events, "transcript")[0]).text)]) <= 0.25
     log = server.log()
-    for logged in ("unknown-event", "chunk-too-large", "not Wyoming events", "audio stream dropped"):
+    for logged in ("unknown-event", "chunk-too-large", "transcript-too-long", "not Wyoming events",
+                   "audio stream dropped"):
         assert logged in log, logged
     assert "Traceback" not in log, log[-3000:]

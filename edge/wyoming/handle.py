@@ -10,7 +10,9 @@ A conversation is named by `context.conversation_id` when the client sends one (
 does) and is the connection otherwise; the reply's context carries the id back. A request the
 shopping assistant has nothing for (the NLU says "other" or is unsure, and no question of ours is
 pending) gets `not-handled`, so the client can pass it to another agent, and leaves the
-conversation as it was.
+conversation as it was. So does a transcript the server cannot take (too long, no text): Home
+Assistant's conversation client reads until `handled` or `not-handled` and would wait forever on an
+`error` event, so here the reason goes into `not-handled`'s text (and the log).
 """
 
 from __future__ import annotations
@@ -68,10 +70,10 @@ class Conversations:
         """One `transcript` -> `handled` / `not-handled` (blocking: call it off the event loop)."""
         request = Transcript.from_event(event)
         text = request.text if isinstance(request.text, str) else ""
+        context: dict[str, Any] = dict(request.context) if isinstance(request.context, dict) else {}
         if len(text) > MAX_TRANSCRIPT_CHARS:
             raise WyomingInputError(f"transcript of {len(text)} characters is too long (at most "
                                     f"{MAX_TRANSCRIPT_CHARS})", "transcript-too-long")
-        context: dict[str, Any] = dict(request.context) if isinstance(request.context, dict) else {}
         conversation = str(context.get("conversation_id") or default_conversation)
         context["conversation_id"] = conversation
         with self._lock:

@@ -26,6 +26,7 @@ from wyoming.audio import AudioChunk as WyomingChunk
 from wyoming.audio import AudioStart
 from wyoming.error import Error
 from wyoming.event import Event, async_read_event
+from wyoming.handle import NotHandled
 from wyoming.info import SelectProgram
 from wyoming.ping import Pong
 from wyoming.server import AsyncEventHandler, AsyncServer
@@ -182,7 +183,15 @@ class ConnectionHandler(AsyncEventHandler):
             await self.write_event(reply)
 
     async def _handle(self, event: Event) -> None:
-        reply = await asyncio.to_thread(self.services.conversations.answer, event, self.conversation)
+        """`transcript` -> `handled` / `not-handled`; a refusal is a `not-handled` (see edge.wyoming.handle)."""
+        try:
+            reply = await asyncio.to_thread(self.services.conversations.answer, event, self.conversation)
+        except WyomingInputError as exc:
+            log.warning("%s: %s (%s)", self.peer, exc, exc.code)
+            reply = NotHandled(text=str(exc)).event()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("%s: malformed 'transcript' event: %s: %s (bad-event)", self.peer, type(exc).__name__, exc)
+            reply = NotHandled(text=f"malformed 'transcript' event: {type(exc).__name__}: {exc}").event()
         await self.write_event(reply)
 
 
