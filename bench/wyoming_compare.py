@@ -13,7 +13,9 @@ tables are printed as they come, then one table with the ratios and the goals of
   wyoming-faster-whisper's; also total time, RTF and WER of the corpus sent at full speed.
 
 The STT corpus is the project's synthetic shopping sentences (export/speech_corpus: the Piper joe
-voice and espeak-ng), written as WAV + TXT pairs, wyoming-bench's corpus format.
+voice and espeak-ng), written as WAV + TXT pairs, wyoming-bench's corpus format. The same tool by
+hand, against a running `python -m edge wyoming`: ~/.cache/voiceshop/wyoming-reference/bin/wyoming-bench
+tts 127.0.0.1:10700, or `... stt 127.0.0.1:10700 --corpus DIR`.
 """
 
 from __future__ import annotations

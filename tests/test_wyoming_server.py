@@ -120,10 +120,14 @@ def test_asr_streams_each_sentence_while_audio_comes_then_the_transcript_in_any_
     text = Transcript.from_event(of_type(received, "transcript")[0]).text
     assert chunks == text, (chunks, text)  # what was streamed is never taken back
     assert wer([(f"{SENTENCES[0]} {SENTENCES[4]}", text)]) <= 0.25, text
-    for rate, width, channels in ((8000, 1, 1), (48000, 4, 1)):  # sent at full speed, as a file would be
-        events = run(transcribe(server.port, speech(1), rate, width, channels))
+    formats = ((8000, 1, 1), (48000, 4, 1))  # two clients at once, at full speed, as files would be sent
+
+    async def both() -> list[list[Event]]:
+        return await asyncio.gather(*(transcribe(server.port, speech(1), *fmt) for fmt in formats))
+
+    for fmt, events in zip(formats, run(both()), strict=True):
         text = Transcript.from_event(of_type(events, "transcript")[0]).text
-        assert wer([(SENTENCES[1], text)]) <= 0.35, (rate, width, text)
+        assert wer([(SENTENCES[1], text)]) <= 0.35, (fmt, text)
     silent = run(transcribe(server.port, np.zeros(32000, np.float32)))
     assert Transcript.from_event(of_type(silent, "transcript")[0]).text == ""
 
