@@ -78,10 +78,12 @@ class Conversations:
         context["conversation_id"] = conversation
         with self._lock:
             dialog = self._dialog(conversation)
+            if not text.strip():  # nothing was said: no turn, the question (if any) stays pending
+                return NotHandled(text=dialog.replies.fallback(), context=context).event()
             understanding = self.session.nlu.understand(text)  # cached: the turn below reuses it
             unsure = (understanding.intent == "other"
                       or understanding.confidence < dialog.settings.nlu.min_confidence)
-            if dialog.state.pending is None and (unsure or not text.strip()):
+            if dialog.state.pending is None and unsure:
                 return NotHandled(text=dialog.replies.fallback(), context=context).event()
             own, self.session.dialog = self.session.dialog, dialog
             try:

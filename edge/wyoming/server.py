@@ -192,6 +192,9 @@ class ConnectionHandler(AsyncEventHandler):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("%s: malformed 'transcript' event: %s: %s (bad-event)", self.peer, type(exc).__name__, exc)
             reply = NotHandled(text=f"malformed 'transcript' event: {type(exc).__name__}: {exc}").event()
+        except Exception:  # a failure of ours (the NLU, the catalog): the client still gets its answer
+            log.exception("%s: transcript failed", self.peer)
+            reply = NotHandled(text="Sorry, something went wrong on my side. Please try again.").event()
         await self.write_event(reply)
 
 
