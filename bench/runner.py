@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "fleet": "bench.fleet",
     "arm64": "bench.arm64",
     "e2e": "bench.e2e",
+    "wyoming": "bench.wyoming_compare",
 }
 
 

@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "transcribe": ("edge.commands.transcribe", "recognize WAV files of any length (VAD + Whisper), one result per file"),
     "listen": ("edge.commands.listen", "live speech events (partials, finals, endpoints) from --wav FILE or --mic"),
     "run": ("edge.commands.run", "the device loop: mic or WAV -> wake -> ASR -> NLU -> dialogue -> TTS, LEDs on the MCU"),
+    "wyoming": ("edge.commands.wyoming", "serve asr, tts, wake and the shopping dialogue over Wyoming (Home Assistant)"),
 }
 
 log = logging.getLogger("edge.cli")
