@@ -17,6 +17,7 @@ from typing import Any
 
 from edge.cli import emit_json
 from edge.config import Settings
+from edge.mcu_link import bridge_for
 from firmware_bridge import BridgeError, LedPattern, McuBridge
 from firmware_bridge.sim import SimulatedMcu
 
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sim = SimulatedMcu(heartbeat_seconds=settings.firmware.heartbeat_seconds)
         port = sim.start()
     try:
-        with McuBridge.from_settings(settings.firmware, port) as bridge:
+        with bridge_for(settings.firmware, port) as bridge:
             return _session(args, bridge)
     finally:
         if sim is not None:

@@ -7,7 +7,7 @@ ack with its key arrives; anything unacked is published again after `ack_timeout
 per attempt), after a process restart, and when the broker reports it lost our session.
 
 One thread owns the paho client and drives it with `loop()`, so there is no locking around paho and
-reconnects use our own exponential backoff with jitter rather than paho's fixed schedule.
+reconnects use our own exponential backoff with equal jitter (connection.Backoff) rather than paho's fixed schedule.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class SyncClient:
     def __init__(self, outbox: Outbox, spec: ConnectionSpec, options: SyncOptions | None = None, *,
                  on_catalog_delta: DeltaHandler | None = None) -> None:
         self.outbox, self.spec = outbox, spec
-        self.options = options or SyncOptions()
+        self.options = options or SyncOptions.from_broker()
         self.on_catalog_delta = on_catalog_delta
         self.stats = SyncStats()
         self.connected = threading.Event()
@@ -99,10 +99,7 @@ class SyncClient:
             username=b.username or address.username or device_id, password=b.password or address.password,
             ca_file=b.ca_file, keepalive=b.keepalive_seconds, session_expiry=b.session_expiry_seconds,
             max_inflight=b.max_inflight)
-        options = SyncOptions(protocol=b.protocol, ack_timeout=b.ack_timeout_seconds,
-                              backoff_initial=b.backoff_initial_seconds, backoff_max=b.backoff_max_seconds,
-                              max_inflight=b.max_inflight)
-        return cls(outbox, spec, options, on_catalog_delta=on_catalog_delta)
+        return cls(outbox, spec, SyncOptions.from_broker(b), on_catalog_delta=on_catalog_delta)
 
     # -- running ---------------------------------------------------------------------------------------
 
