@@ -25,7 +25,7 @@ from cloud.serve.ingest import Ingest
 from cloud.serve.pricing import CatalogPrices
 from cloud.serve.service import CloudService, ServiceOptions
 from cloud.serve.store import Store
-from edge.wire import parse_broker_url
+from voiceshop_common.wire import parse_broker_url
 
 log = logging.getLogger("cloud.serve")
 PASSWORD_ENV = "VOICESHOP_CLOUD_PASSWORD"

@@ -8,7 +8,7 @@ import sys
 from cloud.cli import emit_json
 from cloud.serve.cli import add_store_arguments
 from cloud.serve.store import Store
-from edge.wire import ORDER_STATUSES
+from voiceshop_common.wire import ORDER_STATUSES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
