@@ -17,7 +17,7 @@ from types import ModuleType
 
 from voiceshop_common.cli import WORLD_FAILED, Program, emit_json, fail
 
-__all__ = ["GROUPS", "WORLD_FAILED", "emit_json", "fail", "main"]
+__all__ = ["GROUPS", "PROGRAM", "WORLD_FAILED", "emit_json", "fail", "main"]  # the shared convention, re-exported
 
 # name -> (module, one-line help). Add a line here when a group lands.
 GROUPS: dict[str, tuple[str, str]] = {

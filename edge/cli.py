@@ -25,7 +25,9 @@ from edge.logs import setup_logging
 from edge.redact import hide_secrets_in_logs
 from voiceshop_common.cli import WORLD_FAILED, Program, emit_json, fail
 
-__all__ = ["SUBCOMMANDS", "WORLD_FAILED", "emit_json", "fail", "main", "with_data_dir"]
+# emit_json, fail and WORLD_FAILED are re-exported: subcommands take the shared convention from here.
+__all__ = ["PROGRAM", "SUBCOMMANDS", "WORLD_FAILED", "add_demo_catalog_option", "emit_json", "fail",
+           "load_demo_catalog_if_asked", "main", "with_data_dir"]
 
 # name -> (module, one-line help). Add a line here when a subcommand lands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
