@@ -24,8 +24,9 @@ import serial
 from cobs import cobs
 
 from bench import summary
+from edge.config import FirmwareSettings
+from edge.mcu_link import bridge_for
 from firmware_bridge.framing import Frame, FrameDecoder, crc16, encode_frame
-from firmware_bridge.link import McuBridge
 from firmware_bridge.sim import SimulatedMcu
 
 
@@ -36,7 +37,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float, float]:
 
 def led_round_trips(count: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp, SimulatedMcu(Path(tmp) / "mcu") as sim, \
-            McuBridge(str(sim.link_path)) as bridge:
+            bridge_for(FirmwareSettings(), str(sim.link_path)) as bridge:
         bridge.wait_connected(5.0)
         patterns = ["listening", "thinking", "speaking", "idle"]
         times = []
@@ -100,7 +101,7 @@ def decoder_rates(count: int) -> tuple[float, float]:
 def idle_cpu(seconds: float) -> float:
     """Share of one core used by the bridge's supervisor thread with a quiet MCU attached."""
     with tempfile.TemporaryDirectory() as tmp, SimulatedMcu(Path(tmp) / "mcu") as sim, \
-            McuBridge(str(sim.link_path)) as bridge:
+            bridge_for(FirmwareSettings(), str(sim.link_path)) as bridge:
         bridge.wait_connected(5.0)
         native = bridge._thread.native_id if bridge._thread else None
         stat = Path(f"/proc/self/task/{native}/stat")

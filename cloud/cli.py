@@ -2,18 +2,22 @@
 
 Each group (catalog, recs, serve, orders) lives in its own module exposing
 ``add_arguments(parser)`` and ``run(args) -> int``; the module is imported only when chosen.
-Same conventions as the device CLI: `--json` output is JSON lines on stdout, logs on stderr.
+Same conventions as the device CLI, from the same module (`voiceshop_common.cli`): `--json` output is
+JSON lines on stdout (`emit_json`), logs on stderr, `fail(message)` exits 2 for bad input and
+`fail(message, WORLD_FAILED)` 1 for a failure of the world.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from types import ModuleType
+
+from voiceshop_common.cli import WORLD_FAILED, Program, emit_json, fail
+
+__all__ = ["GROUPS", "PROGRAM", "WORLD_FAILED", "emit_json", "fail", "main"]  # the shared convention, re-exported
 
 # name -> (module, one-line help). Add a line here when a group lands.
 GROUPS: dict[str, tuple[str, str]] = {
@@ -24,32 +28,20 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def emit_json(record: Any) -> None:
-    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-json", action="store_true", help="structured JSON logs on stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+
+
+PROGRAM = Program("python -m cloud", "voiceshop reference cloud side.", GROUPS, noun="group", add_common=_common)
+
+
+def _run(module: ModuleType, args: argparse.Namespace) -> int | None:
+    """The cloud's glue around a group: logging on stderr, then the group's own run."""
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return module.run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m cloud", description="voiceshop reference cloud side.")
-    sub = parser.add_subparsers(dest="group", metavar="GROUP")
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in GROUPS:
-        for name, (_module, help_text) in GROUPS.items():
-            sub.add_parser(name, help=help_text, add_help=False)
-        if argv and argv[0] not in ("-h", "--help"):
-            print(f"python -m cloud: unknown group {argv[0]!r}", file=sys.stderr)
-            return 2
-        parser.print_help()
-        return 0
-    module = importlib.import_module(GROUPS[argv[0]][0])
-    group_parser = argparse.ArgumentParser(prog=f"python -m cloud {argv[0]}", description=GROUPS[argv[0]][1])
-    group_parser.add_argument("--log-json", action="store_true", help="structured JSON logs on stderr")
-    group_parser.add_argument("-v", "--verbose", action="count", default=0)
-    module.add_arguments(group_parser)
-    args = group_parser.parse_args(argv[1:])
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return int(module.run(args) or 0)
-    except KeyboardInterrupt:
-        return 130
+    return PROGRAM.main(argv, _run)

@@ -1,8 +1,10 @@
 """`python -m edge SUBCOMMAND`: a thin front over the library, one module per subcommand.
 
-Conventions every subcommand follows (tests hold them to it): `--json` prints one JSON object per
-line and nothing else on stdout; logs go to stderr (`--log-json` makes them JSON too); a bad config
-or bad input exits 2 with a one-line message, never a traceback.
+Conventions every subcommand follows (tests hold them to it), shared with `python -m cloud` through
+`voiceshop_common.cli`: `--json` prints one JSON object per line and nothing else on stdout
+(`emit_json`); logs go to stderr (`--log-json` makes them JSON too); a subcommand ends with
+`fail(message)`: a bad config or bad input exits 2 with a one-line message, never a traceback, and a
+failure of the world (`fail(message, WORLD_FAILED)`) exits 1.
 
 A subcommand lives in its own module under `edge/commands/` exposing
 ``add_arguments(parser)`` and ``run(args, settings) -> int``; it is listed in SUBCOMMANDS with its
@@ -12,17 +14,20 @@ help line, and imported only when chosen so `--help` stays fast and light.
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 from edge.config import ConfigError, Settings, load_settings
 from edge.logs import setup_logging
 from edge.redact import hide_secrets_in_logs
+from voiceshop_common.cli import WORLD_FAILED, Program, emit_json, fail
+
+# emit_json, fail and WORLD_FAILED are re-exported: subcommands take the shared convention from here.
+__all__ = ["PROGRAM", "SUBCOMMANDS", "WORLD_FAILED", "add_demo_catalog_option", "emit_json", "fail",
+           "load_demo_catalog_if_asked", "main", "with_data_dir"]
 
 # name -> (module, one-line help). Add a line here when a subcommand lands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -41,12 +46,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 log = logging.getLogger("edge.cli")
-
-
-def emit_json(record: Any) -> None:
-    """Print one JSON record as one line on stdout and flush, so pipes see it at once."""
-    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def with_data_dir(settings: Settings, data_dir: str | Path | None) -> Settings:
@@ -96,41 +95,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m edge",
-        description="voiceshop-edge device runtime: on-device voice shopping.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
-    for name, (_module, help_text) in SUBCOMMANDS.items():
-        sub.add_parser(name, help=help_text, add_help=False)
-    return parser
+PROGRAM = Program("python -m edge", "voiceshop-edge device runtime: on-device voice shopping.", SUBCOMMANDS,
+                  add_common=_common)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    top = build_parser()
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
-        if argv and argv[0] not in ("-h", "--help"):
-            top.print_usage(sys.stderr)
-            print(f"python -m edge: unknown subcommand {argv[0]!r}", file=sys.stderr)
-            return 2
-        top.print_help()
-        return 0
-    name, rest = argv[0], argv[1:]
-    module = importlib.import_module(SUBCOMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"python -m edge {name}", description=SUBCOMMANDS[name][1])
-    _common(parser)
-    module.add_arguments(parser)
-    args = parser.parse_args(rest)
+def _run(module: ModuleType, args: argparse.Namespace) -> int | None:
+    """The device's glue around a subcommand: logging, then the settings (a bad config is bad input)."""
     setup_logging(json_logs=args.log_json, verbose=args.verbose)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
-        return 2
+        fail(f"config error: {exc}")
     hide_secrets_in_logs(settings)
-    try:
-        return int(module.run(args, settings) or 0)
-    except KeyboardInterrupt:
-        return 130
+    return module.run(args, settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return PROGRAM.main(argv, _run)

@@ -5,37 +5,35 @@ Precedence, lowest to highest: the defaults shipped in ``edge/default_config.tom
 ``VOICESHOP_<SECTION>__<KEY>`` (nested tables add more ``__``, e.g.
 ``VOICESHOP_PROFILES__CAR__MAX_RESULTS=1``). Everything is validated here, in one place, so a
 typo in a device maker's config file fails at start-up with the key and the file named, instead of
-surfacing as an odd behaviour an hour into a drive.
+surfacing as an odd behaviour an hour into a drive. Each field carries its default, its docstring
+(with the unit) and its bound (`between`, `bound` in the field's metadata) in one place;
+`edge.config_load` reads and checks values against them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from edge.redact import is_secret
+from edge.config_load import ConfigError as ConfigError  # raised by load_settings
+from edge.config_load import between, bound, env_overrides, overlay, read_toml
 from edge.wire import valid_device_id
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 ENV_PREFIX = "VOICESHOP_"
 
 
-class ConfigError(ValueError):
-    """A config value is unknown, mistyped or out of range; the message names key and source."""
-
-
 @dataclass(frozen=True)
 class DeviceSettings:
     """Who this device is and which profile it runs."""
 
-    id: str = "dev-0001"
+    id: str = field(default="dev-0001", metadata=bound(
+        valid_device_id, "1-64 letters, digits, '_', '-' or '.' (it is an MQTT topic segment and username: "
+        "no '/', '+', '#' or spaces)"))
     """Device id; also the MQTT username and the topic segment under voiceshop/v1/devices/."""
 
     profile: Literal["speaker", "car"] = "speaker"
@@ -85,7 +83,8 @@ class MemorySettings:
     asr_arena: bool = True
     """onnxruntime's CPU arena for Whisper: off saves ~40 MB but a decode takes ~1.6x the CPU (on/off)."""
 
-    mmap_threshold_kb: int = 256
+    mmap_threshold_kb: int = field(default=256, metadata=bound(
+        lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768"))
     """glibc malloc maps blocks at least this big and unmaps them on free; 0 keeps glibc's sliding
     default, which lets big tensors fragment the heap (KiB)."""
 
@@ -97,19 +96,19 @@ class MemorySettings:
 class ThreadSettings:
     """Intra-op threads per stage (on a busy 2-core box, 1 is often fastest: measure)."""
 
-    wake: int = 1
+    wake: int = field(default=1, metadata=between(1, 64))
     """Threads for the wake-word models."""
 
-    vad: int = 1
+    vad: int = field(default=1, metadata=between(1, 64))
     """Threads for the Silero VAD."""
 
-    asr: int = 1
+    asr: int = field(default=1, metadata=between(1, 64))
     """Threads for the Whisper encoder/decoder."""
 
-    nlu: int = 1
+    nlu: int = field(default=1, metadata=between(1, 64))
     """Threads for the intent/slot model and the sentence encoder."""
 
-    tts: int = 1
+    tts: int = field(default=1, metadata=between(1, 64))
     """Threads for the VITS voice."""
 
 
@@ -129,7 +128,7 @@ class BrokerSettings:
     ca_file: str = ""
     """CA certificate (PEM) for mqtts:// URLs; empty uses the system store."""
 
-    keepalive_seconds: int = 30
+    keepalive_seconds: int = field(default=30, metadata=between(5, 3600))
     """MQTT keep-alive interval (seconds)."""
 
     protocol: Literal["auto", "5", "3.1.1"] = "auto"
@@ -138,19 +137,21 @@ class BrokerSettings:
     client_id: str = ""
     """Fixed MQTT client id for the persistent session; empty means "voiceshop-<device id>"."""
 
-    session_expiry_seconds: int = 604800
+    session_expiry_seconds: int = field(default=604800, metadata=bound(
+        lambda v: 0 <= v <= 4294967295, "between 0 and 2^32-1"))
     """How long the broker keeps the device's session and queued messages while offline (seconds, MQTT 5)."""
 
-    backoff_initial_seconds: float = 0.5
-    """First reconnect delay; doubles per failed attempt, with full jitter (seconds)."""
+    backoff_initial_seconds: float = field(default=0.5, metadata=between(0.01, 60))
+    """First reconnect delay; doubles per failed attempt; each delay is half fixed,
+    half random (equal jitter), so a fleet does not reconnect in one instant (seconds)."""
 
-    backoff_max_seconds: float = 60.0
+    backoff_max_seconds: float = field(default=60.0, metadata=between(0.1, 3600))
     """Longest reconnect delay (seconds)."""
 
-    ack_timeout_seconds: float = 30.0
+    ack_timeout_seconds: float = field(default=30.0, metadata=between(0.1, 86400))
     """An order not acked by the cloud this long after publishing is published again; doubles per attempt (seconds)."""
 
-    max_inflight: int = 100
+    max_inflight: int = field(default=100, metadata=between(1, 65535))
     """Orders published but not yet acknowledged by the broker (PUBACK) at any one time (messages)."""
 
 
@@ -158,13 +159,13 @@ class BrokerSettings:
 class AudioSettings:
     """Microphone and speaker."""
 
-    sample_rate: int = 16000
+    sample_rate: int = field(default=16000, metadata=bound(lambda v: v == 16000, "16000 (the models' rate)"))
     """Rate every source is resampled to before wake word, VAD and ASR (hertz)."""
 
-    frame_ms: int = 80
+    frame_ms: int = field(default=80, metadata=between(10, 100))
     """Length of one audio frame handed between stages (milliseconds, 10-100)."""
 
-    output_rate: int = 22050
+    output_rate: int = field(default=22050, metadata=between(8000, 192000))
     """Sample rate of the speaker sink (hertz); synthesis is resampled to it."""
 
 
@@ -172,34 +173,34 @@ class AudioSettings:
 class AsrSettings:
     """Voice activity detection, endpointing and recognition."""
 
-    min_silence_seconds: float = 0.5
+    min_silence_seconds: float = field(default=0.5, metadata=between(0.1, 5))
     """Silence that ends a request (seconds)."""
 
-    relaxed_min_silence_seconds: float = 1.0
+    relaxed_min_silence_seconds: float = field(default=1.0, metadata=between(0.1, 5))
     """Silence that ends a request in relaxed mode, for slow speakers (seconds)."""
 
     relaxed: bool = False
     """Use relaxed_min_silence_seconds instead of min_silence_seconds."""
 
-    vad_threshold: float = 0.5
+    vad_threshold: float = field(default=0.5, metadata=bound(lambda v: 0.0 < v < 1.0, "between 0 and 1"))
     """Silero speech probability above which a frame counts as speech (0-1)."""
 
-    partial_interval_seconds: float = 0.5
+    partial_interval_seconds: float = field(default=0.5, metadata=between(0.1, 10))
     """Re-decode the growing segment for a partial transcript this often (seconds of speech)."""
 
-    max_segment_seconds: float = 28.0
+    max_segment_seconds: float = field(default=28.0, metadata=between(1, 29))
     """Split segments longer than this at a low-energy point (Whisper drops audio past 29.5 s)."""
 
-    pause_seconds: float = 0.12
+    pause_seconds: float = field(default=0.12, metadata=between(0.05, 1))
     """Silence after speech that counts as a pause: the speculative decode starts here (seconds)."""
 
-    early_endpoint_seconds: float = 0.3
+    early_endpoint_seconds: float = field(default=0.3, metadata=between(0, 2))
     """Silence that ends a request early when what was heard so far is already a complete request (the NLU is confident and it does not end in "of", "and", "um", ...); 0 always waits min_silence_seconds; relaxed mode always does (seconds)."""
 
-    early_endpoint_confidence: float = 0.8
+    early_endpoint_confidence: float = field(default=0.8, metadata=between(0, 1))
     """NLU intent probability the text heard so far needs for an early endpoint (0-1)."""
 
-    tail_padding_frames: int = 1000
+    tail_padding_frames: int = field(default=1000, metadata=between(50, 2000))
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
 
     engine: Literal["whisper", "online"] = "whisper"
@@ -213,15 +214,15 @@ class AsrSettings:
 class TtsSettings:
     """Speech synthesis."""
 
-    speed: float = 1.0
+    speed: float = field(default=1.0, metadata=between(0.25, 4))
     """Speaking rate multiplier (1.0 = the voice's own)."""
 
-    first_clause_words: int = 2
+    first_clause_words: int = field(default=2, metadata=between(1, 40))
     """Most words in a reply's first synthesized clause: fewer means sooner first audio. 2 rather than 4:
     first audio p50 105 vs 147 ms, p95 155 vs 258 ms on the scenario's replies (same process, load 1.5);
     the clause joins the next without a gap, at some cost in prosody across the cut (words)."""
 
-    max_clause_words: int = 10
+    max_clause_words: int = field(default=10, metadata=between(1, 60))
     """Most words in each later clause, synthesized while the previous one plays; the voice's working
     memory grows with a clause's length, ~17 MB per second of speech (words)."""
 
@@ -233,13 +234,13 @@ class WakeSettings:
     phrase: str = "hey shop"
     """The wake phrase the wake bundle was trained for."""
 
-    threshold: float = 0.5
+    threshold: float = field(default=0.5, metadata=bound(lambda v: 0.0 < v < 1.0, "between 0 and 1"))
     """Classifier score above which the wake word fires (0-1)."""
 
     refractory_seconds: float = 2.0
     """Seconds after a detection during which no second detection fires."""
 
-    request_preroll_seconds: float = 0.3
+    request_preroll_seconds: float = field(default=0.3, metadata=between(0, 2))
     """Audio from just before the wake word fired handed to the recognizer, so a request said in the same breath keeps its first word (seconds)."""
 
 
@@ -247,7 +248,7 @@ class WakeSettings:
 class NluSettings:
     """Intent and slot understanding."""
 
-    min_confidence: float = 0.5
+    min_confidence: float = field(default=0.5, metadata=bound(lambda v: 0.0 <= v < 1.0, "between 0 and 1"))
     """Intent confidence below which the dialogue reprompts once (0-1)."""
 
 
@@ -258,22 +259,24 @@ class DialogSettings:
     purchasing_enabled: bool = True
     """False switches ordering off entirely (browsing and questions still work)."""
 
-    spending_limit_cents: int = 10000
+    spending_limit_cents: int = field(default=10000, metadata=bound(lambda v: v >= 0, "0 or more"))
     """Orders above this total ask for the voice PIN (cents)."""
 
-    pin: str = ""
+    pin: str = field(default="", metadata=bound(
+        lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"))
     """4-digit voice PIN; empty means orders above the limit are refused."""
 
-    max_quantity: int = 20
+    max_quantity: int = field(default=20, metadata=bound(lambda v: v >= 1, "at least 1"))
     """Quantities above this are questioned before they reach the cart (items)."""
 
-    cancel_window_seconds: int = 900
+    cancel_window_seconds: int = field(default=900, metadata=bound(lambda v: v >= 0, "0 or more"))
     """How long after confirmation an order can still be cancelled by voice (seconds)."""
 
-    turn_timeout_seconds: float = 8.0
+    turn_timeout_seconds: float = field(default=8.0, metadata=bound(
+        lambda v: 0 < v <= 600, "more than 0 and at most 600"))
     """Silence after a question before the device gives up waiting (seconds)."""
 
-    sync_wait_seconds: float = 2.0
+    sync_wait_seconds: float = field(default=2.0, metadata=between(0, 60))
     """How long the order confirmation waits for the cloud's ack before saying "queued" (seconds)."""
 
 
@@ -281,7 +284,7 @@ class DialogSettings:
 class ProfileSettings:
     """Behaviour that differs between a speaker and a car."""
 
-    max_results: int = 3
+    max_results: int = field(default=3, metadata=between(1, 10))
     """Search results read out per answer."""
 
     short_replies: bool = False
@@ -311,19 +314,19 @@ class FirmwareSettings:
     serial_port: str = ""
     """Serial device (e.g. /dev/ttyACM0); empty means no MCU (or --sim-mcu)."""
 
-    baudrate: int = 115200
+    baudrate: int = field(default=115200, metadata=between(300, 4_000_000))
     """Serial baud rate (bits per second)."""
 
-    heartbeat_seconds: float = 1.0
+    heartbeat_seconds: float = field(default=1.0, metadata=between(0.01, 60))
     """Interval between heartbeats to the MCU (seconds); 3 silent intervals end the link."""
 
-    ack_timeout_seconds: float = 0.25
+    ack_timeout_seconds: float = field(default=0.25, metadata=between(0.005, 10))
     """Wait this long for the MCU's ACK before re-sending a request (seconds)."""
 
-    retries: int = 3
+    retries: int = field(default=3, metadata=between(0, 20))
     """Re-sends of an unanswered request before giving up (count)."""
 
-    reconnect_seconds: float = 0.5
+    reconnect_seconds: float = field(default=0.5, metadata=between(0.01, 300))
     """Wait between attempts to reopen a vanished serial port (seconds)."""
 
 
@@ -368,170 +371,15 @@ class Settings:
         return dataclasses.asdict(self)
 
 
-# Range checks that types alone cannot express: (section path, key) -> (predicate, what it must be).
-_RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
-    ("audio", "frame_ms"): (lambda v: 10 <= v <= 100, "between 10 and 100"),
-    ("tts", "speed"): (lambda v: 0.25 <= v <= 4.0, "between 0.25 and 4"),
-    ("tts", "first_clause_words"): (lambda v: 1 <= v <= 40, "between 1 and 40"),
-    ("tts", "max_clause_words"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
-    ("audio", "sample_rate"): (lambda v: v == 16000, "16000 (the models' rate)"),
-    ("audio", "output_rate"): (lambda v: 8000 <= v <= 192000, "between 8000 and 192000"),
-    ("asr", "vad_threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
-    ("asr", "max_segment_seconds"): (lambda v: 1.0 <= v <= 29.0, "between 1 and 29"),
-    ("asr", "pause_seconds"): (lambda v: 0.05 <= v <= 1.0, "between 0.05 and 1"),
-    ("asr", "tail_padding_frames"): (lambda v: 50 <= v <= 2000, "between 50 and 2000"),
-    ("asr", "min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
-    ("asr", "relaxed_min_silence_seconds"): (lambda v: 0.1 <= v <= 5.0, "between 0.1 and 5"),
-    ("asr", "partial_interval_seconds"): (lambda v: 0.1 <= v <= 10.0, "between 0.1 and 10"),
-    ("asr", "early_endpoint_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
-    ("asr", "early_endpoint_confidence"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
-    ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
-    ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
-    ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
-    ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
-    ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
-    ("dialog", "spending_limit_cents"): (lambda v: v >= 0, "0 or more"),
-    ("dialog", "cancel_window_seconds"): (lambda v: v >= 0, "0 or more"),
-    ("dialog", "turn_timeout_seconds"): (lambda v: 0 < v <= 600, "more than 0 and at most 600"),
-    ("dialog", "sync_wait_seconds"): (lambda v: 0 <= v <= 60, "between 0 and 60"),
-    ("device", "id"): (valid_device_id, "1-64 letters, digits, '_', '-' or '.' (it is an MQTT topic "
-                       "segment and username: no '/', '+', '#' or spaces)"),
-    ("broker", "keepalive_seconds"): (lambda v: 5 <= v <= 3600, "between 5 and 3600"),
-    ("broker", "backoff_initial_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
-    ("broker", "backoff_max_seconds"): (lambda v: 0.1 <= v <= 3600, "between 0.1 and 3600"),
-    ("broker", "ack_timeout_seconds"): (lambda v: 0.1 <= v <= 86400, "between 0.1 and 86400"),
-    ("broker", "max_inflight"): (lambda v: 1 <= v <= 65535, "between 1 and 65535"),
-    ("broker", "session_expiry_seconds"): (lambda v: 0 <= v <= 4294967295, "between 0 and 2^32-1"),
-    ("profiles.speaker", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
-    ("profiles.car", "max_results"): (lambda v: 1 <= v <= 10, "between 1 and 10"),
-    ("firmware", "baudrate"): (lambda v: 300 <= v <= 4_000_000, "between 300 and 4000000"),
-    ("firmware", "heartbeat_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
-    ("firmware", "ack_timeout_seconds"): (lambda v: 0.005 <= v <= 10, "between 0.005 and 10"),
-    ("firmware", "retries"): (lambda v: 0 <= v <= 20, "between 0 and 20"),
-    ("firmware", "reconnect_seconds"): (lambda v: 0.01 <= v <= 300, "between 0.01 and 300"),
-}
-_RANGES[("memory", "mmap_threshold_kb")] = (lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768")
-for _name in ("wake", "vad", "asr", "nlu", "tts"):
-    _RANGES[("threads", _name)] = (lambda v: 1 <= v <= 64, "between 1 and 64")
-
-
-def _show(value: Any, secret: bool) -> str:
-    """How an error message quotes a value: a secret (the PIN, a password) is never echoed."""
-    return "a hidden value" if secret else repr(value)
-
-
-def _check_type(value: Any, hint: Any, where: str, secret: bool = False) -> Any:
-    """Return value coerced to hint (int -> float only), or raise ConfigError naming where (not a secret's value)."""
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        allowed = typing.get_args(hint)
-        if value not in allowed:
-            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, allowed))}, got {_show(value, secret)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {type(value).__name__} {_show(value, secret)}")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {type(value).__name__} {_show(value, secret)}")
-        return value
-    if hint in (str, bool):
-        if not isinstance(value, hint):
-            raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {_show(value, secret)}")
-        return value
-    if origin in (types.UnionType, typing.Union):  # pragma: no cover - no optional fields yet
-        raise ConfigError(f"{where}: unsupported union type")
-    raise ConfigError(f"{where}: unsupported type {hint!r}")
-
-
-def _build(cls: type, data: Mapping[str, Any], base: Any, path: str, source: str) -> Any:
-    """Overlay data onto the dataclass instance base, validating each key against cls."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    changes: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{path}.{key}" if path else key
-        if key not in known:
-            raise ConfigError(f"{source}: unknown key '{dotted}' (known: {', '.join(sorted(known))})")
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{source}: '{dotted}' must be a table, got {type(value).__name__}")
-            changes[key] = _build(hint, value, getattr(base, key), dotted, source)
-            continue
-        secret = is_secret(path, key)
-        value = _check_type(value, hint, f"{source}: '{dotted}'", secret)
-        check = _RANGES.get((path, key))
-        if check and not check[0](value):
-            raise ConfigError(f"{source}: '{dotted}' must be {check[1]}, got {_show(value, secret)}")
-        changes[key] = value
-    return dataclasses.replace(base, **changes)
-
-
-def _parse_env_value(raw: str, hint: Any, where: str) -> Any:
-    """Environment values are strings; read them as the field's type wants."""
-    if hint is bool:
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{where}: expected a boolean (true/false), got {raw!r}")
-    if hint is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{where}: expected an integer, got {raw!r}") from None
-    if hint is float:
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{where}: expected a number, got {raw!r}") from None
-    return raw
-
-
-def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Turn VOICESHOP_A__B=v variables into a nested dict {a: {b: v}} with typed leaves."""
-    tree: dict[str, Any] = {}
-    for name, raw in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or "__" not in name or name == "VOICESHOP_CONFIG":
-            continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
-        cls: Any = Settings
-        for part in parts[:-1]:
-            hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
-            cls = hints.get(part)
-            if cls is None or not dataclasses.is_dataclass(cls):
-                raise ConfigError(f"environment: unknown section in {name}")
-        hints = typing.get_type_hints(cls)
-        if parts[-1] not in hints:
-            raise ConfigError(f"environment: unknown key in {name}")
-        node = tree
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = _parse_env_value(raw, hints[parts[-1]], f"environment: {name}")
-    return tree
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-
-
 def load_settings(
     config_file: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Defaults, then the user's file, then the environment; raise ConfigError on anything wrong."""
     environ = os.environ if environ is None else environ
-    settings = _build(Settings, _read_toml(DEFAULT_CONFIG_PATH), Settings(), "", str(DEFAULT_CONFIG_PATH))
+    settings = overlay(Settings, read_toml(DEFAULT_CONFIG_PATH), Settings(), "", str(DEFAULT_CONFIG_PATH))
     config_file = config_file or environ.get("VOICESHOP_CONFIG") or None
     if config_file:
         path = Path(config_file).expanduser()
-        settings = _build(Settings, _read_toml(path), settings, "", str(path))
-    return _build(Settings, _env_overrides(environ), settings, "", "environment")
+        settings = overlay(Settings, read_toml(path), settings, "", str(path))
+    environment = env_overrides(Settings, environ, ENV_PREFIX, skip="VOICESHOP_CONFIG")
+    return overlay(Settings, environment, settings, "", "environment")

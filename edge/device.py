@@ -20,6 +20,7 @@ from typing import Any
 from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
 from edge.events import Emit
+from edge.mcu_link import bridge_for
 from edge.memory import memory_mb, tune_allocator
 from edge.pipeline import DeviceLoop
 from edge.stages import Stages
@@ -214,7 +215,7 @@ def open_mcu(settings: Settings, serial: str | None, simulate: bool) -> tuple[Mc
         port = sim.start()
     if not port:
         return None, None
-    bridge = McuBridge.from_settings(settings.firmware, port).start()
+    bridge = bridge_for(settings.firmware, port).start()
     try:
         bridge.wait_connected(MCU_CONNECT_SECONDS)
     except BridgeError as exc:  # the loop runs anyway, muted until the MCU says where the switch is

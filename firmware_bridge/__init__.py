@@ -1,7 +1,8 @@
 """The host side of the serial link to the device's microcontroller, and a simulated MCU.
 
     from firmware_bridge import McuBridge, MuteGate
-    with McuBridge("/dev/ttyACM0") as bridge:
+    with McuBridge("/dev/ttyACM0", baudrate=115200, heartbeat_seconds=1.0, ack_timeout=0.25, retries=3,
+                   reconnect_seconds=0.5) as bridge:    # the device passes its [firmware] settings
         bridge.wait_connected(5.0)
         gate = MuteGate().attach(bridge)     # no audio passes while the mute switch is on
         bridge.set_led("listening")          # waits for the MCU's ACK

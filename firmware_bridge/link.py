@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import serial
 
@@ -59,9 +58,6 @@ from firmware_bridge.protocol import (
 )
 from firmware_bridge.sender import FrameSender
 
-if TYPE_CHECKING:
-    from edge.config import FirmwareSettings
-
 log = logging.getLogger("firmware_bridge.link")
 
 READ_POLL_SECONDS = 0.05
@@ -88,10 +84,16 @@ class McuInfo:
 class McuBridge:
     """Host end of the link. Use as a context manager, or start() and close()."""
 
-    def __init__(self, port: str, *, baudrate: int = 115200, heartbeat_seconds: float = 1.0,
-                 ack_timeout: float = 0.25, retries: int = 3, link_timeout: float | None = None,
-                 reconnect_seconds: float = 0.5,
+    def __init__(self, port: str, *, baudrate: int, heartbeat_seconds: float, ack_timeout: float, retries: int,
+                 reconnect_seconds: float, link_timeout: float | None = None,
                  on_event: Callable[[ev.BridgeEvent], None] | None = None) -> None:
+        """Timing has no defaults here: the user of the library owns them (the device's [firmware] section).
+
+        baudrate in bits per second; heartbeat_seconds between heartbeats; ack_timeout before a
+        request is re-sent (seconds); retries re-sends before giving up; reconnect_seconds between
+        attempts to reopen a vanished port; link_timeout of MCU silence that ends a session (seconds,
+        default three heartbeats).
+        """
         self.port = port
         self.baudrate = baudrate
         self.heartbeat_seconds = heartbeat_seconds
@@ -120,13 +122,6 @@ class McuBridge:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mismatch = False
-
-    @classmethod
-    def from_settings(cls, firmware: FirmwareSettings, port: str | None = None, **kwargs: Any) -> McuBridge:
-        """A bridge set up from the [firmware] config section; port overrides serial_port."""
-        return cls(port or firmware.serial_port, baudrate=firmware.baudrate,
-                   heartbeat_seconds=firmware.heartbeat_seconds, ack_timeout=firmware.ack_timeout_seconds,
-                   retries=firmware.retries, reconnect_seconds=firmware.reconnect_seconds, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> McuBridge:

@@ -12,7 +12,7 @@ import pytest
 
 from firmware_bridge import ButtonPressed, McuBridge, MuteChanged, VolumeChanged
 from tests.conftest import REPO
-from tests.test_firmware_link import next_event
+from tests.test_firmware_link import next_event, timing
 
 FAST_ENV = {"VOICESHOP_FIRMWARE__HEARTBEAT_SECONDS": "0.2", "VOICESHOP_FIRMWARE__ACK_TIMEOUT_SECONDS": "0.1"}
 
@@ -57,7 +57,7 @@ def sim_process(tmp_path) -> Iterator[tuple[SimProcess, str]]:
 
 def test_sim_cli_commands_reach_the_host(sim_process):
     sim, link = sim_process
-    with McuBridge(link, heartbeat_seconds=0.2, ack_timeout=0.1) as host:
+    with McuBridge(link, **timing()) as host:
         host.wait_connected(5.0)
         assert sim.read_until("host")["value"] == "connected"
         sim.send("press")

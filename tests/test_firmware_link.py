@@ -10,9 +10,12 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from edge.config import FirmwareSettings
+from edge.mcu_link import bridge_options
 from firmware_bridge import (
     AckTimeout,
     ButtonPressed,
@@ -29,6 +32,11 @@ from firmware_bridge.protocol import ButtonMsg, LedPattern, MsgType, NackReason
 from firmware_bridge.sim import SimulatedMcu
 
 FAST = {"heartbeat_seconds": 0.2, "ack_timeout": 0.1}
+
+
+def timing(**firmware: float) -> dict[str, Any]:
+    """McuBridge's timing: the device's [firmware] defaults with FAST's heartbeat and ACK timeout."""
+    return bridge_options(FirmwareSettings(heartbeat_seconds=0.2, ack_timeout_seconds=0.1, **firmware))
 
 
 def next_event(bridge: McuBridge, kind: type, timeout: float = 2.0):
@@ -61,14 +69,14 @@ def sim(tmp_path) -> Iterator[SimulatedMcu]:
 
 @pytest.fixture
 def bridge(sim) -> Iterator[McuBridge]:
-    with McuBridge(str(sim.link_path), reconnect_seconds=0.05, **FAST) as host:
+    with McuBridge(str(sim.link_path), **timing(reconnect_seconds=0.05)) as host:
         host.wait_connected(3.0)
         yield host
 
 
 def test_handshake_reports_firmware_version_and_switch_state(tmp_path):
     with SimulatedMcu(tmp_path / "mcu", muted=True, volume=30, firmware="fw 2.3", **FAST) as mcu, \
-            McuBridge(str(mcu.link_path), **FAST) as host:
+            McuBridge(str(mcu.link_path), **timing()) as host:
         info = host.wait_connected(3.0)
         assert (info.firmware, info.major, info.has_dsp_wake, info.has_ptt) == ("fw 2.3", 1, True, True)
         up = next_event(host, LinkUp)
@@ -159,7 +167,7 @@ def test_garbage_on_the_line_is_skipped(sim, bridge):
 
 def test_version_mismatch_is_refused_with_a_clear_message(tmp_path):
     with SimulatedMcu(tmp_path / "mcu", major=2, minor=1, firmware="fw-next", **FAST) as mcu, \
-            McuBridge(str(mcu.link_path), **FAST) as host:
+            McuBridge(str(mcu.link_path), **timing()) as host:
         with pytest.raises(VersionMismatch, match=r"MCU 'fw-next' speaks protocol 2\.1, host speaks 1\.0"):
             host.wait_connected(3.0)
         assert not host.connected and not mcu.handshaken
@@ -171,7 +179,7 @@ def test_reconnects_after_the_simulator_restarts(tmp_path):
     link = tmp_path / "mcu"
     first = SimulatedMcu(link, **FAST)
     first.start()
-    with McuBridge(str(link), reconnect_seconds=0.05, **FAST) as host:
+    with McuBridge(str(link), **timing(reconnect_seconds=0.05)) as host:
         host.wait_connected(3.0)
         host.set_led("speaking")
         first.stop()  # unplugged
@@ -222,7 +230,7 @@ def test_mcu_reboot_is_noticed_from_its_silence(sim, bridge):
 
 
 def test_no_port_at_all_is_a_clear_error(tmp_path):
-    with McuBridge(str(tmp_path / "nothing"), reconnect_seconds=0.05, **FAST) as host, \
+    with McuBridge(str(tmp_path / "nothing"), **timing(reconnect_seconds=0.05)) as host, \
             pytest.raises(NotConnected, match="cannot open"):
         host.wait_connected(0.3)
 
@@ -298,7 +306,7 @@ def test_an_older_led_whose_ack_was_lost_is_not_resent_after_a_newer_one(sim, br
 
 def test_a_lost_older_mute_event_is_not_resent_after_a_newer_one(tmp_path):
     with SimulatedMcu(tmp_path / "mcu", muted=True, **FAST) as mcu, \
-            McuBridge(str(mcu.link_path), **FAST) as host:
+            McuBridge(str(mcu.link_path), **timing()) as host:
         host.wait_connected(3.0)
         drain(host)
         mcu.drop_outgoing[MsgType.MUTE] = 1

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 
+from edge.config import FirmwareSettings
 from edge.events import AudioChunk
+from edge.mcu_link import bridge_options
 from firmware_bridge import McuBridge, MuteChanged, MuteGate
 from firmware_bridge.sim import SimulatedMcu
 
 FAST = {"heartbeat_seconds": 0.2, "ack_timeout": 0.1}
+
+
+def timing(**firmware: float) -> dict[str, Any]:
+    """McuBridge's timing: the device's [firmware] defaults with FAST's heartbeat and ACK timeout."""
+    return bridge_options(FirmwareSettings(heartbeat_seconds=0.2, ack_timeout_seconds=0.1, **firmware))
 RATE, FRAME = 16000, 1280  # 80 ms frames, as [audio] frame_ms
 
 
@@ -28,7 +36,7 @@ def chunk(i: int) -> AudioChunk:
 @pytest.fixture
 def linked(tmp_path) -> Iterator[tuple[SimulatedMcu, McuBridge, MuteGate]]:
     with SimulatedMcu(tmp_path / "mcu", **FAST) as sim, \
-            McuBridge(str(sim.link_path), reconnect_seconds=0.05, **FAST) as bridge:
+            McuBridge(str(sim.link_path), **timing(reconnect_seconds=0.05)) as bridge:
         gate: MuteGate[AudioChunk] = MuteGate().attach(bridge)
         bridge.wait_connected(3.0)
         assert sim.wait_for(lambda: not gate.muted)
@@ -144,7 +152,7 @@ def test_losing_the_mcu_link_does_not_unmute(linked):
 
 def test_gate_opens_only_after_the_handshake_reports_the_switch_off(tmp_path):
     with SimulatedMcu(tmp_path / "mcu", muted=True, **FAST) as sim, \
-            McuBridge(str(sim.link_path), **FAST) as bridge:
+            McuBridge(str(sim.link_path), **timing()) as bridge:
         gate: MuteGate[AudioChunk] = MuteGate().attach(bridge)
         bridge.wait_connected(3.0)
         assert gate.muted and gate.passes(chunk(0)) is None  # switch was on at boot

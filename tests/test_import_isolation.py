@@ -27,7 +27,7 @@ class Block(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, Block())
 failures = {}
-for root in ("edge", "firmware_bridge"):
+for root in ("edge", "firmware_bridge", "voiceshop_common"):
     pkg = importlib.import_module(root)
     for info in pkgutil.walk_packages(pkg.__path__, root + "."):
         if info.name.endswith("__main__") or info.name == "edge.simulate":
@@ -42,7 +42,7 @@ print(json.dumps(failures))
 
 def device_modules() -> list[str]:
     names = []
-    for root in ("edge", "firmware_bridge"):
+    for root in ("edge", "firmware_bridge", "voiceshop_common"):
         names += [i.name for i in pkgutil.walk_packages([str(REPO / root)], root + ".")]
     return names
 

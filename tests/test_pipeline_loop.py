@@ -18,10 +18,11 @@ import pytest
 
 from edge.audio import WavSource
 from edge.device import load_models, open_device
+from edge.mcu_link import bridge_for
 from edge.simulation.driver import Recorder, User
 from edge.simulation.world import demo_catalog, device_dir
 from edge.text.wer import word_error_rate
-from firmware_bridge import LedPattern, McuBridge
+from firmware_bridge import LedPattern
 from firmware_bridge.sim import SimulatedMcu
 from tests.conftest import MODELS_DIR
 from tests.pipeline_rig import BUNDLES, RATE, edge_run, settings_for, speaker, with_silence, write
@@ -82,7 +83,7 @@ class Rig:
                  broker_url: str | None = None, open_reply: Any = None) -> None:
         self.settings = settings_for(profile)
         self.sim = SimulatedMcu(muted=muted)
-        self.bridge = McuBridge(self.sim.start()).start()
+        self.bridge = bridge_for(self.settings.firmware, self.sim.start()).start()
         self.bridge.wait_connected(5.0)
         self.recorder = Recorder()
         self.device = open_device(self.settings, device_dir(catalog, root), models=models, mcu=(self.bridge, self.sim),

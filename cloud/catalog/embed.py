@@ -1,7 +1,8 @@
 """Product-text embeddings at publish time, with the same INT8 MiniLM bundle the device runs.
 
 The cloud must not import device internals, so this reads the bundle's manifest.json and runs
-the encoder with onnxruntime and tokenizers directly. The graph already mean-pools and
+the encoder with onnxruntime and tokenizers directly, batching as the device does
+(`voiceshop_common.encoder`). The graph already mean-pools and
 L2-normalizes (output ``sentence_embedding``). The model id recorded with the vectors is the
 encoder file's SHA-256 from the manifest: a device whose bundle differs skips semantic search
 rather than comparing vectors from two different models.
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from voiceshop_common.encoder import encode_by_length
 
 DEFAULT_BUNDLE = Path("~/.cache/voiceshop/models/nlu").expanduser()
 
@@ -55,17 +58,5 @@ class SentenceEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for begin in range(0, len(order), batch_size):
-            rows = order[begin:begin + batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                ids[r, :len(encodings[i].ids)] = encodings[i].ids
-            feeds = {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
-                     "token_type_ids": np.zeros_like(ids)}
-            (vectors,) = self.session.run(["sentence_embedding"], {k: v for k, v in feeds.items() if k in self.inputs})
-            out[rows] = vectors
-        return out
+        """Unit vectors, one row per text; batches of 64 (the device encodes in 32s: see voiceshop_common.encoder)."""
+        return encode_by_length(self.session, self.tokenizer, texts, self.dim, batch_size, self.inputs)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cloud.catalog import store
 from cloud.catalog.embed import BundleMissing, SentenceEncoder, product_text
 from cloud.catalog.signing import signer_id
-from edge.catalog import wire  # shared wire format
+from voiceshop_common import catalog_wire as wire  # shared wire format
 
 log = logging.getLogger(__name__)
 

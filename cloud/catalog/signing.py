@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from edge.catalog.wire import key_id  # shared wire format
+from voiceshop_common.catalog_wire import key_id  # shared wire format
 
 PRIVATE_NAME = "catalog_signing.key"
 PUBLIC_NAME = "catalog_signing.pub"

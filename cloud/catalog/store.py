@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from edge.catalog.wire import PRODUCT_COLUMNS  # shared wire format
+from voiceshop_common.catalog_wire import PRODUCT_COLUMNS  # shared wire format
 
 CHANGE_OPS = ("upsert", "price", "stock", "delete")
 

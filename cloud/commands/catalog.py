@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from cloud.catalog import changes, generate, publish, signing, store
+from voiceshop_common.cli import fail
 
 DEFAULT_BUNDLE = "~/.cache/voiceshop/models/nlu"
 
@@ -76,6 +77,5 @@ def run(args: argparse.Namespace) -> int:
                     result["delta"] = str(out)
                 _emit(result)
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as exc:
-        print(f"python -m cloud catalog {args.action}: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     return 0

@@ -15,6 +15,7 @@ import sys
 import time
 
 from cloud.catalog import store
+from voiceshop_common.cli import fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from cloud.recs.train import fit, interaction_matrix, publish_factors
 
     if args.users < 2 or args.factors < 1 or args.k < 1:
-        print("python -m cloud recs train: --users >= 2, --factors >= 1, -k >= 1", file=sys.stderr)
-        return 2
+        fail("--users >= 2, --factors >= 1, -k >= 1")
     try:
         conn = store.open_master(args.catalog)
     except FileNotFoundError as exc:
-        print(f"python -m cloud recs train: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     started = time.perf_counter()
     history = make_history(conn, users=args.users, max_items=args.max_items, seed=args.seed)
     matrix = interaction_matrix(history)

@@ -25,7 +25,8 @@ from cloud.serve.ingest import Ingest
 from cloud.serve.pricing import CatalogPrices
 from cloud.serve.service import CloudService, ServiceOptions
 from cloud.serve.store import Store
-from edge.wire import parse_broker_url
+from voiceshop_common.cli import WORLD_FAILED, fail
+from voiceshop_common.wire import parse_broker_url
 
 log = logging.getLogger("cloud.serve")
 PASSWORD_ENV = "VOICESHOP_CLOUD_PASSWORD"
@@ -96,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
         prices = CatalogPrices(args.catalog)
         store = Store.open(db=args.db, pg=args.pg)
     except (ValueError, OSError) as exc:
-        print(f"cloud serve: {exc}", flush=True, file=sys.stderr)
-        return 2
+        fail(str(exc))
     options = ServiceOptions(
         client_id=args.client_id, username=args.username or address.username,
         password=password, ca_file=args.ca_file, protocol=args.protocol, group=args.group,
@@ -109,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         service.start()
     except (ConnectionError, OSError) as exc:
-        print(f"cloud serve: {exc}", flush=True, file=sys.stderr)
-        return 1
+        fail(str(exc), WORLD_FAILED)
     info: dict[str, Any] = {"broker": address.url, "protocol": service.protocol, "shared": service.shared,
                             "client_id": args.client_id, "store": store.label}
     if args.json:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cloud.serve.pricing import PriceBook, price_order
 from cloud.serve.store import StatusRow, Store
-from edge.wire import (
+from voiceshop_common.wire import (
     Ack,
     CancelRequest,
     OrderMessage,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from cloud.cli import emit_json
 from cloud.serve.cli import add_store_arguments
 from cloud.serve.store import Store
-from edge.wire import ORDER_STATUSES
+from voiceshop_common.cli import fail
+from voiceshop_common.wire import ORDER_STATUSES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store.open(db=args.db, pg=args.pg)
     except Exception as exc:  # bad path, unreachable server, wrong DSN: one line, no traceback
-        print(f"cloud orders: cannot open the order store: {exc}", file=sys.stderr)
-        return 2
+        fail(f"cannot open the order store: {exc}")
     orders = store.list_orders(status=args.status, device_id=args.device, limit=args.limit)
     store.close()
     if args.json:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from edge.wire import MAX_CENTS, OrderMessage
+from voiceshop_common.wire import MAX_CENTS, OrderMessage
 
 
 @dataclass(frozen=True)

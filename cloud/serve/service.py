@@ -28,7 +28,7 @@ from paho.mqtt.properties import Properties
 
 from cloud.serve.deltas import DeltaWatcher
 from cloud.serve.ingest import Ingest, Outgoing, status_message
-from edge.wire import CATALOG_DELTAS_TOPIC, BrokerAddress, device_filter
+from voiceshop_common.wire import CATALOG_DELTAS_TOPIC, BrokerAddress, device_filter
 
 log = logging.getLogger("cloud.serve")
 V5_PROBE_SECONDS = 5.0

@@ -10,12 +10,11 @@ file; `apply` is how a fresh data dir gets its catalog.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from edge.catalog.catalog import Catalog
 from edge.catalog.files import read_payload_file
-from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked, with_data_dir
+from edge.cli import add_demo_catalog_option, emit_json, fail, load_demo_catalog_if_asked, with_data_dir
 from edge.config import Settings
 from edge.dialog.demo import CATALOG_DB
 
@@ -52,10 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action_parser.add_argument("--db", metavar="DIR", default=argparse.SUPPRESS, help="device data dir")
 
 
-def _fail(message: str) -> int:
-    print(f"python -m edge catalog: {message}", file=sys.stderr)
-    return 2
-
 
 def _catalog_file(args: argparse.Namespace, settings: Settings) -> tuple[Settings, Path]:
     """(settings with --db DIR as the data dir, the catalog file)."""
@@ -81,18 +76,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     settings, path = _catalog_file(args, settings)
     if args.demo_catalog:
         if path.name != CATALOG_DB:
-            return _fail("--demo-catalog needs --db DIR (a device data dir), not a catalog file")
+            fail("--demo-catalog needs --db DIR (a device data dir), not a catalog file")
         failed = load_demo_catalog_if_asked(args, path.parent, settings)
         if failed is not None:
-            return _fail(failed)
+            fail(failed)
     if args.action != "apply" and (problem := _no_catalog(path)) is not None:
-        return _fail(problem)  # before opening it: opening would create an empty catalog.db
+        fail(problem)  # before opening it: opening would create an empty catalog.db
     semantic = False if getattr(args, "no_semantic", False) or args.action != "search" else None
     catalog = Catalog.from_settings(settings, path, semantic=semantic)
     try:
         if args.action == "search":
             if args.limit < 1 or (args.max_price is not None and args.max_price < 0):
-                return _fail("--limit must be at least 1 and --max-price not negative")
+                fail("--limit must be at least 1 and --max-price not negative")
             hits = catalog.search(args.query, max_price=args.max_price, brand=args.brand, limit=args.limit,
                                   in_stock_only=not args.include_out_of_stock)
             for hit in hits:
@@ -110,12 +105,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             for text in args.with_product:
                 pid = catalog.product_id(text)
                 if pid is None:
-                    return _fail(f"no product matches {text!r}")
+                    fail(f"no product matches {text!r}")
                 context.append(pid)
             if args.like:
                 like = catalog.product_id(args.like)
                 if like is None:
-                    return _fail(f"no product matches {args.like!r}")
+                    fail(f"no product matches {args.like!r}")
                 recs = catalog.alternatives(like, args.k, cheaper=args.cheaper)
             else:
                 recs = catalog.recommend(args.user, context, args.k)
@@ -139,7 +134,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             payload = read_payload_file(args.file)  # capped at 32 MB, like the MQTT path
         except ValueError as exc:
-            return _fail(str(exc))
+            fail(str(exc))
         if args.public_key:
             catalog.public_key_file = Path(args.public_key)
         result = catalog.apply(payload)

@@ -21,7 +21,7 @@ import select
 import sys
 from pathlib import Path
 
-from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
+from edge.cli import WORLD_FAILED, add_demo_catalog_option, emit_json, fail, load_demo_catalog_if_asked
 from edge.config import Settings
 
 
@@ -71,16 +71,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     failed = load_demo_catalog_if_asked(args, data_dir, settings)
     if failed is not None:
-        print(f"chat: {failed}", file=sys.stderr)
-        return 2
+        fail(failed)
     try:
         session = ShopSession(settings, data_dir, user=args.user, broker_url=args.broker)
     except SessionError as exc:
-        print(f"chat: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     except (OutboxDamaged, StorageFull) as exc:  # a failure of the world, not of the command line
-        print(f"chat: {exc}", file=sys.stderr)
-        return 1
+        fail(str(exc), WORLD_FAILED)
     interactive = sys.stdin.isatty()
     if interactive and not args.json:
         print("Type what you would say (empty line = silence, Ctrl-D to quit).", file=sys.stderr)

@@ -7,9 +7,8 @@ set and "" when not: this output ends up in bug reports and terminal scrollback.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from edge.cli import emit_json
+from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.redact import redact_settings
 
@@ -22,8 +21,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     data = redact_settings(settings.to_dict())
     if args.section:
         if args.section not in data:
-            print(f"config: unknown section {args.section!r}; sections: {', '.join(data)}", file=sys.stderr)
-            return 2
+            fail(f"unknown section {args.section!r}; sections: {', '.join(data)}")
         data = {args.section: data[args.section]}
     if args.json:
         emit_json(data)

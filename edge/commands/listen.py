@@ -8,13 +8,12 @@ default so partials arrive as they would from a microphone; --fast feeds it as f
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Any
 
 from edge.asr import AsrError, recognizer_for_settings
 from edge.audio import AudioError, open_source
-from edge.cli import emit_json
+from edge.cli import WORLD_FAILED, emit_json, fail
 from edge.config import Settings
 from edge.events import Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 
@@ -61,13 +60,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         source = open_source(spec, 16000, settings.audio.frame_ms)
     except AudioError as exc:
-        print(f"python -m edge listen: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     try:
         recognizer = recognizer_for_settings(settings, threads=args.threads)
     except AsrError as exc:
-        print(f"python -m edge listen: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     pace = args.wav is not None and not args.fast
     began = time.monotonic()
     try:
@@ -83,8 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if (record := event_record(event)) is not None:
                 _show(record, args.json)
     except AudioError as exc:
-        print(f"python -m edge listen: {exc}", file=sys.stderr)
-        return 1
+        fail(str(exc), WORLD_FAILED)
     except KeyboardInterrupt:
         for event in recognizer.flush():
             if (record := event_record(event)) is not None:

@@ -11,12 +11,12 @@ import argparse
 import dataclasses
 import logging
 import queue
-import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
-from edge.cli import emit_json
+from edge.cli import WORLD_FAILED, emit_json, fail
 from edge.config import Settings
+from edge.mcu_link import bridge_for
 from firmware_bridge import BridgeError, LedPattern, McuBridge
 from firmware_bridge.sim import SimulatedMcu
 
@@ -50,39 +50,35 @@ def _show(args: argparse.Namespace, record: dict[str, Any]) -> None:
         print(f"{record['event']}: {fields}", flush=True)
 
 
-def _bad_input(message: str) -> int:
-    print(f"python -m edge mcu: {message}", file=sys.stderr)
-    return 2
-
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.led is not None:
         try:
             LedPattern.parse(args.led)
         except ValueError as exc:
-            return _bad_input(str(exc))
+            fail(str(exc))
     if args.volume is not None and not 0 <= args.volume <= 100:
-        return _bad_input(f"--volume must be 0-100, got {args.volume}")
+        fail(f"--volume must be 0-100, got {args.volume}")
     sim = None
     port = args.serial or settings.firmware.serial_port
     if not port and not args.sim_mcu:
-        return _bad_input("no MCU configured: pass --serial PORT or --sim-mcu, or set [firmware] serial_port")
+        fail("no MCU configured: pass --serial PORT or --sim-mcu, or set [firmware] serial_port")
     if args.sim_mcu:
         sim = SimulatedMcu(heartbeat_seconds=settings.firmware.heartbeat_seconds)
         port = sim.start()
     try:
-        with McuBridge.from_settings(settings.firmware, port) as bridge:
+        with bridge_for(settings.firmware, port) as bridge:
             return _session(args, bridge)
     finally:
         if sim is not None:
             sim.stop()
 
 
-def _failed(args: argparse.Namespace, exc: BridgeError) -> int:
-    log.error("%s", exc)
+def _failed(args: argparse.Namespace, exc: BridgeError) -> NoReturn:
+    """The link failed (the world, not the command line): an error record for --json, then exit 1."""
     if args.json:
         emit_json({"event": "error", "message": str(exc)})
-    return 1
+    fail(str(exc), WORLD_FAILED)
 
 
 def _print_queued(args: argparse.Namespace, bridge: McuBridge) -> None:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 
-from edge.cli import emit_json
+from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.nlu import NluBundleError, Understander
 from edge.providers import ProviderError
@@ -34,8 +34,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         model = Understander.from_settings(settings)
     except (NluBundleError, ProviderError, ValueError) as exc:
-        print(f"nlu: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     for text in _inputs(args.texts):
         result = model.understand(text)
         record = {"text": result.text, "intent": result.intent, "confidence": result.confidence,

@@ -13,12 +13,11 @@ import contextlib
 import logging
 import signal
 import sqlite3
-import sys
 import threading
 import time
 from typing import Any
 
-from edge.cli import emit_json, with_data_dir
+from edge.cli import WORLD_FAILED, emit_json, fail, with_data_dir
 from edge.config import Settings
 from edge.orders import STATES, OrderError, Outbox, OutboxDamaged
 from edge.orders.db import damaged_message, is_damage
@@ -51,18 +50,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outbox = Outbox.for_settings(settings)
     except (OutboxDamaged, StorageFull) as exc:  # the message says what happened and what to do
-        print(f"orders: {exc}", file=sys.stderr)
-        return 1
+        fail(str(exc), WORLD_FAILED)
     try:
         return {"list": _list, "sync": _sync, "cancel": _cancel}[args.action](args, settings, outbox)
     except sqlite3.DatabaseError as exc:  # damaged while we read it (the start-up check passed), or full
         if is_damage(exc):
-            print(f"orders: {damaged_message(outbox.path, str(exc), None)}", file=sys.stderr)
-        elif is_disk_full(exc, outbox.path):
-            print(f"orders: {full_message(outbox.path, 'the outbox cannot record the change')}", file=sys.stderr)
-        else:
-            raise
-        return 1
+            fail(damaged_message(outbox.path, str(exc), None), WORLD_FAILED)
+        if is_disk_full(exc, outbox.path):
+            fail(full_message(outbox.path, "the outbox cannot record the change"), WORLD_FAILED)
+        raise
     finally:
         outbox.close()
 
@@ -85,16 +81,13 @@ def _list(args: argparse.Namespace, _settings: Settings, outbox: Outbox) -> int:
 def _sync(args: argparse.Namespace, settings: Settings, outbox: Outbox) -> int:
     url = args.broker or settings.broker.url
     if not url:
-        print("orders sync: no broker configured (set [broker] url, VOICESHOP_BROKER__URL or --broker)",
-              file=sys.stderr)
-        return 2
+        fail("no broker configured (set [broker] url, VOICESHOP_BROKER__URL or --broker)")
     catalog = _open_catalog(settings)
     try:
         client = SyncClient.for_settings(settings, outbox, url=url, on_catalog_delta=(
             catalog_delta_handler(catalog) if catalog is not None else None))
     except ValueError as exc:
-        print(f"orders sync: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     started = time.monotonic()
     if args.once:
         settled = client.run_until_settled(args.timeout)
@@ -132,8 +125,7 @@ def _cancel(args: argparse.Namespace, _settings: Settings, outbox: Outbox) -> in
     try:
         order = outbox.cancel(args.order_id)
     except OrderError as exc:
-        print(f"orders cancel: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     if args.json:
         emit_json(order.to_dict())
     else:

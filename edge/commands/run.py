@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
+from edge.cli import add_demo_catalog_option, emit_json, fail, load_demo_catalog_if_asked
 from edge.config import Settings
 from edge.events import LoopEvent
 from edge.memory import memory_mb
@@ -43,10 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker", metavar="URL", help="sync orders through this broker (default: [broker] url)")
     add_demo_catalog_option(parser)
 
-
-def _fail(message: str) -> int:
-    print(f"python -m edge run: {message}", file=sys.stderr)
-    return 2
 
 
 class Printer:
@@ -84,17 +80,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         source = open_source(args.wav if args.wav else "mic", settings.audio.sample_rate, settings.audio.frame_ms)
     except AudioError as exc:
-        return _fail(str(exc))
+        fail(str(exc))
     failed = load_demo_catalog_if_asked(args, data_dir, settings)
     if failed is not None:
-        return _fail(failed)
+        fail(failed)
     printer = Printer(args.json)
     try:
         device = open_device(settings, data_dir, output=args.output, serial=args.serial, sim_mcu=args.sim_mcu,
                              broker_url=args.broker, emit=printer)
     except (DeviceError, AudioError) as exc:
         source.close()
-        return _fail(str(exc))
+        fail(str(exc))
     try:
         device.loop.run(source, realtime=args.realtime, pause_while_busy=bool(args.wav) and not args.realtime)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import sys
 import time
 
 from edge.audio import AudioError, open_sink
-from edge.cli import emit_json
+from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.providers import ProviderError
 from edge.tts import TtsError, play, synthesizer_for_settings, voice_for_settings
@@ -29,23 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, metavar="N", help="synthesis threads (default [threads] tts)")
 
 
-def _fail(message: str) -> int:
-    print(f"python -m edge say: {message}", file=sys.stderr)
-    return 2
-
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
-        return _fail("nothing to say (empty text)")
+        fail("nothing to say (empty text)")
     if args.threads is not None and not 1 <= args.threads <= 64:
-        return _fail("--threads must be between 1 and 64")
+        fail("--threads must be between 1 and 64")
     rate = args.rate or settings.audio.output_rate
     spec = args.output or ("null" if args.null else "speaker")
     try:
         sink = open_sink(spec, rate)  # before the 2-3 s model load: a missing speaker fails fast
     except AudioError as exc:
-        return _fail(str(exc))
+        fail(str(exc))
     try:
         loaded = time.perf_counter()
         overrides = {} if args.threads is None else {"threads": args.threads}
@@ -54,10 +50,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         synthesizer = synthesizer_for_settings(settings, voice=voice, output_rate=rate)
         speech = synthesizer.speak(text)
         if not speech.text_clauses:
-            return _fail(f"nothing speakable in {text!r}")
+            fail(f"nothing speakable in {text!r}")
         stats = play(speech, sink)
     except (TtsError, ProviderError, AudioError, ValueError) as exc:
-        return _fail(str(exc))
+        fail(str(exc))
     finally:
         sink.close()
     record = {

@@ -15,7 +15,7 @@ import time
 from edge.asr import AsrError, recognizer_for_settings
 from edge.asr.files import transcribe_file
 from edge.audio import AudioError
-from edge.cli import emit_json
+from edge.cli import emit_json, fail
 from edge.config import Settings
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.threads is not None and not 1 <= args.threads <= 64:
-        print("python -m edge transcribe: --threads must be between 1 and 64", file=sys.stderr)
-        return 2
+        fail("--threads must be between 1 and 64")
     try:
         loaded = time.perf_counter()
         recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=args.threads)
         log.info("models loaded in %.2f s", time.perf_counter() - loaded)
     except AsrError as exc:
-        print(f"python -m edge transcribe: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     status = 0
     for path in args.files:
         try:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from edge.audio import AudioError, WavSource
-from edge.cli import emit_json
+from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.events import AudioChunk
 from edge.wake import WakeBundleError, WakeDetector, load_for_settings
@@ -51,25 +50,21 @@ def read_wav(path: Path) -> np.ndarray:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.threshold is not None:
         if not 0.0 < args.threshold < 1.0:
-            print(f"--threshold must be between 0 and 1, got {args.threshold}", file=sys.stderr)
-            return 2
+            fail(f"--threshold must be between 0 and 1, got {args.threshold}")
         settings = dataclasses.replace(settings, wake=dataclasses.replace(settings.wake, threshold=args.threshold))
     if (args.file is None) == (args.wav is None):
-        print("wake: give one WAV file (python -m edge wake FILE)", file=sys.stderr)
-        return 2
+        fail("give one WAV file (python -m edge wake FILE)")
     path = args.file if args.file is not None else args.wav
     try:
         audio, notes = read_wav_with_notes(path)
     except AudioError as exc:
-        print(f"wake: {exc}", file=sys.stderr)
         if args.json:
             emit_json({"file": str(path), "error": str(exc)})
-        return 2
+        fail(str(exc))
     try:
         model = load_for_settings(settings)
     except (ValueError, WakeBundleError) as exc:
-        print(f"wake: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     detector = WakeDetector(model, settings.wake.threshold, settings.wake.refractory_seconds)
     frame = SAMPLE_RATE * settings.audio.frame_ms // 1000
     detections = 0

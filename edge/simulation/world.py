@@ -31,7 +31,8 @@ log = logging.getLogger("edge.simulation.world")
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path("~/.cache/voiceshop/sim").expanduser()
 SHAPING_CODE = ("cloud/catalog", "cloud/recs", "edge/catalog/schema.py", "edge/catalog/apply.py",
-                "edge/catalog/wire.py", "edge/dialog/demo.py")
+                "edge/catalog/wire.py", "edge/dialog/demo.py", "voiceshop_common/catalog_wire.py",
+                "voiceshop_common/encoder.py")
 READY_SECONDS = 60.0
 
 

@@ -7,7 +7,7 @@ ack with its key arrives; anything unacked is published again after `ack_timeout
 per attempt), after a process restart, and when the broker reports it lost our session.
 
 One thread owns the paho client and drives it with `loop()`, so there is no locking around paho and
-reconnects use our own exponential backoff with jitter rather than paho's fixed schedule.
+reconnects use our own exponential backoff with equal jitter (connection.Backoff) rather than paho's fixed schedule.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from edge.sync.connection import (
     ConnectionSpec,
     make_client,
     presence_payload,
+    publish_offline,
     start_connect,
 )
 from edge.sync.options import SyncOptions, SyncStats
@@ -47,7 +48,6 @@ from edge.wire import (
     decode,
     device_topic,
     encode,
-    parse_broker_url,
 )
 
 log = logging.getLogger("edge.sync")
@@ -67,12 +67,10 @@ class SyncClient:
     def __init__(self, outbox: Outbox, spec: ConnectionSpec, options: SyncOptions | None = None, *,
                  on_catalog_delta: DeltaHandler | None = None) -> None:
         self.outbox, self.spec = outbox, spec
-        self.options = options or SyncOptions()
+        self.options = options or SyncOptions.from_broker()
         self.on_catalog_delta = on_catalog_delta
         self.stats = SyncStats()
-        self.connected = threading.Event()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
+        self.connected, self._stop, self._wake = threading.Event(), threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
         self._protocol = "5" if self.options.protocol == "auto" else self.options.protocol
@@ -84,7 +82,7 @@ class SyncClient:
         self._statuses: list[StatusUpdate] = []
         self._deltas: list[bytes] = []
         self._connack: int | None = None
-        self._protocol_known = False
+        self._protocol_known = False  # set once a CONNACK said which MQTT version the broker speaks
         self._topics = {leaf: device_topic(spec.device_id, leaf) for leaf in ("orders", "acks", "status")}
         outbox.add_listener(self._on_order_changed)
 
@@ -92,17 +90,8 @@ class SyncClient:
     def for_settings(cls, settings: Any, outbox: Outbox, *, url: str | None = None,
                      on_catalog_delta: DeltaHandler | None = None) -> SyncClient:
         """Build from the device settings ([device] and [broker]); url overrides broker.url."""
-        b, device_id = settings.broker, settings.device.id
-        address = parse_broker_url(url or b.url)
-        spec = ConnectionSpec(
-            address=address, device_id=device_id, client_id=b.client_id or f"voiceshop-{device_id}",
-            username=b.username or address.username or device_id, password=b.password or address.password,
-            ca_file=b.ca_file, keepalive=b.keepalive_seconds, session_expiry=b.session_expiry_seconds,
-            max_inflight=b.max_inflight)
-        options = SyncOptions(protocol=b.protocol, ack_timeout=b.ack_timeout_seconds,
-                              backoff_initial=b.backoff_initial_seconds, backoff_max=b.backoff_max_seconds,
-                              max_inflight=b.max_inflight)
-        return cls(outbox, spec, options, on_catalog_delta=on_catalog_delta)
+        spec = ConnectionSpec.for_broker(settings.broker, settings.device.id, url)
+        return cls(outbox, spec, SyncOptions.from_broker(settings.broker), on_catalog_delta=on_catalog_delta)
 
     # -- running ---------------------------------------------------------------------------------------
 
@@ -308,12 +297,7 @@ class SyncClient:
             return
         self.connected.clear()  # from here on a disconnect is ours, not news
         try:
-            info = client.publish(device_topic(self.spec.device_id, "presence"),
-                                  presence_payload(self.spec.device_id, False), qos=1, retain=True)
-            give_up = time.monotonic() + 2.0
-            while not info.is_published() and time.monotonic() < give_up:
-                if client.loop(IDLE_POLL) != mqtt.MQTT_ERR_SUCCESS:
-                    break
+            publish_offline(client, self.spec.device_id, wait=2.0, poll=IDLE_POLL)
             client.disconnect()
         except (OSError, ValueError, RuntimeError) as exc:
             log.info("offline notice not delivered: %s", exc)

@@ -17,7 +17,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.wire import BrokerAddress, Presence, device_topic, encode
+from edge.config import BrokerSettings
+from edge.wire import BrokerAddress, Presence, device_topic, encode, parse_broker_url
 
 PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
 # CONNACK codes meaning "I do not speak that MQTT version": 1 in 3.1.1, 0x84 in 5.
@@ -37,6 +38,16 @@ class ConnectionSpec:
     keepalive: int
     session_expiry: int
     max_inflight: int
+
+    @classmethod
+    def for_broker(cls, broker: BrokerSettings, device_id: str, url: str | None = None) -> ConnectionSpec:
+        """The session a [broker] section asks for; url overrides broker.url, the device id fills the blanks."""
+        address = parse_broker_url(url or broker.url)
+        return cls(address=address, device_id=device_id, client_id=broker.client_id or f"voiceshop-{device_id}",
+                   username=broker.username or address.username or device_id,
+                   password=broker.password or address.password, ca_file=broker.ca_file,
+                   keepalive=broker.keepalive_seconds, session_expiry=broker.session_expiry_seconds,
+                   max_inflight=broker.max_inflight)
 
 
 class Backoff:
@@ -63,6 +74,15 @@ class Backoff:
 
 def presence_payload(device_id: str, online: bool) -> bytes:
     return encode(Presence(device_id=device_id, online=online, at=time.time()))
+
+
+def publish_offline(client: mqtt.Client, device_id: str, wait: float, poll: float) -> None:
+    """Publish the retained "offline" presence and drive the client until it is out or wait seconds pass."""
+    info = client.publish(device_topic(device_id, "presence"), presence_payload(device_id, False), qos=1, retain=True)
+    give_up = time.monotonic() + wait
+    while not info.is_published() and time.monotonic() < give_up:
+        if client.loop(poll) != mqtt.MQTT_ERR_SUCCESS:
+            break
 
 
 def make_client(spec: ConnectionSpec, protocol: str) -> mqtt.Client:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge.config import BrokerSettings
+
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """Timing and protocol for one SyncClient."""
+    """Timing and protocol for one SyncClient; the defaults are [broker]'s (edge.config.BrokerSettings)."""
 
-    protocol: str = "auto"
+    protocol: str
     """"auto" (MQTT 5, falling back to 3.1.1), "5" or "3.1.1"."""
-    ack_timeout: float = 30.0
+    ack_timeout: float
     """Seconds without the cloud's ack before an order is published again (doubling per attempt)."""
-    backoff_initial: float = 0.5
-    """First reconnect delay (seconds); doubles per failed attempt, with jitter."""
-    backoff_max: float = 60.0
+    backoff_initial: float
+    """First reconnect delay (seconds); doubles per failed attempt, half fixed and half random (equal jitter)."""
+    backoff_max: float
     """Longest reconnect delay (seconds)."""
-    max_inflight: int = 100
+    max_inflight: int
     """Orders published but not yet acknowledged by the broker at any one time (messages)."""
+
+    @classmethod
+    def from_broker(cls, broker: BrokerSettings | None = None) -> SyncOptions:
+        """The options a [broker] section asks for; no section means its defaults."""
+        b = broker or BrokerSettings()
+        return cls(protocol=b.protocol, ack_timeout=b.ack_timeout_seconds, backoff_initial=b.backoff_initial_seconds,
+                   backoff_max=b.backoff_max_seconds, max_inflight=b.max_inflight)
 
 
 @dataclass

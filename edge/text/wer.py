@@ -16,23 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+from voiceshop_common.numbers import cardinal
 
 
 def number_words(n: int) -> str:
-    """0 <= n < 1,000,000 as English words ("twenty one", "three hundred five")."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
-    if n < 1_000_000:
-        rest = n % 1000
-        return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
-    return str(n)
+    """0 <= n < 1,000,000 as English words ("twenty one", "three hundred five"); larger numbers stay digits."""
+    return cardinal(n, hyphen=" ") if n < 1_000_000 else str(n)
 
 
 def _spell_numbers(text: str) -> str:
