@@ -13,7 +13,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from edge.cli import add_demo_catalog_option, emit_json, load_demo_catalog_if_asked
+from edge.cli import WORLD_FAILED, add_demo_catalog_option, emit_json, fail, load_demo_catalog_if_asked
 from edge.config import Settings
 
 DEFAULT_URI = "tcp://0.0.0.0:10700"
@@ -28,24 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_demo_catalog_option(parser)
 
 
-def _fail(message: str, status: int = 2) -> int:
-    print(f"python -m edge wyoming: {message}", file=sys.stderr)
-    return status
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from edge.wyoming import ServiceError, load_services, serve
 
     if not args.uri.startswith(("tcp://", "unix://")):
-        return _fail(f"--uri {args.uri!r}: use tcp://HOST:PORT or unix://PATH")
+        fail(f"--uri {args.uri!r}: use tcp://HOST:PORT or unix://PATH")
     data_dir = Path(args.db).expanduser() if args.db else settings.device.data_path
     failed = load_demo_catalog_if_asked(args, data_dir, settings)
     if failed is not None:
-        return _fail(failed)
+        fail(failed)
     try:
         services = load_services(settings, data_dir, broker_url=args.broker)
     except ServiceError as exc:
-        return _fail(str(exc))
+        fail(str(exc))
 
     def ready() -> None:
         if args.json:
@@ -55,7 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         asyncio.run(serve(args.uri, services, on_ready=ready))
     except (OSError, ValueError) as exc:
-        return _fail(f"cannot listen on {args.uri}: {exc}", 1)
+        fail(f"cannot listen on {args.uri}: {exc}", WORLD_FAILED)
     finally:
         services.close()
     return 0
