@@ -202,6 +202,13 @@ class AsrSettings:
     tail_padding_frames: int = 1000
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
 
+    model: Literal["tiny.en", "base"] = "tiny.en"
+    """Whisper model for engine "whisper": "tiny.en" (the asr bundle) or "base" (the multilingual asr-base
+    bundle: fewer word errors, more CPU and memory; see bench/speech_asr.py)."""
+
+    language: str = "en"
+    """Language Whisper transcribes (a code the bundle's manifest lists, e.g. "en"; "zh" needs model "base")."""
+
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 
@@ -385,6 +392,8 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("asr", "partial_interval_seconds"): (lambda v: 0.1 <= v <= 10.0, "between 0.1 and 10"),
     ("asr", "early_endpoint_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("asr", "early_endpoint_confidence"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
+    ("asr", "language"): (lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
+                          "a 2-3 letter lower-case language code such as \"en\""),
     ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
     ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),

@@ -182,7 +182,10 @@ class Device:
 
 def check_bundles(settings: Settings) -> None:
     """Every bundle the loop loads is there (manifest.json); DeviceError naming the build command."""
-    missing = [name for name in ("wake", "vad", "asr", "nlu", "tts")
+    from edge.asr.models import WHISPER_BUNDLES
+
+    asr = WHISPER_BUNDLES.get(settings.asr.model, "asr")  # [asr] model picks tiny.en (asr) or base (asr-base)
+    missing = [name for name in ("wake", "vad", asr, "nlu", "tts")
                if not (settings.models.path / name / "manifest.json").is_file()]
     if missing:
         names = " ".join(missing)
