@@ -209,6 +209,10 @@ class AsrSettings:
     language: str = "en"
     """Language Whisper transcribes (a code the bundle's manifest lists, e.g. "en"; "zh" needs model "base")."""
 
+    correction: bool = True
+    """Rewrite spans that sound like a catalog product, brand or unit (and are none) before the NLU; the
+    heard text is kept as "raw_text" (edge/catalog/correction.py; bench correction measures it) (on/off)."""
+
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 

@@ -58,6 +58,8 @@ class SessionResponder:
         self.session = session
         self._nlu = _TimedUnderstander(session.nlu)
         session.nlu = self._nlu
+        if getattr(session, "corrector", None) is not None:
+            session.corrector.warm()  # phonemize the catalog now, not in the first reply
 
     def answer(self, text: str) -> tuple[Any, float, float]:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
