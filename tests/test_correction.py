@@ -114,3 +114,31 @@ def test_catalog_corrector_reads_the_device_catalog_and_follows_its_version(tmp_
 def test_sound_drops_stress_and_merges_close_vowels():
     assert sound("ɹˈʌsɛt") == sound("ɹʌsɛt") == "ɹəset"
     assert sound("tʃˈiːp") != sound("tʃˈɪp")  # cheap / chip stay apart
+
+
+def test_nlu_and_transcribe_correct_keep_the_raw_text(bundle, cli, tmp_path):
+    from export.speech_corpus import PIPER_JOE, clip
+
+    models = bundle("nlu").parent
+    assert bundle("asr").parent == models
+    data = tmp_path / "device"
+    data.mkdir()
+    _catalog(data / "catalog.db", [("oat milk", "Happy Cow", "carton"), ("avocados", "Green Valley", "bag")], {}).close()
+    env = {"VOICESHOP_MODELS__DIR": str(models)}
+    result = cli("edge", "nlu", "--json", "--correct", "--db", str(data), "add a carton of boat milk", "hello",
+                 env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["text"] == "add a carton of oat milk" and first["raw_text"] == "add a carton of boat milk"
+    assert first["corrections"][0]["written"] == "oat" and first["slots"].get("product") == "oat milk"
+    assert second["text"] == second["raw_text"] == "hello" and second["corrections"] == []
+
+    wav = clip("add a carton of oat milk", PIPER_JOE).path
+    result = cli("edge", "transcribe", "--json", "--correct", "--db", str(data), str(wav), env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads(result.stdout)
+    assert {"text", "raw_text", "corrections", "segments"} <= set(record) and record["raw_text"]
+    assert (record["text"] == record["raw_text"]) == (record["corrections"] == []), record
+
+    missing = cli("edge", "nlu", "--json", "--correct", "--db", str(tmp_path / "none"), "hi", env=env)
+    assert missing.returncode == 2 and "No catalog" in missing.stderr and "Traceback" not in missing.stderr

@@ -47,7 +47,7 @@ COMMAND_TARGETS = ("add", "remove", "delete", "cancel", "checkout", "reorder", "
 """Command words a misheard word may become: the verbs and nouns whose loss changes the request."""
 _DROP = dict.fromkeys(map(ord, "ˈˌː- '"), None)
 _MERGE = str.maketrans({"ᵻ": "ɪ", "ɐ": "ə", "ɚ": "əɹ", "ɝ": "ɜɹ", "ɾ": "t", "ɫ": "l", "ɑ": "a", "ɒ": "a", "ɔ": "o",
-                        "ʌ": "ə", "ɛ": "e", "æ": "e", "ʊ": "u", "ɡ": "g"})
+                        "ʌ": "ə", "ɛ": "e", "ʊ": "u", "ɡ": "g"})
 _MERGE.update(_DROP)
 
 
@@ -159,7 +159,7 @@ class Corrector:
     """correct(text, context) -> Correction; build once per catalog version (a few hundred ms)."""
 
     def __init__(self, lexicon: Lexicon, pronounce: Callable[[str], str], *, threshold: float = 0.78,
-                 margin: float = 0.04, context_bonus: float = 0.12, fragment_penalty: float = 0.08,
+                 margin: float = 0.04, context_bonus: float = 0.12, fragment_penalty: float = 0.1,
                  dialog_bonus: float = 0.1, min_sounds: int = 3, short_sounds: int = 6) -> None:
         self.lexicon = lexicon
         self.threshold, self.margin = threshold, margin
@@ -296,3 +296,23 @@ class CatalogCorrector:
 
     def correct(self, text: str, context: Iterable[str] = ()) -> Correction:
         return self.warm().correct(text, context)
+
+
+def corrector_for_data_dir(data_dir: Path) -> CatalogCorrector:
+    """The corrector over a device data dir's catalog.db (read-only use); ValueError saying how to load one."""
+    from edge.catalog.schema import open_catalog
+    from edge.dialog.session import catalog_problem
+
+    problem = catalog_problem(data_dir)
+    if problem:
+        raise ValueError(problem)
+    return CatalogCorrector(open_catalog(data_dir / "catalog.db"))
+
+
+def apply_to_record(record: dict[str, Any], correction: Correction, key: str = "text") -> dict[str, Any]:
+    """record[key] becomes the corrected text; the heard one stays beside it as raw_text (always, so a
+    script reading --correct output sees one shape), with the edits."""
+    record[key] = correction.text
+    record["raw_text"] = correction.raw_text
+    record["corrections"] = [edit.to_json() for edit in correction.edits]
+    return record
