@@ -180,6 +180,12 @@ class Corrector:
         self.targets = [_Target(run, kinds[run], self._sound(run), tuple(wholes)) for run, wholes in runs.items()]
         self.targets = [t for t in self.targets if len(t.sound) >= min_sounds]
         self._sounds = [t.sound for t in self.targets]
+        # Whisper glues a request's first word to the product ("Adry cat food", "Adam Ericano"): at the
+        # start of a transcript a span may also be "add" + the beginning of a catalog term.
+        add = self._sound(["add"])
+        self.add_targets = [_Target(("add", *t.words), "product", add + t.sound, t.wholes) for t in self.targets
+                            if t.kind == "product" and any(whole[:len(t.words)] == t.words for whole in t.wholes)]
+        self._add_sounds = [t.sound for t in self.add_targets]
 
     def _sound(self, words: Sequence[str]) -> str:
         return "".join(self._pronounce(w) for w in words)
@@ -215,10 +221,13 @@ class Corrector:
             return None
         left, right = tuple(words[max(0, start - 2):start]), tuple(words[end:end + 2])
         scored: dict[tuple[str, ...], tuple[float, _Target]] = {}
-        for _choice, similarity, index in process.extract(heard, self._sounds, scorer=Levenshtein.normalized_similarity,
-                                                          score_cutoff=self.threshold - self.context_bonus
-                                                          - self.dialog_bonus, limit=12):
-            target = self.targets[index]
+        cutoff = self.threshold - self.context_bonus - self.dialog_bonus
+        hits = [(similarity, self.targets[index]) for _c, similarity, index in process.extract(
+            heard, self._sounds, scorer=Levenshtein.normalized_similarity, score_cutoff=cutoff, limit=12)]
+        if start == 0:
+            hits += [(similarity, self.add_targets[index]) for _c, similarity, index in process.extract(
+                heard, self._add_sounds, scorer=Levenshtein.normalized_similarity, score_cutoff=cutoff, limit=6)]
+        for similarity, target in hits:
             if target.words == tuple(words[start:end]):
                 continue
             fits = self._context_fits(target, left, right)
