@@ -142,3 +142,22 @@ def test_nlu_and_transcribe_correct_keep_the_raw_text(bundle, cli, tmp_path):
 
     missing = cli("edge", "nlu", "--json", "--correct", "--db", str(tmp_path / "none"), "hi", env=env)
     assert missing.returncode == 2 and "No catalog" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_chat_corrects_a_misheard_product_and_keeps_what_was_heard(cli, bundle, tmp_path):
+    from edge.simulation.world import demo_catalog, device_dir
+    from tests.conftest import MODELS_DIR
+
+    bundle("nlu")
+    data = device_dir(demo_catalog(MODELS_DIR), tmp_path)
+    lines = ["add a carton of boat milk", "what's in my cart"]
+    env = {"VOICESHOP_BROKER__URL": "", "VOICESHOP_MODELS__DIR": str(MODELS_DIR)}
+    result = cli("edge", "chat", "--json", "--db", str(data), stdin="\n".join(lines) + "\n", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["user"] == "add a carton of oat milk" and first["raw_text"] == "add a carton of boat milk"
+    assert first["corrections"][0]["heard"] == "boat" and first["slots"].get("product") == "oat milk", first
+    assert "raw_text" not in second  # nothing corrected: the record keeps its usual shape
+    off = cli("edge", "chat", "--json", "--db", str(data), stdin=lines[0] + "\n",
+              env={**env, "VOICESHOP_ASR__CORRECTION": "false"})
+    assert json.loads(off.stdout.splitlines()[0])["user"] == "add a carton of boat milk"
