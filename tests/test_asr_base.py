@@ -103,6 +103,8 @@ def test_asr_language_must_be_one_the_bundle_lists(bundle, tmp_path):
     assert bundle("asr").parent == models
     with pytest.raises(AsrError, match="transcribes en"):
         whisper_recognizer(_settings(models, model="tiny.en", language="zh"))  # English-only bundle
+    # a later Mandarin mode: the multilingual bundle takes "zh", and sherpa finds its token in the metadata
+    assert whisper_recognizer(_settings(models, model="base", language="zh")) is not None
     with pytest.raises(AsrError, match="no 'asr-base' bundle"):
         whisper_recognizer(_settings(tmp_path, model="base"))
 
