@@ -118,3 +118,17 @@ def test_config_accepts_the_model_choice_and_rejects_others():
         load_settings(environ={"VOICESHOP_ASR__MODEL": "small"})
     with pytest.raises(ConfigError, match="asr.language"):
         load_settings(environ={"VOICESHOP_ASR__LANGUAGE": "English"})
+
+
+def test_rerun_skips_and_check_catches_a_modified_file(bundle, cli, tmp_path):
+    import shutil
+
+    shutil.copytree(bundle("asr-base"), tmp_path / "asr-base")
+    again = cli("export", "asr-base", "--out", str(tmp_path), timeout=600)
+    assert again.returncode == 0 and "up to date" in again.stderr
+    intact = cli("export", "asr-base", "--check", "--out", str(tmp_path), timeout=900)
+    assert intact.returncode == 0, intact.stderr  # hashes match and the subset re-decodes as recorded
+    tokens = tmp_path / "asr-base" / "tokens.txt"
+    tokens.write_text(tokens.read_text().replace("IQ== 0", "Ig== 0", 1))
+    result = cli("export", "asr-base", "--check", "--out", str(tmp_path), timeout=900)
+    assert result.returncode == 1 and "tokens.txt: sha256 differs" in result.stderr
