@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "firmware": "bench.firmware",
     "catalog": "bench.catalog",
     "dialog": "bench.dialog",
+    "correction": "bench.correction",  # catalog-aware ASR correction: errors fixed vs correct words broken
     "speech": "bench.speech",
     "export": "bench.export",
     "soak_orders": "bench.soak_orders",

@@ -14,6 +14,7 @@ import importlib
 
 SECTIONS: dict[str, str] = {
     "asr": "bench.speech_asr",
+    "models": "bench.speech_asr_models",  # tiny.en vs base ([asr] model), each against faster-whisper
     "tts": "bench.speech_tts",
 }
 

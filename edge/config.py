@@ -203,6 +203,21 @@ class AsrSettings:
     tail_padding_frames: int = field(default=1000, metadata=between(50, 2000))
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
 
+    model: Literal["tiny.en", "base"] = "tiny.en"
+    """Whisper model for engine "whisper": "tiny.en" (the asr bundle) or "base" (the multilingual asr-base
+    bundle). tiny.en is the default by measurement: base makes fewer word errors (Piper at 10 dB SNR 0.055 vs
+    0.109) but doubles the decode (p95 645 vs 273 ms) and the device then holds 374 MB with all models
+    (goal 350; tiny.en 316) (bench speech --section models, bench e2e)."""
+
+    language: str = field(default="en", metadata=bound(
+        lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
+        'a 2-3 letter lower-case language code such as "en"'))
+    """Language Whisper transcribes (a code the bundle's manifest lists, e.g. "en"; "zh" needs model "base")."""
+
+    correction: bool = True
+    """Rewrite spans that sound like a catalog product, brand or unit (and are none) before the NLU; the
+    heard text is kept as "raw_text" (edge/catalog/correction.py; bench correction measures it) (on/off)."""
+
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 

@@ -64,6 +64,8 @@ class SessionResponder:
     def __init__(self, session: Any, nlu: TimedUnderstander) -> None:
         self.session = session
         self._nlu = nlu
+        if getattr(session, "corrector", None) is not None:
+            session.corrector.warm()  # phonemize the catalog now, not in the first reply
 
     def answer(self, text: str) -> tuple[Any, float, float]:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
@@ -198,7 +200,10 @@ class Device:
 
 def check_bundles(settings: Settings) -> None:
     """Every bundle the loop loads is there (manifest.json); DeviceError naming the build command."""
-    missing = [name for name in ("wake", "vad", "asr", "nlu", "tts")
+    from edge.asr.models import WHISPER_BUNDLES
+
+    asr = WHISPER_BUNDLES.get(settings.asr.model, "asr")  # [asr] model picks tiny.en (asr) or base (asr-base)
+    missing = [name for name in ("wake", "vad", asr, "nlu", "tts")
                if not (settings.models.path / name / "manifest.json").is_file()]
     if missing:
         names = " ".join(missing)

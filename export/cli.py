@@ -32,6 +32,7 @@ EXPORTERS: dict[str, str] = {
     "nlu-npu": "export.nlu_npu",  # static QDQ INT8 of the nlu model for NPUs (`nlu --npu`); needs nlu
     "vad": "export.vad",
     "asr": "export.asr",
+    "asr-base": "export.asr_base",  # multilingual Whisper base, the second ASR choice ([asr] model = "base")
     "tts": "export.tts",
     "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
 }

@@ -25,6 +25,8 @@ log = logging.getLogger("edge.asr")
 
 VAD_INPUTS = ["input", "state", "sr"]
 WHISPER_ENCODER_IO = (["mel"], ["n_layer_cross_k", "n_layer_cross_v"])
+WHISPER_BUNDLES = {"tiny.en": "asr", "base": "asr-base"}
+"""`[asr] model` -> the bundle that holds it (python -m export <bundle> builds it)."""
 
 
 class AsrError(RuntimeError):
@@ -98,14 +100,37 @@ def vad_config(settings: Settings, min_silence: float, max_speech: float) -> tup
     return config, window
 
 
+def whisper_bundle_name(model: str) -> str:
+    """The bundle directory of an `[asr] model` choice."""
+    try:
+        return WHISPER_BUNDLES[model]
+    except KeyError:
+        raise AsrError(f"asr.model {model!r}: known models are {', '.join(WHISPER_BUNDLES)}") from None
+
+
+def bundle_languages(bundle: BundleFiles) -> list[str]:
+    """Languages the bundle's Whisper transcribes: the manifest's list, or English for an English-only model."""
+    return list(bundle.manifest.get("extra", {}).get("languages") or ["en"])
+
+
 def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
-    """sherpa-onnx OfflineRecognizer on the INT8 Whisper bundle."""
-    bundle = open_bundle(settings.models.path, "asr")
+    """sherpa-onnx OfflineRecognizer on the INT8 Whisper bundle of `[asr] model`, in `[asr] language`.
+
+    The language is checked against the manifest here: sherpa given a code the model lacks exits the
+    process (multilingual) or ignores it (English-only), and neither says why."""
+    name = whisper_bundle_name(settings.asr.model)
+    bundle = open_bundle(settings.models.path, name)
+    languages = bundle_languages(bundle)
+    if settings.asr.language not in languages:
+        raise AsrError(f"asr.language {settings.asr.language!r}: the {name} bundle (asr.model "
+                       f"{settings.asr.model!r}) transcribes {', '.join(languages[:12])}"
+                       f"{' ...' if len(languages) > 12 else ''}")
     encoder, decoder, tokens = bundle.file("encoder"), bundle.file("decoder"), bundle.file("tokens")
     if _io_names(encoder) != WHISPER_ENCODER_IO:
-        raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export asr --force")
+        raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export {name} --force")
     return sherpa_onnx.OfflineRecognizer.from_whisper(
-        encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language="en", task="transcribe",
+        encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language=settings.asr.language,
+        task="transcribe",
         num_threads=threads or settings.threads.asr,
         # segments vary in length: no memory pattern kept per length, arena per [memory] asr_arena (edge.memory)
         provider=sherpa_provider_string(provider_for(settings), settings.memory.asr_arena),

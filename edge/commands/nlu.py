@@ -3,6 +3,8 @@
 The model loads once; each input then takes a few milliseconds, so a script can pipe hundreds
 of lines through one process. With `-`, every stdin line is one input (blank lines included,
 so output line N always answers input line N). Undecodable bytes are replaced, never fatal.
+With --correct each text is first corrected against the device's catalog (edge/catalog/correction.py), as
+the device does with a transcript: "text" is what the NLU read, "raw_text" what was given.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from edge.cli import emit_json, fail
 from edge.config import Settings
@@ -19,6 +22,9 @@ from edge.providers import ProviderError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="utterances to understand, or - for stdin lines")
+    parser.add_argument("--correct", action="store_true",
+                        help="rewrite misheard catalog words first, using the catalog in --db (raw text kept)")
+    parser.add_argument("--db", metavar="DIR", help="device data dir with catalog.db (default: [device] data_dir)")
 
 
 def _inputs(texts: list[str]) -> Iterator[str]:
@@ -35,10 +41,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model = Understander.from_settings(settings)
     except (NluBundleError, ProviderError, ValueError) as exc:
         fail(str(exc))
+    corrector = None
+    if args.correct:
+        from edge.catalog.correction import corrector_for_data_dir
+
+        try:
+            corrector = corrector_for_data_dir(Path(args.db).expanduser() if args.db else settings.device.data_path)
+        except ValueError as exc:
+            fail(str(exc))
     for text in _inputs(args.texts):
-        result = model.understand(text)
+        correction = corrector.correct(text) if corrector is not None else None
+        result = model.understand(correction.text if correction is not None else text)
         record = {"text": result.text, "intent": result.intent, "confidence": result.confidence,
                   "slots": result.slots}
+        if correction is not None:
+            from edge.catalog.correction import apply_to_record
+
+            record = apply_to_record(record, correction)
         if args.json:
             emit_json(record)
         else:

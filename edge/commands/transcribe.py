@@ -2,7 +2,8 @@
 
 One JSON object per file: {"file", "text", "segments": [{"start", "end", "text"}], "audio_seconds",
 "processing_seconds"} (processing excludes model load; "notes" appears when the audio needed
-cleaning). A file that cannot be read gives {"file", "error"} and exit status 1 after the others.
+cleaning). With --correct, "text" is corrected against the device's catalog (edge/catalog/correction.py)
+and "raw_text" + "corrections" say what was heard. A file that cannot be read gives {"file", "error"} and exit status 1 after the others.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import logging
 import sys
 import time
+from pathlib import Path
 
 from edge.asr import AsrError, recognizer_for_settings
 from edge.asr.files import transcribe_file
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="WAV files (any rate, width, channels, length)")
     parser.add_argument("--threads", type=int, metavar="N", help="recognizer threads (default [threads] asr)")
+    parser.add_argument("--correct", action="store_true",
+                        help="rewrite misheard catalog words using the catalog in --db (raw text kept as raw_text)")
+    parser.add_argument("--db", metavar="DIR", help="device data dir with catalog.db (default: [device] data_dir)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,10 +40,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log.info("models loaded in %.2f s", time.perf_counter() - loaded)
     except AsrError as exc:
         fail(str(exc))
+    corrector = None
+    if args.correct:
+        from edge.catalog.correction import corrector_for_data_dir
+
+        try:
+            corrector = corrector_for_data_dir(Path(args.db).expanduser() if args.db else settings.device.data_path)
+        except ValueError as exc:
+            fail(str(exc))
     status = 0
     for path in args.files:
         try:
             result = transcribe_file(path, recognizer).to_json()
+            if corrector is not None:
+                from edge.catalog.correction import apply_to_record
+
+                result = apply_to_record(result, corrector.correct(result["text"]))
         except AudioError as exc:
             status = 1
             print(f"python -m edge transcribe: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.catalog.correction import CatalogCorrector, Correction
 from edge.config import Settings
 from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY
 from edge.dialog.engine import Dialog
@@ -69,14 +70,21 @@ class Turn:
     slots: dict[str, Any]
     reply: Reply
     state: dict[str, Any] = field(default_factory=dict)
+    raw_text: str | None = None
+    """What the recognizer heard, when catalog-aware correction rewrote it into `user`."""
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    """The rewritten spans (heard, written, kind, confidence), when there were any."""
     unsettled_order: int | None = None
     """An order placed in this turn whose way to the store the reply does not tell yet:
     `ShopSession.settle` waits for the cloud and adds it (the device speaks the reply meanwhile)."""
 
     def to_record(self) -> dict[str, Any]:
-        return {"user": self.user, "intent": self.intent, "confidence": self.confidence, "slots": self.slots,
-                "reply": self.reply.text, "expects_answer": self.reply.expects_answer, "state": self.state,
-                "actions": self.reply.actions}
+        record = {"user": self.user, "intent": self.intent, "confidence": self.confidence, "slots": self.slots,
+                  "reply": self.reply.text, "expects_answer": self.reply.expects_answer, "state": self.state,
+                  "actions": self.reply.actions}
+        if self.raw_text is not None:
+            record.update(raw_text=self.raw_text, corrections=self.corrections)
+        return record
 
 
 class ShopSession:
@@ -113,6 +121,20 @@ class ShopSession:
                              sync=self._push if self.sync_client is not None else None)
         self.dialog.outcome_later = self.sync_client is not None
         self._placed: list[int] = []
+        self.corrector = CatalogCorrector(self.catalog.conn) if settings.asr.correction else None
+
+    def _corrected(self, text: str) -> Correction:
+        """The line after catalog-aware correction, with what the dialogue has on screen as context."""
+        if self.corrector is None or not text.strip():
+            return Correction(text, text)
+        state = self.dialog.state
+        context = [item.name for item in state.last_results] + [line.item.name for line in state.cart]
+        context += [state.focus.name] if state.focus is not None else []
+        try:
+            return self.corrector.correct(text, context)
+        except Exception:  # a correction failure must never cost the turn: the heard text stands
+            log.exception("transcript correction failed on %r", text)
+            return Correction(text, text)
 
     def _start_sync(self, url: str) -> Any:
         if not url:
@@ -181,6 +203,8 @@ class ShopSession:
         (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest.
         """
         answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
+        corrected = Correction(text, text) if answering_pin else self._corrected(text)
+        text = corrected.text
         try:
             understanding = self.nlu.understand(text)
         except Exception:  # a bad line must not end the session
@@ -194,6 +218,8 @@ class ShopSession:
         placed = next((a["order_id"] for a in reply.actions if a.get("type") == "order_queued"), None)
         turn = Turn(shown_text, understanding.intent, understanding.confidence, slots, reply,
                     self.dialog.state.summary(), unsettled_order=placed if placed in self._placed else None)
+        if corrected.changed:
+            turn.raw_text, turn.corrections = corrected.raw_text, [e.to_json() for e in corrected.edits]
         return self.settle(turn) if settle else turn
 
     def timeout(self) -> Turn:
