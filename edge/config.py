@@ -256,7 +256,15 @@ class DialogSettings:
     """False switches ordering off entirely (browsing and questions still work)."""
 
     spending_limit_cents: int = 10000
-    """Orders above this total ask for the voice PIN (cents)."""
+    """Spending above this within spending_window_seconds asks for the voice PIN (cents); the
+    window sums every confirmed order (reorders too), so five small orders cannot slip past it."""
+
+    spending_window_seconds: int = 86400
+    """The rolling window the spending limit applies to (seconds; one day by default)."""
+
+    confirm_min_confidence: float = 0.8
+    """At a read-back, the NLU's confidence in `confirm` must reach this, on top of the answer being
+    one of the explicit yes phrases (edge.dialog.assent), before an order is placed (0-1)."""
 
     pin: str = ""
     """4-digit voice PIN; empty means orders above the limit are refused."""
@@ -387,6 +395,8 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
     ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),
     ("dialog", "max_quantity"): (lambda v: v >= 1, "at least 1"),
+    ("dialog", "spending_window_seconds"): (lambda v: 60 <= v <= 31 * 86400, "between 60 and 2678400"),
+    ("dialog", "confirm_min_confidence"): (lambda v: 0.5 <= v < 1.0, "between 0.5 and 1"),
     ("broker", "keepalive_seconds"): (lambda v: 5 <= v <= 3600, "between 5 and 3600"),
     ("broker", "backoff_initial_seconds"): (lambda v: 0.01 <= v <= 60, "between 0.01 and 60"),
     ("broker", "backoff_max_seconds"): (lambda v: 0.1 <= v <= 3600, "between 0.1 and 3600"),

@@ -195,6 +195,14 @@ class Outbox:
             rows = dict(self._conn.execute("SELECT state, COUNT(*) FROM orders GROUP BY state").fetchall())
         return {state: rows.get(state, 0) for state in STATES}
 
+    def spent_since(self, since: float) -> int:
+        """Cents of orders confirmed at or after `since` that are not cancelled: the spending a rolling
+        limit adds up. An order the cloud charged more for counts at the charged amount."""
+        with self._lock:
+            return int(self._conn.execute(
+                "SELECT COALESCE(SUM(MAX(total_cents, COALESCE(cloud_total_cents, 0))), 0) FROM orders "
+                "WHERE confirmed_at >= ? AND state NOT IN (?, ?)", (since, DRAFT, CANCELLED)).fetchone()[0])
+
     def unsettled(self) -> int:
         """Orders not yet acked by the cloud, plus cancellations the cloud has not answered."""
         with self._lock:
