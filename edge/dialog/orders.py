@@ -109,18 +109,22 @@ def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | No
     if is_yes(d, u):
         return _confirmed(d, pending)
     if sure and u.intent in LEAVE_INTENTS:
-        return d.anything_else("OK, I won't place the order. Your cart is saved.",
+        return d.anything_else(f"OK, I won't place the order.{_kept(pending)}",
                                [{"type": "stopped", "pending": "checkout"}])
     if sure and u.intent not in ("confirm", "other"):
         return None
     if pending.data.get("asked_again"):
-        return d.anything_else("I didn't hear a clear yes, so I haven't placed the order. Your cart is saved.",
+        return d.anything_else(f"I didn't hear a clear yes, so I haven't placed the order.{_kept(pending)}",
                                [{"type": "stopped", "pending": "checkout", "reason": "no_clear_yes"}])
-    text = d.replies.read_back(pending.data["lines"], pending.data["total"],
-                               reorder=pending.data["source"] == "reorder")
+    text = pending.data.get("question") or d.replies.read_back(pending.data["lines"], pending.data["total"],
+                                                               reorder=pending.data["source"] == "reorder")
     return d.say(f"Sorry, I need a clear yes or no. {text}", ask=Pending("checkout", {**pending.data, "asked_again": True}),
                  actions=[{"type": "reprompt"}, {"type": "read_back", "total_cents": pending.data["total"],
                                                  "source": pending.data["source"]}])
+
+
+def _kept(pending: Pending) -> str:
+    return " Your cart is saved." if pending.data.get("source") == "cart" else ""
 
 
 def _confirmed(d: Dialog, pending: Pending) -> Reply:
@@ -167,7 +171,9 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     wire_lines = [{"sku": ln.item.sku, "name": ln.item.name, "quantity": ln.quantity,
                    "unit_price_cents": ln.item.price_cents} for ln in lines]
     try:
-        order = d.outbox.confirm(wire_lines)
+        # After a price rise the user agreed to the cloud's new total, not the lines' sum: that total
+        # goes in the order, and the cloud charges at most it.
+        order = d.outbox.confirm(wire_lines, total_cents=total if source == "price_change" else None)
     except OrderError as exc:
         return d.anything_else(f"Sorry, I couldn't place that order: {exc}. Nothing was ordered.",
                                [{"type": "refused", "reason": "outbox", "detail": str(exc)}])
@@ -186,6 +192,27 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     if not d.outcome_later:
         text = f"{text} {d.replies.sync_outcome(state)}"
     return d.anything_else(text, [action])
+
+
+def store_refused(d: Dialog, order: Any) -> Reply:
+    """The cloud refused an order the user was told is placed: say so, and when the reason is a
+    price rise, say the new total and ask again (a new order, a new explicit yes, the limit and PIN
+    checked on the new total). The price confirmed is the price charged (issue 15)."""
+    new_total = order.cloud_total_cents or 0
+    lines = [CartLine(item, line.quantity) for line in order.lines
+             if (item := d.linker.by_sku(line.sku)) is not None]
+    base = {"order_id": order.id, "quoted_cents": order.total_cents}
+    if order.cloud_code == "price_increased" and new_total > order.total_cents and len(lines) == len(order.lines):
+        question = (f"But the store's total is now {money(new_total)}, not {money(order.total_cents)}: its prices "
+                    f"went up, so the order did not go through. Shall I order it at {money(new_total)}? "
+                    "Say yes or no.")
+        return d.say(question, ask=Pending("checkout", {"lines": lines, "total": new_total, "source": "price_change",
+                                                       "question": question}),
+                     actions=[{"type": "price_changed", **base, "total_cents": new_total},
+                              {"type": "read_back", "total_cents": new_total, "source": "price_change"}])
+    why = order.detail.removeprefix("rejected by the cloud: ") or "no reason given"
+    return d.anything_else(f"But the store could not take it ({why}), so nothing was ordered.",
+                           [{"type": "store_refused", **base, "code": order.cloud_code}])
 
 
 def _state_of(d: Dialog, order_id: int, default: str) -> str:

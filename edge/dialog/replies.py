@@ -240,6 +240,10 @@ class Replies:
             return "It's sent to the store."
         return "It's queued on this device and will be sent as soon as it's online."
 
+    def cheaper(self, charged_cents: int) -> str:
+        """The store's prices came down since the read-back: it charges less, and the user hears so."""
+        return f"The store's total is lower than I said: {money(charged_cents)}."
+
     def status(self, order_id: int, state: str, age_minutes: int) -> str:
         if age_minutes < 1:
             when = "just now"
