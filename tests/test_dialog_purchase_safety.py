@@ -24,8 +24,9 @@ from edge.dialog.assent import explicit_yes
 from edge.events import Understanding
 from edge.nlu import Understander
 from edge.orders import Outbox
-from edge.simulation.world import demo_catalog
+from edge.simulation.world import demo_catalog, device_dir
 from tests.conftest import MODELS_DIR
+from tests.dialog_rig import action_types, chat, orders
 
 PIN = "1234"
 
@@ -289,3 +290,36 @@ def test_reorders_count_and_ask_really_above_the_quantity_bound(catalog, tmp_pat
     assert "confirm_quantity" in _types(no)
     assert "stopped" in _types(dialog2.handle(Understanding("no", "deny", 0.97)))
     assert len(outbox2.list()) == 1
+
+
+# --- end to end through `python -m edge chat`: the issue's reproductions ---------------------------------------
+
+@pytest.mark.slow
+def test_chat_maybe_after_checkout_orders_nothing(world, tmp_path):
+    """The issue's reproduction: add one bag of fuji apples / checkout / maybe (and the other answers)."""
+    data = device_dir(world, tmp_path)
+    lines = ["add one bag of fuji apples", "checkout", "maybe", "hold on",
+             "checkout", "perhaps", "yes",  # asked again once: an explicit yes still buys
+             "add one bag of fuji apples", "checkout", "x", "a" * 10000,
+             "checkout", "mmm", "whatever", "checkout", "yes?", "k", "checkout", "true", "aaaa"]
+    records = chat(data, lines)
+    queued = [n for n, r in enumerate(records) if "order_queued" in action_types(r)]
+    assert queued == [6], [(r["user"][:20], r["intent"], action_types(r)) for r in records]
+    assert "reprompt" in action_types(records[2]) and "read_back" in action_types(records[2])
+    assert len(orders(data)) == 1
+
+
+@pytest.mark.slow
+def test_odd_quantities_are_said_back_never_rounded(world, tmp_path):
+    """Issue 15 item 4: "minus two", "-2", "one million", "1e9", "2.5", "two and a half" never become
+    2 or 1 in the cart: the device says what it heard and asks how many."""
+    data = device_dir(world, tmp_path)
+    said = {"add minus two bags of fuji apples": "minus 2", "add -2 bags of fuji apples": "minus 2",
+            "add 2.5 bags of fuji apples": "2.5", "add two and a half bags of fuji apples": "2.5",
+            "add one million bags of fuji apples": "at most 1000", "add 1e9 bags of fuji apples": "at most 1000"}
+    records = chat(data, [line for text in said for line in (text, "no")])
+    for (text, heard), record in zip(said.items(), records[::2], strict=True):
+        assert heard in record["reply"], (text, record["slots"], record["reply"])
+        assert "add_to_cart" not in action_types(record) and record["expects_answer"], record
+        assert record["state"]["cart"] == [], record
+    assert records[-1]["state"]["cart"] == []
