@@ -122,6 +122,9 @@ def test_no_to_the_new_price_orders_nothing_and_the_limit_sees_the_new_total(wor
             assert "price_changed" in _types(placed)
             stopped = session.turn("no")
             assert "order_queued" not in _types(stopped) and session.dialog.state.pending is None
+            status = session.turn("where is my order")  # said again when asked later
+            assert "did not take it" in status.reply.text and f"{new_price % 100:02d}" in status.reply.text, \
+                status.reply.text
             assert [o.state for o in session.outbox.list()] == ["cancelled", "cancelled"]
         finally:
             session.close()

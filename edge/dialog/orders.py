@@ -235,6 +235,11 @@ def order_status(d: Dialog, u: Understanding) -> Reply:
         return d.anything_else("You don't have any orders yet.", [{"type": "order_status", "order_id": None}])
     age = int((d.clock() - (order.confirmed_at or order.created_at)) // 60)
     text = d.replies.status(order.id, order.state, max(age, 0))
+    if order.state == "cancelled" and order.cloud_code == "price_increased" and order.cloud_total_cents:
+        text += (f" The store did not take it: its total was {money(order.cloud_total_cents)}, more than the "
+                 f"{money(order.total_cents)} you said yes to. Check out again to order at today's price.")
+    elif order.state == "cancelled" and order.cloud_code:
+        text += " The store did not take it, so nothing was charged."
     if order.cancel_pending:
         text += " You asked to cancel it, and the store hasn't answered yet."
     return d.anything_else(text, [{"type": "order_status", "order_id": order.id, "state": order.state}])
