@@ -118,7 +118,8 @@ def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | No
                                [{"type": "stopped", "pending": "checkout", "reason": "no_clear_yes"}])
     text = pending.data.get("question") or d.replies.read_back(pending.data["lines"], pending.data["total"],
                                                                reorder=pending.data["source"] == "reorder")
-    return d.say(f"Sorry, I didn't catch that. I need a clear yes or no. {text}", ask=Pending("checkout", {**pending.data, "asked_again": True}),
+    again = Pending("checkout", {**pending.data, "asked_again": True})
+    return d.say(f"Sorry, I didn't catch that. I need a clear yes or no. {text}", ask=again,
                  actions=[{"type": "reprompt"}, {"type": "read_back", "total_cents": pending.data["total"],
                                                  "source": pending.data["source"]}])
 
