@@ -96,7 +96,8 @@ class Dialog:
         if pending is None:
             return Reply(text="", actions=[{"type": "timeout", "pending": None}])
         if pending.kind in ("checkout", "pin"):
-            text = "I didn't hear an answer, so I haven't placed the order. Your cart is saved."
+            kept = " Your cart is saved." if pending.data.get("source", "cart") == "cart" else ""
+            text = f"I didn't hear an answer, so I haven't placed the order.{kept}"
         elif pending.kind == "cancel_order":
             text = "I didn't hear an answer, so your order stays as it is."
         else:
