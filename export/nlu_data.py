@@ -88,11 +88,13 @@ class Vocabulary:
 
 
 def _held_out(name: str) -> bool:
-    """Chosen by the name as the ASR style writes it ("&" -> "and", no apostrophes), so spellings
-    that render alike ("half & half", "half and half") fall on the same side of the split."""
-    spoken = " ".join(name.lower().replace("&", " and ").replace("'", "").split())
-    digest = hashlib.sha256(spoken.encode()).digest()
+    digest = hashlib.sha256(name.lower().encode()).digest()
     return digest[0] % HOLDOUT_SHARE == 0
+
+
+def _spoken(name: str) -> str:
+    """A name as the ASR style writes it ("&" -> "and")."""
+    return " ".join(name.lower().replace("&", " and ").split())
 
 
 def catalog_vocabulary() -> tuple[Vocabulary, Vocabulary]:
@@ -106,7 +108,9 @@ def catalog_vocabulary() -> tuple[Vocabulary, Vocabulary]:
     product_units = {s.name: s.unit for s in specs}
     product_sizes = {s.name: s.sizes for s in specs}
     train_products = [n for n in names + aliases if not _held_out(n)]
-    held_products = [n for n in names + aliases if _held_out(n)]
+    # A held-out name that renders like a trained one ("half & half" -> "half and half") is not unseen.
+    trained = {_spoken(n) for n in train_products}
+    held_products = [n for n in names + aliases if _held_out(n) and _spoken(n) not in trained]
     brands = vocab.brand_names()
     return (
         Vocabulary(train_products, [b for b in brands if not _held_out(b)], units, product_units, product_sizes),
