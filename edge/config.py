@@ -1,13 +1,10 @@
 """Device settings: one frozen dataclass per stage, loaded from TOML and the environment.
 
-Precedence, lowest to highest: the defaults shipped in ``edge/default_config.toml``, a user file
-(``--config FILE`` or ``$VOICESHOP_CONFIG``), then environment variables named
-``VOICESHOP_<SECTION>__<KEY>`` (nested tables add more ``__``, e.g.
-``VOICESHOP_PROFILES__CAR__MAX_RESULTS=1``). Everything is validated here, in one place, so a
-typo in a device maker's config file fails at start-up with the key and the file named, instead of
-surfacing as an odd behaviour an hour into a drive. Each field carries its default, its docstring
-(with the unit) and its bound (`between`, `bound` in the field's metadata) in one place;
-`edge.config_load` reads and checks values against them.
+Precedence, lowest to highest: ``edge/default_config.toml``, a user file (``--config FILE`` or
+``$VOICESHOP_CONFIG``), then ``VOICESHOP_<SECTION>__<KEY>`` environment variables (nested tables add
+``__``: ``VOICESHOP_PROFILES__CAR__MAX_RESULTS=1``). A typo in a device maker's config fails at start-up
+with the key and file named, not as an odd behaviour an hour into a drive. Each field carries its
+default, docstring (with the unit) and bound (`between`/`bound` metadata); `edge.config_load` checks them.
 """
 
 from __future__ import annotations
@@ -204,10 +201,8 @@ class AsrSettings:
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
 
     model: Literal["tiny.en", "base"] = "tiny.en"
-    """Whisper model for engine "whisper": "tiny.en" (the asr bundle) or "base" (the multilingual asr-base
-    bundle). tiny.en is the default by measurement: base makes fewer word errors (Piper at 10 dB SNR 0.055 vs
-    0.109) but doubles the decode (p95 645 vs 273 ms) and the device then holds 374 MB with all models
-    (goal 350; tiny.en 316) (bench speech --section models, bench e2e)."""
+    """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
+    errs less in noise but doubles the decode and takes the device to 374 MB (README, bench speech)."""
 
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
@@ -215,8 +210,7 @@ class AsrSettings:
     """Language Whisper transcribes (a code the bundle's manifest lists, e.g. "en"; "zh" needs model "base")."""
 
     correction: bool = True
-    """Rewrite spans that sound like a catalog product, brand or unit (and are none) before the NLU; the
-    heard text is kept as "raw_text" (edge/catalog/correction.py; bench correction measures it) (on/off)."""
+    """Rewrite spans that sound like a catalog name (and are none) before the NLU; keeps "raw_text" (on/off)."""
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
@@ -275,7 +269,15 @@ class DialogSettings:
     """False switches ordering off entirely (browsing and questions still work)."""
 
     spending_limit_cents: int = field(default=10000, metadata=bound(lambda v: v >= 0, "0 or more"))
-    """Orders above this total ask for the voice PIN (cents)."""
+    """Spending above this within spending_window_seconds asks for the voice PIN (cents); the
+    window sums every confirmed order (reorders too), so five small orders cannot slip past it."""
+
+    spending_window_seconds: int = field(default=86400, metadata=between(60, 31 * 86400))
+    """The rolling window the spending limit applies to (seconds; one day by default)."""
+
+    confirm_min_confidence: float = field(default=0.8, metadata=bound(lambda v: 0.5 <= v < 1.0, "between 0.5 and 1"))
+    """At a read-back, the NLU's confidence in `confirm` must reach this, on top of the answer being
+    one of the explicit yes phrases (edge.dialog.assent), before an order is placed (0-1)."""
 
     pin: str = field(default="", metadata=bound(
         lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"))
@@ -386,9 +388,7 @@ class Settings:
         return dataclasses.asdict(self)
 
 
-def load_settings(
-    config_file: str | Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(config_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, then the user's file, then the environment; raise ConfigError on anything wrong."""
     environ = os.environ if environ is None else environ
     settings = overlay(Settings, read_toml(DEFAULT_CONFIG_PATH), Settings(), "", str(DEFAULT_CONFIG_PATH))

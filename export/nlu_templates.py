@@ -196,6 +196,9 @@ TEMPLATES: dict[str, list[str]] = {
         "(no|nah) (i'm|we're) (fine|okay|good) (for now|)",
         "(stop|cancel) (it|that|this) (please|)",
         "(nope|no) (not interested|not that)",
+        # Hesitations that hold the step: never a yes (issue 15: "hold on" read as confirm at 0.67).
+        "(hold on|hang on|wait a second|wait a minute|not yet|just a moment|one second|hold it)",
+        "(i'm not sure|not sure|i'm not so sure|i don't know about that|let me think about it)",
     ],
     "price_query": [
         "how much (is|are|does|do) {price_item} (cost|)",
@@ -386,6 +389,18 @@ TEMPLATES: dict[str, list[str]] = {
         "(how many|how far) (miles|kilometers) (to|until) (home|the city|the next town)",
         "(that's|this is) (cool|awesome|interesting|nice)",
         "(wake me up|set an alarm) (at|for) {number} (am|pm|tomorrow|)",
+        # Answers that are no answer (issue 15: after a read-back the model read all of these as
+        # confirm at ~0.7): undecided words, thinking sounds, bare questions, single letters and
+        # ASR noise. The dialogue never lets them buy; the model learns they are not a yes.
+        "(maybe|perhaps|possibly|probably|i guess|i suppose|might be|could be|maybe maybe not)",
+        "(mmm|mm|hmm|hmmm|uhh|umm|erm|ehh|ahh|ooh|huh|meh)",
+        "(really|are you sure|is that right|seriously|is that it|why)",
+        "(let me think|let me see|give me a second|i'm thinking|thinking|one moment please)",
+        "(whatever|i don't know|i dunno|who knows|no idea|i don't care|dunno)",
+        "(what|what did you say|pardon|come again|say that again|sorry what|excuse me)",
+        "(x|k|q|z|j|v|aaaa|aaah|blah blah|la la la|ba ba ba|shh|psst)",
+        "(thanks for watching|thank you for watching|subscribe|music|applause|blank audio|silence)",
+        "(true|false|yes or no|yes and no|maybe yes maybe no|either way)",
     ],
 }
 """Intent -> phrasing patterns (order matters: the index is the pattern id used for hold-out)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import psycopg
@@ -11,7 +12,7 @@ import pytest
 from cloud.serve import CatalogPrices, Ingest, Store
 from cloud.serve.pricing import PricedLine, PricedOrder
 from edge.orders import Outbox
-from edge.wire import CancelRequest, OrderLine, OrderMessage, device_topic, encode
+from edge.wire import CancelRequest, OrderLine, OrderMessage, decode, device_topic, encode
 from tests.brokers import Mosquitto, wait_for
 from tests.orders_rig import (
     PG_ADMIN_DSN,
@@ -79,11 +80,19 @@ def test_ingest_policy_on_postgres(pg, catalog):
     store = Store.open(pg=pg)
     ingest = Ingest(store, CatalogPrices(catalog[0]))
     sku, name, price = catalog[1][0]
-    msg = OrderMessage(str(uuid.uuid4()), (OrderLine(sku, name, 2, 1),), 2, "USD", 1.8e9)
+    msg = OrderMessage(str(uuid.uuid4()), (OrderLine(sku, name, 2, price + 1),), 2 * price + 2, "USD", time.time())
     out = ingest.handle([(device_topic("dev-1", "orders"), encode(msg))] * 2)
     assert len(out) == 2 and store.list_orders()[0]["total_cents"] == 2 * price
     ingest.handle([(device_topic("dev-1", "orders"), encode(CancelRequest(msg.key, 1.8e9)))])
     assert store.list_orders()[0]["status"] == "cancelled"
+    # Issue 15 on PostgreSQL too: a higher total than confirmed is refused with its code, and a
+    # reused key with other contents is counted as a conflict, not acked as accepted.
+    cheap = OrderMessage(str(uuid.uuid4()), (OrderLine(sku, name, 2, 1),), 2, "USD", time.time())
+    [ack] = [decode(o.payload, "acks") for o in ingest.handle([(device_topic("dev-1", "orders"), encode(cheap))])]
+    assert not ack.accepted and ack.code == "price_increased" and ack.total_cents == 2 * price
+    other = OrderMessage(cheap.key, (OrderLine(sku, name, 3, 1),), 3, "USD", cheap.confirmed_at)
+    [nack] = [decode(o.payload, "acks") for o in ingest.handle([(device_topic("dev-1", "orders"), encode(other))])]
+    assert nack.code == "key_conflict" and store.list_orders()[0]["conflicts"] == 1
     store.close()
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from edge.nlu.normalize import normalize_slot, parse_ordinal, parse_price, parse_quantity, singular_unit
+from edge.nlu.normalize import (
+    normalize_slot,
+    parse_ordinal,
+    parse_price,
+    parse_quantity,
+    quantity_context,
+    singular_unit,
+)
 from edge.nlu.understand import decode_bio
 
 
@@ -43,6 +50,26 @@ def test_ordinal(text, value):
 ])
 def test_unit_singular(text, unit):
     assert singular_unit(text) == unit
+
+
+@pytest.mark.parametrize("text, value", [
+    ("minus two", -2), ("-2", -2), ("negative 3", -3), ("one million", 1_000_000), ("1e9", 1_000_000_000),
+    ("2.5", 2.5), ("two and a half", 2.5), ("two point five", 2.5), ("zero", 0), ("half", 0.5),
+])
+def test_odd_quantities_come_back_as_said_not_rounded(text, value):
+    """Issue 15 item 4: these used to become 2 or 1; the dialogue now says them back and asks."""
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text, span, widened", [
+    ("add minus two bags", "two", "minus two"), ("add -2 bags", "2", "-2"), ("add 2.5 bags", "2", "2.5"),
+    ("add two and a half bags", "two", "two and a half"), ("add one million apples", "one", "one million"),
+    ("add 1e9 apples", "1", "1e9"), ("add twenty-two apples", "two", "two"), ("add two bags", "two", "two"),
+])
+def test_a_quantity_span_takes_its_sign_and_fraction(text, span, widened):
+    start = text.index(span, 4)
+    a, b = quantity_context(text, start, start + len(span))
+    assert text[a:b] == widened
 
 
 def test_unreadable_numbers_give_none_not_a_guess():

@@ -154,6 +154,46 @@ def test_rejected_ack_cancels_with_the_reason(outbox):
     assert got.state == "cancelled" and "out of stock" in got.detail
 
 
+def test_a_price_rise_refusal_keeps_the_code_and_the_new_total(outbox):
+    order = outbox.confirm([LINE])
+    send(outbox)
+    outbox.apply_acks([Ack(order.key, False, 4999, "USD", "", "price went up", "price_increased")])
+    got = outbox.get(order.id)
+    assert got.state == "cancelled" and got.cloud_code == "price_increased" and got.cloud_total_cents == 4999
+    assert got.to_dict()["cloud_code"] == "price_increased"
+    other = outbox.confirm([LINE])
+    send(outbox)
+    outbox.apply_acks([Ack(other.key, False, 0, "USD", "", "out of stock")])  # an older cloud: no code
+    assert outbox.get(other.id).cloud_code == "other" and outbox.get(other.id).cloud_total_cents is None
+
+
+def test_an_agreed_total_is_the_order_total_and_is_checked(outbox):
+    order = outbox.confirm([LINE], total_cents=4999)
+    assert order.total_cents == 4999 and decode(order_payload(outbox, order.id), "orders").total_cents == 4999
+    for bad in (-1, 10**9, 1.5, True, "12"):
+        with pytest.raises(OrderError):
+            outbox.confirm([LINE], total_cents=bad)
+    assert len(outbox.list()) == 1
+
+
+def order_payload(outbox: Outbox, order_id: int) -> bytes:
+    return outbox._conn.execute("SELECT payload FROM orders WHERE id = ?", (order_id,)).fetchone()[0]
+
+
+def test_spent_since_adds_up_confirmed_orders_at_the_charged_amount(outbox, clock):
+    outbox.confirm([LINE])  # 998
+    clock.now += 100
+    second = outbox.confirm([LINE])
+    send(outbox)
+    outbox.apply_acks([Ack(second.key, True, 1500, "USD", "c")])  # charged more than quoted: counts 1500
+    outbox.save_draft([LINE])  # a draft is no spending
+    assert outbox.spent_since(clock.now - 1000) == 998 + 1500
+    assert outbox.spent_since(clock.now - 50) == 1500  # the window starts after the first
+    third = outbox.confirm([LINE])
+    outbox.cancel(third.id)  # cancelled before sending: no spending
+    assert outbox.spent_since(clock.now - 1000) == 998 + 1500
+
+
 def test_status_updates_follow_the_transition_table(outbox):
     order = outbox.confirm([LINE])
     send(outbox)

@@ -29,7 +29,7 @@ KEY = "3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8"
 ORDER = OrderMessage(KEY, (OrderLine("PRO-1", "Fuji apples", 2, 499),), 998, "USD", 1.8e9)
 EXAMPLES = {
     "orders": [ORDER, CancelRequest(KEY, 1.8e9)],
-    "acks": [Ack(KEY, True, 1000, "USD", "42", "repriced")],
+    "acks": [Ack(KEY, True, 1000, "USD", "42", "repriced"), Ack(KEY, False, 4999, "USD", "", "up", "price_increased")],
     "status": [StatusUpdate(KEY, "shipped", 1.8e9, "")],
     "presence": [Presence("dev-1", False, 1.8e9)],
 }
@@ -38,6 +38,20 @@ EXAMPLES = {
 @pytest.mark.parametrize(("leaf", "message"), [(leaf, m) for leaf, ms in EXAMPLES.items() for m in ms])
 def test_round_trip(leaf, message):
     assert decode(encode(message), leaf) == message
+
+
+def test_ack_code_is_optional_and_unknown_codes_are_other():
+    """Ack.code was added within wire v1: an older cloud's ack (no code) decodes, and a newer
+    cloud's unknown code is still a refusal the device can handle."""
+    body = json.loads(encode(Ack(KEY, False, 0, "USD", "", "out of stock", "unavailable")))
+    assert body["code"] == "unavailable"
+    del body["code"]
+    assert decode(json.dumps(body).encode(), "acks").code == ""
+    body["code"] = "a_future_reason"
+    assert decode(json.dumps(body).encode(), "acks").code == "other"
+    body["code"] = 7
+    with pytest.raises(WireError):
+        decode(json.dumps(body).encode(), "acks")
 
 
 def test_topics():

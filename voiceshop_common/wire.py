@@ -36,6 +36,8 @@ MAX_QUANTITY = 1000
 MAX_CENTS = 100_000_000  # one million in major units: far beyond any grocery order, well inside int64.
 
 ORDER_STATUSES = ("accepted", "shipped", "delivered", "cancelled", "rejected")
+ACK_CODES = ("price_increased", "key_conflict", "implausible", "unavailable", "other")
+"""Machine-readable refusal reasons in an Ack's `code` (see Ack)."""
 
 _DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -222,14 +224,22 @@ class Ack:
     order_ref: str
     """The cloud's reference for the order (empty when rejected)."""
     reason: str = ""
+    code: str = ""
+    """Why, for machines: "" (accepted at the quoted total or less, or an older cloud), or one of
+    ACK_CODES. With "price_increased" the order is refused and total_cents is what the cloud would
+    charge now, so the device can tell the user and ask again. Added within wire v1: optional on
+    decode (an older cloud sends none), and ignored by older devices as an unknown field."""
     TYPE = "ack"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ack:
+        code = _str(data, "code", max_len=40) if "code" in data else ""
+        if code and code not in ACK_CODES:
+            code = "other"  # a newer cloud's reason: still a refusal, just not one this side knows
         return cls(
             key=_key(data), accepted=_bool(data, "accepted"), total_cents=_int(data, "total_cents", 0, MAX_CENTS),
             currency=_str(data, "currency", max_len=3, pattern=_CURRENCY),
-            order_ref=_str(data, "order_ref", max_len=64), reason=_str(data, "reason", max_len=500),
+            order_ref=_str(data, "order_ref", max_len=64), reason=_str(data, "reason", max_len=500), code=code,
         )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from cloud.broker import EmbeddedBroker
 from cloud.cli import emit_json
 from cloud.serve.ingest import Ingest
-from cloud.serve.pricing import CatalogPrices
+from cloud.serve.pricing import CatalogPrices, OrderLimits
 from cloud.serve.service import CloudService, ServiceOptions
 from cloud.serve.store import Store
 from voiceshop_common.cli import WORLD_FAILED, fail
@@ -81,6 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mark shipped orders delivered after this long (negative: never)")
     parser.add_argument("--deltas-dir", default="", metavar="DIR",
                         help="publish new catalog delta files written here (python -m cloud catalog publish --out DIR)")
+    limits = OrderLimits()
+    parser.add_argument("--max-order-cents", type=int, default=limits.max_total_cents, metavar="CENTS",
+                        help="refuse orders whose total is above this (default %(default)s)")
+    parser.add_argument("--max-future-seconds", type=float, default=limits.max_future_seconds, metavar="SECONDS",
+                        help="refuse orders confirmed further ahead of this clock (device clock skew; "
+                             "default %(default)s)")
+    parser.add_argument("--max-age-seconds", type=float, default=limits.max_age_seconds, metavar="SECONDS",
+                        help="refuse orders confirmed longer ago than this (default %(default)s, 30 days)")
     parser.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="exit after this long")
     parser.add_argument("--json", action="store_true", help="ready/stopped records as JSON lines on stdout")
 
@@ -94,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             address = parse_broker_url(args.broker)
         password = mqtt_password(args, address.password)
+        limits = OrderLimits(max_total_cents=args.max_order_cents, max_future_seconds=args.max_future_seconds,
+                             max_age_seconds=args.max_age_seconds)
         prices = CatalogPrices(args.catalog)
         store = Store.open(db=args.db, pg=args.pg)
     except (ValueError, OSError) as exc:
@@ -103,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         password=password, ca_file=args.ca_file, protocol=args.protocol, group=args.group,
         ship_after=args.ship_after if args.ship_after >= 0 else None,
         deliver_after=args.deliver_after if args.deliver_after >= 0 else None, deltas_dir=args.deltas_dir)
-    service = CloudService(Ingest(store, prices, worker=args.client_id), address, options)
+    service = CloudService(Ingest(store, prices, worker=args.client_id, limits=limits), address, options)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

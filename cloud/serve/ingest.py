@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from cloud.serve.pricing import PriceBook, price_order
+from cloud.serve.pricing import OrderLimits, PriceBook, price_order
 from cloud.serve.store import StatusRow, Store
 from voiceshop_common.wire import (
     Ack,
@@ -45,6 +45,8 @@ class IngestStats:
     cancels: int = 0
     dropped: int = 0
     statuses: int = 0
+    conflicts: int = 0
+    """Orders under an already used key with different contents (refused, the first order stands)."""
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Ingest:
     worker: str = ""
     replay_seconds: float = 86400.0
     """How far back statuses are replayed to a device that comes online (seconds)."""
+    limits: OrderLimits = field(default_factory=OrderLimits)
+    """What is refused as implausible (total, confirmation time), whatever the prices."""
     stats: IngestStats = field(default_factory=IngestStats)
 
     def handle(self, batch: list[tuple[str, bytes]]) -> list[Outgoing]:
@@ -103,13 +107,23 @@ class Ingest:
 
     def _orders(self, orders: list[tuple[str, OrderMessage]]) -> list[Outgoing]:
         products = self.prices.lookup([line.sku for _device, order in orders for line in order.lines])
-        priced = [price_order(order, device_id, products) for device_id, order in orders]
+        now = time.time()
+        priced = [price_order(order, device_id, products, self.limits, now) for device_id, order in orders]
         out: list[Outgoing] = []
         for order, stored in zip(priced, self.store.ingest(priced, worker=self.worker), strict=True):
             if stored.device_id != order.device_id:
                 # Same key from another device: never confirm someone else's order to this one.
                 self.stats.dropped += 1
                 log.warning("key %s from %s belongs to %s; dropped", order.key, order.device_id, stored.device_id)
+                continue
+            if stored.conflict:
+                self.stats.conflicts += 1
+                log.warning("key %s from %s was reused for different contents; refused, order %s stands",
+                            order.key, order.device_id, stored.order_ref)
+                ack = Ack(key=stored.key, accepted=False, total_cents=0, currency=order.currency, order_ref="",
+                          reason="this key was already used for a different order; that order stands",
+                          code="key_conflict")
+                out.append(Outgoing(device_topic(stored.device_id, "acks"), encode(ack)))
                 continue
             if stored.created:
                 self.stats.stored += 1
@@ -118,7 +132,8 @@ class Ingest:
                 self.stats.duplicates += 1
             accepted = stored.status != "rejected"
             ack = Ack(key=stored.key, accepted=accepted, total_cents=stored.total_cents, currency=stored.currency,
-                      order_ref=stored.order_ref if accepted else "", reason=stored.reason)
+                      order_ref=stored.order_ref if accepted else "", reason=stored.reason,
+                      code="" if accepted else (stored.code or "other"))
             out.append(Outgoing(device_topic(stored.device_id, "acks"), encode(ack)))
             if not stored.created and stored.status in ("shipped", "delivered", "cancelled"):
                 # The device may have missed the status while it waited for this ack.

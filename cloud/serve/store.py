@@ -36,6 +36,11 @@ class Stored:
     reason: str
     created: bool
     """False when this key was already stored (a duplicate)."""
+    code: str = ""
+    """The refusal's Ack code (edge.wire.ACK_CODES), "" when accepted."""
+    conflict: bool = False
+    """A duplicate key whose contents differ from the stored order's: not a re-send but another
+    order under a used key. The stored order stands; this copy is refused and counted."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,9 @@ def _schema(postgres: bool) -> list[str]:
             received_at DOUBLE PRECISION NOT NULL,
             status_at DOUBLE PRECISION NOT NULL,
             worker TEXT NOT NULL DEFAULT '',
-            copies INTEGER NOT NULL DEFAULT 1
+            copies INTEGER NOT NULL DEFAULT 1,
+            code TEXT NOT NULL DEFAULT '',
+            conflicts INTEGER NOT NULL DEFAULT 0
         )""",
         "CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, status_at)",
         "CREATE INDEX IF NOT EXISTS orders_by_device ON orders (device_id, status_at)",
@@ -96,6 +103,20 @@ class Store:
                 cur.execute("SELECT pg_advisory_xact_lock(74007)")
             for statement in _schema(postgres):
                 cur.execute(statement)
+            self._add_columns(cur)
+
+    def _add_columns(self, cur: Any) -> None:
+        """Columns added after the first release, for stores created before them."""
+        added = {"code": "TEXT NOT NULL DEFAULT ''", "conflicts": "INTEGER NOT NULL DEFAULT 0"}
+        if self.postgres:
+            for name, kind in added.items():
+                cur.execute(f"ALTER TABLE orders ADD COLUMN IF NOT EXISTS {name} {kind}")
+            return
+        cur.execute("PRAGMA table_info(orders)")
+        have = {row[1] for row in cur.fetchall()}
+        for name, kind in added.items():
+            if name not in have:
+                cur.execute(f"ALTER TABLE orders ADD COLUMN {name} {kind}")
 
     @classmethod
     def open(cls, *, db: str | Path | None = None, pg: str | None = None) -> Store:
@@ -163,10 +184,11 @@ class Store:
                 status = "accepted" if o.accepted else "rejected"
                 cur.execute(
                     "INSERT INTO orders (key, device_id, status, currency, total_cents, device_total_cents, reason,"
-                    " confirmed_at, received_at, status_at, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " confirmed_at, received_at, status_at, worker, code)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (key) DO NOTHING RETURNING id",
                     (o.key, o.device_id, status, o.currency, o.total_cents, o.device_total_cents, o.reason,
-                     o.confirmed_at, now, now, worker))
+                     o.confirmed_at, now, now, worker, o.code))
                 row = cur.fetchone()
                 if row is not None:
                     cur.executemany(
@@ -175,14 +197,27 @@ class Store:
                         [(row[0], n, ln.sku, ln.name, ln.quantity, ln.unit_price_cents, ln.device_unit_price_cents)
                          for n, ln in enumerate(o.lines)])
                     results.append(Stored(o.key, o.device_id, str(row[0]), status, o.total_cents, o.currency,
-                                          o.reason, True))
+                                          o.reason, True, o.code))
                     continue
-                cur.execute("UPDATE orders SET copies = copies + 1 WHERE key = ? "
-                            "RETURNING id, device_id, status, total_cents, currency, reason", (o.key,))
-                first = cur.fetchone()
-                results.append(Stored(o.key, first[1], str(first[0]), first[2], int(first[3]), first[4], first[5],
-                                      False))
+                results.append(self._duplicate(cur, o))
         return results
+
+    def _duplicate(self, cur: Any, o: PricedOrder) -> Stored:
+        """A key already stored: a re-send (same contents) is counted and answered like its first copy;
+        different contents under the key are a conflict, counted apart and never acked as accepted."""
+        cur.execute("SELECT id, device_id, status, total_cents, currency, reason, code, device_total_cents,"
+                    " confirmed_at FROM orders WHERE key = ?", (o.key,))
+        first = cur.fetchone()
+        cur.execute("SELECT sku, quantity, device_unit_price_cents FROM order_lines WHERE order_id = ?"
+                    " ORDER BY line_no", (first[0],))
+        stored_lines = [(sku, int(qty), int(price)) for sku, qty, price in cur.fetchall()]
+        same = (first[4] == o.currency and int(first[7]) == o.device_total_cents
+                and float(first[8]) == o.confirmed_at
+                and stored_lines == [(ln.sku, ln.quantity, ln.device_unit_price_cents) for ln in o.lines])
+        column = "copies" if same else "conflicts"
+        cur.execute(f"UPDATE orders SET {column} = {column} + 1 WHERE id = ?", (first[0],))
+        return Stored(o.key, first[1], str(first[0]), first[2], int(first[3]), first[4], first[5], False, first[6],
+                      conflict=not same)
 
     def cancel(self, key: str, device_id: str) -> StatusRow | None:
         """Cancel an accepted order of this device; returns its resulting status, None if unknown."""
@@ -238,11 +273,11 @@ class Store:
             where.append("device_id = ?")
             params.append(device_id)
         sql = ("SELECT id, key, device_id, status, currency, total_cents, device_total_cents, reason, confirmed_at,"
-               " received_at, status_at, worker, copies FROM orders"
+               " received_at, status_at, worker, copies, code, conflicts FROM orders"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
                + (f" LIMIT {int(limit)}" if limit else ""))
         names = ("id", "key", "device_id", "status", "currency", "total_cents", "device_total_cents", "reason",
-                 "confirmed_at", "received_at", "status_at", "worker", "copies")
+                 "confirmed_at", "received_at", "status_at", "worker", "copies", "code", "conflicts")
         orders = [dict(zip(names, row, strict=True)) for row in self._query(sql, params)]
         if orders:
             lines: dict[int, list[dict[str, Any]]] = {}

@@ -27,13 +27,31 @@ if TYPE_CHECKING:
 ANSWER_INTENTS = frozenset({"add_to_cart", "confirm", "price_query", "search", "other"})
 
 
-def _quantity(value: Any) -> int | None:
+def whole_quantity(value: Any) -> int | None:
     """A whole, positive quantity from the slot, or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if value < 1 or float(value) != int(value):
+    if not value >= 1 or float(value) != int(value):  # `not >=` also catches NaN
         return None
     return int(value)
+
+
+_quantity = whole_quantity
+
+
+def unclear_quantity(value: Any) -> str:
+    """What to say about a quantity that was heard but cannot be used ("minus two", "2.5", "half"),
+    or "" when it is fine or absent. Such a number is said back and asked about, never rounded or
+    turned into something else (issue 15: "-2" and "two and a half" silently became 2)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or whole_quantity(value) is not None:
+        return ""
+    heard = f"minus {-value:g}" if value < 0 else f"{value:g}"
+    return f"I heard {heard}, but I can only use whole numbers from 1 to {MAX_QUANTITY}."
+
+
+def _ask_again(d: Dialog, item: Item, unclear: str, heard: Any) -> Reply:
+    return d.say(f"{unclear} How many {item.name} would you like?", ask=Pending("quantity", {"item": item}),
+                 actions=[{"type": "quantity_unclear", "heard": heard, "product_id": item.product_id}])
 
 
 def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False) -> Reply:
@@ -66,9 +84,18 @@ def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = Fal
 def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     """'Add two bags of Fuji apples', 'I want to buy apples', 'the second one', 'add it'."""
     quantity = _quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"))
     item = d.linker.refer(u.slots, d.state)
     if item is not None:
-        return add_item(d, item, quantity)
+        return _ask_again(d, item, unclear, u.slots.get("quantity")) if unclear else add_item(d, item, quantity)
+    if unclear:
+        found = d.linker.lookup(u.slots, limit=1) if u.slots.get("product") or u.slots.get("brand") else None
+        if found is not None and found.items:
+            d.state.last_results = [found.items[0]]
+            d.state.focus = found.items[0]
+            return _ask_again(d, found.items[0], unclear, u.slots.get("quantity"))
+        return d.anything_else(f"{unclear} What would you like to add, and how many?",
+                               [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
     if not (u.slots.get("product") or u.slots.get("brand")):
         if d.state.last_results and u.slots.get("ordinal") is None:
             return d.say("Which one would you like?", ask=Pending("choose_product", {"quantity": quantity}))
@@ -124,6 +151,10 @@ def remove_from_cart(d: Dialog, u: Understanding) -> Reply:
         if what:
             return d.anything_else(d.replies.not_in_cart(what), [{"type": "not_in_cart", "query": what}])
         return d.anything_else("Which item should I remove? " + d.replies.cart(d.state))
+    unclear = unclear_quantity(u.slots.get("quantity"))
+    if unclear:
+        return d.anything_else(f"{unclear} I left your cart as it is: {d.replies.cart(d.state)}",
+                               [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
     quantity = _quantity(u.slots.get("quantity"))
     item = line.item
     action = {"type": "remove_from_cart", "product_id": item.product_id, "sku": item.sku}
@@ -164,6 +195,9 @@ def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None
     if u.intent == "price_query":
         d.state.focus = item
         return d.anything_else(d.replies.price(item), [{"type": "price", "product_id": item.product_id}])
+    unclear = unclear_quantity(u.slots.get("quantity"))
+    if unclear:
+        return _ask_again(d, item, unclear, u.slots.get("quantity"))
     quantity = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
     return add_item(d, item, quantity)
 
@@ -179,6 +213,9 @@ def answer_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | No
         return None  # another product named: a new request
     if quantity is not None and u.intent in ANSWER_INTENTS:
         return add_item(d, item, quantity)
+    unclear = unclear_quantity(u.slots.get("quantity"))
+    if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
+        return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm":
         return d.say(f"How many {item.name}? Say a number.", ask=Pending("quantity", {"item": item}))
     return None
@@ -188,6 +225,9 @@ def answer_confirm_add(d: Dialog, u: Understanding, pending: Pending) -> Reply |
     """'Shall I add it?' <- 'yes' / 'two of them' / 'no'."""
     item: Item = pending.data["item"]
     quantity = _quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"))
+    if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
+        return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm":
         return add_item(d, item, quantity or pending.data.get("quantity") or 1)
     if u.intent in ("deny", "cancel_order"):
@@ -201,6 +241,9 @@ def answer_confirm_quantity(d: Dialog, u: Understanding, pending: Pending) -> Re
     """'Did you really mean 500?' <- 'yes' (adds them) / 'no, five' / 'no'."""
     item: Item = pending.data["item"]
     quantity = _quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"))
+    if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
+        return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm" and quantity is None:
         return add_item(d, item, pending.data["quantity"], checked=True)
     if quantity is not None and u.intent in ANSWER_INTENTS | {"deny"}:

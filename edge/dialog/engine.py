@@ -3,7 +3,8 @@
 A turn goes:
 1. The pending question (if any) is taken off the state: it lives exactly one turn. Only a handler
    can ask a new one, so an answer ("yes") counts only in the turn right after its question.
-2. A PIN answer is checked before anything else (the NLU has no PIN intent; digits are the answer).
+2. A PIN answer is checked before anything else (the NLU has no PIN intent; digits are the answer),
+   and so is the answer to a read-back (only an explicit yes buys: `orders.answer_checkout`).
 3. Low NLU confidence gets one reprompt that repeats the question, then a graceful fallback.
 4. If a question was pending, its answer handler (PENDING table) gets the turn first; it returns
    None when the turn is not an answer but a new request ("what's in my cart?" mid-choice).
@@ -95,7 +96,8 @@ class Dialog:
         if pending is None:
             return Reply(text="", actions=[{"type": "timeout", "pending": None}])
         if pending.kind in ("checkout", "pin"):
-            text = "I didn't hear an answer, so I haven't placed the order. Your cart is saved."
+            kept = " Your cart is saved." if pending.data.get("source", "cart") == "cart" else ""
+            text = f"I didn't hear an answer, so I haven't placed the order.{kept}"
         elif pending.kind == "cancel_order":
             text = "I didn't hear an answer, so your order stays as it is."
         else:
@@ -105,6 +107,14 @@ class Dialog:
     def _turn(self, u: Understanding, pending: Pending | None) -> Reply:
         if pending is not None and pending.kind == "pin":
             return orders.answer_pin(self, u, pending)
+        if pending is not None and pending.kind == "checkout":
+            # The read-back's answer has its own policy (explicit yes, else ask once, then drop),
+            # which also covers low confidence and hesitations.
+            self.state.low_confidence_turns = 0
+            reply = orders.answer_checkout(self, u, pending)
+            if reply is not None:
+                return reply
+            return INTENTS.get(u.intent, browse.other)(self, u)
         if u.confidence < self.settings.nlu.min_confidence or is_hesitation(u.text):
             return self._unsure(pending)
         self.state.low_confidence_turns = 0

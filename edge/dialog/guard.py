@@ -12,6 +12,7 @@ import hmac
 import re
 import sqlite3
 import time
+import unicodedata
 from pathlib import Path
 
 MAX_PIN_FAILURES = 3
@@ -20,6 +21,15 @@ _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "to": "2", "too": "2", "three": "3",
     "four": "4", "for": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "ate": "8", "nine": "9",
 }
+
+
+def ascii_digits(token: str) -> str:
+    """"١٢٣٤" (or "１２３４", "१२३४") -> "1234": a PIN said in any decimal digit script compares as ASCII.
+
+    `\\d` matches every script's decimal digits, and hmac.compare_digest raises TypeError on
+    non-ASCII str (issue 15: "١٢٣٤" crashed the PIN turn); the digit values are what was said.
+    """
+    return "".join(str(unicodedata.decimal(ch)) for ch in token)
 
 
 def spoken_digits(text: str) -> str:
@@ -33,7 +43,7 @@ def spoken_digits(text: str) -> str:
     fillers = {"my", "pin", "is", "it", "its", "s", "the", "code", "number", "um", "uh", "please", "and"}
     for token in tokens:
         if token.isdigit():
-            digits.append(token)
+            digits.append(ascii_digits(token))
         elif token in _DIGIT_WORDS:
             digits.append(_DIGIT_WORDS[token])
         elif token not in fillers:
@@ -86,8 +96,9 @@ class PurchaseGuard:
         """True when the spoken PIN matches; a miss counts, and the third miss in a row locks."""
         if self.locked or not self.pin:
             return False
-        attempt = spoken_digits(spoken)
-        ok = len(attempt) == len(self.pin) and hmac.compare_digest(attempt, self.pin)
+        attempt = spoken_digits(spoken).encode("ascii")
+        pin = ascii_digits(self.pin).encode("ascii") if self.pin.isdigit() else self.pin.encode("utf-8")
+        ok = len(attempt) == len(pin) and hmac.compare_digest(attempt, pin)
         db = self._connect()
         try:
             if ok:

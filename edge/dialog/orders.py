@@ -2,10 +2,12 @@
 
 Purchase safety, in one place:
 - An order is placed only by `place_order`, reached only from the answer to a read-back (`checkout`
-  pending) whose intent is `confirm`, or from a correct PIN given right after that confirm. The
+  pending) that is an explicit yes (`is_yes`: a closed-list yes phrase and the model's confident
+  `confirm`, both), or from a correct PIN given right after that confirm. The
   pending question lives one turn (see engine), so a "yes" later confirms nothing.
-- Totals above settings.dialog.spending_limit_cents need the 4-digit voice PIN; without a PIN set,
-  such orders are refused. Three wrong PINs in a row lock purchasing (PurchaseGuard, persisted).
+- Spending above settings.dialog.spending_limit_cents within the rolling spending_window_seconds
+  (every confirmed order in the window, reorders included, plus this one) needs the 4-digit voice
+  PIN; without a PIN set, such orders are refused. Three wrong PINs in a row lock purchasing (PurchaseGuard, persisted).
 - settings.dialog.purchasing_enabled = false refuses checkout and reorder; browsing still works.
 - Everything is re-checked at the moment of placing, not only when the read-back was made.
 """
@@ -18,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, utils
 
-from edge.dialog.guard import spoken_digits
+from edge.dialog import cart
+from edge.dialog.assent import explicit_yes
+from edge.dialog.guard import is_hesitation, spoken_digits
 from edge.dialog.linking import NAME_MATCH
 from edge.dialog.replies import money
 from edge.dialog.state import CartLine, Pending
@@ -26,6 +30,7 @@ from edge.events import Reply, Understanding
 from edge.orders import OrderError
 from edge.orders.db import damaged_message, is_damage
 from edge.storage import full_message, is_disk_full
+from edge.wire import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from edge.dialog.engine import Dialog
@@ -56,15 +61,27 @@ def _total(lines: list[CartLine]) -> int:
     return sum(line.total_cents for line in lines)
 
 
+def spent(d: Dialog) -> int:
+    """What confirmed orders in the rolling window add up to (cents), reorders included; an order
+    the cloud charged more for counts at the charged amount."""
+    return int(d.outbox.spent_since(d.clock() - d.settings.dialog.spending_window_seconds))
+
+
+def _over_limit(d: Dialog, total: int) -> bool:
+    return spent(d) + total > d.settings.dialog.spending_limit_cents
+
+
 def _read_back(d: Dialog, lines: list[CartLine], source: str) -> Reply:
     """Read back items and total, and wait for an explicit yes in the very next turn."""
     total = _total(lines)
     limit = d.settings.dialog.spending_limit_cents
-    if total > limit and not d.guard.has_pin:
+    if _over_limit(d, total) and not d.guard.has_pin:
+        already = spent(d)
+        so_far = f" (with {money(already)} already ordered in this period)" if already else ""
         return d.anything_else(
-            f"Your total of {money(total)} is over the spending limit of {money(limit)}, and no PIN is set up "
-            "on this device, so I can't place this order. You could remove something from the cart.",
-            [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total}])
+            f"Your total of {money(total)} is over the spending limit of {money(limit)}{so_far}, and no PIN is "
+            "set up on this device, so I can't place this order. You could remove something from the cart.",
+            [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total, "spent_cents": already}])
     text = d.replies.read_back(lines, total, reorder=source == "reorder")
     return d.say(text, ask=Pending("checkout", {"lines": lines, "total": total, "source": source}),
                  actions=[{"type": "read_back", "total_cents": total, "source": source}])
@@ -81,20 +98,59 @@ def checkout(d: Dialog, u: Understanding) -> Reply:
     return _read_back(d, lines, "cart")
 
 
+def is_yes(d: Dialog, u: Understanding) -> bool:
+    """An explicit yes: one of the closed list of yes phrases AND the model reading `confirm` with
+    high confidence. Either alone is not enough (the model alone read "maybe" as confirm at 0.74)."""
+    return (u.intent == "confirm" and u.confidence >= d.settings.dialog.confirm_min_confidence
+            and explicit_yes(u.text))
+
+
 def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
-    """The turn right after the read-back: only `confirm` goes on; anything else places nothing."""
-    if u.intent in LEAVE_INTENTS:
-        return d.anything_else("OK, I won't place the order. Your cart is saved.",
+    """The turn right after the read-back: only an explicit yes goes on.
+
+    A clear no stops; a clear other request (confidently not confirm/other, and not a hesitation)
+    drops the order and is served (None). Anything else (a hedge, a question, a filler, noise, a
+    yes the model doubts) asks again once, repeating the read-back, then drops the pending order.
+    """
+    sure = u.confidence >= d.settings.nlu.min_confidence and not is_hesitation(u.text)
+    if is_yes(d, u):
+        return _confirmed(d, pending)
+    if sure and u.intent in LEAVE_INTENTS:
+        return d.anything_else(f"OK, I won't place the order.{_kept(pending)}",
                                [{"type": "stopped", "pending": "checkout"}])
-    if u.intent != "confirm":
+    if sure and u.intent not in ("confirm", "other"):
         return None
+    if pending.data.get("asked_again"):
+        return d.anything_else(f"I didn't hear a clear yes, so I haven't placed the order.{_kept(pending)}",
+                               [{"type": "stopped", "pending": "checkout", "reason": "no_clear_yes"}])
+    text = pending.data.get("question") or d.replies.read_back(pending.data["lines"], pending.data["total"],
+                                                               reorder=pending.data["source"] == "reorder")
+    again = Pending("checkout", {**pending.data, "asked_again": True})
+    return d.say(f"Sorry, I didn't catch that. I need a clear yes or no. {text}", ask=again,
+                 actions=[{"type": "reprompt"}, {"type": "read_back", "total_cents": pending.data["total"],
+                                                 "source": pending.data["source"]}])
+
+
+def _kept(pending: Pending) -> str:
+    return " Your cart is saved." if pending.data.get("source") == "cart" else ""
+
+
+def _confirmed(d: Dialog, pending: Pending) -> Reply:
+    """The user said yes to the read-back: the limit decides between placing and asking for the PIN."""
     total = pending.data["total"]
-    if total > d.settings.dialog.spending_limit_cents:
+    if _over_limit(d, total):
         blocked = _blocked(d)
         if blocked is not None:
             return blocked
-        return d.say(d.replies.ask_pin(total, d.settings.dialog.spending_limit_cents),
-                     ask=Pending("pin", pending.data), actions=[{"type": "pin_required", "total_cents": total}])
+        already = spent(d)
+        if not d.guard.has_pin:  # spending moved on since the read-back (an order from another turn)
+            return d.anything_else(
+                f"That would bring your spending to {money(already + total)}, over the limit of "
+                f"{money(d.settings.dialog.spending_limit_cents)}, and no PIN is set up, so I haven't placed it.",
+                [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total, "spent_cents": already}])
+        return d.say(d.replies.ask_pin(total, d.settings.dialog.spending_limit_cents, already),
+                     ask=Pending("pin", pending.data),
+                     actions=[{"type": "pin_required", "total_cents": total, "spent_cents": already}])
     return place_order(d, pending.data["lines"], total, pending.data["source"])
 
 
@@ -123,7 +179,9 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     wire_lines = [{"sku": ln.item.sku, "name": ln.item.name, "quantity": ln.quantity,
                    "unit_price_cents": ln.item.price_cents} for ln in lines]
     try:
-        order = d.outbox.confirm(wire_lines)
+        # After a price rise the user agreed to the cloud's new total, not the lines' sum: that total
+        # goes in the order, and the cloud charges at most it.
+        order = d.outbox.confirm(wire_lines, total_cents=total if source == "price_change" else None)
     except OrderError as exc:
         return d.anything_else(f"Sorry, I couldn't place that order: {exc}. Nothing was ordered.",
                                [{"type": "refused", "reason": "outbox", "detail": str(exc)}])
@@ -163,6 +221,27 @@ def _not_recorded(d: Dialog, exc: BaseException, *, kept: bool = False) -> Reply
                            [{"type": "refused", "reason": reason}])
 
 
+def store_refused(d: Dialog, order: Any) -> Reply:
+    """The cloud refused an order the user was told is placed: say so, and when the reason is a
+    price rise, say the new total and ask again (a new order, a new explicit yes, the limit and PIN
+    checked on the new total). The price confirmed is the price charged (issue 15)."""
+    new_total = order.cloud_total_cents or 0
+    lines = [CartLine(item, line.quantity) for line in order.lines
+             if (item := d.linker.by_sku(line.sku)) is not None]
+    base = {"order_id": order.id, "quoted_cents": order.total_cents}
+    if order.cloud_code == "price_increased" and new_total > order.total_cents and len(lines) == len(order.lines):
+        question = (f"But the store's total is now {money(new_total)}, not {money(order.total_cents)}: its prices "
+                    f"went up, so the order did not go through. Shall I order it at {money(new_total)}? "
+                    "Say yes or no.")
+        return d.say(question, ask=Pending("checkout", {"lines": lines, "total": new_total, "source": "price_change",
+                                                       "question": question}),
+                     actions=[{"type": "price_changed", **base, "total_cents": new_total},
+                              {"type": "read_back", "total_cents": new_total, "source": "price_change"}])
+    why = order.detail.removeprefix("rejected by the cloud: ") or "no reason given"
+    return d.anything_else(f"But the store could not take it ({why}), so nothing was ordered.",
+                           [{"type": "store_refused", **base, "code": order.cloud_code}])
+
+
 def _state_of(d: Dialog, order_id: int, default: str) -> str:
     """The order's state now (after the sync nudge); the confirmation must go out even if this fails."""
     try:
@@ -183,6 +262,11 @@ def order_status(d: Dialog, u: Understanding) -> Reply:
         return d.anything_else("You don't have any orders yet.", [{"type": "order_status", "order_id": None}])
     age = int((d.clock() - (order.confirmed_at or order.created_at)) // 60)
     text = d.replies.status(order.id, order.state, max(age, 0))
+    if order.state == "cancelled" and order.cloud_code == "price_increased" and order.cloud_total_cents:
+        text += (f" The store did not take it: its total was {money(order.cloud_total_cents)}, more than the "
+                 f"{money(order.total_cents)} you said yes to. Check out again to order at today's price.")
+    elif order.state == "cancelled" and order.cloud_code:
+        text += " The store did not take it, so nothing was charged."
     if order.cancel_pending:
         text += " You asked to cancel it, and the store hasn't answered yet."
     return d.anything_else(text, [{"type": "order_status", "order_id": order.id, "state": order.state}])
@@ -211,24 +295,57 @@ def reorder(d: Dialog, u: Understanding) -> Reply:
     if not previous:
         text = f"I can't find {product} in your past orders." if product else "I don't have a previous order to repeat."
         return d.anything_else(text, [{"type": "refused", "reason": "no_history"}])
-    quantity = u.slots.get("quantity")
+    heard = u.slots.get("quantity") if product else None
+    unclear = cart.unclear_quantity(heard)
+    if unclear:
+        return d.anything_else(f"{unclear} Say the reorder again with a whole number.",
+                               [{"type": "quantity_unclear", "heard": heard}])
+    quantity = cart.whole_quantity(heard)
     lines, missing = [], []
     for line in previous:
         item = d.linker.by_sku(line.sku)
         if item is None or not item.in_stock:
             missing.append(line.name)
         else:
-            again = int(quantity) if product and isinstance(quantity, (int, float)) and quantity >= 1 else line.quantity
-            lines.append(CartLine(item, again))
+            lines.append(CartLine(item, quantity or line.quantity))
     if not lines:
         return d.anything_else("None of those items are available right now.",
                                [{"type": "refused", "reason": "unavailable"}])
+    return _check_reorder(d, lines, missing)
+
+
+def _check_reorder(d: Dialog, lines: list[CartLine], missing: list[str], *, checked: bool = False) -> Reply:
+    """The reorder's read-back, after the same quantity questions add-to-cart asks ("500 bags?")."""
+    big = max(lines, key=lambda ln: ln.quantity)
+    if big.quantity > MAX_QUANTITY:
+        return d.anything_else(f"I can order at most {MAX_QUANTITY} of one product, so I haven't reordered.",
+                               [{"type": "refused", "reason": "quantity", "quantity": big.quantity}])
+    if big.quantity > d.settings.dialog.max_quantity and not checked:
+        return d.say(d.replies.confirm_reorder_quantity(big.quantity, big.item),
+                     ask=Pending("confirm_reorder", {"lines": lines, "missing": missing}),
+                     actions=[{"type": "confirm_quantity", "product_id": big.item.product_id, "quantity": big.quantity}])
     reply = _read_back(d, lines, "reorder")
     if missing and reply.expects_answer:
         note = f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not available, so I left them out. "
         d.state.last_question = note + reply.text
         return Reply(text=note + reply.text, actions=reply.actions, expects_answer=True)
     return reply
+
+
+def answer_confirm_reorder(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'Did you really mean 500?' on a reorder <- 'yes' (read back) / 'no, five' / 'no'."""
+    lines: list[CartLine] = pending.data["lines"]
+    unclear = cart.unclear_quantity(u.slots.get("quantity"))
+    quantity = cart.whole_quantity(u.slots.get("quantity"))
+    if unclear:
+        return d.anything_else(f"{unclear} I haven't reordered.", [{"type": "quantity_unclear"}])
+    if quantity is not None and len(lines) == 1 and u.intent in cart.ANSWER_INTENTS | {"deny", "reorder"}:
+        return _check_reorder(d, [CartLine(lines[0].item, quantity)], pending.data["missing"])
+    if u.intent == "confirm" and u.confidence >= d.settings.nlu.min_confidence:
+        return _check_reorder(d, lines, pending.data["missing"], checked=True)
+    if u.intent in LEAVE_INTENTS:
+        return d.anything_else("OK, I haven't reordered. Anything else?", [{"type": "stopped", "pending": "confirm_reorder"}])
+    return None
 
 
 def cancel_order(d: Dialog, u: Understanding) -> Reply:
@@ -277,6 +394,7 @@ INTENTS = {
 
 PENDING = {
     "checkout": answer_checkout,
+    "confirm_reorder": answer_confirm_reorder,
     "cancel_order": answer_cancel,
     # "pin" is answered by the engine before the confidence check (see engine._turn).
 }

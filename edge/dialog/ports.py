@@ -69,6 +69,10 @@ class OutboxPort(Protocol):
         """Orders, newest first, with their synced state."""
         ...
 
+    def spent_since(self, since: float) -> int:
+        """Cents of orders confirmed at or after `since` and not cancelled (charged amount if higher)."""
+        ...
+
 
 Encoder = Callable[[str], np.ndarray]
 """One text -> its unit sentence vector (edge.nlu.Embedder.encode_one, the MiniLM encoder)."""

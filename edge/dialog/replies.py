@@ -186,6 +186,10 @@ class Replies:
         return (f"Did you really mean {quantity} of {title(item)}? That's a lot. "
                 "Say yes to add them, or tell me how many.")
 
+    def confirm_reorder_quantity(self, quantity: int, item: Item) -> str:
+        return (f"Did you really mean to order {quantity} of {title(item)} again? That's a lot. "
+                "Say yes, or tell me how many.")
+
     def added(self, line: CartLine, quantity: int, suggestion: Item | None) -> str:
         item = line.item
         text = f"Added {counted(quantity, item)}."
@@ -228,7 +232,10 @@ class Replies:
         head = "Ordering again:" if reorder else "You're ordering"
         return f"{head} {items}. The total is {money(total_cents)}. Shall I place the order? Say yes or no."
 
-    def ask_pin(self, total_cents: int, limit_cents: int) -> str:
+    def ask_pin(self, total_cents: int, limit_cents: int, spent_cents: int = 0) -> str:
+        if spent_cents:
+            return (f"With {money(spent_cents)} already ordered recently, {money(total_cents)} more is over your "
+                    f"spending limit of {money(limit_cents)}. Please say your 4-digit PIN.")
         return (f"{money(total_cents)} is over your spending limit of {money(limit_cents)}. "
                 "Please say your 4-digit PIN.")
 
@@ -245,6 +252,10 @@ class Replies:
         if state in ("sent", "acked", "shipped", "delivered"):
             return "It's sent to the store."
         return "It's queued on this device and will be sent as soon as it's online."
+
+    def cheaper(self, charged_cents: int) -> str:
+        """The store's prices came down since the read-back: it charges less, and the user hears so."""
+        return f"The store's total is lower than I said: {money(charged_cents)}."
 
     def status(self, order_id: int, state: str, age_minutes: int) -> str:
         if age_minutes < 1:

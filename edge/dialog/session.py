@@ -17,6 +17,7 @@ from typing import Any
 
 from edge.catalog.correction import CatalogCorrector, Correction
 from edge.config import Settings
+from edge.dialog import orders
 from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY
 from edge.dialog.engine import Dialog
 from edge.dialog.faq import FaqMatcher, entries_from_catalog
@@ -185,16 +186,27 @@ class ShopSession:
         order_id = turn.unsettled_order
         if order_id is None:
             return turn
+        refused, outcome = None, ""
         try:
             state = self._wait_for_store(order_id)
+            order = self.outbox.get(order_id)
+            if state == "cancelled":  # the cloud refused it (a price rise, an item gone)
+                refused = orders.store_refused(self.dialog, order)
+            elif order.cloud_total_cents is not None and order.cloud_total_cents < order.total_cents:
+                outcome = self.dialog.replies.cheaper(order.cloud_total_cents)
         except Exception as exc:  # the order is durable either way; say it is queued
             log.warning("could not read order %s back after sync: %s", order_id, exc)
             state = "queued"
         actions = [{**a, "state": state} if a.get("type") == "order_queued" and a.get("order_id") == order_id
                    else a for a in turn.reply.actions]
-        reply = Reply(text=f"{turn.reply.text} {self.dialog.replies.sync_outcome(state)}".strip(), actions=actions,
-                      expects_answer=turn.reply.expects_answer)
-        return dataclasses.replace(turn, reply=reply, unsettled_order=None)
+        if refused is not None:
+            reply = Reply(text=f"{turn.reply.text} {refused.text}".strip(), actions=actions + refused.actions,
+                          expects_answer=refused.expects_answer)
+        else:
+            said = f"{self.dialog.replies.sync_outcome(state)} {outcome}".strip()
+            reply = Reply(text=f"{turn.reply.text} {said}".strip(), actions=actions,
+                          expects_answer=turn.reply.expects_answer)
+        return dataclasses.replace(turn, reply=reply, unsettled_order=None, state=self.dialog.state.summary())
 
     def turn(self, text: str, *, settle: bool = True) -> Turn:
         """One typed (or transcribed) line through NLU and dialogue.

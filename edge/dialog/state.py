@@ -71,6 +71,7 @@ PENDING_KINDS = (
     "checkout",          # the order was read back; place it?
     "pin",               # the order is above the spending limit; say the PIN
     "cancel_order",      # cancel this order?
+    "confirm_reorder",   # a reorder with an unusually large quantity; really?
 )
 
 

@@ -8,6 +8,7 @@ cannot read comes back as None and the caller omits the slot rather than guessin
 
 from __future__ import annotations
 
+import math
 import re
 
 _SMALL = {
@@ -24,6 +25,7 @@ _ORDINALS = {
     "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "last": -1, "final": -1,
     "top": 1,
 }
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 _CURRENCY = {"dollar", "dollars", "buck", "bucks", "usd", "$"}
 _CENTS = {"cent", "cents"}
 
@@ -88,8 +90,8 @@ def _number_groups(words: list[str]) -> list[float]:
                 push()
                 current = float(_TENS[word])
             last = "tens"
-        elif word in ("hundred", "thousand"):
-            current = (current if current is not None else 1.0) * (100 if word == "hundred" else 1000)
+        elif word in _SCALES:
+            current = (current if current is not None else 1.0) * _SCALES[word]
             last = "scale"
         elif word in ("a", "an"):
             push()
@@ -110,15 +112,56 @@ def _tidy(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
+_NEGATIVE = re.compile(r"^(?:minus|negative)\b|^[-\u2212]\s*\d")
+_SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?e[+-]?\d+")
+_AND_A_HALF = re.compile(r"\band\s+(?:a\s+)?half\b")
+_POINT = re.compile(r"\bpoint\s+([a-z]+|\d+)")
+_BEFORE_NUMBER = re.compile(r"(?:\b(?:minus|negative)\s+|(?:^|(?<=\s))[-\u2212]\s*)$", re.IGNORECASE)
+_AFTER_NUMBER = re.compile(r"(?:[.,]\d+|[eE][+-]?\d+)*(?:\s+(?:and\s+(?:a\s+)?half|point\s+[a-z0-9]+|hundred|thousand"
+                           r"|million|billion|trillion)\b)*", re.IGNORECASE)
+
+
+def quantity_context(text: str, start: int, end: int) -> tuple[int, int]:
+    """A quantity span widened to the words that change its value: a sign before it ("minus two",
+    "-2") and a fraction, decimals, exponent or scale after it ("two and a half", "2.5", "1e9",
+    "one million"). The tokenizer splits "2.5" and "-2" into words the model may tag only in part;
+    reading the part alone turned "minus two" into 2 and "one million" into 1 (issue 15)."""
+    before = _BEFORE_NUMBER.search(text[:start])
+    after = _AFTER_NUMBER.match(text, end)
+    return (before.start() if before else start), (after.end() if after else end)
+
+
 def parse_quantity(text: str) -> int | float | None:
-    """"two" -> 2, "10" -> 10, "a" -> 1, "a couple" -> 2, "twenty four" -> 24, "a dozen" -> 12."""
-    words = _tokens(text)
-    if "half" in words and "dozen" in words:
-        return 6
-    groups = _number_groups(words)
-    if not groups or groups[0] <= 0:
+    """"two" -> 2, "10" -> 10, "a" -> 1, "a couple" -> 2, "twenty four" -> 24, "a dozen" -> 12.
+
+    Whatever number was said comes back as said, even when no cart takes it ("minus two" -> -2,
+    "two and a half" -> 2.5, "one million" -> 1000000, "1e9" -> 1000000000, "zero" -> 0): the
+    dialogue says it back and asks, rather than this function quietly making it 2 or 1.
+    """
+    lowered = text.lower().strip()
+    scientific = _SCIENTIFIC.search(lowered)
+    if scientific:
+        value = float(scientific.group())
+    else:
+        words = _tokens(lowered)
+        if "half" in words and "dozen" in words:
+            return 6
+        groups = _number_groups(words)
+        if not groups:
+            return None
+        value = groups[0]
+        if _AND_A_HALF.search(lowered):
+            value += 0.5
+        point = _POINT.search(lowered)
+        if point:
+            decimals = _number_groups([point.group(1)])
+            if decimals and decimals[0] >= 1 and float(decimals[0]).is_integer():
+                value += decimals[0] / 10 ** len(str(int(decimals[0])))
+    if _NEGATIVE.search(lowered):
+        value = -value
+    if not math.isfinite(value):
         return None
-    return _tidy(groups[0])
+    return _tidy(value)
 
 
 def parse_price(text: str) -> int | float | None:

@@ -26,7 +26,7 @@ from edge.nlu.bundle import (
     shared_tokenizer,
     shared_weights,
 )
-from edge.nlu.normalize import normalize_slot
+from edge.nlu.normalize import normalize_slot, quantity_context
 from edge.providers import ort_session
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,8 @@ class Understander:
         for start, end, slot in prediction.spans:
             if slot in slots:
                 continue
+            if slot == "quantity":  # "minus two", "2.5", "one million": the whole number, not a part
+                start, end = quantity_context(text, start, end)
             value = normalize_slot(slot, text[start:end])
             if value is None:
                 log.debug("dropping unreadable %s slot %r in %r", slot, text[start:end], text)

@@ -80,6 +80,11 @@ MIGRATIONS: tuple[str, ...] = (
         'total_cents', total_cents, 'currency', currency, 'confirmed_at', confirmed_at) AS BLOB)
     WHERE key IS NOT NULL;
     """,
+    # 4: why the cloud refused an order, for machines (edge.wire.ACK_CODES): "price_increased" lets
+    # the dialogue tell the user the new total (kept in cloud_total_cents) and ask again.
+    """
+    ALTER TABLE orders ADD COLUMN cloud_code TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 

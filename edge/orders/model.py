@@ -80,6 +80,8 @@ class Order:
     updated_at: float
     detail: str
     """Why the last change happened (e.g. the cloud's rejection reason)."""
+    cloud_code: str = ""
+    """The cloud's refusal code (edge.wire.ACK_CODES), "" unless it refused the order."""
 
     @property
     def cancel_pending(self) -> bool:
@@ -102,6 +104,7 @@ class Order:
             "confirmed_at": self.confirmed_at, "sent_at": self.sent_at, "attempts": self.attempts,
             "acked_at": self.acked_at, "cloud_ref": self.cloud_ref, "cloud_total_cents": self.cloud_total_cents,
             "cancel_pending": self.cancel_pending, "updated_at": self.updated_at, "detail": self.detail,
+            "cloud_code": self.cloud_code,
         }
 
 

@@ -46,7 +46,7 @@ from edge.orders.model import (
     check_currency,
     check_lines,
 )
-from edge.wire import Ack, OrderLine, StatusUpdate, encode, new_idempotency_key
+from edge.wire import MAX_CENTS, Ack, OrderLine, StatusUpdate, encode, new_idempotency_key
 
 log = logging.getLogger("edge.orders")
 
@@ -160,7 +160,8 @@ class Outbox:
                   total_cents=r["total_cents"], currency=r["currency"], created_at=r["created_at"],
                   confirmed_at=r["confirmed_at"], sent_at=r["sent_at"], attempts=r["attempts"],
                   acked_at=r["acked_at"], cloud_ref=r["cloud_ref"], cloud_total_cents=r["cloud_total_cents"],
-                  cancel_requested_at=r["cancel_requested_at"], updated_at=r["updated_at"], detail=r["detail"])
+                  cancel_requested_at=r["cancel_requested_at"], updated_at=r["updated_at"], detail=r["detail"],
+                  cloud_code=r["cloud_code"])
             for r in rows
         ]
 
@@ -204,6 +205,14 @@ class Outbox:
             rows = dict(self._conn.execute("SELECT state, COUNT(*) FROM orders GROUP BY state").fetchall())
         return {state: rows.get(state, 0) for state in STATES}
 
+    def spent_since(self, since: float) -> int:
+        """Cents of orders confirmed at or after `since` that are not cancelled: the spending a rolling
+        limit adds up. An order the cloud charged more for counts at the charged amount."""
+        with self._lock:
+            return int(self._conn.execute(
+                "SELECT COALESCE(SUM(MAX(total_cents, COALESCE(cloud_total_cents, 0))), 0) FROM orders "
+                "WHERE confirmed_at >= ? AND state NOT IN (?, ?)", (since, DRAFT, CANCELLED)).fetchone()[0])
+
     def unsettled(self) -> int:
         """Orders not yet acked by the cloud, plus cancellations the cloud has not answered."""
         with self._lock:
@@ -214,8 +223,8 @@ class Outbox:
 
     # -- the dialogue's side ---------------------------------------------------------------------------
 
-    def _insert(self, lines: tuple[OrderLine, ...], currency: str, now: float) -> int:
-        total = sum(line.quantity * line.unit_price_cents for line in lines)
+    def _insert(self, lines: tuple[OrderLine, ...], currency: str, now: float, total: int | None = None) -> int:
+        total = sum(line.quantity * line.unit_price_cents for line in lines) if total is None else total
         cur = self._conn.execute(
             "INSERT INTO orders (state, currency, total_cents, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
             (DRAFT, currency, total, now, now))
@@ -237,20 +246,26 @@ class Outbox:
         return self.get(order_id)
 
     def confirm(self, lines: Sequence[LineInput] | None = None, *, currency: str = "USD",
-                draft_id: int | None = None) -> Order:
+                draft_id: int | None = None, total_cents: int | None = None) -> Order:
         """Record the user's confirmed order (new lines, or an existing draft) with a fresh idempotency key.
 
-        Returns the order in state `confirmed`; the sync client queues and sends it. Raises OrderError
-        (and stores nothing) for bad lines or a draft that is not a draft.
+        total_cents is the total the user agreed to when it is not the lines' sum: after the cloud
+        refused an order because its prices went up, the user confirms the cloud's new total, and
+        the cloud charges at most the total in the order. Returns the order in state `confirmed`;
+        the sync client queues and sends it. Raises OrderError (and stores nothing) for bad lines,
+        a bad total or a draft that is not a draft.
         """
         if (lines is None) == (draft_id is None):
             raise OrderError("confirm() takes either lines or draft_id")
+        if total_cents is not None and (lines is None or isinstance(total_cents, bool)
+                                        or not isinstance(total_cents, int) or not 0 <= total_cents <= MAX_CENTS):
+            raise OrderError(f"total_cents must be whole cents from 0 to {MAX_CENTS} with new lines, got {total_cents!r}")
         checked = check_lines(lines) if lines is not None else ()
         check_currency(currency)
         with self._write():
             now = self._clock()
             if draft_id is None:
-                draft_id = self._insert(checked, currency, now)
+                draft_id = self._insert(checked, currency, now, total_cents)
             order = self.get(draft_id)
             if order.state != DRAFT:
                 raise OrderError(f"order {draft_id} is {order.state}, not a draft")
@@ -356,7 +371,10 @@ class Outbox:
                     self._move(order, ACKED, now, detail, acked_at=now, cloud_ref=ack.order_ref,
                                cloud_total_cents=ack.total_cents)
                 else:
-                    self._move(order, CANCELLED, now, f"rejected by the cloud: {ack.reason}", acked_at=now)
+                    # A refusal may carry what the cloud would charge (price_increased): kept, so the
+                    # dialogue can tell the user the new total and ask again.
+                    self._move(order, CANCELLED, now, f"rejected by the cloud: {ack.reason}", acked_at=now,
+                               cloud_code=ack.code or "other", cloud_total_cents=ack.total_cents or None)
                 refs[ack.key] = order._replace(state=ACKED if ack.accepted else CANCELLED)
                 changed += 1
         return changed
