@@ -83,10 +83,14 @@ def test_unacked_orders_are_sent_again_after_the_timeout(broker, catalog, outbox
 
 def test_statuses_sent_while_the_device_was_offline_arrive_on_reconnect(broker, catalog, outbox, tmp_path):
     confirm_orders(outbox, catalog[1], 10)
-    with cloud_worker(broker.url, catalog[0], db=tmp_path / "cloud.sqlite", ship_after=0.2) as cloud:
+    with cloud_worker(broker.url, catalog[0], db=tmp_path / "cloud.sqlite", ship_after=1.0) as cloud:
         assert device_client(outbox, broker.url).run_until_settled(20)
         wait_for(lambda: len(cloud.ingest.store.list_orders(status="shipped")) == 10, 20, "cloud ships")
-        assert outbox.counts()["acked"] == 10  # the device was offline meanwhile
+        # The device went offline right after its last ack. On a loaded machine the acks of ten orders can
+        # take longer than ship_after, so the first orders may already have been shipped (and told) while
+        # it was still online; the last ones were shipped while it was offline, in any case.
+        counts = outbox.counts()
+        assert counts["acked"] >= 1 and counts["acked"] + counts["shipped"] == 10, counts
         again = device_client(outbox, broker.url)
         again.start()
         wait_for(lambda: outbox.counts()["shipped"] == 10, 20, "statuses after reconnect")
