@@ -1,0 +1,169 @@
+"""`python -m bench.asr_stages`: where the device's recognizer and faster-whisper part ways in noise.
+
+Every system decodes the same noisy clips (export.speech_noise) with the same Whisper tiny.en
+weights; each differs from its neighbour in one stage only, so a WER step between two rows is
+that stage's doing:
+
+- faster-whisper int8 / float32: the anchor, and the anchor without its int8 (CT2's quantization);
+- onnx {int8,fp32} on faster-whisper's features: our graphs decoded greedily in Python on the
+  anchor's own log-mel (zero feature frames up to 3000), i.e. our conversion + quantization alone;
+- onnx int8 on whisper's mel: openai-whisper's front end (audio silence up to 30 s);
+- onnx int8, clip + N zero frames: the anchor's features cut to the clip plus N zero feature frames,
+  what sherpa does with tail_paddings N, with the anchor's log-mel;
+- sherpa {int8,fp32}, tail N: sherpa's OfflineRecognizer on the whole clip (its log-mel, no VAD);
+- sherpa int8 + audio silence: the clip followed by S seconds of digital silence before sherpa;
+- device: edge.asr's recognizer (VAD segments, pre-roll, tail, guard), as `transcribe` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bench.asr_anchor import anchor_model_dir, clip_set, faster_whisper_anchor, run_interleaved
+from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES
+from export.speech_noise import NOISY, REVERBERANT, noisy_clips
+from export.wer import wer
+
+Transcriber = Callable[[np.ndarray], str]
+
+
+def _fp32_dir() -> Path:
+    import json
+
+    from edge.config import load_settings
+
+    manifest = json.loads((load_settings().models.path / "asr" / "manifest.json").read_text())
+    return Path(manifest["extra"]["fp32_build_dir"])
+
+
+def _fw_model(compute_type: str):
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(anchor_model_dir()), device="cpu", compute_type=compute_type, cpu_threads=1,
+                        num_workers=1, local_files_only=True)
+
+
+def fw(compute_type: str) -> Transcriber:
+    model = _fw_model(compute_type)
+
+    def transcribe(audio: np.ndarray) -> str:
+        segments, _ = model.transcribe(audio, language="en", beam_size=1, best_of=1, temperature=0.0,
+                                       without_timestamps=True, vad_filter=False, condition_on_previous_text=False)
+        return " ".join(s.text.strip() for s in segments)
+
+    return transcribe
+
+
+def onnx(encoder: Path, decoder: Path, front: str, tail: int = 0) -> Transcriber:
+    """Our ONNX pair decoded greedily on a chosen front end (see module doc)."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from export.asr_parity import OnnxGreedy, whisper_mel
+    from export.whisper_onnx import read_metadata
+
+    meta = {k: int(v) for k, v in read_metadata(encoder).items() if v.lstrip("-").isdigit()}
+    greedy = OnnxGreedy(encoder, decoder, meta)
+    features = FeatureExtractor(feature_size=80)
+
+    def transcribe(audio: np.ndarray) -> str:
+        if front == "whisper":
+            mel = whisper_mel(audio)
+        else:
+            mel = features(audio)[:, :-1]
+            width = 3000 if front == "fw" else min(3000, mel.shape[1] + tail)
+            mel = np.pad(mel, ((0, 0), (0, width - mel.shape[1])))
+        ids = [t for t in greedy.token_ids(mel.astype(np.float32)) if t < meta["eot"]]
+        return greedy.tokenizer.decode(ids).strip()
+
+    return transcribe
+
+
+def sherpa(encoder: Path, decoder: Path, tokens: Path, tail: int, silence: float = 0.0) -> Transcriber:
+    import sherpa_onnx
+
+    recognizer = sherpa_onnx.OfflineRecognizer.from_whisper(
+        encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language="en", num_threads=1,
+        tail_paddings=tail)
+    gap = np.zeros(int(silence * 16000), np.float32)
+
+    def transcribe(audio: np.ndarray) -> str:
+        stream = recognizer.create_stream()
+        stream.accept_waveform(16000, np.concatenate([audio, gap]))
+        recognizer.decode_stream(stream)
+        return stream.result.text.strip()
+
+    return transcribe
+
+
+def device(**asr: object) -> Transcriber:
+    from bench.speech_asr import _device_transcriber
+    from edge.asr import recognizer_for_settings
+    from edge.config import load_settings
+
+    environ = {f"VOICESHOP_ASR__{k.upper()}": str(v) for k, v in asr.items()}
+    import os
+
+    settings = load_settings(environ={**os.environ, **environ})
+    return _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False, threads=1))
+
+
+def systems(names: list[str]) -> dict[str, Transcriber]:
+    from edge.config import load_settings
+
+    bundle = load_settings().models.path / "asr"
+    enc8, dec8, tok = bundle / "encoder.int8.onnx", bundle / "decoder.int8.onnx", bundle / "tokens.txt"
+    fp = _fp32_dir()
+    enc32, dec32 = fp / "encoder.onnx", fp / "decoder.onnx"
+    table: dict[str, Callable[[], Transcriber]] = {
+        "fw int8": lambda: faster_whisper_anchor(1),
+        "fw fp32": lambda: fw("float32"),
+        "onnx int8 fw-feat": lambda: onnx(enc8, dec8, "fw"),
+        "onnx fp32 fw-feat": lambda: onnx(enc32, dec32, "fw"),
+        "onnx int8 whisper-mel": lambda: onnx(enc8, dec8, "whisper"),
+        "onnx int8 +1000 zero": lambda: onnx(enc8, dec8, "tail", 1000),
+        "sherpa int8 t1000": lambda: sherpa(enc8, dec8, tok, 1000),
+        "sherpa fp32 t1000": lambda: sherpa(enc32, dec32, tok, 1000),
+        "sherpa int8 +10s sil": lambda: sherpa(enc8, dec8, tok, 1, 10.0),
+        "device": lambda: device(),
+    }
+    return {name: table[name]() for name in names}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.asr_stages", description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=10, help="clips per voice")
+    parser.add_argument("--set", choices=["noisy", "reverb", "clean"], default="noisy")
+    parser.add_argument("--systems", default="fw int8,sherpa int8 t1000,device")
+    parser.add_argument("--show", action="store_true", help="print the clips where the systems differ")
+    args = parser.parse_args(argv)
+    voices = (*PIPER_VOICES, ESPEAK_VOICES[0], ESPEAK_VOICES[1])
+    utterances, clips = clip_set(voices, args.clips)
+    conditions = {"noisy": NOISY, "reverb": REVERBERANT, "clean": ()}[args.set]
+    if conditions:
+        clips, _ = noisy_clips(clips, conditions, [u.path.stem for u in utterances])
+    else:
+        pad = np.zeros(8000, np.float32)
+        clips = [np.concatenate([pad, c, pad]) for c in clips]
+    chosen = systems([s.strip() for s in args.systems.split(",")])
+    scores = run_interleaved(chosen, clips)
+    refs = [u.text for u in utterances]
+    print(f"{args.set}: {len(clips)} clips ({args.clips} per voice, {len(voices)} voices)")
+    for name, score in scores.items():
+        piper = wer((refs[i], score.hypotheses[i]) for i, u in enumerate(utterances) if u.voice.engine == "piper")
+        print(f"{name:<24} WER {score.wer(refs):.3f}  piper {piper:.3f}  cpu {score.cpu_total:6.1f} s")
+    if args.show:
+        for i, ref in enumerate(refs):
+            hyps = {name: s.hypotheses[i] for name, s in scores.items()}
+            if len({h.lower().strip(" .?!") for h in hyps.values()}) > 1:
+                print(f"\n[{i}] {ref}")
+                for name, hyp in hyps.items():
+                    print(f"   {name:<24} {hyp}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
