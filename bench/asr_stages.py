@@ -12,19 +12,21 @@ that stage's doing:
   what sherpa does with tail_paddings N, with the anchor's log-mel;
 - sherpa {int8,fp32}, tail N: sherpa's OfflineRecognizer on the whole clip (its log-mel, no VAD);
 - sherpa int8 + audio silence: the clip followed by S seconds of digital silence before sherpa;
-- device: edge.asr's recognizer (VAD segments, pre-roll, tail, guard), as `transcribe` runs it.
+- device: edge.asr's recognizer (VAD segments, pre-roll, tail, guard), as `transcribe` runs it;
+  "device tN" / "sherpa int8 tN": with N frames of tail padding.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bench.asr_anchor import anchor_model_dir, clip_set, faster_whisper_anchor, run_interleaved
-from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES
+from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES
 from export.speech_noise import NOISY, REVERBERANT, noisy_clips
 from export.wer import wer
 
@@ -105,8 +107,6 @@ def device(**asr: object) -> Transcriber:
     from edge.config import load_settings
 
     environ = {f"VOICESHOP_ASR__{k.upper()}": str(v) for k, v in asr.items()}
-    import os
-
     settings = load_settings(environ={**os.environ, **environ})
     return _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False, threads=1))
 
@@ -130,7 +130,15 @@ def systems(names: list[str]) -> dict[str, Transcriber]:
         "sherpa int8 +10s sil": lambda: sherpa(enc8, dec8, tok, 1, 10.0),
         "device": lambda: device(),
     }
-    return {name: table[name]() for name in names}
+    chosen = {}
+    for name in names:
+        if name.startswith("device t"):  # "device t300": the device path with that tail padding
+            chosen[name] = device(tail_padding_frames=int(name.removeprefix("device t")))
+        elif name.startswith("sherpa int8 t"):
+            chosen[name] = sherpa(enc8, dec8, tok, int(name.removeprefix("sherpa int8 t")))
+        else:
+            chosen[name] = table[name]()
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", choices=["noisy", "reverb", "clean"], default="noisy")
     parser.add_argument("--systems", default="fw int8,sherpa int8 t1000,device")
     parser.add_argument("--show", action="store_true", help="print the clips where the systems differ")
+    parser.add_argument("--split", choices=["all", "tune", "held"], default="all",
+                        help="tune: sentences 1-15 in Piper joe + espeak en-us; held: sentences 16-30 in the "
+                             "other voices (Piper joe 0.9/1.15, espeak en-gb, en-us+f3)")
     args = parser.parse_args(argv)
-    voices = (*PIPER_VOICES, ESPEAK_VOICES[0], ESPEAK_VOICES[1])
-    utterances, clips = clip_set(voices, args.clips)
+    voices = {"all": (*PIPER_VOICES, ESPEAK_VOICES[0], ESPEAK_VOICES[1]), "tune": (PIPER_VOICES[0], ESPEAK_VOICES[0]),
+              "held": (PIPER_VOICES[1], PIPER_VOICES[2], ESPEAK_VOICES[1], ESPEAK_VOICES[2])}[args.split]
+    utterances, clips = clip_set(voices, 30 if args.split != "all" else args.clips)
+    if args.split != "all":
+        wanted = set(SENTENCES[:15] if args.split == "tune" else SENTENCES[15:])
+        kept = [i for i, u in enumerate(utterances) if u.text in wanted][:args.clips * len(voices)]
+        utterances, clips = [utterances[i] for i in kept], [clips[i] for i in kept]
     conditions = {"noisy": NOISY, "reverb": REVERBERANT, "clean": ()}[args.set]
     if conditions:
         clips, _ = noisy_clips(clips, conditions, [u.path.stem for u in utterances])
@@ -151,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = systems([s.strip() for s in args.systems.split(",")])
     scores = run_interleaved(chosen, clips)
     refs = [u.text for u in utterances]
-    print(f"{args.set}: {len(clips)} clips ({args.clips} per voice, {len(voices)} voices)")
+    print(f"{args.set}, split {args.split}: {len(clips)} clips, {len(voices)} voices, load {os.getloadavg()[0]:.1f}")
     for name, score in scores.items():
         piper = wer((refs[i], score.hypotheses[i]) for i, u in enumerate(utterances) if u.voice.engine == "piper")
         print(f"{name:<24} WER {score.wer(refs):.3f}  piper {piper:.3f}  cpu {score.cpu_total:6.1f} s")
