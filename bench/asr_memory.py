@@ -64,14 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.asr_memory", description=__doc__.splitlines()[0])
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated configuration names")
-    parser.add_argument("--pads", default="", help="extra tail paddings to try with the arena (frames, comma-separated)")
+    parser.add_argument("--pads", default="", help="extra tail paddings to try, with and without the arena "
+                                                     "(frames, comma-separated)")
     args = parser.parse_args(argv)
     if args.probe:
         _probe()
         return 0
     configs = {name: CONFIGS[name] for name in args.configs.split(",") if name}
     for pad in filter(None, args.pads.split(",")):
-        configs[f"arena, pad {pad}"] = {"VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
+        for arena in ("true", "false"):
+            configs[f"{'arena' if arena == 'true' else 'no arena'}, pad {pad}"] = {
+                "VOICESHOP_MEMORY__ASR_ARENA": arena, "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
     print(f"load {os.getloadavg()[0]:.1f}")
     print(f"{'configuration':<22} {'loaded':>7} {'commands':>9} {'after 26 s':>10} {'end':>6} {'peak':>6}  "
           f"{'anon MB: loaded/end':>20}  cpu ms/command before/after")

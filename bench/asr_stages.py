@@ -22,12 +22,13 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from bench.asr_anchor import anchor_model_dir, clip_set, faster_whisper_anchor, run_interleaved
 from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES
-from export.speech_noise import NOISY, REVERBERANT, noisy_clips
+from export.speech_noise import NOISY, REVERBERANT, Condition, long_form, noisy_clips
 from export.wer import wer
 
 Transcriber = Callable[[np.ndarray], str]
@@ -144,7 +145,8 @@ def systems(names: list[str]) -> dict[str, Transcriber]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.asr_stages", description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=10, help="clips per voice")
-    parser.add_argument("--set", choices=["noisy", "reverb", "clean"], default="noisy")
+    parser.add_argument("--set", choices=["noisy", "reverb", "clean", "long"], default="noisy",
+                        help="long: --clips recordings of 10-60 s (export.speech_noise.long_form, every other noisy)")
     parser.add_argument("--systems", default="fw int8,sherpa int8 t1000,device")
     parser.add_argument("--show", action="store_true", help="print the clips where the systems differ")
     parser.add_argument("--split", choices=["all", "tune", "held"], default="all",
@@ -158,10 +160,19 @@ def main(argv: list[str] | None = None) -> int:
         wanted = set(SENTENCES[:15] if args.split == "tune" else SENTENCES[15:])
         kept = [i for i, u in enumerate(utterances) if u.text in wanted][:args.clips * len(voices)]
         utterances, clips = [utterances[i] for i in kept], [clips[i] for i in kept]
-    conditions = {"noisy": NOISY, "reverb": REVERBERANT, "clean": ()}[args.set]
-    if conditions:
-        clips, _ = noisy_clips(clips, conditions, [u.path.stem for u in utterances])
-    else:
+    conditions = {"noisy": NOISY, "reverb": REVERBERANT, "clean": (), "long": ()}[args.set]
+    labels = ["clean"] * len(clips)
+    if args.set == "long":
+        lengths = [10.0 + 50.0 * i / max(1, args.clips - 1) for i in range(args.clips)]
+        made = [long_form(sec, i + (100 if args.split == "held" else 0), voices,
+                          NOISY[i % len(NOISY)] if i % 2 else Condition()) for i, sec in enumerate(lengths)]
+        clips = [audio for audio, _ in made]
+        utterances = [SimpleNamespace(text=text, voice=SimpleNamespace(engine="mixed")) for _, text in made]
+        labels = ["noisy" if i % 2 else "clean" for i in range(len(made))]
+    elif conditions:
+        clips, used = noisy_clips(clips, conditions, [u.path.stem for u in utterances])
+        labels = [c.label for c in used]
+    elif args.set == "clean":
         pad = np.zeros(8000, np.float32)
         clips = [np.concatenate([pad, c, pad]) for c in clips]
     chosen = systems([s.strip() for s in args.systems.split(",")])
@@ -169,8 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     refs = [u.text for u in utterances]
     print(f"{args.set}, split {args.split}: {len(clips)} clips, {len(voices)} voices, load {os.getloadavg()[0]:.1f}")
     for name, score in scores.items():
-        piper = wer((refs[i], score.hypotheses[i]) for i, u in enumerate(utterances) if u.voice.engine == "piper")
-        print(f"{name:<24} WER {score.wer(refs):.3f}  piper {piper:.3f}  cpu {score.cpu_total:6.1f} s")
+        piper_pairs = [(refs[i], score.hypotheses[i]) for i, u in enumerate(utterances) if u.voice.engine == "piper"]
+        piper = wer(piper_pairs) if piper_pairs else float("nan")
+        by_condition = "  ".join(
+            f"{label} {wer((refs[i], score.hypotheses[i]) for i in range(len(refs)) if labels[i] == label):.3f}"
+            for label in dict.fromkeys(labels))
+        print(f"{name:<24} WER {score.wer(refs):.3f}  piper {piper:.3f}  cpu {score.cpu_total:6.1f} s  | {by_condition}")
     if args.show:
         for i, ref in enumerate(refs):
             hyps = {name: s.hypotheses[i] for name, s in scores.items()}
