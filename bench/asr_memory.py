@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 CONFIGS = {
-    "arena, pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
-    "no arena, pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "false", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
+    "arena pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
+    "no arena pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "false", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
 }
 
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = {name: CONFIGS[name] for name in args.configs.split(",") if name}
     for pad in filter(None, args.pads.split(",")):
         for arena in ("true", "false"):
-            configs[f"{'arena' if arena == 'true' else 'no arena'}, pad {pad}"] = {
+            configs[f"{'arena' if arena == 'true' else 'no arena'} pad {pad}"] = {
                 "VOICESHOP_MEMORY__ASR_ARENA": arena, "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
     print(f"load {os.getloadavg()[0]:.1f}")
     print(f"{'configuration':<22} {'loaded':>7} {'commands':>9} {'after 26 s':>10} {'end':>6} {'peak':>6}  "

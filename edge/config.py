@@ -196,8 +196,12 @@ class AsrSettings:
     early_endpoint_confidence: float = 0.8
     """NLU intent probability the text heard so far needs for an early endpoint (0-1)."""
 
-    tail_padding_frames: int = 1000
-    """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames)."""
+    tail_padding_frames: int = 300
+    """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames). Short
+    padding made Whisper start the segment over ("Remove the towels from my cart. Remove the towels
+    from my cart. Remove"); the guard now keeps one copy (edge.asr.guard.cut_restart), and with it 300
+    matches 1000 at ~25% less CPU per decode (150 commands, sherpa INT8, WER 1000 vs 300: clean 0.113 vs
+    0.116, noise 0.340 vs 0.343, rooms 0.243 vs 0.219; unguarded 300 was 0.172 / 0.543 / 0.366)."""
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
