@@ -28,7 +28,7 @@ import numpy as np
 
 from bench.asr_anchor import anchor_model_dir, clip_set, faster_whisper_anchor, run_interleaved
 from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES
-from export.speech_noise import NOISY, REVERBERANT, Condition, long_form, noisy_clips
+from export.speech_noise import LONG_VOICES, NOISY, REVERBERANT, Condition, long_form, noisy_clips
 from export.wer import wer
 
 Transcriber = Callable[[np.ndarray], str]
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = ["clean"] * len(clips)
     if args.set == "long":
         lengths = [10.0 + 50.0 * i / max(1, args.clips - 1) for i in range(args.clips)]
-        made = [long_form(sec, i + (100 if args.split == "held" else 0), voices,
+        made = [long_form(sec, i + (100 if args.split == "held" else 0), LONG_VOICES if args.split == "all" else voices,
                           NOISY[i % len(NOISY)] if i % 2 else Condition()) for i, sec in enumerate(lengths)]
         clips = [audio for audio, _ in made]
         utterances = [SimpleNamespace(text=text, voice=SimpleNamespace(engine="mixed")) for _, text in made]
