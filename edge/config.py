@@ -80,8 +80,8 @@ class MemorySettings:
     costs some CPU per clause (on/off)."""
 
     asr_arena: bool = True
-    """onnxruntime's CPU arena for Whisper: with 300 padding frames off holds ~13 MB less after commands
-    and ~60 MB less after a long dictation, but a command's decode takes ~1.6x the CPU (edge/memory.py)
+    """onnxruntime's CPU arena for Whisper: with 500 padding frames off holds ~22 MB less after commands
+    and ~70 MB less after a long dictation, but a command's decode takes ~1.9x the CPU (edge/memory.py)
     (on/off)."""
 
     mmap_threshold_kb: int = 256
@@ -198,12 +198,14 @@ class AsrSettings:
     early_endpoint_confidence: float = 0.8
     """NLU intent probability the text heard so far needs for an early endpoint (0-1)."""
 
-    tail_padding_frames: int = 300
+    tail_padding_frames: int = 500
     """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames). Short
     padding made Whisper start the segment over ("Remove the towels from my cart. Remove the towels
-    from my cart. Remove"); the guard now keeps one copy (edge.asr.guard.cut_restart), and with it 300
-    matches 1000 at ~25% less CPU per decode (150 commands, sherpa INT8, WER 1000 vs 300: clean 0.113 vs
-    0.116, noise 0.340 vs 0.343, rooms 0.243 vs 0.219; unguarded 300 was 0.172 / 0.543 / 0.366)."""
+    from my cart. Remove"); the guard now keeps one copy (edge.asr.guard.cut_restart). Device path,
+    guard on, WER 1000 / 500 / 300 frames: bench set (100 commands) clean 0.101 / 0.099 / 0.107, noisy
+    0.389 / 0.398 / 0.365, rooms 0.264 / 0.266 / 0.282; held-out voices and sentences (60) clean 0.110 /
+    0.107, noisy 0.375 / 0.357, rooms 0.268 / 0.273. 500 is as good as 1000 at ~23% less CPU per
+    decode and a smaller Whisper arena (edge/memory.py); 300 lost words on clean speech and in rooms."""
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
