@@ -5,19 +5,24 @@
    VAD segments, Whisper INT8 on sherpa-onnx, the guard) against the anchor, faster-whisper int8
    greedy on the same CT2 weights, same threads, same clips, interleaved in this process.
    No real recorded speech ships inside any installed package (we looked), so all of it is synthetic.
-2. Endpoint -> final transcript latency for 2-5 s commands, fed in real time (80 ms frames paced
+   Three rows on the same commands: clean, noisy (pink noise 10/5 dB, babble of other synthetic
+   voices 15/10 dB) and reverberant (synthetic rooms, RT60 0.4-0.8 s), from export.speech_noise.
+2. Long-form: recordings of 10-60 s built from sentences in several voices with pauses of
+   0.3-1.6 s (several VAD segments each; every other one noisy), whole files as `transcribe` runs them.
+3. Endpoint -> final transcript latency for 2-5 s commands, fed in real time (80 ms frames paced
    by the wall clock, as a microphone delivers them): the time from the moment the endpoint's
    frame arrived to the moment the final transcript was returned, p50/p95, with speculative
    decoding on (the device default) and off (decode only once the endpoint is confirmed).
 
-Goals (issue 4, benchmarks not tests): WER no worse than the anchor and processing time <= 0.8x
-the anchor's; endpoint -> final <= 250 ms p95 for commands <= 5 s.
+Goals (issues 4, 18, 21; benchmarks not tests): in every row WER no worse than the anchor and
+processing time <= 0.8x the anchor's; endpoint -> final <= 250 ms p95 for commands <= 5 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,7 +40,9 @@ from bench.asr_anchor import (
 from edge.asr import recognizer_for_settings
 from edge.config import load_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript
+from export import speech_noise
 from export.speech_corpus import PIPER_VOICES
+from export.speech_noise import NOISY, REVERBERANT, noisy_clips
 from export.wer import wer
 
 GOAL_TIME_RATIO = 0.8
@@ -56,21 +63,25 @@ def _device_transcriber(recognizer: Any):
     return transcribe
 
 
-def accuracy_and_time(threads: int, per_voice: int) -> None:
+DEVICE = "edge.asr (VAD + Whisper INT8)"
+ANCHOR = "faster-whisper int8 (anchor)"
+
+
+def _systems(threads: int) -> dict[str, Any]:
     settings = load_settings()
-    systems = {
-        "edge.asr (VAD + Whisper INT8)": _device_transcriber(
-            recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)),
-        "faster-whisper int8 (anchor)": faster_whisper_anchor(threads),
-    }
-    utterances, clips = clip_set(DEFAULT_VOICES, per_voice)
-    clips = [np.concatenate([PAD, c, PAD]) for c in clips]
+    return {DEVICE: _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False,
+                                                                threads=threads)),
+            ANCHOR: faster_whisper_anchor(threads)}
+
+
+def _table(title: str, systems: dict[str, Any], utterances: list[Any], clips: list[np.ndarray]) -> tuple[Any, Any, list[str]]:
+    """Run both systems interleaved on clips and print WER per voice engine, CPU and time ratio."""
     audio_seconds = sum(len(c) for c in clips) / 16000
     scores = run_interleaved(systems, clips)
     refs = [u.text for u in utterances]
     groups = voice_groups(utterances)
-    anchor = scores["faster-whisper int8 (anchor)"]
-    print(f"\nASR: {len(clips)} synthesized commands ({audio_seconds:.0f} s with 0.5 s pads), {threads} thread(s)")
+    anchor = scores[ANCHOR]
+    print(f"\n{title} ({audio_seconds:.0f} s of audio)")
     header = (f"{'engine':<31} {'wall s':>7} {'cpu s':>7} {'RTF cpu':>8} {'cpu/anchor':>10} "
               + " ".join(f"{'WER ' + g:>11}" for g in groups) + f" {'WER all':>8}")
     print(header)
@@ -79,12 +90,45 @@ def accuracy_and_time(threads: int, per_voice: int) -> None:
         rates = " ".join(f"{wer((refs[i], score.hypotheses[i]) for i in idx):>11.3f}" for idx in groups.values())
         print(f"{name:<31} {score.wall_total:>7.1f} {score.cpu_total:>7.1f} {score.cpu_total / audio_seconds:>8.3f} "
               f"{score.cpu_total / anchor.cpu_total:>10.2f} {rates} {score.wer(refs):>8.3f}")
-    ours = scores["edge.asr (VAD + Whisper INT8)"]
+    return scores[DEVICE], anchor, refs
+
+
+def accuracy_and_time(threads: int, per_voice: int, noisy: bool = True) -> None:
+    systems = _systems(threads)
+    utterances, clean = clip_set(DEFAULT_VOICES, per_voice)
+    keys = [u.path.stem for u in utterances]
+    sets = [("clean", [np.concatenate([PAD, c, PAD]) for c in clean], "0.5 s pads")]
+    if noisy:
+        for label, conditions in (("noisy", NOISY), ("reverberant", REVERBERANT)):
+            clips, _ = noisy_clips(clean, conditions, keys)
+            sets.append((label, clips, "; ".join(c.label for c in conditions)))
+    for label, clips, how in sets:
+        ours, anchor, refs = _table(f"ASR, {label}: {len(clips)} synthesized commands ({how}), {threads} thread(s)",
+                                    systems, utterances, clips)
+        ratio = ours.cpu_total / anchor.cpu_total
+        measure = "CPU time / WER, Whisper tiny.en INT8 (sherpa)" + ("" if label == "clean" else f", {label}")
+        summary.add("ASR", measure, f"{ratio:.2f}x the anchor / {ours.wer(refs):.3f}",
+                    f"<= {GOAL_TIME_RATIO}x, WER no worse", f"faster-whisper int8: WER {anchor.wer(refs):.3f}")
+        print(f"goal: time <= {GOAL_TIME_RATIO}x anchor -> {ratio:.2f}x cpu "
+              f"({ours.wall_total / anchor.wall_total:.2f}x wall); "
+              f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
+
+
+def long_form(threads: int, recordings: int) -> None:
+    """Real-length recordings (10-60 s, several voices, pauses of 0.3-1.6 s, every other one noisy)."""
+    systems = _systems(threads)
+    lengths = [10.0 + 50.0 * i / max(1, recordings - 1) for i in range(recordings)]
+    made = [speech_noise.long_form(seconds, i, condition=NOISY[i % len(NOISY)] if i % 2 else speech_noise.Condition())
+            for i, seconds in enumerate(lengths)]
+    clips = [audio for audio, _ in made]
+    utterances = [SimpleNamespace(text=text, voice=SimpleNamespace(engine="mixed")) for _, text in made]
+    ours, anchor, refs = _table(f"ASR, long-form: {len(clips)} recordings of {lengths[0]:.0f}-{lengths[-1]:.0f} s "
+                                f"(Piper + espeak-ng voices, half noisy), {threads} thread(s)", systems, utterances, clips)
     ratio = ours.cpu_total / anchor.cpu_total
-    summary.add("ASR", "CPU time / WER, Whisper tiny.en INT8 (sherpa)", f"{ratio:.2f}x the anchor / {ours.wer(refs):.3f}",
+    summary.add("ASR", "CPU time / WER, long-form 10-60 s", f"{ratio:.2f}x the anchor / {ours.wer(refs):.3f}",
                 f"<= {GOAL_TIME_RATIO}x, WER no worse", f"faster-whisper int8: WER {anchor.wer(refs):.3f}")
-    print(f"goal: time <= {GOAL_TIME_RATIO}x anchor -> {ratio:.2f}x cpu ({ours.wall_total / anchor.wall_total:.2f}x wall); "
-          f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
+    print(f"goal: time <= {GOAL_TIME_RATIO}x anchor -> {ratio:.2f}x cpu; WER no worse -> "
+          f"{ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
 
 
 def _realtime(recognizer: Any, audio: np.ndarray) -> tuple[float | None, float | None, str]:
@@ -139,9 +183,13 @@ def endpoint_latency(threads: int, per_voice: int) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--asr-clips", type=int, default=20, help="ASR: clips per voice")
     parser.add_argument("--asr-latency-clips", type=int, default=8, help="ASR latency: clips per Piper voice")
+    parser.add_argument("--asr-long", type=int, default=8, help="ASR long-form: recordings (10-60 s)")
+    parser.add_argument("--asr-clean-only", action="store_true", help="ASR: skip the noisy and reverberant rows")
 
 
 def main(args: argparse.Namespace) -> int:
-    accuracy_and_time(args.threads, args.asr_clips)
+    accuracy_and_time(args.threads, args.asr_clips, noisy=not args.asr_clean_only)
+    if args.asr_long:
+        long_form(args.threads, args.asr_long)
     endpoint_latency(args.threads, args.asr_latency_clips)
     return 0

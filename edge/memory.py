@@ -25,6 +25,19 @@ sentence encoder share one copy of their frozen word embeddings (edge/nlu/bundle
 voice loads first so its load transient sets no peak (edge/device.py), and sherpa's VAD buffer is
 sized from the segment limit (edge/asr).
 
+Whisper's arena, measured per setting in a fresh process (`python -m bench.asr_memory --pads 300`:
+eight commands, one 26 s dictation, eight commands; RSS MB loaded -> after the commands -> end, CPU ms
+per command; load 12 on 2 cores): arena + 1000 padding frames 266 -> 301 -> 368, 113-128 ms; no arena
++ 1000: 266 -> 270 -> 272, 256-262 ms; arena + 500 (the default since the guard cuts restarts, see
+[asr] tail_padding_frames): 265 -> 290 -> 339, 94-98 ms (1000 in the same run: 265 -> 300 -> 367,
+131-134 ms); no arena + 500: 265 -> 268 -> 269, 180-186 ms; arena + 300: 266 -> 284 -> 333, 83-89 ms.
+The arena keeps what the largest decode needed (encoder attention grows with the square of the
+segment's frames), so shorter padding bounds it for commands, and only long dictation grows it
+further. A bounded arena (arena_extend_strategy kSameAsRequested, an initial chunk) or a setting per
+session (encoder vs decoder) cannot be asked of sherpa-onnx 2.0.1: its provider config file knows
+GraphOptimizationLevel, LogSeverityLevel, ProfilingFilePrefix, EnableMemPattern and EnableCpuMemArena
+only, and one provider string serves both Whisper sessions.
+
 A malloc arena cap (M_ARENA_MAX) and glibc's transparent huge pages (glibc.malloc.hugetlb)
 measured no difference and are not used. Everything here is a no-op off glibc (macOS, musl).
 """

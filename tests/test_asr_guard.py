@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edge.asr import AsrError, OnlineEvents, endpointing_for, recognizer_for_settings
-from edge.asr.guard import accept, cut_repetition, level_dbfs, strip_annotations
+from edge.asr.guard import accept, cut_repetition, cut_restart, level_dbfs, strip_annotations
 from edge.asr.models import online_recognizer
 from edge.asr.stream import quietest_point
 from edge.config import load_settings
@@ -22,6 +22,21 @@ def test_annotations_and_loops_are_removed():
     assert cut_repetition("the the the the the cart") == "the cart"
     assert cut_repetition("add milk add milk add milk add milk please") == "add milk please"
     assert cut_repetition("no no no") == "no no no"  # a real triple stays
+
+
+def test_a_restarted_phrase_keeps_one_copy():
+    # sherpa's token cap stops a restart loop mid-word: the cut-off copy goes
+    assert cut_restart("Add a loaf of sourdough bread Add a loaf of sourd") == "Add a loaf of sourdough bread"
+    assert cut_restart("Remove the towels from my cart. Remove the towels from my cart. Remove the") == \
+        "Remove the towels from my cart."
+    assert cut_restart("I want the I want the red one") == "I want the red one"
+    # what people do say twice, and sentences that merely share words, stay
+    assert cut_restart("add milk add milk") == "add milk add milk"
+    assert cut_restart("no no no") == "no no no"
+    assert cut_restart("add milk and eggs add milk.") == "add milk and eggs add milk."
+    for sentence in SENTENCES:
+        assert cut_restart(sentence) == sentence
+    assert accept("Add a loaf of sourdough bread Add a loaf of sourd", LOUD, 2.5) == "Add a loaf of sourdough bread"
 
 
 def test_known_hallucinations_need_evidence():

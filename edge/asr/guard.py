@@ -7,7 +7,11 @@ invented "yes" or "thank you" can confirm or cancel an order, so text must be ea
 1. No decode at all without speech: only segments Silero VAD called speech reach Whisper (the
    recognizer enforces that; silence and steady noise never get here).
 2. Non-speech annotations are removed: bracketed or parenthesised tags and music symbols.
-3. Runaway repetition ("the the the the ...", a phrase looping) is cut to one occurrence.
+3. Runaway repetition ("the the the the ...", a phrase looping) is cut to one occurrence, and so
+   is a phrase of 3+ words said again at once, whole or cut off mid-word at the end of the text
+   ("Add a loaf of sourdough bread Add a loaf of sourd"): in noise Whisper may start the segment
+   over instead of ending it, and sherpa's token cap (~6 tokens per second of input) stops the
+   second copy wherever it is.
 4. A known hallucination phrase is dropped when the evidence for speech is weak: little VAD speech
    time or a quiet segment. A real "thank you" said to the device is loud and long enough to pass.
 5. More words than anyone can say in the time (over MAX_WORDS_PER_SECOND) means invention: dropped.
@@ -68,9 +72,49 @@ def cut_repetition(text: str, max_repeats: int = 3) -> str:
     return " ".join(tokens)
 
 
+MIN_LOOP_WORDS = 3
+"""A phrase said again at once is a decoder loop from this many words up; "no no" or "add milk add
+milk" can be real, "add a loaf add a loaf" is not a thing shoppers say."""
+_SENTENCE_END = (".", "?", "!")
+
+
+def _key(token: str) -> str:
+    return token.lower().strip(".,!?;:\"'")
+
+
+def _repeats_prefix(copy: list[str], phrase: list[str], looped: bool = False) -> bool:
+    """copy is the start of phrase, its last word possibly cut off mid-word."""
+    if not copy or len(copy) > len(phrase) or copy[:-1] != phrase[:len(copy) - 1]:
+        return False
+    last, want = copy[-1], phrase[len(copy) - 1]
+    return last == want or ((looped or len(copy) >= MIN_LOOP_WORDS) and bool(last) and want.startswith(last))
+
+
+def cut_restart(text: str, looped: bool = False) -> str:
+    """Drop a second copy of a 3+ word phrase that follows it at once: a whole copy anywhere, or a
+    cut-off copy (>= MIN_LOOP_WORDS words, or any length once a whole copy proved the loop; no
+    sentence end) that runs to the end of the text."""
+    tokens = text.split()
+    keys = [_key(t) for t in tokens]
+    n = len(tokens)
+    open_end = not text.rstrip().endswith(_SENTENCE_END)
+    for start in range(n):
+        # a copy begins with the phrase's first word: only those places are compared
+        for again in (j for j in range(start + MIN_LOOP_WORDS, n) if keys[j] == keys[start]):
+            size = again - start
+            phrase = keys[start:again]
+            if keys[again:again + size] == phrase:
+                return cut_restart(" ".join(tokens[:again] + tokens[again + size:]), looped=True)
+            rest = keys[again:]
+            if open_end and (looped or len(rest) >= MIN_LOOP_WORDS) and len(rest) < size \
+                    and _repeats_prefix(rest, phrase, looped):
+                return " ".join(tokens[:again]).rstrip(",;:")
+    return text
+
+
 def accept(text: str, audio: np.ndarray, speech_seconds: float) -> str:
     """The text to believe for a decoded segment ('' when it is most likely invented)."""
-    text = cut_repetition(strip_annotations(text))
+    text = cut_restart(cut_repetition(strip_annotations(text)))
     words = _words(text)
     if not words:
         return ""
