@@ -29,7 +29,7 @@ def manifest(tts_bundle):
 
 def test_bundle_has_sherpa_vits_layout(tts_bundle, manifest):
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"model", "tokens", "voice_config", "model_card"}
+    assert set(roles) == {"model", "latent", "decoder", "tokens", "voice_config", "model_card"}
     model = onnx.load(str(tts_bundle / roles["model"]), load_external_data=False)
     assert {p.key: p.value for p in model.metadata_props} == EXPECTED_METADATA
     id_map = json.loads((tts_bundle / roles["voice_config"]).read_text())["phoneme_id_map"]
@@ -86,9 +86,30 @@ def test_routes_were_measured_and_the_decision_follows_them(manifest):
 
 def test_parity_recorded(manifest):
     parity = manifest["parity"]
-    assert parity["sherpa_samples"] > 22050  # the parity sentence is a few seconds long
-    assert parity["sherpa_vs_fp32_logmel_l1"] <= parity["shipped_vs_fp32_logmel_l1"] + 0.05
+    assert parity["device_samples"] > 22050  # the parity sentence is a few seconds long
+    assert parity["device_vs_fp32_logmel_l1"] <= parity["shipped_vs_fp32_logmel_l1"] + 0.05
     assert parity["sampling_noise_logmel_l1"] > 0.05
+    assert parity["chunked_vs_whole_logmel_l1"] <= 0.01 * parity["sampling_noise_logmel_l1"]
+
+
+def test_the_split_graphs_are_the_whole_voice_and_the_plan_was_measured(tts_bundle, manifest):
+    roles = {info["role"]: name for name, info in manifest["files"].items()}
+    whole = onnx.load(str(tts_bundle / roles["model"]), load_external_data=False)
+    latent = onnx.load(str(tts_bundle / roles["latent"]), load_external_data=False)
+    decoder = onnx.load(str(tts_bundle / roles["decoder"]), load_external_data=False)
+    vocoder = manifest["extra"]["vocoder"]
+    assert [i.name for i in latent.graph.input] == [i.name for i in whole.graph.input]
+    assert [o.name for o in latent.graph.output] == [i.name for i in decoder.graph.input] == [vocoder["latent_output"]]
+    assert all(n.name.startswith("/dec/") for n in decoder.graph.node)
+    assert not any(n.name.startswith("/dec/") for n in latent.graph.node)
+    assert len(latent.graph.node) + len(decoder.graph.node) == len(whole.graph.node) - 1  # Piper's last Unsqueeze
+    assert vocoder["hop"] == 256 and 0 < vocoder["first_frames"] <= vocoder["frames"]
+    # The rule recorded is the rule applied: the smallest overlap within the rounding bound ships...
+    scan = {int(k): v for k, v in vocoder["overlap_scan"].items()}
+    assert vocoder["overlap"] == min(o for o, d in scan.items() if d["max_abs"] <= vocoder["seam_max_abs"])
+    # ...and less context than HiFi-GAN's receptive field leaves audible seams (the scan can tell).
+    assert scan[min(scan)]["max_abs"] > 100 * vocoder["seam_max_abs"]
+    assert vocoder["shipped_vs_whole"]["max_abs"] <= vocoder["seam_max_abs"]
 
 
 def test_rerun_is_skipped_and_check_passes(cli, tts_bundle):
