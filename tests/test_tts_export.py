@@ -94,22 +94,30 @@ def test_parity_recorded(manifest):
 
 def test_the_split_graphs_are_the_whole_voice_and_the_plan_was_measured(tts_bundle, manifest):
     roles = {info["role"]: name for name, info in manifest["files"].items()}
+    vocoder = manifest["extra"]["vocoder"]
     whole = onnx.load(str(tts_bundle / roles["model"]), load_external_data=False)
     latent = onnx.load(str(tts_bundle / roles["latent"]), load_external_data=False)
-    decoder = onnx.load(str(tts_bundle / roles["decoder"]), load_external_data=False)
-    vocoder = manifest["extra"]["vocoder"]
+    stages = [onnx.load(str(tts_bundle / name), load_external_data=False) for name in vocoder["stages"]]
+    assert all(manifest["files"][name]["role"] == "decoder" for name in vocoder["stages"])
     assert [i.name for i in latent.graph.input] == [i.name for i in whole.graph.input]
-    assert [o.name for o in latent.graph.output] == [i.name for i in decoder.graph.input] == [vocoder["latent_output"]]
-    assert all(n.name.startswith("/dec/") for n in decoder.graph.node)
+    chain = [latent.graph.output[0].name]
+    for stage in stages:  # each stage reads what the one before wrote
+        assert [i.name for i in stage.graph.input] == chain[-1:]
+        assert all(n.name.startswith("/dec/") for n in stage.graph.node)
+        chain.append(stage.graph.output[0].name)
+    assert chain == vocoder["cuts"] and chain[-1] == vocoder["decoder_output"]
     assert not any(n.name.startswith("/dec/") for n in latent.graph.node)
-    assert len(latent.graph.node) + len(decoder.graph.node) == len(whole.graph.node) - 1  # Piper's last Unsqueeze
-    assert vocoder["hop"] == 256 and 0 < vocoder["first_frames"] <= vocoder["frames"]
-    # The rule recorded is the rule applied: the smallest overlap within the rounding bound ships...
-    scan = {int(k): v for k, v in vocoder["overlap_scan"].items()}
-    assert vocoder["overlap"] == min(o for o, d in scan.items() if d["max_abs"] <= vocoder["seam_max_abs"])
-    # ...and less context than HiFi-GAN's receptive field leaves audible seams (the scan can tell).
-    assert scan[min(scan)]["max_abs"] > 100 * vocoder["seam_max_abs"]
-    assert vocoder["shipped_vs_whole"]["max_abs"] <= vocoder["seam_max_abs"]
+    pieces = len(latent.graph.node) + sum(len(s.graph.node) for s in stages)
+    assert pieces == len(whole.graph.node) - 1  # all but Piper's last Unsqueeze
+    assert vocoder["rates"] == [8, 64, 256] and vocoder["hop"] == 256 and 0 < vocoder["first_frames"] <= vocoder["frames"]
+    bound = vocoder["seam_max_abs"]
+    for overlap, scan in zip(vocoder["overlaps"], vocoder["overlap_scans"], strict=True):
+        # the rule recorded is the rule applied: the smallest overlap within the rounding bound ships
+        assert overlap == min(int(o) for o, d in scan.items() if d["max_abs"] <= bound)
+    # HiFi-GAN's reach is in the first (8x) stage; less context there leaves audible seams.
+    first = {int(o): d for o, d in vocoder["overlap_scans"][0].items()}
+    assert vocoder["overlaps"][0] > max(vocoder["overlaps"][1:]) and first[min(first)]["max_abs"] > 100 * bound
+    assert vocoder["combined_scan_window"]["max_abs"] <= bound and vocoder["shipped_vs_whole"]["max_abs"] <= bound
 
 
 def test_rerun_is_skipped_and_check_passes(cli, tts_bundle):

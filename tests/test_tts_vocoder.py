@@ -1,8 +1,8 @@
 """edge.tts.vocoder on small synthetic graphs: windows tile the latent, overlap removes the seams, stops work.
 
-The decoder here is a toy HiFi-GAN: a ConvTranspose upsampling 4x and a dilated Conv whose
-receptive field reaches 4 latent frames to each side, so the chunking logic is checked without
-the real voice (tests/test_tts_synthesis.py does that on the bundle).
+The decoder here is a toy HiFi-GAN in two stages: a ConvTranspose upsampling 4x (reaching 1
+latent frame to each side), then a dilated Conv at the 4x rate (12 samples: 3 frames), so the
+chunking logic is checked without the real voice (tests/test_tts_synthesis.py does that on the bundle).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from onnx import TensorProto, helper, numpy_helper
 from edge.tts.vocoder import ChunkPlan, Vocoder, windows
 
 HOP, CHANNELS, VOCAB = 4, 8, 20
-RECEPTIVE_FRAMES = 4  # ConvTranspose: 1 frame each side; Conv k9 dilation 3 at 4x: 12 samples, 3 more frames
+STAGE_CONTEXT = (1, 3)  # frames each stage reaches to each side: ConvTranspose k8 s4; Conv k9 dilation 3 at 4x
+WHOLE_CONTEXT = 4  # the decoder as one stage
 
 
 def _save(graph: onnx.GraphProto, path) -> str:
@@ -48,15 +49,17 @@ def graphs(tmp_path_factory):
         [table, repeat, numpy_helper.from_array(np.array(1, dtype=np.int64), "one")])
     up = numpy_helper.from_array(rng.standard_normal((CHANNELS, 4, 2 * HOP)).astype(np.float32) * 0.3, "up")
     conv = numpy_helper.from_array(rng.standard_normal((1, 4, 9)).astype(np.float32) * 0.3, "conv")
-    decoder = helper.make_graph(
-        [helper.make_node("ConvTranspose", ["z", "up"], ["u"], strides=[HOP], pads=[HOP // 2, HOP // 2]),
-         helper.make_node("Conv", ["u", "conv"], ["c"], dilations=[3], pads=[12, 12]),
-         helper.make_node("Tanh", ["c"], ["audio"])],
-        "decoder",
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, CHANNELS, None])],
-        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, [1, 1, None])],
-        [up, conv])
-    return _save(latent, out / "latent.onnx"), _save(decoder, out / "decoder.onnx")
+    z_in = helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, CHANNELS, None])
+    u_io = helper.make_tensor_value_info("u", TensorProto.FLOAT, [1, 4, None])
+    audio_out = helper.make_tensor_value_info("audio", TensorProto.FLOAT, [1, 1, None])
+    upsample = helper.make_node("ConvTranspose", ["z", "up"], ["u"], strides=[HOP], pads=[HOP // 2, HOP // 2])
+    nodes = [helper.make_node("Conv", ["u", "conv"], ["c"], dilations=[3], pads=[12, 12]),
+             helper.make_node("Tanh", ["c"], ["audio"])]
+    whole = helper.make_graph([upsample, *nodes], "decoder", [z_in], [audio_out], [up, conv])
+    first = helper.make_graph([upsample], "stage0", [z_in], [u_io], [up])
+    second = helper.make_graph(nodes, "stage1", [u_io], [audio_out], [conv])
+    return (_save(latent, out / "latent.onnx"), _save(whole, out / "decoder.onnx"),
+            (_save(first, out / "decoder_0.onnx"), _save(second, out / "decoder_1.onnx")))
 
 
 def _whole(decoder: str, z: np.ndarray) -> np.ndarray:
@@ -65,31 +68,38 @@ def _whole(decoder: str, z: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("total", [1, 5, 24, 25, 100, 257])
-def test_windows_tile_the_latent_once_with_context(total):
-    plan = ChunkPlan(first_frames=5, frames=16, overlap=3)
+def test_windows_tile_the_latent_once_with_context_per_stage(total):
+    plan = ChunkPlan(first_frames=5, frames=16, overlaps=(3, 1), rates=(8, 256))
     parts = list(windows(total, plan))
     assert parts[0].keep_from == 0 and parts[-1].keep_to == total
     assert all(a.keep_to == b.keep_from for a, b in zip(parts, parts[1:], strict=False))
     assert parts[0].keep_to - parts[0].keep_from == min(5, total)
     for w in parts:
-        assert 0 <= w.start <= w.keep_from < w.keep_to <= w.end <= total
-        assert w.keep_from - w.start == min(plan.overlap, w.keep_from)  # full context unless at an edge
-        assert w.end - w.keep_to == min(plan.overlap, total - w.keep_to)
         assert w.keep_to - w.keep_from <= max(plan.first_frames, plan.frames)
+        (low0, high0), (low1, high1) = w.inputs
+        assert 0 <= low0 <= low1 <= w.keep_from < w.keep_to <= high1 <= high0 <= total
+        assert w.keep_from - low1 == min(1, w.keep_from) and high1 - w.keep_to == min(1, total - w.keep_to)
+        assert low1 - low0 == min(3, low1) and high0 - high1 == min(3, total - high1)
 
 
 def test_a_plan_must_make_progress():
     with pytest.raises(ValueError):
-        ChunkPlan(first_frames=0, frames=16, overlap=2)
+        ChunkPlan(first_frames=0, frames=16, overlaps=(2,), rates=(256,))
     with pytest.raises(ValueError):
-        ChunkPlan(first_frames=4, frames=16, overlap=-1)
+        ChunkPlan(first_frames=4, frames=16, overlaps=(-1,), rates=(256,))
+    with pytest.raises(ValueError):
+        ChunkPlan(first_frames=4, frames=16, overlaps=(1, 2), rates=(256,))
+
+
+def _decode(latent, decoder, plan, z):
+    return np.concatenate([a for a, _last in Vocoder(latent, decoder, plan).decode(z)])
 
 
 def test_chunks_match_the_whole_decoder_once_the_overlap_covers_the_receptive_field(graphs):
-    latent, decoder = graphs
+    latent, decoder, _stages = graphs
     ids = list(np.random.default_rng(1).integers(0, VOCAB, 40))
-    plan = ChunkPlan(first_frames=4, frames=11, overlap=RECEPTIVE_FRAMES, hop=HOP)
-    vocoder = Vocoder(latent, decoder, plan)
+    plan = ChunkPlan(first_frames=4, frames=11, overlaps=(WHOLE_CONTEXT,), rates=(HOP,))
+    vocoder = Vocoder(latent, [decoder], plan)
     z = vocoder.latent(ids, 1.0, 1.0, 1.0)
     assert z.shape == (1, CHANNELS, 120)
     whole = _whole(decoder, z)
@@ -99,23 +109,46 @@ def test_chunks_match_the_whole_decoder_once_the_overlap_covers_the_receptive_fi
     joined = np.concatenate([a for a, _last in chunks])
     assert joined.size == whole.size and np.max(np.abs(joined - whole)) < 1e-5
     # One frame of context short, the seams show: the test would notice a window cut in the wrong place.
-    short = ChunkPlan(4, 11, RECEPTIVE_FRAMES - 1, HOP)
-    bare = np.concatenate([a for a, _last in Vocoder(latent, decoder, short).decode(z)])
+    bare = _decode(latent, [decoder], ChunkPlan(4, 11, (WHOLE_CONTEXT - 1,), (HOP,)), z)
     assert bare.size == whole.size and np.max(np.abs(bare - whole)) > 1e-2
 
 
+def test_stages_need_only_their_own_context(graphs):
+    latent, decoder, stages = graphs
+    z = Vocoder(latent, [decoder], ChunkPlan(4, 11, (0,), (HOP,))).latent([i % VOCAB for i in range(1, 31)], 1.0, 1.0, 1.0)
+    whole = _whole(decoder, z)
+    staged = _decode(latent, stages, ChunkPlan(4, 11, STAGE_CONTEXT, (HOP, HOP)), z)
+    assert staged.size == whole.size and np.max(np.abs(staged - whole)) < 1e-5
+    for short in ((STAGE_CONTEXT[0] - 1, STAGE_CONTEXT[1]), (STAGE_CONTEXT[0], STAGE_CONTEXT[1] - 1)):
+        seams = _decode(latent, stages, ChunkPlan(4, 11, short, (HOP, HOP)), z)
+        assert np.max(np.abs(seams - whole)) > 1e-2, short
+
+
 def test_decoding_stops_between_chunks(graphs):
-    latent, decoder = graphs
-    vocoder = Vocoder(latent, decoder, ChunkPlan(4, 8, RECEPTIVE_FRAMES, HOP), arena=False)
+    latent, _decoder, stages = graphs
+    vocoder = Vocoder(latent, stages, ChunkPlan(4, 8, STAGE_CONTEXT, (HOP, HOP)), arena=False)
     z = vocoder.latent(list(range(1, 17)), 1.0, 1.0, 1.0)
     made: list[np.ndarray] = []
     for audio, last in vocoder.decode(z, should_stop=lambda: len(made) >= 2):
         made.append(audio)
         assert not last
     assert len(made) == 2  # 48 frames would have been 7 chunks
+    vocoder.release(list(range(1, 4)))  # the arena-off session shrinks nothing, and says nothing
 
 
-def test_a_latent_graph_with_other_inputs_is_refused(graphs, tmp_path):
-    _latent, decoder = graphs
+def test_release_keeps_the_voice_working(graphs):
+    latent, decoder, stages = graphs
+    vocoder = Vocoder(latent, stages, ChunkPlan(4, 8, STAGE_CONTEXT, (HOP, HOP)))
+    z = vocoder.latent(list(range(1, 17)), 1.0, 1.0, 1.0)
+    before = np.concatenate([a for a, _last in vocoder.decode(z)])
+    vocoder.release([1, 2, 3])
+    assert np.array_equal(before, np.concatenate([a for a, _last in vocoder.decode(z)]))
+    assert np.max(np.abs(before - _whole(decoder, z))) < 1e-5
+
+
+def test_a_latent_graph_with_other_inputs_is_refused(graphs):
+    _latent, decoder, _stages = graphs
     with pytest.raises(ValueError, match="input_lengths"):
-        Vocoder(decoder, decoder, ChunkPlan(4, 8, 3, HOP))
+        Vocoder(decoder, [decoder], ChunkPlan(4, 8, (3,), (HOP,)))
+    with pytest.raises(ValueError, match="stages"):
+        Vocoder(_latent, [decoder], ChunkPlan(4, 8, (1, 3), (HOP, HOP)))

@@ -115,6 +115,7 @@ class Speech:
                 self._put(_DONE)
             if self._release_memory:  # the reply's buffers (and the turn's ASR ones) are garbage now
                 began = time.perf_counter()
+                self._voice.release()
                 release_freed_memory()
                 self.stats.release_seconds = time.perf_counter() - began
 

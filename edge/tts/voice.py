@@ -54,8 +54,8 @@ class VoiceBundle:
     manifest: dict[str, Any]
     latent: Path | None = None
     """Phoneme ids -> latent z (text encoder, duration predictor, flow)."""
-    decoder: Path | None = None
-    """z -> audio (HiFi-GAN), run in chunks by `plan`."""
+    decoder: tuple[Path, ...] = ()
+    """z -> audio (HiFi-GAN), one graph per stage, run in chunks by `plan`."""
     plan: ChunkPlan | None = None
 
 
@@ -83,11 +83,12 @@ def load_bundle(bundle_dir: str | Path) -> VoiceBundle:
         raise TtsBundleError(f"{path} describes bundle {manifest.get('bundle')!r}, not 'tts'")
     extra = manifest.get("extra", {})
     model, tokens = _role(bundle_dir, manifest, "model"), _role(bundle_dir, manifest, "tokens")
-    latent, decoder = _role(bundle_dir, manifest, "latent"), _role(bundle_dir, manifest, "decoder")
+    latent = _role(bundle_dir, manifest, "latent")
     try:
         chunks = extra["vocoder"]
         plan = ChunkPlan(first_frames=int(chunks["first_frames"]), frames=int(chunks["frames"]),
-                         overlap=int(chunks["overlap"]), hop=int(chunks["hop"]))
+                         overlaps=tuple(int(o) for o in chunks["overlaps"]), rates=tuple(int(r) for r in chunks["rates"]))
+        decoder = tuple(_stage(bundle_dir, manifest, name) for name in chunks["stages"])
         return VoiceBundle(
             dir=bundle_dir, model=model, tokens=tokens, latent=latent, decoder=decoder, plan=plan,
             sample_rate=int(extra["sample_rate"]), espeak_voice=str(extra["espeak_voice"]),
@@ -95,6 +96,15 @@ def load_bundle(bundle_dir: str | Path) -> VoiceBundle:
             length_scale=float(extra["length_scale"]), manifest=manifest)
     except (KeyError, TypeError, ValueError) as exc:
         raise TtsBundleError(f"{path}: voice facts missing from 'extra' ({exc}): {FIX} --force") from None
+
+
+def _stage(bundle_dir: Path, manifest: dict[str, Any], name: str) -> Path:
+    """A decoder stage named in extra.vocoder.stages: listed (hashed) with role 'decoder', present."""
+    if manifest.get("files", {}).get(name, {}).get("role") != "decoder":
+        raise TtsBundleError(f"tts bundle at {bundle_dir}: decoder stage {name} is not listed: {FIX} --force")
+    if not (bundle_dir / name).is_file():
+        raise TtsBundleError(f"tts bundle file {bundle_dir / name} (decoder) is missing: {FIX} --force")
+    return bundle_dir / name
 
 
 def read_tokens(path: Path) -> dict[str, int]:
@@ -149,7 +159,7 @@ class Voice:
 
     def __init__(self, bundle: VoiceBundle, threads: int = 1, providers: Sequence[str] = ("CPUExecutionProvider",),
                  arena: bool = True, noise_scale: float | None = None, noise_w: float | None = None) -> None:
-        if bundle.latent is None or bundle.decoder is None or bundle.plan is None:
+        if bundle.latent is None or not bundle.decoder or bundle.plan is None:
             raise TtsBundleError(f"tts bundle at {bundle.dir} has no latent/decoder graphs: {FIX} --force")
         self.bundle = bundle
         self.sample_rate = bundle.sample_rate
@@ -158,7 +168,7 @@ class Voice:
         self.phonemizer = Phonemizer(bundle.espeak_voice)
         self._tokens = read_tokens(bundle.tokens)
         try:
-            self.vocoder = Vocoder(str(bundle.latent), str(bundle.decoder), bundle.plan, threads=threads,
+            self.vocoder = Vocoder(str(bundle.latent), [str(p) for p in bundle.decoder], bundle.plan, threads=threads,
                                    arena=arena, providers=providers)
         except Exception as exc:  # onnxruntime's errors (a truncated file) name no fix
             raise TtsBundleError(f"onnxruntime cannot load the tts bundle at {bundle.dir} ({exc}): {FIX} --force") \
@@ -180,6 +190,10 @@ class Voice:
                 raise TtsError(f"the voice produced no audio frames for {text!r} (latent shape {z.shape})")
             for audio, last in self.vocoder.decode(z, should_stop):
                 yield audio, last and index == len(sentences) - 1
+
+    def release(self) -> None:
+        """Give back the memory onnxruntime kept for the last reply (a few ms; call it between replies)."""
+        self.vocoder.release(phoneme_ids([], self._tokens))
 
     def synthesize(self, text: str, speed: float = 1.0, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
         """One clause of normalized text -> all its samples (empty if it has nothing to pronounce)."""
