@@ -228,7 +228,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         source={"package": PACKAGE, "version": package_version(PACKAGE), "file": f"{VOICE}.onnx",
                 "file_sha256": sha256_file(src), **LICENCES},
         source_key="",
-        quantization={"shipped": shipped, "routes": results, "timing": f"onnxruntime CPU, 1 thread, median of "
+        quantization={"shipped": shipped, "routes": results, "timing": f"onnxruntime CPU, 1 thread, CPU time of the calling thread, median of "
                       f"{REPS} interleaved reps over {len(evaluation)} sentences; load average at the end "
                       f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
                       "resident": "MB above a fresh process after importing onnxruntime: loaded, after two "

@@ -111,11 +111,12 @@ class Speech:
         except Exception as exc:  # handed to the listener, who decides; the device loop never dies here
             self._put(exc)
         finally:
+            began = time.perf_counter()
+            if self._release_memory:  # onnxruntime's arenas first, before the listener hears "done": a
+                self._voice.release()  # process that exits then must not tear the sessions down mid-run
             if not self._cancel.is_set():
                 self._put(_DONE)
             if self._release_memory:  # the reply's buffers (and the turn's ASR ones) are garbage now
-                began = time.perf_counter()
-                self._voice.release()
                 release_freed_memory()
                 self.stats.release_seconds = time.perf_counter() - began
 
