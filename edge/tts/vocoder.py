@@ -1,9 +1,10 @@
-"""The Piper voice as two onnxruntime graphs: phoneme ids -> latent, then the HiFi-GAN decoder in chunks.
+"""The Piper voice on onnxruntime: phoneme ids -> latent graph, then the HiFi-GAN decoder in chunks.
 
 `python -m export tts` splits Piper's VITS graph where the flow hands the latent z ([1, 192,
-frames], 256 samples a frame) to the HiFi-GAN decoder, and measures how many frames of context
-each decoder chunk needs to come out as the whole graph would (the manifest's `vocoder` entry).
-Run that way, a clause costs what it costs in the whole graph (plus the overlap), but:
+frames], 256 samples a frame) to the HiFi-GAN decoder, cuts the decoder once more before each
+upsampling step, and measures how many frames of context each stage needs for a chunk to come
+out as the whole graph would (the manifest's `vocoder` entry; export/tts_split.py). Run that way,
+a clause costs what it costs in the whole graph (the contexts are ~1 % of the compute), but:
 
 - the decoder's working memory is bounded by the chunk, not the clause (the whole graph grew
   ~17 MB per second of clause audio), so onnxruntime's arena can stay on: without it every
@@ -126,7 +127,7 @@ class Vocoder:
         if self._latent_inputs != ["input", "input_lengths", "scales"]:
             raise ValueError(f"{latent}: inputs {self._latent_inputs}, expected Piper's input/input_lengths/scales")
         self._stage_inputs = [stage.get_inputs()[0].name for stage in self._stages]
-        self._run, self._shrink = run_options(False), run_options(arena)
+        self._run, self._shrink, self._arena = run_options(False), run_options(arena), arena
 
     def latent(self, ids: Sequence[int], noise_scale: float, length_scale: float, noise_w: float) -> np.ndarray:
         """One sentence's phoneme ids -> z, [1, 192, frames] float32."""
@@ -152,6 +153,8 @@ class Vocoder:
     def release(self, ids: Sequence[int]) -> None:
         """Hand the arenas' free memory back (after a reply). onnxruntime shrinks an arena only at the
         end of a run, so each graph runs once more on `ids` (a few phonemes: a few ms) with the shrink option."""
+        if not self._arena:
+            return
         z = self._latent.run(None, {"input": np.array([ids], dtype=np.int64),
                                     "input_lengths": np.array([len(ids)], dtype=np.int64),
                                     "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32)}, self._shrink)[0]

@@ -196,8 +196,15 @@ class Voice:
         self.vocoder.release(phoneme_ids([], self._tokens))
 
     def synthesize(self, text: str, speed: float = 1.0, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
-        """One clause of normalized text -> all its samples (empty if it has nothing to pronounce)."""
-        parts = [audio for audio, _last in self.chunks(text, speed, should_stop)]
+        """One clause of normalized text -> all its samples (empty if it has nothing to pronounce).
+
+        A one-off (warm-up, a file, the simulated user): the arenas are released afterwards, so a
+        warm-up leaves no clause buffers resident (a streamed reply releases once, at its end).
+        """
+        try:
+            parts = [audio for audio, _last in self.chunks(text, speed, should_stop)]
+        finally:
+            self.release()
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         if parts and not np.any(samples) and not (should_stop is not None and should_stop()):
             raise TtsError(f"the voice returned {samples.size} samples, all zero, for {text!r}: "
