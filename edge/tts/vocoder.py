@@ -20,6 +20,7 @@ already the device's runtime for the NLU and the wake word.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ import numpy as np
 import onnxruntime as ort
 
 _SHRINK = "memory.enable_memory_arena_shrinkage"
+_arena_lock = threading.Lock()
+_arena_registered = False
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,31 @@ def windows(total: int, plan: ChunkPlan) -> Iterator[Window]:
         begin, size = stop, plan.frames
 
 
+def _share_arena() -> None:
+    """Register one CPU arena in onnxruntime's environment (once per process) for the voice's sessions.
+
+    With an arena per session, the latent graph and each decoder stage kept their own largest
+    buffers side by side while a clause was spoken (+61 MB over the loaded voice for a 52-word
+    clause); one shared arena reuses the same blocks from graph to graph (+29 MB, same CPU). Only
+    sessions that ask for it (session.use_env_allocators) use it: the NLU and wake word keep theirs.
+    """
+    global _arena_registered
+    with _arena_lock:
+        if not _arena_registered:
+            info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+            ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, -1, -1, -1))  # onnxruntime's defaults
+            _arena_registered = True
+
+
 def session_options(threads: int, arena: bool) -> ort.SessionOptions:
-    """Options for both graphs; memory patterns off because every clause and chunk length differs."""
+    """Options for every graph of the voice; memory patterns off because every clause and chunk length differs."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = arena
+    if arena:
+        _share_arena()
+        options.add_session_config_entry("session.use_env_allocators", "1")
     options.enable_mem_pattern = False
     options.log_severity_level = 3
     return options
