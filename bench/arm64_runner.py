@@ -71,6 +71,8 @@ def run_probe(wav: Path, work: Path, env_dir: Path | None, cpu: str = "cortex-a7
     tag = "arm64" if env_dir else "native"
     out = work / f"tts-{tag}.npy"
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICESHOP_") or k == "VOICESHOP_MODELS_DIR"}
+    if "VOICESHOP_MODELS_DIR" in env:  # the bundles the tests built (conftest) are the ones the probe's settings load
+        env["VOICESHOP_MODELS__DIR"] = env["VOICESHOP_MODELS_DIR"]
     if env_dir is None:
         cmd = [sys.executable, str(PROBE), str(wav), REPLY, str(out)]
         env["PYTHONPATH"] = str(REPO)

@@ -73,9 +73,10 @@ class RuntimeSettings:
 class MemorySettings:
     """How the device keeps its resident memory flat over a session (edge/memory.py says why)."""
 
-    tts_arena: bool = False
-    """onnxruntime's CPU arena for the Piper voice: on keeps ~100 MB of clause buffers for good, off
-    costs some CPU per clause (on/off)."""
+    tts_arena: bool = True
+    """onnxruntime's CPU arena for the Piper voice (edge.tts.vocoder): bounded by the decoder's chunk and
+    shrunk after each sentence and clause; off, every large tensor is a fresh mmap and the voice takes
+    ~1.5-3x the CPU (on/off)."""
 
     asr_arena: bool = True
     """onnxruntime's CPU arena for Whisper: off holds ~22 MB less after commands and ~70 MB less after a long

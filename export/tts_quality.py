@@ -109,15 +109,19 @@ def logmel_l1(a: np.ndarray, b: np.ndarray, sample_rate: int) -> float:
 
 def time_models(sessions: dict[str, ort.InferenceSession], items: list[list[int]], reps: int,
                 sample_rate: int) -> dict[str, list[float]]:
-    """RTF per rep for each model, reps interleaved so load on a shared machine hits all alike."""
+    """CPU-time RTF per rep for each model, reps interleaved so load on a shared machine hits all alike.
+
+    CPU time of this thread (1-thread sessions compute on the caller): wall time on a shared 2-core
+    machine at load 10+ swung a route's RTF by 20 % run to run and flipped the route decision.
+    """
     for sess in sessions.values():  # warm-up: first runs allocate
         synthesize(sess, items[0])
     rtfs: dict[str, list[float]] = {name: [] for name in sessions}
     for _ in range(reps):
         for name, sess in sessions.items():
-            started = time.perf_counter()
+            started = time.thread_time()
             samples = sum(synthesize(sess, ids).size for ids in items)
-            rtfs[name].append((time.perf_counter() - started) / (samples / sample_rate))
+            rtfs[name].append((time.thread_time() - started) / (samples / sample_rate))
     return rtfs
 
 

@@ -29,7 +29,7 @@ def manifest(tts_bundle):
 
 def test_bundle_has_sherpa_vits_layout(tts_bundle, manifest):
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"model", "tokens", "voice_config", "model_card"}
+    assert set(roles) == {"model", "latent", "decoder", "tokens", "voice_config", "model_card"}
     model = onnx.load(str(tts_bundle / roles["model"]), load_external_data=False)
     assert {p.key: p.value for p in model.metadata_props} == EXPECTED_METADATA
     id_map = json.loads((tts_bundle / roles["voice_config"]).read_text())["phoneme_id_map"]
@@ -86,9 +86,38 @@ def test_routes_were_measured_and_the_decision_follows_them(manifest):
 
 def test_parity_recorded(manifest):
     parity = manifest["parity"]
-    assert parity["sherpa_samples"] > 22050  # the parity sentence is a few seconds long
-    assert parity["sherpa_vs_fp32_logmel_l1"] <= parity["shipped_vs_fp32_logmel_l1"] + 0.05
+    assert parity["device_samples"] > 22050  # the parity sentence is a few seconds long
+    assert parity["device_vs_fp32_logmel_l1"] <= parity["shipped_vs_fp32_logmel_l1"] + 0.05
     assert parity["sampling_noise_logmel_l1"] > 0.05
+    assert parity["chunked_vs_whole_logmel_l1"] <= 0.01 * parity["sampling_noise_logmel_l1"]
+
+
+def test_the_split_graphs_are_the_whole_voice_and_the_plan_was_measured(tts_bundle, manifest):
+    roles = {info["role"]: name for name, info in manifest["files"].items()}
+    vocoder = manifest["extra"]["vocoder"]
+    whole = onnx.load(str(tts_bundle / roles["model"]), load_external_data=False)
+    latent = onnx.load(str(tts_bundle / roles["latent"]), load_external_data=False)
+    stages = [onnx.load(str(tts_bundle / name), load_external_data=False) for name in vocoder["stages"]]
+    assert all(manifest["files"][name]["role"] == "decoder" for name in vocoder["stages"])
+    assert [i.name for i in latent.graph.input] == [i.name for i in whole.graph.input]
+    chain = [latent.graph.output[0].name]
+    for stage in stages:  # each stage reads what the one before wrote
+        assert [i.name for i in stage.graph.input] == chain[-1:]
+        assert all(n.name.startswith("/dec/") for n in stage.graph.node)
+        chain.append(stage.graph.output[0].name)
+    assert chain == vocoder["cuts"] and chain[-1] == vocoder["decoder_output"]
+    assert not any(n.name.startswith("/dec/") for n in latent.graph.node)
+    pieces = len(latent.graph.node) + sum(len(s.graph.node) for s in stages)
+    assert pieces == len(whole.graph.node) - 1  # all but Piper's last Unsqueeze
+    assert vocoder["rates"] == [8, 64, 256] and vocoder["hop"] == 256 and 0 < vocoder["first_frames"] <= vocoder["frames"]
+    bound = vocoder["seam_max_abs"]
+    for overlap, scan in zip(vocoder["overlaps"], vocoder["overlap_scans"], strict=True):
+        # the rule recorded is the rule applied: the smallest overlap within the rounding bound ships
+        assert overlap == min(int(o) for o, d in scan.items() if d["max_abs"] <= bound)
+    # HiFi-GAN's reach is in the first (8x) stage; less context there leaves audible seams.
+    first = {int(o): d for o, d in vocoder["overlap_scans"][0].items()}
+    assert vocoder["overlaps"][0] > max(vocoder["overlaps"][1:]) and first[min(first)]["max_abs"] > 100 * bound
+    assert vocoder["combined_scan_window"]["max_abs"] <= bound and vocoder["shipped_vs_whole"]["max_abs"] <= bound
 
 
 def test_rerun_is_skipped_and_check_passes(cli, tts_bundle):

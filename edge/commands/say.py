@@ -1,7 +1,7 @@
 """`python -m edge say TEXT [-o out.wav] [--json]`: speak a reply the way the device would.
 
-Text goes through the device's own path (normalization, clause streaming, the Piper voice on
-sherpa-onnx) to the speaker, a WAV file or nowhere. `--json` prints {"audio_seconds",
+Text goes through the device's own path (normalization, clause streaming, the Piper voice's
+latent and chunked decoder on onnxruntime) to the speaker, a WAV file or nowhere. `--json` prints {"audio_seconds",
 "first_audio_ms", "processing_seconds", "sample_rate", ...}; times exclude loading the voice.
 """
 

@@ -37,7 +37,7 @@ class UserSpeaker:
         self._voice: Voice | None = None
 
     def _engine(self) -> Voice:
-        if self._voice is None:  # 2-3 s of sherpa start-up, only when something is not cached
+        if self._voice is None:  # ~1 s of onnxruntime start-up, only when something is not cached
             self._voice = Voice(self.bundle, threads=self.settings.threads.tts, noise_scale=self.voice.noise_scale,
                                 noise_w=self.voice.noise_w)
         return self._voice

@@ -1,10 +1,10 @@
-"""Speech synthesis: the Piper voice on sherpa-onnx, with our text normalization and clause streaming.
+"""Speech synthesis: the Piper voice on onnxruntime, with our text normalization and clause streaming.
 
 `synthesizer_for_settings(settings).speak(text)` returns a `Speech`: iterate it for
-SynthesizedAudio clauses at the sink's rate (first one after a few words' worth of compute),
+SynthesizedAudio chunks at the sink's rate (the first after a few words' worth of compute),
 `cancel()` it for barge-in, `play(speech, sink)` to send it to a speaker or file.
 Pieces: `normalize` (prices, units, numbers, abbreviations), `split_clauses`, `Voice`
-(bundle checks, espeak-ng phonemes through piper-tts, sherpa-onnx OfflineTts).
+(bundle checks, espeak-ng phonemes through piper-tts, latent graph + chunked HiFi-GAN decoder).
 """
 
 from __future__ import annotations

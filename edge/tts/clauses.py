@@ -1,10 +1,10 @@
 """Split a normalized reply into clauses so the first audio plays while the rest is synthesized.
 
-sherpa-onnx returns a clause's audio only when the whole clause is done (time ~ RTF x its
-length), so the time to first sound is set by the *first* clause: it is kept to a few words,
-cut at a natural break ("Sure, | I added two bags | of coffee to your cart."). Later clauses
-only have to be ready before the previous one finishes playing, which any length does at RTF
-~0.15, so they are kept whole up to `max_words` for better prosody; commas inside them stay and
+The voice computes a clause's latent whole before its first decoder chunk plays (edge.tts.vocoder;
+time ~ a fraction of the clause's length), so the time to first sound is still set by the *first*
+clause: it is kept to a few words, cut at a natural break ("Sure, | I added two bags | of coffee
+to your cart."). Later clauses only have to be ready before the previous one finishes playing,
+which any length does at RTF ~0.05, so they are kept whole up to `max_words` for better prosody; commas inside them stay and
 the voice pauses there itself. Clauses never span a sentence end, so question intonation holds.
 """
 

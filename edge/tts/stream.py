@@ -1,13 +1,12 @@
 """Speaking a reply: clauses synthesized on a worker thread, streamed as SynthesizedAudio, cancellable.
 
 `Synthesizer.speak(text)` normalizes and splits the reply and returns a `Speech` at once; the
-worker synthesizes clause after clause (at most `lookahead` ahead of the listener) while the
-caller iterates and plays. Barge-in is `speech.cancel()`: iteration ends within one queue poll
-(~10 ms), the sink is stopped, the worker starts no further clause and tells sherpa to stop at
-its next callback. A clause already inside onnxruntime cannot be interrupted (sherpa exposes no
-terminate), so its compute runs out in the background and is discarded; clauses are kept short
-for that reason too. Audio leaves at the sink's rate through one soxr stream per reply, so
-clause joins are seamless.
+worker synthesizes clause after clause, each as the decoder chunks the voice streams (at most
+`lookahead` chunks ahead of the listener), while the caller iterates and plays. Barge-in is
+`speech.cancel()`: iteration ends within one queue poll (~10 ms), the sink is stopped, and the
+worker stops after the decoder chunk in flight (edge.tts.vocoder: a fraction of a second of
+audio), discarding it. Audio leaves at the sink's rate through one soxr stream per reply, so
+chunk and clause joins are seamless.
 """
 
 from __future__ import annotations
@@ -45,11 +44,11 @@ class SpeechStats:
     audio_seconds: float = 0.0
     """Audio delivered to the caller (seconds)."""
     first_audio_seconds: float | None = None
-    """From speak() to the first clause's audio being ready (seconds)."""
+    """From speak() to the first audio chunk being ready (seconds)."""
     synthesis_seconds: float = 0.0
     """Worker time spent phonemizing, synthesizing and resampling (seconds)."""
     first_audio_cpu_seconds: float | None = None
-    """CPU time the worker thread spent on the first clause: first-audio cost without machine load (seconds)."""
+    """CPU time the worker thread spent until the first chunk: first-audio cost without machine load (seconds)."""
     synthesis_cpu_seconds: float = 0.0
     """CPU time of the worker thread for the whole reply (seconds; 1-thread onnxruntime runs on it)."""
     cancelled: bool = False
@@ -91,25 +90,33 @@ class Speech:
             for index, clause in enumerate(self.text_clauses):
                 if self._cancel.is_set():
                     return
-                began, began_cpu = time.perf_counter(), time.thread_time()
-                samples = self._voice.synthesize(clause, self._speed, should_stop=self._cancel.is_set)
-                last = index == len(self.text_clauses) - 1
-                out = resampler.push(samples, last=last)
-                self.stats.synthesis_seconds += time.perf_counter() - began
-                self.stats.synthesis_cpu_seconds += time.thread_time() - began_cpu
-                if index == 0:
-                    self.stats.first_audio_cpu_seconds = self.stats.synthesis_cpu_seconds
+                final_clause = index == len(self.text_clauses) - 1
+                began, began_cpu, ended = time.perf_counter(), time.thread_time(), False
+                for samples, last_chunk in self._voice.chunks(clause, self._speed, should_stop=self._cancel.is_set):
+                    last = ended = final_clause and last_chunk
+                    out = resampler.push(samples, last=last)
+                    now, now_cpu = time.perf_counter(), time.thread_time()
+                    self.stats.synthesis_seconds += now - began
+                    self.stats.synthesis_cpu_seconds += now_cpu - began_cpu
+                    if self.stats.first_audio_cpu_seconds is None:
+                        self.stats.first_audio_cpu_seconds = self.stats.synthesis_cpu_seconds
+                    if self._cancel.is_set() or not self._put(
+                            SynthesizedAudio(samples=out, sample_rate=self.sample_rate, text=clause, is_last=last)):
+                        return
+                    began, began_cpu = time.perf_counter(), time.thread_time()  # waiting for the listener is not synthesis
                 self.stats.clauses_synthesized += 1
-                if self._cancel.is_set() or not self._put(
-                        SynthesizedAudio(samples=out, sample_rate=self.sample_rate, text=clause, is_last=last)):
-                    return
+                if final_clause and not ended and not self._cancel.is_set():  # nothing to say in it: close the stream
+                    self._put(SynthesizedAudio(samples=resampler.flush(), sample_rate=self.sample_rate, text=clause,
+                                               is_last=True))
         except Exception as exc:  # handed to the listener, who decides; the device loop never dies here
             self._put(exc)
         finally:
+            began = time.perf_counter()
+            if self._release_memory:  # onnxruntime's arenas first, before the listener hears "done": a
+                self._voice.release()  # process that exits then must not tear the sessions down mid-run
             if not self._cancel.is_set():
                 self._put(_DONE)
             if self._release_memory:  # the reply's buffers (and the turn's ASR ones) are garbage now
-                began = time.perf_counter()
                 release_freed_memory()
                 self.stats.release_seconds = time.perf_counter() - began
 

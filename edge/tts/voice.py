@@ -1,11 +1,11 @@
-"""The Piper voice on sherpa-onnx: bundle checks, espeak-ng phonemes, one clause in, samples out.
+"""The Piper voice: bundle checks, espeak-ng phonemes, one clause in, audio chunks out.
 
-sherpa-onnx 2.x has no espeak-ng inside: given text for a Piper voice it silently returns 0
-samples. So text is phonemized here with piper-tts's `EspeakPhonemizer` (espeak-ng with its own
-data, no torch; GPL-3.0-or-later, as the bundle manifest records) and handed to sherpa as
-`GenerationConfig.phoneme_codepoints`; a 0-sample result raises instead of playing silence.
-Everything about the bundle that can be wrong is checked before sherpa's 2-3 s constructor runs,
-with the command that fixes it.
+Text is phonemized with piper-tts's `EspeakPhonemizer` (espeak-ng with its own data, no torch;
+GPL-3.0-or-later, as the bundle manifest records), turned into Piper's phoneme ids with the
+bundle's tokens.txt (`^ _ p1 _ p2 _ ... $`, as piper-tts and sherpa-onnx build them), and
+synthesized by edge.tts.vocoder: the latent graph once per sentence, then the HiFi-GAN decoder in
+the chunks the export verified against the whole graph. Everything about the bundle that can be
+wrong is checked before the sessions load, with the command that fixes it.
 """
 
 from __future__ import annotations
@@ -13,21 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sherpa_onnx
 
 from edge.config import Settings
-from edge.memory import sherpa_provider_string
-from edge.providers import sherpa_provider
+from edge.providers import ort_providers
+from edge.tts.vocoder import ChunkPlan, Vocoder
 
 log = logging.getLogger(__name__)
 
 FIX = "build it with `python -m export tts`"
+BOS, PAD, EOS = "^", "_", "$"
 
 
 class TtsError(RuntimeError):
@@ -44,6 +44,7 @@ class VoiceBundle:
 
     dir: Path
     model: Path
+    """The whole graph (the reference the chunked path is verified against; piper-tts runs it in bench)."""
     tokens: Path
     sample_rate: int
     espeak_voice: str
@@ -51,6 +52,11 @@ class VoiceBundle:
     noise_w: float
     length_scale: float
     manifest: dict[str, Any]
+    latent: Path | None = None
+    """Phoneme ids -> latent z (text encoder, duration predictor, flow)."""
+    decoder: tuple[Path, ...] = ()
+    """z -> audio (HiFi-GAN), one graph per stage, run in chunks by `plan`."""
+    plan: ChunkPlan | None = None
 
 
 def _role(bundle_dir: Path, manifest: dict[str, Any], role: str) -> Path:
@@ -76,14 +82,52 @@ def load_bundle(bundle_dir: str | Path) -> VoiceBundle:
     if manifest.get("bundle") != "tts":
         raise TtsBundleError(f"{path} describes bundle {manifest.get('bundle')!r}, not 'tts'")
     extra = manifest.get("extra", {})
+    model, tokens = _role(bundle_dir, manifest, "model"), _role(bundle_dir, manifest, "tokens")
+    latent = _role(bundle_dir, manifest, "latent")
     try:
+        chunks = extra["vocoder"]
+        plan = ChunkPlan(first_frames=int(chunks["first_frames"]), frames=int(chunks["frames"]),
+                         overlaps=tuple(int(o) for o in chunks["overlaps"]), rates=tuple(int(r) for r in chunks["rates"]))
+        decoder = tuple(_stage(bundle_dir, manifest, name) for name in chunks["stages"])
         return VoiceBundle(
-            dir=bundle_dir, model=_role(bundle_dir, manifest, "model"), tokens=_role(bundle_dir, manifest, "tokens"),
+            dir=bundle_dir, model=model, tokens=tokens, latent=latent, decoder=decoder, plan=plan,
             sample_rate=int(extra["sample_rate"]), espeak_voice=str(extra["espeak_voice"]),
             noise_scale=float(extra["noise_scale"]), noise_w=float(extra["noise_w"]),
             length_scale=float(extra["length_scale"]), manifest=manifest)
     except (KeyError, TypeError, ValueError) as exc:
         raise TtsBundleError(f"{path}: voice facts missing from 'extra' ({exc}): {FIX} --force") from None
+
+
+def _stage(bundle_dir: Path, manifest: dict[str, Any], name: str) -> Path:
+    """A decoder stage named in extra.vocoder.stages: listed (hashed) with role 'decoder', present."""
+    if manifest.get("files", {}).get(name, {}).get("role") != "decoder":
+        raise TtsBundleError(f"tts bundle at {bundle_dir}: decoder stage {name} is not listed: {FIX} --force")
+    if not (bundle_dir / name).is_file():
+        raise TtsBundleError(f"tts bundle file {bundle_dir / name} (decoder) is missing: {FIX} --force")
+    return bundle_dir / name
+
+
+def read_tokens(path: Path) -> dict[str, int]:
+    """tokens.txt ("{symbol} {id}" per line; the symbol may be a space) -> symbol -> id."""
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        symbol, _, number = line.rpartition(" ")
+        if not _ or not number.lstrip("-").isdigit():
+            raise TtsBundleError(f"{path}: bad line {line!r}: {FIX} --force")
+        table[symbol] = int(number)
+    for symbol in (BOS, PAD, EOS):
+        if symbol not in table:
+            raise TtsBundleError(f"{path} has no {symbol!r} token (not a Piper voice?): {FIX} --force")
+    return table
+
+
+def phoneme_ids(phonemes: Sequence[str], table: dict[str, int]) -> list[int]:
+    """Piper's layout: BOS, PAD, then each known phoneme followed by PAD, then EOS (piper.phoneme_ids)."""
+    ids = [table[BOS], table[PAD]]
+    for phoneme in phonemes:
+        if phoneme in table:
+            ids += [table[phoneme], table[PAD]]
+    return [*ids, table[EOS]]
 
 
 class Phonemizer:
@@ -103,78 +147,77 @@ class Phonemizer:
                                    "pip install piper-tts==1.8.0") from None
                 Phonemizer._espeak = EspeakPhonemizer()
 
-    def codepoints(self, text: str) -> list[list[int]]:
-        """Text -> one list of IPA codepoints per sentence espeak-ng finds in it."""
+    def phonemes(self, text: str) -> list[list[str]]:
+        """Text -> one list of phonemes per sentence espeak-ng finds in it (empty sentences dropped)."""
         with Phonemizer._lock:
             sentences = Phonemizer._espeak.phonemize(self.voice, text)
-        return [[ord(c) for c in "".join(s)] for s in sentences if s]
+        return [list(s) for s in sentences if s]
 
 
 class Voice:
-    """A loaded voice: `synthesize(clause)` -> float32 samples at `sample_rate`."""
+    """A loaded voice: `chunks(clause)` streams float32 audio at `sample_rate`; `synthesize` joins it."""
 
-    def __init__(self, bundle: VoiceBundle, threads: int = 1, provider: str = "cpu",
-                 noise_scale: float | None = None, noise_w: float | None = None) -> None:
+    def __init__(self, bundle: VoiceBundle, threads: int = 1, providers: Sequence[str] = ("CPUExecutionProvider",),
+                 arena: bool = True, noise_scale: float | None = None, noise_w: float | None = None) -> None:
+        if bundle.latent is None or not bundle.decoder or bundle.plan is None:
+            raise TtsBundleError(f"tts bundle at {bundle.dir} has no latent/decoder graphs: {FIX} --force")
         self.bundle = bundle
         self.sample_rate = bundle.sample_rate
+        self.noise_scale = bundle.noise_scale if noise_scale is None else noise_scale
+        self.noise_w = bundle.noise_w if noise_w is None else noise_w
         self.phonemizer = Phonemizer(bundle.espeak_voice)
-        vits = sherpa_onnx.OfflineTtsVitsModelConfig(
-            model=str(bundle.model), tokens=str(bundle.tokens), lexicon="", data_dir="",
-            noise_scale=bundle.noise_scale if noise_scale is None else noise_scale,
-            noise_scale_w=bundle.noise_w if noise_w is None else noise_w,
-            length_scale=bundle.length_scale)
-        config = sherpa_onnx.OfflineTtsConfig(
-            model=sherpa_onnx.OfflineTtsModelConfig(vits=vits, num_threads=threads, provider=provider),
-            max_num_sentences=1)
-        if not config.validate():
-            raise TtsBundleError(f"sherpa-onnx rejected the tts bundle at {bundle.dir}: {FIX} --force")
-        self._tts = sherpa_onnx.OfflineTts(config)
-        if self._tts.sample_rate != bundle.sample_rate:
-            raise TtsBundleError(f"{bundle.model} says {self._tts.sample_rate} Hz, the manifest "
-                                 f"{bundle.sample_rate} Hz: {FIX} --force")
-        self._lock = threading.Lock()
+        self._tokens = read_tokens(bundle.tokens)
+        try:
+            self.vocoder = Vocoder(str(bundle.latent), [str(p) for p in bundle.decoder], bundle.plan, threads=threads,
+                                   arena=arena, providers=providers)
+        except Exception as exc:  # onnxruntime's errors (a truncated file) name no fix
+            raise TtsBundleError(f"onnxruntime cannot load the tts bundle at {bundle.dir} ({exc}): {FIX} --force") \
+                from None
+
+    def chunks(self, text: str, speed: float = 1.0,
+               should_stop: Callable[[], bool] | None = None) -> Iterator[tuple[np.ndarray, bool]]:
+        """One clause of normalized text -> (audio chunk, is it the clause's last) as each is decoded.
+
+        Nothing for a text with nothing to pronounce. should_stop is polled between decoder chunks
+        (a barge-in waits for at most one chunk); after a stop no last chunk is flagged.
+        """
+        sentences = [phoneme_ids(p, self._tokens) for p in self.phonemizer.phonemes(text)]
+        for index, ids in enumerate(sentences):
+            if should_stop is not None and should_stop():
+                return
+            z = self.vocoder.latent(ids, self.noise_scale, self.bundle.length_scale / speed, self.noise_w)
+            if z.ndim != 3 or z.shape[2] == 0:
+                raise TtsError(f"the voice produced no audio frames for {text!r} (latent shape {z.shape})")
+            for audio, last in self.vocoder.decode(z, should_stop):
+                yield audio, last and index == len(sentences) - 1
+
+    def release(self) -> None:
+        """Give back the memory onnxruntime kept for the last reply (a few ms; call it between replies)."""
+        self.vocoder.release(phoneme_ids([], self._tokens))
 
     def synthesize(self, text: str, speed: float = 1.0, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
-        """One clause of normalized text -> samples (empty if the text has nothing to pronounce)."""
-        codepoints = self.phonemizer.codepoints(text)
-        if not codepoints:
-            return np.zeros(0, dtype=np.float32)
-        return self.generate(codepoints, speed, should_stop, label=text)
+        """One clause of normalized text -> all its samples (empty if it has nothing to pronounce).
 
-    def generate(self, codepoints: list[list[int]], speed: float = 1.0,
-                 should_stop: Callable[[], bool] | None = None, label: str = "") -> np.ndarray:
-        """Phoneme codepoints (one list per sentence) -> samples; TtsError if sherpa returns silence.
-
-        should_stop is polled in sherpa's per-sentence callback (returning 0 stops generation):
-        a clause espeak splits into several sentences stops after the one in progress.
+        A one-off (warm-up, a file, the simulated user): the arenas are released afterwards, so a
+        warm-up leaves no clause buffers resident (a streamed reply releases once, at its end).
         """
-        config = sherpa_onnx.GenerationConfig()
-        config.phoneme_codepoints = codepoints
-        config.silence_scale = 1.0
-        config.speed = speed
-        config.sid = 0
-
-        def keep_going(_samples: np.ndarray, _progress: float) -> int:
-            return 0 if should_stop is not None and should_stop() else 1
-
-        with self._lock:
-            audio = self._tts.generate("", config, keep_going)
-        samples = np.asarray(audio.samples, dtype=np.float32)
-        if should_stop is not None and should_stop():
-            return samples
-        if samples.size == 0 or audio.sample_rate != self.sample_rate or not np.any(samples):
-            raise TtsError(f"sherpa-onnx returned {samples.size} samples at {audio.sample_rate} Hz "
-                           f"{'(all zero) ' if samples.size else ''}for {label or codepoints!r}: without "
-                           "phonemes a Piper voice says nothing; is the bundle built by `python -m export tts`?")
+        try:
+            parts = [audio for audio, _last in self.chunks(text, speed, should_stop)]
+        finally:
+            self.release()
+        samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        if parts and not np.any(samples) and not (should_stop is not None and should_stop()):
+            raise TtsError(f"the voice returned {samples.size} samples, all zero, for {text!r}: "
+                           "is the bundle built by `python -m export tts`?")
         return samples
 
 
 def voice_for_settings(settings: Settings, **overrides: Any) -> Voice:
-    """The tts bundle under settings.models, with settings' threads and provider.
+    """The tts bundle under settings.models, with settings' threads, provider and arena setting.
 
-    The clause length varies reply to reply, so onnxruntime's arena is off unless
-    settings.memory.tts_arena says otherwise (edge.memory: it kept ~100 MB of clause buffers).
+    The arena is on by default: the decoder runs in bounded chunks, and the latent graph's arena
+    is shrunk after each sentence (edge.tts.vocoder), so it no longer keeps clause buffers.
     """
     bundle = load_bundle(settings.models.path / "tts")
-    provider = sherpa_provider_string(sherpa_provider(settings.runtime), settings.memory.tts_arena)
-    return Voice(bundle, threads=settings.threads.tts, provider=provider, **overrides)
+    return Voice(bundle, threads=settings.threads.tts, providers=ort_providers(settings.runtime),
+                 arena=settings.memory.tts_arena, **overrides)
