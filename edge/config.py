@@ -228,10 +228,17 @@ class WakeSettings:
     """Wake word."""
 
     phrase: str = "hey shop"
-    """The wake phrase the wake bundle was trained for."""
+    """The wake phrase the wake model listens for (a packaged model's own phrase when one is chosen)."""
+
+    model: str = "custom"
+    """Which model listens: "custom" (the head `python -m export wake --phrase` trained) or a packaged one
+    from `python -m export wake-packaged` ("hey_mycroft", "hey_mycroft_synthetic", "alexa", "wake_up")."""
 
     threshold: float = 0.5
-    """Classifier score above which the wake word fires (0-1)."""
+    """Score above which the custom model fires (0-1)."""
+
+    packaged_threshold: float = 0.0
+    """Score above which a packaged model fires (0-1); 0 uses the model's own calibrated threshold."""
 
     refractory_seconds: float = 2.0
     """Seconds after a detection during which no second detection fires."""
@@ -383,6 +390,9 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("asr", "early_endpoint_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("asr", "early_endpoint_confidence"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
     ("wake", "threshold"): (lambda v: 0.0 < v < 1.0, "between 0 and 1"),
+    ("wake", "packaged_threshold"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1 (0: the model's own)"),
+    ("wake", "model"): (lambda v: v == "custom" or (v.replace("_", "").isalnum() and v.islower()),
+                        "\"custom\" or a packaged model name such as \"hey_mycroft\""),
     ("wake", "request_preroll_seconds"): (lambda v: 0.0 <= v <= 2.0, "between 0 and 2"),
     ("nlu", "min_confidence"): (lambda v: 0.0 <= v < 1.0, "between 0 and 1"),
     ("dialog", "pin"): (lambda v: v == "" or (len(v) == 4 and v.isdigit()), "empty or 4 digits"),

@@ -33,6 +33,7 @@ EXPORTERS: dict[str, str] = {
     "vad": "export.vad",
     "asr": "export.asr",
     "tts": "export.tts",
+    "wake-packaged": "export.wake_packaged",  # the wakeforge wheel's ready wake words (seconds)
     "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
 }
 

@@ -20,7 +20,7 @@ import soxr
 from edge.cli import emit_json
 from edge.config import Settings
 from edge.events import AudioChunk
-from edge.wake import WakeBundleError, WakeDetector, load_for_settings
+from edge.wake import WakeBundleError, detector_for_settings, load_for_settings
 from edge.wake.features import SAMPLE_RATE
 
 
@@ -54,14 +54,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not 0.0 < args.threshold < 1.0:
             print(f"--threshold must be between 0 and 1, got {args.threshold}", file=sys.stderr)
             return 2
-        settings = dataclasses.replace(settings, wake=dataclasses.replace(settings.wake, threshold=args.threshold))
+        settings = dataclasses.replace(settings, wake=dataclasses.replace(
+            settings.wake, threshold=args.threshold, packaged_threshold=args.threshold))
     try:
         audio = read_wav(args.wav)
         model = load_for_settings(settings)
     except (ValueError, WakeBundleError) as exc:
         print(f"wake: {exc}", file=sys.stderr)
         return 2
-    detector = WakeDetector(model, settings.wake.threshold, settings.wake.refractory_seconds)
+    detector = detector_for_settings(settings, model)
     frame = SAMPLE_RATE * settings.audio.frame_ms // 1000
     detections = 0
     started = time.process_time()
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     cpu = time.process_time() - started
     seconds = len(audio) / SAMPLE_RATE
     summary = {"event": "summary", "file": str(args.wav), "detections": detections, "audio_seconds": round(seconds, 2),
-               "cpu_seconds": round(cpu, 3), "threshold": settings.wake.threshold}
+               "cpu_seconds": round(cpu, 3), "threshold": detector.threshold}
     if args.json:
         emit_json(summary)
     else:
