@@ -43,7 +43,8 @@ def candidates(models_dir: Path, custom: list[Path], threshold: float | None) ->
     out = []
     for path in custom:
         model = load_wake_model(path, threads=1)
-        label = "custom" if path == models_dir / "wake" else f"custom:{path.name}"
+        label = "custom" if path == models_dir / "wake" else \
+            f"custom:{path.parent.name if path.name == 'wake' else path.name}"
         front = model.manifest.get("extra", {}).get("front_end", "livekit-wakeword")
         out.append(Candidate(label, model, threshold or float(model.manifest.get("extra", {}).get("threshold", 0.5)),
                              f"ours, {front} features, synthetic training"))
