@@ -165,6 +165,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threshold", type=float, help="override the custom head's threshold")
     parser.add_argument("--custom", type=Path, action="append", default=[],
                         help="another custom wake bundle to run too (e.g. a phrase candidate); repeatable")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only this model (label as printed, e.g. custom or hey_mycroft); repeatable")
     parser.add_argument("--plot", type=Path, default=Path("bench-results/wake_det.png"), help="DET plot PNG path")
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -175,8 +177,10 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a missing or broken bundle: say which and how to build it
         print(f"bench wake: {exc}", file=sys.stderr)
         return 2
+    if args.only:
+        cands = [c for c in cands if c.label in args.only]
     if not cands:
-        print("bench wake: no wake models found: build them with `python -m export wake` and "
+        print("bench wake: no wake models found (or none matches --only): build them with `python -m export wake` and "
               "`python -m export wake-packaged`", file=sys.stderr)
         return 2
     refractory = settings.wake.refractory_seconds
