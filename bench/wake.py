@@ -69,7 +69,8 @@ def _evaluate(c: Candidate, material: dict, refractory: float) -> dict:
     started = time.monotonic()
     pos = [batch_scores(c.model, s.audio) for s in streams]
     synthetic = np.concatenate([batch_scores(c.model, a) for a in material["ordinary"]])
-    real = batch_scores(c.model, material["real"])
+    real_parts = {source: batch_scores(c.model, audio) for source, audio in material["real"].items()}
+    real = np.concatenate(list(real_parts.values()))
     fired = [bool(fire_steps(batch_scores(c.model, audio), c.threshold, refractory)) for audio, _ in conf]
     groups = {}
     for group in GROUPS:
@@ -87,6 +88,7 @@ def _evaluate(c: Candidate, material: dict, refractory: float) -> dict:
         "fa_synthetic": fa_per_hour(synthetic, c.threshold, refractory),
         "fa_real": fa_per_hour(real, c.threshold, refractory),
         "fa_counts": (len(fire_steps(synthetic, c.threshold, refractory)), len(fire_steps(real, c.threshold, refractory))),
+        "fa_real_by_source": {k: len(fire_steps(v, c.threshold, refractory)) for k, v in real_parts.items()},
         "confusable_rate": sum(fired) / max(1, len(fired)), "confusables": len(fired),
         "worst_confusables": sorted(((v[0] / v[1], t) for t, v in worst_conf.items() if v[0]), reverse=True)[:4],
         "streaming_diff": check_streaming(c, streams[0].audio),
@@ -111,7 +113,11 @@ def _material(phrases: list[str], hours: float, copies: int) -> dict:
             extra = [Utterance(r.audio, r.text, "sentence", "heldout", r.group) for r in renderings
                      if r.kind == "sentence"]
     _log(f"building {hours:.2f} h of ordinary held-out speech, music and noise")
-    real, real_seconds = real_stream(load_real())
+    clips = load_real()
+    real, real_seconds = {}, {}
+    for source in ("ami", "gcin"):  # scored apart, so the table can say where real false accepts come from
+        real[source], seconds = real_stream([c for c in clips if c.source == source])
+        real_seconds |= seconds
     return {"positives": positives, "confusables": confusables, "ordinary": _ordinary_audio(hours, sentences + extra),
             "real": real, "real_seconds": real_seconds}
 
@@ -124,22 +130,22 @@ def _report(cands: list[Candidate], results: dict[str, dict], material: dict, ho
     print(f"\nWake word bench: every model on held-out voices of its own phrase; {hours['synthetic']:.2f} h ordinary "
           f"synthetic speech, {60 * hours['real']:.1f} min real recorded speech "
           f"({', '.join(f'{k} {v / 60:.1f} min' for k, v in material['real_seconds'].items())}); 1 thread")
-    head = f"{'model':<24}{'phrase':<13}{'thr':>7}{'detect':>9}{'worst group':>20}{'FA/h syn':>10}" \
+    head = f"{'model':<27}{'phrase':<13}{'thr':>7}{'detect':>9}{'worst group':>20}{'FA/h syn':>10}" \
            f"{'FA/h real':>11}{'confus.':>9}{'CPU':>8}"
     print(head)
     for c in cands:
         r = results[c.label]
         worst = min(r["groups"].items(), key=lambda kv: kv[1][0] / max(1, kv[1][1]))
         n = sum(t for _, t in r["groups"].values())
-        print(f"{c.label:<24}{c.model.phrase:<13}{c.threshold:>7.3f}{_pct(r['detection']):>9}"
+        print(f"{c.label:<27}{c.model.phrase:<13}{c.threshold:>7.3f}{_pct(r['detection']):>9}"
               f"{worst[0] + ' ' + _pct(worst[1][0] / max(1, worst[1][1])):>20}"
               f"{r['fa_synthetic']:>10.2f}{r['fa_real']:>11.2f}{_pct(r['confusable_rate']):>9}{_pct(r['cpu']):>8}"
               f"   (n={n}; FA {r['fa_counts'][0]}+{r['fa_counts'][1]})")
     print("\nDetection per held-out voice group (hits/streams):")
-    print(f"{'model':<24}" + "".join(f"{g:>14}" for g in GROUPS))
+    print(f"{'model':<27}" + "".join(f"{g:>14}" for g in GROUPS))
     for c in cands:
         groups = results[c.label]["groups"]
-        print(f"{c.label:<24}" + "".join(f"{f'{h}/{t} ' + format(100 * h / max(1, t), '.0f') + '%':>14}"
+        print(f"{c.label:<27}" + "".join(f"{f'{h}/{t} ' + format(100 * h / max(1, t), '.0f') + '%':>14}"
                                          for h, t in groups.values()))
     print("\nGoals (issue 17): FRR <= 3 % overall and <= 10 % per group; <= 0.1 FA/h synthetic and real; CPU <= 5 %")
     for c in cands:
@@ -152,7 +158,9 @@ def _report(cands: list[Candidate], results: dict[str, dict], material: dict, ho
         text = "; ".join(f"{name} {'ok' if value <= goal else f'MISSED ({value:.3g} vs {goal:g})'}"
                          for name, value, goal in checks)
         conf = ", ".join(f"{t!r} {v:.0%}" for v, t in r["worst_confusables"]) or "none fired"
-        print(f"  {c.label}: {text}; streaming==batch within {r['streaming_diff']:.1e}; confusables firing: {conf}")
+        by_source = ", ".join(f"{k} {n}" for k, n in r["fa_real_by_source"].items())
+        print(f"  {c.label}: {text}; real false accepts by source: {by_source}; streaming==batch within "
+              f"{r['streaming_diff']:.1e}; confusables firing: {conf}")
     if hours["real"] < 1:
         print(f"(real speech: {60 * hours['real']:.1f} min held out, so one false accept = "
               f"{1 / hours['real']:.1f} /h; zero bounds the rate only to < {3 / hours['real']:.0f} /h at 95 %)")
@@ -186,7 +194,7 @@ def main(argv: list[str]) -> int:
     refractory = settings.wake.refractory_seconds
     material = _material(list(dict.fromkeys(c.model.phrase for c in cands)), args.hours, args.copies)
     hours = {"synthetic": sum(len(a) for a in material["ordinary"]) / 16000 / 3600,
-             "real": len(material["real"]) / 16000 / 3600}
+             "real": sum(len(a) for a in material["real"].values()) / 16000 / 3600}
     results = {c.label: _evaluate(c, material, refractory) for c in cands}
     _report(cands, results, material, hours)
     plot = save_det_plot(args.plot, {c.label: results[c.label]["det"] for c in cands},
