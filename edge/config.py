@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.config_links import BrokerSettings, FirmwareSettings
 from edge.config_load import ConfigError as ConfigError  # raised by load_settings
 from edge.config_load import between, bound, env_overrides, overlay, read_toml
 from edge.wire import valid_device_id
@@ -112,49 +113,6 @@ class ThreadSettings:
 
 
 @dataclass(frozen=True)
-class BrokerSettings:
-    """The MQTT broker the device syncs orders and catalog deltas through."""
-
-    url: str = ""
-    """mqtt://host:port or mqtts://host:port; empty means the simulator starts an embedded broker."""
-
-    username: str = ""
-    """MQTT username (per device; defaults to the device id when empty)."""
-
-    password: str = ""
-    """MQTT password."""
-
-    ca_file: str = ""
-    """CA certificate (PEM) for mqtts:// URLs; empty uses the system store."""
-
-    keepalive_seconds: int = field(default=30, metadata=between(5, 3600))
-    """MQTT keep-alive interval (seconds)."""
-
-    protocol: Literal["auto", "5", "3.1.1"] = "auto"
-    """MQTT version: "auto" tries 5 and falls back to 3.1.1 when the broker refuses it (amqtt)."""
-
-    client_id: str = ""
-    """Fixed MQTT client id for the persistent session; empty means "voiceshop-<device id>"."""
-
-    session_expiry_seconds: int = field(default=604800, metadata=bound(
-        lambda v: 0 <= v <= 4294967295, "between 0 and 2^32-1"))
-    """How long the broker keeps the device's session and queued messages while offline (seconds, MQTT 5)."""
-
-    backoff_initial_seconds: float = field(default=0.5, metadata=between(0.01, 60))
-    """First reconnect delay; doubles per failed attempt; each delay is half fixed,
-    half random (equal jitter), so a fleet does not reconnect in one instant (seconds)."""
-
-    backoff_max_seconds: float = field(default=60.0, metadata=between(0.1, 3600))
-    """Longest reconnect delay (seconds)."""
-
-    ack_timeout_seconds: float = field(default=30.0, metadata=between(0.1, 86400))
-    """An order not acked by the cloud this long after publishing is published again; doubles per attempt (seconds)."""
-
-    max_inflight: int = field(default=100, metadata=between(1, 65535))
-    """Orders published but not yet acknowledged by the broker (PUBACK) at any one time (messages)."""
-
-
-@dataclass(frozen=True)
 class AudioSettings:
     """Microphone and speaker."""
 
@@ -244,10 +202,20 @@ class WakeSettings:
     """Wake word."""
 
     phrase: str = "hey shop"
-    """The wake phrase the wake bundle was trained for."""
+    """The wake phrase the wake model listens for (a packaged model's own phrase when one is chosen)."""
+
+    model: str = field(default="custom", metadata=bound(
+        lambda v: v == "custom" or (v.replace("_", "").isalnum() and v.islower()),
+        '"custom" or a packaged model name such as "hey_mycroft"'))
+    """Which model listens: "custom" (the head `python -m export wake --phrase` trained) or a packaged one
+    from `python -m export wake-packaged` ("hey_mycroft", "hey_mycroft_synthetic", "alexa", "wake_up")."""
 
     threshold: float = field(default=0.5, metadata=bound(lambda v: 0.0 < v < 1.0, "between 0 and 1"))
-    """Classifier score above which the wake word fires (0-1)."""
+    """Score above which the custom model fires (0-1)."""
+
+    packaged_threshold: float = field(default=0.0, metadata=bound(
+        lambda v: 0.0 <= v < 1.0, "between 0 and 1 (0: the model's own)"))
+    """Score above which a packaged model fires (0-1); 0 uses the model's own calibrated threshold."""
 
     refractory_seconds: float = 2.0
     """Seconds after a detection during which no second detection fires."""
@@ -325,29 +293,6 @@ class ProfilesSettings:
         default_factory=lambda: ProfileSettings(max_results=2, short_replies=True, push_to_talk=True)
     )
     """Car head-unit profile."""
-
-
-@dataclass(frozen=True)
-class FirmwareSettings:
-    """Serial link to the device's microcontroller."""
-
-    serial_port: str = ""
-    """Serial device (e.g. /dev/ttyACM0); empty means no MCU (or --sim-mcu)."""
-
-    baudrate: int = field(default=115200, metadata=between(300, 4_000_000))
-    """Serial baud rate (bits per second)."""
-
-    heartbeat_seconds: float = field(default=1.0, metadata=between(0.01, 60))
-    """Interval between heartbeats to the MCU (seconds); 3 silent intervals end the link."""
-
-    ack_timeout_seconds: float = field(default=0.25, metadata=between(0.005, 10))
-    """Wait this long for the MCU's ACK before re-sending a request (seconds)."""
-
-    retries: int = field(default=3, metadata=between(0, 20))
-    """Re-sends of an unanswered request before giving up (count)."""
-
-    reconnect_seconds: float = field(default=0.5, metadata=between(0.01, 300))
-    """Wait between attempts to reopen a vanished serial port (seconds)."""
 
 
 @dataclass(frozen=True)

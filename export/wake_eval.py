@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.wake.detector import fire_steps
-from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES
+from edge.wake.features import HEAD_WINDOW, SAMPLE_RATE, STEP_SAMPLES, embed_clip
+from edge.wake.model import WakeModel
+from edge.wake.packaged import PackagedModel
 from export.wake_augment import AugSpec, finish, negative_stream
 from export.wake_data import RATE, Utterance
 
@@ -123,3 +125,22 @@ def summarize(positive_scores: list[np.ndarray], streams: list[PositiveStream], 
         "false_accepts": false_accepts,
         "false_accepts_per_hour": round(false_accepts / hours, 3) if hours else float("nan"),
     }
+
+
+def batch_scores(model: WakeModel | PackagedModel, audio: np.ndarray, batch: int = 128) -> np.ndarray:
+    """The score after every whole 80 ms step of audio, as a fresh streaming detector would give."""
+    audio = np.asarray(audio, dtype=np.float32)
+    steps = len(audio) // STEP_SAMPLES
+    if isinstance(model, WakeModel):
+        bank = embed_clip(model.front_end, audio)
+        idx = np.arange(steps)[:, None] + np.arange(HEAD_WINDOW)
+        parts = [model.score(bank[idx[i: i + 4096]]) for i in range(0, steps, 4096)]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    size = model.window_samples
+    padded = np.concatenate([np.zeros(size, np.float32), audio[: steps * STEP_SAMPLES]])
+    out = np.empty(steps, np.float32)
+    for start in range(0, steps, batch):
+        ends = (np.arange(start, min(steps, start + batch)) + 1) * STEP_SAMPLES
+        windows = np.stack([padded[e: e + size] for e in ends])
+        out[start: start + len(ends)] = model.score_audio(windows)
+    return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,12 +152,14 @@ class TrainSpec:
     seed: int = 7
 
 
-def train_head(data: WindowSet, spec: TrainSpec) -> tuple[nn.Module, dict[str, float]]:
-    """Seeded training on balanced batches; returns the model (eval mode) and a few facts."""
+def train_head(data: WindowSet, spec: TrainSpec,
+               make: Callable[[], nn.Module] | None = None) -> tuple[nn.Module, dict[str, float]]:
+    """Seeded training on balanced batches; returns the model (eval mode) and a few facts. `make`
+    builds another front end's head to train instead of spec.arch's (after seeding)."""
     torch.manual_seed(spec.seed)
     torch.set_num_threads(1)
     rng = np.random.default_rng(spec.seed)
-    model = (ConvHead if spec.arch == "conv" else WakeHead)(spec.hidden, spec.dropout)
+    model = make() if make else (ConvHead if spec.arch == "conv" else WakeHead)(spec.hidden, spec.dropout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     pos = np.flatnonzero(data.labels == 1)
     neg = np.flatnonzero(data.labels == 0)

@@ -9,9 +9,11 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
-# 1. Debian packages the project needs (espeak-ng: wake-word and test voices; portaudio: pyaudio;
-#    sox: audio checks; mosquitto: the broker; qemu/debootstrap: the aarch64 proof).
-DEBS=(espeak-ng sox portaudio19-dev mosquitto qemu-user-static debootstrap)
+# 1. Debian packages the project needs (espeak-ng: wake-word and test voices; flite, festival and its
+#    voices: more wake-word voices; gcin-voice: real recorded speech for wake-word negatives; portaudio:
+#    pyaudio; sox: audio checks; mosquitto: the broker; qemu/debootstrap: the aarch64 proof).
+DEBS=(espeak-ng sox portaudio19-dev mosquitto qemu-user-static debootstrap flite festival festvox-kallpc16k
+      festvox-kdlpc16k festvox-us-slt-hts gcin-voice)
 missing=()
 for pkg in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -41,6 +43,16 @@ if [[ ! -f "$STAMP" ]]; then
   "$PY" -c "import torch, onnxruntime, sherpa_onnx, optimum, edge" # fail loudly if an install failed
   rm -f "$VENV"/.voiceshop-installed-*
   touch "$STAMP"
+fi
+
+# 2b. Real recorded speech for the wake word (AMI meeting excerpts in pyannote.audio's source package):
+#     fetched once with pip, read by export/wake_real.py; never installed.
+REAL="$HOME/.cache/voiceshop/real-speech"
+if [[ ! -f "$REAL/pyannote_audio-4.0.7.tar.gz" ]]; then
+  say "fetching pyannote.audio 4.0.7's source package (recorded meeting speech for wake-word negatives)"
+  mkdir -p "$REAL"
+  "$PY" -m pip download -q --no-deps --no-binary :all: "pyannote.audio==4.0.7" -d "$REAL" 2>&1 \
+    | grep -v '^WARNING: Location' || true
 fi
 
 # 3. Model bundles (cached outside the repo, keyed by source hash; skipped when up to date).

@@ -58,3 +58,14 @@ def test_bad_phrase_is_refused_before_any_work(cli, tmp_path):
     result = cli("export", "wake", "--phrase", "hey shop!!", "--out", str(tmp_path))
     assert result.returncode == 2 and "wake phrase" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_training_used_other_engines_perturbed_speakers_and_real_speech(bundle):
+    manifest = json.loads((bundle("wake") / "manifest.json").read_text())
+    counts = manifest["extra"]["counts"]
+    extra = counts["extra_utterances"]
+    for key in ("phrase/flite", "phrase/festival", "phrase/perturbed", "sentence/perturbed", "real/real"):
+        assert extra.get(key, 0) >= 50, (key, extra)
+    assert counts["real_training_seconds"] >= 600  # AMI train meetings + gcin speaker 3
+    assert counts["train_windows_by_group"].get("real", 0) > 1000
+    assert "train speakers only" in manifest["source"]["training_real_speech"]

@@ -22,7 +22,7 @@ from edge.audio import AudioError, WavSource
 from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.events import AudioChunk
-from edge.wake import WakeBundleError, WakeDetector, load_for_settings
+from edge.wake import WakeBundleError, detector_for_settings, load_for_settings
 from edge.wake.features import SAMPLE_RATE
 
 
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.threshold is not None:
         if not 0.0 < args.threshold < 1.0:
             fail(f"--threshold must be between 0 and 1, got {args.threshold}")
-        settings = dataclasses.replace(settings, wake=dataclasses.replace(settings.wake, threshold=args.threshold))
+        settings = dataclasses.replace(settings, wake=dataclasses.replace(
+            settings.wake, threshold=args.threshold, packaged_threshold=args.threshold))
     if (args.file is None) == (args.wav is None):
         fail("give one WAV file (python -m edge wake FILE)")
     path = args.file if args.file is not None else args.wav
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model = load_for_settings(settings)
     except (ValueError, WakeBundleError) as exc:
         fail(str(exc))
-    detector = WakeDetector(model, settings.wake.threshold, settings.wake.refractory_seconds)
+    detector = detector_for_settings(settings, model)
     frame = SAMPLE_RATE * settings.audio.frame_ms // 1000
     detections = 0
     started = time.process_time()
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     cpu = time.process_time() - started
     seconds = len(audio) / SAMPLE_RATE
     summary = {"event": "summary", "file": str(path), "detections": detections, "audio_seconds": round(seconds, 2),
-               "cpu_seconds": round(cpu, 3), "threshold": settings.wake.threshold}
+               "cpu_seconds": round(cpu, 3), "threshold": detector.threshold}
     if notes:
         summary["notes"] = notes
     if args.json:

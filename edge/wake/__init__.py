@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from edge.config import Settings
 from edge.wake.detector import WakeDetector, WakeInputError, check_frame
-from edge.wake.model import WakeBundleError, WakeModel, load_for_settings, load_wake_model
+from edge.wake.model import (
+    ListenModel,
+    WakeBundleError,
+    WakeModel,
+    load_for_settings,
+    load_wake_model,
+    threshold_for,
+)
+from edge.wake.packaged import PackagedModel
 
 
-def detector_for_settings(settings: Settings, model: WakeModel | None = None) -> WakeDetector:
-    """A detector with settings.wake's threshold and refractory period (loading the model if not given)."""
+def detector_for_settings(settings: Settings, model: ListenModel | None = None) -> WakeDetector:
+    """A detector for settings.wake.model with its threshold and settings.wake's refractory period
+    (loading the model if not given)."""
     model = model or load_for_settings(settings)
-    return WakeDetector(model, threshold=settings.wake.threshold,
+    return WakeDetector(model, threshold=threshold_for(settings, model),
                         refractory_seconds=settings.wake.refractory_seconds)
 
 
-__all__ = ["WakeBundleError", "WakeDetector", "WakeInputError", "WakeModel", "check_frame",
-           "detector_for_settings", "load_for_settings", "load_wake_model"]
+__all__ = ["ListenModel", "PackagedModel", "WakeBundleError", "WakeDetector", "WakeInputError", "WakeModel",
+           "check_frame", "detector_for_settings", "load_for_settings", "load_wake_model", "threshold_for"]

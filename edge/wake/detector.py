@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from edge.events import AudioChunk, WakeDetected
-from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES, FeatureStream
-from edge.wake.model import WakeModel
+from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES
+from edge.wake.model import ListenModel
 
 # Float audio louder than this is almost certainly int16-scaled samples passed as floats.
 _MAX_PLAUSIBLE_AMPLITUDE = 2.0
@@ -93,10 +93,10 @@ def fire_steps(scores: np.ndarray, threshold: float, refractory_seconds: float) 
 class WakeDetector:
     """One listening stream. Not thread-safe: feed it from one thread (the audio loop)."""
 
-    def __init__(self, model: WakeModel, threshold: float = 0.5, refractory_seconds: float = 2.0) -> None:
+    def __init__(self, model: ListenModel, threshold: float = 0.5, refractory_seconds: float = 2.0) -> None:
         self.model = model
         self.trigger = Trigger(threshold, refractory_seconds)
-        self._stream = FeatureStream(model.front_end)
+        self._stream = model.stream()
         self.reset()
 
     @property
@@ -122,8 +122,7 @@ class WakeDetector:
         detections = []
         steps = len(audio) // STEP_SAMPLES
         for i in range(steps):
-            window = self._stream.step(audio[i * STEP_SAMPLES: (i + 1) * STEP_SAMPLES])
-            self.last_score = score = float(self.model.score(window[None])[0])
+            self.last_score = score = self._stream.step(audio[i * STEP_SAMPLES: (i + 1) * STEP_SAMPLES])
             if self.trigger.update(score):
                 end_in_chunk = (i + 1) * STEP_SAMPLES - buffered
                 detections.append(WakeDetected(phrase=self.model.phrase, score=score,
@@ -137,7 +136,6 @@ class WakeDetector:
         samples = check_frame(AudioChunk(samples=np.asarray(audio), sample_rate=SAMPLE_RATE, timestamp=0.0))
         out = np.empty(len(samples) // STEP_SAMPLES, dtype=np.float32)
         for i in range(len(out)):
-            window = self._stream.step(samples[i * STEP_SAMPLES: (i + 1) * STEP_SAMPLES])
-            out[i] = self.model.score(window[None])[0]
+            out[i] = self._stream.step(samples[i * STEP_SAMPLES: (i + 1) * STEP_SAMPLES])
         self.reset()
         return out

