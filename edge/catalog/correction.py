@@ -64,7 +64,7 @@ def espeak_pronouncer(voice: str = "en-us") -> Callable[[str], str]:
     phonemizer = Phonemizer(voice)
 
     def pronounce(text: str) -> str:
-        return "".join(chr(c) for sentence in phonemizer.codepoints(text) for c in sentence)
+        return "".join("".join(sentence) for sentence in phonemizer.phonemes(text))
 
     return pronounce
 
