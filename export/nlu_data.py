@@ -1,6 +1,6 @@
 """Generate labelled utterances for the joint intent + slot model, and split off what it must not see.
 
-Words come from the demo catalog (`cloud.catalog.vocab`: product names, their aliases, brands,
+Words come from the demo catalog (`voiceshop_common.vocab`: product names, their aliases, brands,
 units) plus a short list of off-catalog products; phrasings come from `export.nlu_templates`.
 Every utterance is built as labelled segments, so slot spans are exact character offsets, and
 then dressed in one of three surface styles: ASR-plain (lower case, no punctuation, the way a
@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cloud.catalog import vocab
 from edge.nlu.schema import INTENTS
 from export.nlu_render import Renderer, Segment
 from export.nlu_templates import EXTRA_PRODUCTS, FILLERS, POLITE_PREFIXES, SUFFIXES, TEMPLATES
+from voiceshop_common import vocab
 
 HOLDOUT_EVERY = 5
 """Pattern i of an intent is held out when i % HOLDOUT_EVERY == HOLDOUT_EVERY - 2."""
