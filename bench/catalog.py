@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import summary
-from cloud.catalog import changes, generate, publish, signing, store, vocab
+from cloud.catalog import changes, generate, publish, signing, store
 from cloud.recs import complements
 from cloud.recs.synth import make_history
 from cloud.recs.train import fit, interaction_matrix, publish_factors
@@ -38,6 +38,7 @@ from edge.catalog.matching import content_words
 from edge.catalog.recommend import Recommender
 from edge.catalog.schema import LATEST, open_catalog, schema_version
 from edge.catalog.search import Searcher
+from voiceshop_common import vocab
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_DIR", "~/.cache/voiceshop/bench")).expanduser()
 NLU_BUNDLE = Path(os.environ.get("VOICESHOP_MODELS_DIR", "~/.cache/voiceshop/models")).expanduser() / "nlu"

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cloud.catalog import vocab
 from edge.catalog.correction import Corrector, Lexicon, espeak_pronouncer
 from export.speech_corpus import PIPER_JOE, Voice, clip, read_wav_16k
 from export.wer import normalize, wer
+from voiceshop_common import vocab
 
 CACHE = Path("~/.cache/voiceshop/correction").expanduser()
 TESTDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "correction_heldout.jsonl"

@@ -1,6 +1,6 @@
 """Generate labelled utterances for the joint intent + slot model, and split off what it must not see.
 
-Words come from the demo catalog (`cloud.catalog.vocab`: product names, their aliases, brands,
+Words come from the demo catalog (`voiceshop_common.vocab`: product names, their aliases, brands,
 units) plus a short list of off-catalog products; phrasings come from `export.nlu_templates`.
 Every utterance is built as labelled segments, so slot spans are exact character offsets, and
 then dressed in one of three surface styles: ASR-plain (lower case, no punctuation, the way a
@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cloud.catalog import vocab
 from edge.nlu.schema import INTENTS
 from export.nlu_render import Renderer, Segment
 from export.nlu_templates import EXTRA_PRODUCTS, FILLERS, POLITE_PREFIXES, SUFFIXES, TEMPLATES
+from voiceshop_common import vocab
 
 HOLDOUT_EVERY = 5
 """Pattern i of an intent is held out when i % HOLDOUT_EVERY == HOLDOUT_EVERY - 2."""
@@ -134,6 +134,8 @@ def render(template: str, intent: str, rng: random.Random, words: Vocabulary, pa
     for match in _PART.finditer(chosen):
         segments += renderer.fill(match.group(1)) if match.group(1) else [(match.group(0), None)]
     segments = [seg for seg in segments if seg[0]]
+    if style != "plain" and rng.random() < ASR_VERB_SLIPS:
+        segments = _misheard_verb(segments, rng)
     if imperative and rng.random() < 0.3:
         segments.insert(0, (rng.choice(POLITE_PREFIXES), None))
     if rng.random() < 0.15:
@@ -143,6 +145,21 @@ def render(template: str, intent: str, rng: random.Random, words: Vocabulary, pa
     if len(segments) > 3 and rng.random() < 0.06:
         segments.insert(rng.randint(1, len(segments) - 1), (rng.choice(("uh", "um", "like", "you know")), None))
     return _assemble(segments, style, rng, intent, pattern, split)
+
+
+ASR_VERB_SLIPS = 0.2
+"""Share of transcript-style utterances whose command verb comes as Whisper tiny.en mishears it."""
+MISHEARD_VERBS = {"add": ("at", "ad"), "delete": ("the lead", "lead")}
+"""What tiny.en writes for a command verb said at the start of a request (heard in `edge transcribe` on
+synthesized commands: "At a gallon of whole milk.", "At 2.", "lead two of the yogurts"). The NLU reads
+transcripts, so it learns these as the verb they are; the correction step cannot, since "at" is a word."""
+
+
+def _misheard_verb(segments: list[Segment], rng: random.Random) -> list[Segment]:
+    for i, (text, slot) in enumerate(segments):
+        if slot is None and text.lower() in MISHEARD_VERBS:
+            return [*segments[:i], (rng.choice(MISHEARD_VERBS[text.lower()]), None), *segments[i + 1:]]
+    return segments
 
 
 def _assemble(segments: list[Segment], style: str, rng: random.Random, intent: str, pattern: str,

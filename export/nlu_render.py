@@ -11,26 +11,22 @@ import random
 from typing import TYPE_CHECKING
 
 from export.nlu_templates import PRICE_CAPS
+from voiceshop_common.numbers import cardinal, ordinal
 
 if TYPE_CHECKING:
     from export.nlu_data import Vocabulary
 
-_SMALL_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
-_TENS_WORDS = ("_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
+_ORDINAL_WORDS = tuple(ordinal(n) for n in range(1, 7))
+"""The list positions a shopper names, first to sixth."""
 _ORDINAL_DIGITS = ("1st", "2nd", "3rd", "4th", "5th", "6th")
 
 
 def number_words(n: int) -> str:
-    """1..999 in words ("twenty four", "one hundred five")."""
-    if n < 20:
-        return _SMALL_WORDS[n]
-    if n < 100:
-        tens, rest = divmod(n, 10)
-        return _TENS_WORDS[tens] + (f" {_SMALL_WORDS[rest]}" if rest else "")
-    hundreds, rest = divmod(n, 100)
-    return f"{_SMALL_WORDS[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    """n in words as a recognizer without digits prints them: separate words, no hyphen ("twenty four").
+
+    The words are `voiceshop_common.numbers`', the ones the voice speaks and the WER normalizer spells.
+    """
+    return cardinal(n, hyphen=" ")
 
 
 Segment = tuple[str, str | None]  # (text, slot or None)

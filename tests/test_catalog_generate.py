@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from cloud.catalog import generate, vocab
+from cloud.catalog import generate
+from voiceshop_common import vocab
 
 
 def test_rows_are_realistic_and_cover_the_vocabulary():

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from cloud.catalog import vocab
 from edge.catalog.schema import LATEST, MIGRATIONS, connect, migrate, open_catalog, schema_version
 from edge.catalog.search import Searcher
+from voiceshop_common import vocab
 
 
 def test_new_catalog_is_latest_and_wal(tmp_path):

@@ -28,11 +28,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "voiceshop_common": {"edge", "firmware_bridge", "export", "cloud", "bench"} | HEAVY,
 }
 
-ALLOWED: dict[tuple[str, str], str] = {
-    # export/nlu_data.py's bytes are hashed into the NLU bundle's source key: changing its import
-    # forces a retrain. The catalog vocabulary it reads goes to voiceshop_common at the next NLU rebuild.
-    ("export/nlu_data.py", "cloud"): "cloud.catalog.vocab until the next NLU rebuild",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
+"""(file, forbidden root) -> why it is tolerated for now; empty: every rule holds without exception."""
 
 
 def imported_roots(source: str, filename: str = "<source>") -> set[str]:

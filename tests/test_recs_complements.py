@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cloud.catalog import changes, generate, publish, signing, store, vocab
+from cloud.catalog import changes, generate, publish, signing, store
 from cloud.recs import complements
 from cloud.recs.evaluate import blend_list
 from cloud.recs.synth import make_history
@@ -31,6 +31,7 @@ from edge.dialog.state import Item
 from edge.events import Understanding
 from edge.orders import Outbox
 from tests.catalog_world import World, build_world
+from voiceshop_common import vocab
 
 
 @pytest.fixture(scope="module")

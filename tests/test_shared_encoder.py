@@ -1,8 +1,10 @@
-"""The sentence encoder's batching lives once, in voiceshop_common.encoder; the cloud publishes with it.
+"""The sentence encoder's batching lives once, in voiceshop_common.encoder; device and cloud both run it.
 
-edge/nlu/embed.py still carries its own copy of the loop because its bytes key the NLU bundle (changing
-them forces a retrain); it switches to voiceshop_common.encoder at the next NLU rebuild. Until then this
-test holds the two to the same vectors, bit for bit, at the device's batch size and the cloud's.
+The device embeds the shopper's words and the cloud embeds product texts with the same bundle; a
+catalog's vectors are only comparable with the device's if both feed the graph the same way
+(tokens, padding, grouping by length, input names). So the two must give the same vectors, bit for
+bit, for the same texts and batch boundaries. Dynamic INT8 quantizes per batch, so the boundaries
+matter: the last test shows this check is not vacuous (a different batch size changes the bits).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import pytest
 
 from cloud.catalog.embed import SentenceEncoder
 from edge.nlu.embed import Embedder
-from voiceshop_common.encoder import encode_by_length
 
 pytestmark = pytest.mark.slow
 
@@ -21,21 +22,21 @@ TEXTS = ["organic whole milk, dairy: fresh", "AA batteries", "x", ""] + [
 
 
 @pytest.fixture(scope="module")
-def nlu_dir(bundle):
-    return bundle("nlu")
+def encoders(bundle):
+    nlu_dir = bundle("nlu")
+    return Embedder.from_bundle(nlu_dir), SentenceEncoder(nlu_dir)
 
 
-def test_device_encoder_matches_the_shared_batching(nlu_dir):
-    device = Embedder.from_bundle(nlu_dir)
-    for batch_size in (32, 7):
-        shared = encode_by_length(device.session, device.tokenizer, TEXTS, device.dim, batch_size, device.input_names)
-        assert np.array_equal(device.encode(TEXTS, batch_size=batch_size), shared)
-
-
-def test_cloud_encoder_is_the_shared_batching_at_64(nlu_dir):
-    cloud = SentenceEncoder(nlu_dir)
-    vectors = cloud.encode(TEXTS)
-    assert vectors.shape == (len(TEXTS), cloud.dim)
+@pytest.mark.parametrize("batch_size", [32, 64, 7])
+def test_device_and_cloud_give_the_same_vectors(encoders, batch_size):
+    # 32 is the device's default, 64 the cloud's publish, 7 splits the texts unevenly.
+    device, cloud = encoders
+    vectors = device.encode(TEXTS, batch_size=batch_size)
+    assert vectors.shape == (len(TEXTS), device.dim)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
-    shared = encode_by_length(cloud.session, cloud.tokenizer, TEXTS, cloud.dim, 64, cloud.inputs)
-    assert np.array_equal(vectors, shared)
+    assert np.array_equal(vectors, cloud.encode(TEXTS, batch_size=batch_size))
+
+
+def test_batch_boundaries_change_the_bits(encoders):
+    device, _cloud = encoders
+    assert not np.array_equal(device.encode(TEXTS, batch_size=7), device.encode(TEXTS, batch_size=32))

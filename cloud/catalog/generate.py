@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cloud.catalog import store, vocab
+from cloud.catalog import store
+from voiceshop_common import vocab
 
 VARIANTS: dict[str, tuple[tuple[str, float], ...]] = {
     # category -> (prefix, price factor); the empty prefix is the plain product.

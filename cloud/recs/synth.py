@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cloud.catalog import store
-from cloud.catalog.vocab import MISSIONS
+from voiceshop_common.vocab import MISSIONS
 
 MISSION_RATE = 0.75
 """Share of baskets bought for a mission; the rest are favourites and browsing only."""
@@ -143,7 +143,7 @@ def make_history(conn: sqlite3.Connection, *, users: int = 2000, baskets: tuple[
 
 def _spec_pools(names: list[str]) -> dict[str, np.ndarray]:
     """Lower-cased spec name -> columns of every SKU of it, variants included ("organic whole milk")."""
-    from cloud.catalog import vocab
+    from voiceshop_common import vocab
 
     specs = {spec.name.lower() for _category, spec in vocab.all_specs()}
     pools: dict[str, list[int]] = {}

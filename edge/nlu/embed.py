@@ -1,8 +1,9 @@
 """Sentence embeddings for product search and FAQ matching: the plain MiniLM encoder, INT8.
 
 Mean pooling over real tokens and L2 normalization happen inside the ONNX graph, so a caller
-gets unit vectors and compares them with a dot product. Batches are grouped by length so short
-product names are not padded to the longest description.
+gets unit vectors and compares them with a dot product. The batching (grouped by length so short
+product names are not padded to the longest description) is `voiceshop_common.encoder`'s, the
+loop the cloud runs when it embeds the catalog, so both sides feed the graph the same way.
 
 Dynamic INT8 quantizes activations with one scale per batch, so the same text encoded alone or
 in a batch gives vectors a hair apart (mean cosine 0.990 to each other, both 0.992 to FP32 on
@@ -27,6 +28,7 @@ from edge.nlu.bundle import (
     shared_weights,
 )
 from edge.providers import ort_session
+from voiceshop_common.encoder import OUTPUT, encode_by_length
 
 
 class Embedder:
@@ -39,8 +41,8 @@ class Embedder:
         self.session = ort_session(str(model_path), runtime, threads, initializers)
         self.input_names = {i.name for i in self.session.get_inputs()}
         output = self.session.get_outputs()[0]
-        if output.name != "sentence_embedding":
-            raise ValueError(f"{model_path}: expected output sentence_embedding, found {output.name}")
+        if output.name != OUTPUT:
+            raise ValueError(f"{model_path}: expected output {OUTPUT}, found {output.name}")
         self.dim = int(output.shape[-1])
 
     @classmethod
@@ -56,23 +58,7 @@ class Embedder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text, in input order (an empty text gives the [CLS]/[SEP] vector)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for begin in range(0, len(order), batch_size):
-            rows = order[begin:begin + batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            (vectors,) = self.session.run(["sentence_embedding"],
-                                          {k: v for k, v in feeds.items() if k in self.input_names})
-            out[rows] = vectors
-        return out
+        return encode_by_length(self.session, self.tokenizer, texts, self.dim, batch_size, self.input_names)
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

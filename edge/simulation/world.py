@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[2]
 CACHE = Path("~/.cache/voiceshop/sim").expanduser()
 SHAPING_CODE = ("cloud/catalog", "cloud/recs", "edge/catalog/schema.py", "edge/catalog/apply.py",
                 "edge/catalog/wire.py", "edge/dialog/demo.py", "voiceshop_common/catalog_wire.py",
-                "voiceshop_common/encoder.py")
+                "voiceshop_common/encoder.py", "voiceshop_common/vocab.py", "voiceshop_common/vocab_products.py",
+                "voiceshop_common/vocab_families.py")
 READY_SECONDS = 60.0
 
 

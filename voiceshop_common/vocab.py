@@ -1,9 +1,10 @@
 """The demo catalog's vocabulary: categories, product specs, brands and spoken units.
 
-This is the one place the words of the demo shop live. Three consumers read it and must agree:
-the catalog generator (`cloud.catalog.generate`) turns specs into SKUs, the NLU training-data
-generator samples product names, brands and units into utterances, and tests use it to pick
-realistic queries. Keep it importable with no heavy dependencies (stdlib only) and keep the API
+This is the one place the words of the demo shop live; it sits in the shared package because the
+cloud and the model toolchain (`export/`, which may not import the cloud) both read it. Three
+consumers read it and must agree: the catalog generator (`cloud.catalog.generate`) turns specs
+into SKUs, the NLU training-data generator (`export.nlu_data`) samples product names, brands and
+units into utterances, and tests use it to pick realistic queries. Keep it importable with no heavy dependencies (stdlib only) and keep the API
 stable; add products freely, but do not rename fields.
 
 Stable API
@@ -20,8 +21,8 @@ Stable API
 
 from __future__ import annotations
 
-from cloud.catalog.vocab_families import FAMILY_GROUPS, MISSIONS
-from cloud.catalog.vocab_products import CATEGORIES, ProductSpec
+from voiceshop_common.vocab_families import FAMILY_GROUPS, MISSIONS
+from voiceshop_common.vocab_products import CATEGORIES, ProductSpec
 
 __all__ = ["BRANDS", "CATEGORIES", "MISSIONS", "UNITS", "UNIT_PLURALS", "ProductSpec", "aliases", "all_specs",
            "brand_names", "family", "product_names", "spec_by_name"]

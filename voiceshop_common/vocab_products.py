@@ -1,6 +1,6 @@
 """The demo shop's products as shoppers name them: one ProductSpec per product, by category.
 
-Pure data for ``cloud.catalog.vocab`` (which is the API to import); kept apart so the vocabulary
+Pure data for ``voiceshop_common.vocab`` (which is the API to import); kept apart so the vocabulary
 module stays readable. Add products freely; names must stay unique across categories.
 """
 

@@ -8,7 +8,7 @@ grouped here are a family of their own (their lower-cased name).
 
 A *mission* is why a basket is bought (breakfast, baking, cleaning ...): the synthetic purchase
 histories draw baskets from missions, so co-purchase statistics have real structure to learn.
-Pure data (stdlib only), read through ``cloud.catalog.vocab``.
+Pure data (stdlib only), read through ``voiceshop_common.vocab``.
 """
 
 from __future__ import annotations
