@@ -220,7 +220,7 @@ class WakeSettings:
     refractory_seconds: float = 2.0
     """Seconds after a detection during which no second detection fires."""
 
-    request_preroll_seconds: float = field(default=0.3, metadata=between(0, 2))
+    request_preroll_seconds: float = field(default=0.5, metadata=between(0, 2))
     """Audio from just before the wake word fired handed to the recognizer, so a request said in the same breath keeps its first word (seconds)."""
 
 
