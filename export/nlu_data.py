@@ -156,9 +156,9 @@ it learns these as the words they are; the correction step cannot, since "at" an
 
 
 def _misheard(segments: list[Segment], rng: random.Random) -> list[Segment]:
-    """Each command word (not a slot value) comes out misheard with even odds."""
+    """Each command word (not a slot value) comes out misheard, two times in five."""
     return [(rng.choice(MISHEARD[text.lower()]), None)
-            if slot is None and text.lower() in MISHEARD and rng.random() < 0.5 else (text, slot)
+            if slot is None and text.lower() in MISHEARD and rng.random() < 0.4 else (text, slot)
             for text, slot in segments]
 
 
