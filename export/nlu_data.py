@@ -134,8 +134,8 @@ def render(template: str, intent: str, rng: random.Random, words: Vocabulary, pa
     for match in _PART.finditer(chosen):
         segments += renderer.fill(match.group(1)) if match.group(1) else [(match.group(0), None)]
     segments = [seg for seg in segments if seg[0]]
-    if style != "plain" and rng.random() < ASR_VERB_SLIPS:
-        segments = _misheard_verb(segments, rng)
+    if style != "plain" and rng.random() < ASR_SLIPS:
+        segments = _misheard(segments, rng)
     if imperative and rng.random() < 0.3:
         segments.insert(0, (rng.choice(POLITE_PREFIXES), None))
     if rng.random() < 0.15:
@@ -147,19 +147,19 @@ def render(template: str, intent: str, rng: random.Random, words: Vocabulary, pa
     return _assemble(segments, style, rng, intent, pattern, split)
 
 
-ASR_VERB_SLIPS = 0.2
-"""Share of transcript-style utterances whose command verb comes as Whisper tiny.en mishears it."""
-MISHEARD_VERBS = {"add": ("at", "ad"), "delete": ("the lead", "lead")}
-"""What tiny.en writes for a command verb said at the start of a request (heard in `edge transcribe` on
-synthesized commands: "At a gallon of whole milk.", "At 2.", "lead two of the yogurts"). The NLU reads
-transcripts, so it learns these as the verb they are; the correction step cannot, since "at" is a word."""
+ASR_SLIPS = 0.2
+"""Share of transcript-style utterances whose command words come as Whisper tiny.en mishears them."""
+MISHEARD = {"add": ("at", "ad"), "delete": ("the lead", "lead"), "cart": ("car",)}
+"""What tiny.en writes for a command word (heard in `edge transcribe` on synthesized commands: "At a gallon
+of whole milk.", "At 2.", "lead two of the yogurts", "What's in my car?"). The NLU reads transcripts, so
+it learns these as the words they are; the correction step cannot, since "at" and "car" are words."""
 
 
-def _misheard_verb(segments: list[Segment], rng: random.Random) -> list[Segment]:
-    for i, (text, slot) in enumerate(segments):
-        if slot is None and text.lower() in MISHEARD_VERBS:
-            return [*segments[:i], (rng.choice(MISHEARD_VERBS[text.lower()]), None), *segments[i + 1:]]
-    return segments
+def _misheard(segments: list[Segment], rng: random.Random) -> list[Segment]:
+    """Each command word (not a slot value) comes out misheard, two times in five."""
+    return [(rng.choice(MISHEARD[text.lower()]), None)
+            if slot is None and text.lower() in MISHEARD and rng.random() < 0.4 else (text, slot)
+            for text, slot in segments]
 
 
 def _assemble(segments: list[Segment], style: str, rng: random.Random, intent: str, pattern: str,
