@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from edge.config import ConfigError, Settings, load_settings
 from edge.logs import setup_logging
@@ -86,6 +87,19 @@ def load_demo_catalog_if_asked(args: argparse.Namespace, data_dir: Path, setting
     except OSError as exc:
         return f"cannot build the demo catalog in {data_dir}: {exc.strerror or exc}"
     return None
+
+
+def corrector_if_asked(args: argparse.Namespace, settings: Settings) -> Any:
+    """With --correct, the catalog-aware corrector over --db (or the data dir); bad input when there is no
+    catalog to correct against. `edge nlu` and `edge transcribe` share it so both say the same thing."""
+    if not args.correct:
+        return None
+    from edge.catalog.correction import corrector_for_data_dir
+
+    try:
+        return corrector_for_data_dir(Path(args.db).expanduser() if args.db else settings.device.data_path)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-from edge.cli import emit_json, fail
+from edge.cli import corrector_if_asked, emit_json, fail
 from edge.config import Settings
 from edge.nlu import NluBundleError, Understander
 from edge.providers import ProviderError
@@ -41,14 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model = Understander.from_settings(settings)
     except (NluBundleError, ProviderError, ValueError) as exc:
         fail(str(exc))
-    corrector = None
-    if args.correct:
-        from edge.catalog.correction import corrector_for_data_dir
-
-        try:
-            corrector = corrector_for_data_dir(Path(args.db).expanduser() if args.db else settings.device.data_path)
-        except ValueError as exc:
-            fail(str(exc))
+    corrector = corrector_if_asked(args, settings)
     for text in _inputs(args.texts):
         correction = corrector.correct(text) if corrector is not None else None
         result = model.understand(correction.text if correction is not None else text)

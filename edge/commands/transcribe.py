@@ -12,12 +12,11 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
 
 from edge.asr import AsrError, recognizer_for_settings
 from edge.asr.files import transcribe_file
 from edge.audio import AudioError
-from edge.cli import emit_json, fail
+from edge.cli import corrector_if_asked, emit_json, fail
 from edge.config import Settings
 
 log = logging.getLogger(__name__)
@@ -40,14 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log.info("models loaded in %.2f s", time.perf_counter() - loaded)
     except AsrError as exc:
         fail(str(exc))
-    corrector = None
-    if args.correct:
-        from edge.catalog.correction import corrector_for_data_dir
-
-        try:
-            corrector = corrector_for_data_dir(Path(args.db).expanduser() if args.db else settings.device.data_path)
-        except ValueError as exc:
-            fail(str(exc))
+    corrector = corrector_if_asked(args, settings)
     status = 0
     for path in args.files:
         try:
