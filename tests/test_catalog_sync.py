@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -187,7 +188,21 @@ def test_kill_during_apply_keeps_previous_version(tmp_path):
     before = _fingerprint(device)
     env = {**os.environ, "VOICESHOP_CATALOG__PUBLIC_KEY_FILE": str(public)}
     cmd = [sys.executable, "-m", "edge", "catalog", "-v", "apply", v2["delta"], "--db", str(device)]
-    for delay in (0.05, 0.25):
+    # How long the transaction runs on this machine (an uninterrupted apply to a copy): on a quiet machine
+    # the whole delta went in within 0.25 s, so fixed delays killed it after its commit. Kill at a fifth
+    # and at half of that instead, inside the transaction whatever the CPU.
+    spare = tmp_path / "spare.db"
+    shutil.copyfile(device, spare)
+    timed = subprocess.Popen([*cmd[:-1], str(spare)], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    assert timed.stderr is not None
+    for line in timed.stderr:
+        if "applying catalog delta" in line:
+            started = time.monotonic()
+            break
+    timed.wait(timeout=120)
+    took = time.monotonic() - started
+    assert timed.returncode == 0
+    for delay in (0.2 * took, 0.5 * took):
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
         assert proc.stderr is not None
         for line in proc.stderr:
