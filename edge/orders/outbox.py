@@ -5,11 +5,9 @@ after any failure carries the same key and the cloud can store it once. Orders m
 `model.TRANSITIONS`; an update that does not fit (a duplicate ack, a status for an order we already
 consider cancelled) is logged and ignored rather than applied, so replays from the network are safe.
 
-Two halves use it: the dialogue (`save_draft`, `confirm`, `cancel`, `list`, listeners) and the sync
-client (`queue_confirmed`, `take_due`, `apply_acks`, `apply_statuses`, ...).
-Queued orders are marked `sent` *before* they are published, so an order still `queued` is certain
-never to have left the device (it may be cancelled locally), and one left `sent` by a crash is simply
-published again: the cloud deduplicates by key.
+Used by the dialogue (`save_draft`, `confirm`, `cancel`, `list`) and the sync client (`queue_confirmed`,
+`take_due`, `apply_acks`, ...). Orders are marked `sent` *before* they are published: one still `queued`
+never left the device, one left `sent` by a crash is published again (the cloud deduplicates by key).
 """
 
 from __future__ import annotations
@@ -171,10 +169,9 @@ class Outbox:
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
-            for row in self._conn.execute(
-                f"SELECT id, key, state, cancel_requested_at FROM orders WHERE key IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._conn.execute(f"SELECT id, key, state, cancel_requested_at FROM orders WHERE key IN ({marks})",
+                                          chunk):
                 found[row["key"]] = OrderRef(row["id"], row["key"], row["state"], row["cancel_requested_at"])
         return found
 
@@ -185,8 +182,7 @@ class Outbox:
         return found[0]
 
     def by_key(self, key: str) -> Order | None:
-        found = self._select("key = ?", (key,))
-        return found[0] if found else None
+        return next(iter(self._select("key = ?", (key,))), None)
 
     def list(self, states: Iterable[str] | None = None, limit: int | None = None) -> list[Order]:
         """Orders, newest first, optionally only in the given states."""
