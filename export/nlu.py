@@ -61,7 +61,7 @@ input differently. A gain that small is noise on a shared 2-core machine; 10 % i
 
 _HERE = Path(__file__).resolve().parent
 SHARED_WEIGHTS_FILE = "shared_weights.npz"
-_CODE = [_HERE / f for f in ("nlu.py", "nlu_data.py", "nlu_render.py", "nlu_templates.py", "nlu_train.py",
+_CODE = [_HERE / f for f in ("nlu.py", "nlu_data.py", "nlu_render.py", "nlu_templates.py", "nlu_phrasing.py", "nlu_train.py",
                              "nlu_onnx.py", "nlu_eval.py")]
 _CODE += [_HERE.parent / "edge" / "nlu" / f for f in ("schema.py", "understand.py", "embed.py")]
 

@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edge.nlu.schema import INTENTS
+from export.nlu_phrasing import EXTRA_PRODUCTS, FILLERS, POLITE_PREFIXES, SUFFIXES
 from export.nlu_render import Renderer, Segment
-from export.nlu_templates import EXTRA_PRODUCTS, FILLERS, POLITE_PREFIXES, SUFFIXES, TEMPLATES
+from export.nlu_templates import TEMPLATES
 from voiceshop_common import vocab
 
 HOLDOUT_EVERY = 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from export.nlu_templates import PRICE_CAPS
+from export.nlu_phrasing import PRICE_CAPS
 from voiceshop_common.numbers import cardinal, ordinal
 
 if TYPE_CHECKING:

@@ -1,20 +1,14 @@
 """Phrasing patterns per intent for the NLU training-data generator (`export.nlu_data`).
 
-Mini-language, kept deliberately small so a pattern reads like the sentence it makes:
-- ``(a|b|c)`` picks one alternative; ``(a|)`` makes a word optional. No nesting.
-- ``{name}`` is filled by `export.nlu_data`: ``{item}`` (a product with optional quantity, unit
-  and brand), ``{search_item}`` (product/brand, maybe with a price cap), ``{price_item}``,
-  ``{product}``, ``{brand}``, ``{quantity}``, ``{units}`` (a unit agreeing with ``{quantity}``),
-  ``{max_price}``, ``{ordinal}`` ("second", "last", "2nd"), ``{ordinal_num}`` ("two", "2"),
-  ``{number}`` (a number that is NOT a slot: timers, times, chit-chat).
-- A leading ``!`` marks an imperative, which may get a polite prefix ("could you", "please").
-
-Each pattern's position in its list is its id; `export.nlu_data` holds out every fifth pattern
-(and a share of product names) so evaluation measures phrasing the model never saw. Conventions
-(what counts as add_to_cart vs confirm, what a unit is) are written down in `edge.nlu.schema`.
+Mini-language, small so a pattern reads like its sentence: ``(a|b|c)`` picks one alternative, ``(a|)``
+makes a word optional (no nesting); ``{name}`` is filled by `export.nlu_data`: ``{item}`` (a product with
+optional quantity, unit, brand), ``{search_item}`` (maybe with a price cap), ``{price_item}``, ``{product}``,
+``{brand}``, ``{quantity}``, ``{units}``, ``{max_price}``, ``{ordinal}`` ("second", "2nd"), ``{ordinal_num}``,
+``{number}`` (a number that is NOT a slot); a leading ``!`` marks an imperative (may get "could you").
+Each pattern's index is its id: `export.nlu_data` holds out every fifth pattern (and a share of products)
+so evaluation measures phrasing the model never saw. Conventions live in `edge.nlu.schema`; the words
+around the patterns (fillers, politeness, price caps, off-catalog products) in `export.nlu_phrasing`.
 """
-
-from __future__ import annotations
 
 TEMPLATES: dict[str, list[str]] = {
     "add_to_cart": [
@@ -404,37 +398,3 @@ TEMPLATES: dict[str, list[str]] = {
     ],
 }
 """Intent -> phrasing patterns (order matters: the index is the pattern id used for hold-out)."""
-
-FILLERS: tuple[str, ...] = ("um", "uh", "umm", "hmm", "so", "okay", "ok", "well", "oh", "hey", "alright",
-                            "like", "hey shop", "okay so", "uh so", "yeah so")
-"""Spoken openers and hesitations; also dropped between words inside a few utterances."""
-
-POLITE_PREFIXES: tuple[str, ...] = ("please", "could you", "can you", "would you", "could you please",
-                                    "can you please", "would you mind to", "i'd like you to")
-"""Put before imperative patterns (the ones marked with ``!``)."""
-
-SUFFIXES: tuple[str, ...] = ("please", "thanks", "thank you", "for me", "now", "right now", "real quick",
-                             "if you can", "thx")
-"""Appended to some utterances of any intent but confirm, deny and other."""
-
-PRICE_CAPS: tuple[str, ...] = ("under", "below", "less than", "for less than", "no more than", "cheaper than",
-                               "up to", "at most", "for under", "within", "max", "that costs less than",
-                               "not over", "around")
-"""Words before a max_price amount inside {search_item} (not part of the slot)."""
-
-EXTRA_PRODUCTS: tuple[str, ...] = (
-    "hummus", "salsa", "dill pickles", "firm tofu", "quinoa", "frozen pizza", "ice cubes", "sushi rice",
-    "tahini", "coconut milk", "frozen peas", "pineapple", "mangoes", "peaches", "kiwis", "celery",
-    "zucchini", "kale", "cauliflower", "green beans", "sliced almonds", "pesto", "feta cheese",
-    "goat cheese", "brie", "turkey bacon", "lamb chops", "cod fillets", "crab legs", "egg noodles",
-    "lasagna sheets", "couscous", "canned corn", "kidney beans", "refried beans", "taco shells",
-    "barbecue sauce", "sriracha", "apple cider vinegar", "sesame oil", "paprika", "chili powder",
-    "oregano", "cornstarch", "yeast", "powdered sugar", "chocolate chips", "whipped cream",
-    "frozen waffles", "bagel bites", "chicken nuggets", "fish sticks", "popsicles", "sherbet",
-    "tonic water", "club soda", "almond butter", "rice milk", "sparkling cider", "veggie burgers",
-    "sunflower seeds", "pumpkin seeds", "cheese puffs", "pork rinds", "animal crackers", "fig bars",
-    "sponges", "mouthwash", "razors", "shaving cream", "cotton balls", "lip balm", "sunscreen",
-    "bug spray", "cat food", "dog food", "kitty litter", "baby formula", "car wax", "antifreeze",
-    "phone charger", "road flares", "duct tape", "ziploc bags", "coffee filters", "matches",
-)
-"""Off-catalog products shoppers ask for anyway, so the model learns the slot, not a product list."""
