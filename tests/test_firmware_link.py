@@ -39,8 +39,9 @@ def timing(**firmware: float) -> dict[str, Any]:
     return bridge_options(FirmwareSettings(heartbeat_seconds=0.2, ack_timeout_seconds=0.1, **firmware))
 
 
-def next_event(bridge: McuBridge, kind: type, timeout: float = 2.0):
-    """The next event of this kind from the bridge's queue (skipping others)."""
+def next_event(bridge: McuBridge, kind: type, timeout: float = 10.0):
+    """The next event of this kind from the bridge's queue (skipping others). The timeout only bounds the
+    wait for an event that must come: 2 s ran out once on a 2-core machine busy with a model build."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
