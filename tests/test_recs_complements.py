@@ -22,7 +22,7 @@ from cloud.recs.train import fit, interaction_matrix
 from edge.catalog import wire
 from edge.catalog.apply import apply_delta, load_public_key
 from edge.catalog.catalog import Catalog
-from edge.catalog.recommend import Recommender, caps
+from edge.catalog.recommend import Recommender
 from edge.catalog.schema import open_catalog
 from edge.config import load_settings
 from edge.dialog import Dialog, PurchaseGuard
@@ -32,6 +32,7 @@ from edge.events import Understanding
 from edge.orders import Outbox
 from tests.catalog_world import World, build_world
 from voiceshop_common import vocab
+from voiceshop_common.recs import caps
 
 
 @pytest.fixture(scope="module")

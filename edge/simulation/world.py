@@ -33,7 +33,7 @@ CACHE = Path("~/.cache/voiceshop/sim").expanduser()
 SHAPING_CODE = ("cloud/catalog", "cloud/recs", "edge/catalog/schema.py", "edge/catalog/apply.py",
                 "edge/catalog/wire.py", "edge/dialog/demo.py", "voiceshop_common/catalog_wire.py",
                 "voiceshop_common/encoder.py", "voiceshop_common/vocab.py", "voiceshop_common/vocab_products.py",
-                "voiceshop_common/vocab_families.py")
+                "voiceshop_common/vocab_families.py", "voiceshop_common/recs.py")
 READY_SECONDS = 60.0
 
 
