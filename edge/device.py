@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,20 @@ class Models:
     """Load time per model (seconds)."""
 
 
+class LoadTimer:
+    """Calls a loader and keeps its wall time by name: the load times `edge run`, `bench e2e` and the
+    Wyoming server report."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, load: Callable[[], Any]) -> Any:
+        began = time.perf_counter()
+        value = load()
+        self.seconds[name] = round(time.perf_counter() - began, 2)
+        return value
+
+
 def load_models(settings: Settings) -> Models:
     """TTS, NLU, VAD + ASR and wake word from the bundles; DeviceError saying how to build a missing one."""
     try:
@@ -130,18 +145,11 @@ def load_models(settings: Settings) -> Models:
     check_bundles(settings)
     # Before any model allocates: the malloc settings steer only what is allocated after them.
     tune_allocator(settings.memory)
-    seconds: dict[str, float] = {}
-
-    def timed(name: str, load: Any) -> Any:
-        began = time.perf_counter()
-        value = load()
-        seconds[name] = round(time.perf_counter() - began, 2)
-        return value
-
+    timed = LoadTimer()
     try:
-        # The voice first: sherpa-onnx reads the model file whole and onnxruntime builds its
-        # session from that copy, so loading briefly needs ~2x the voice's resident size; on the
-        # smallest process that transient sets no peak (measured: peak -27 MB vs loading it last).
+        # The voice first: building its onnxruntime sessions briefly needs more than their resident
+        # size, and on the smallest process that transient sets no peak (measured with the sherpa-onnx
+        # voice: peak -27 MB vs loading it last).
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
         timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP_TEXT))
@@ -158,7 +166,7 @@ def load_models(settings: Settings) -> Models:
                           "Build it with: python -m export nlu") from None
     except (WakeBundleError, TtsError, OSError, ValueError) as exc:
         raise DeviceError(str(exc)) from None
-    return Models(wake, asr, synthesizer, nlu, seconds)
+    return Models(wake, asr, synthesizer, nlu, timed.seconds)
 
 
 def warm_up_session(session: Any, user: str) -> None:

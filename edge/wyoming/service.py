@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ def voice_name(manifest: dict[str, Any]) -> str:
 def load_services(settings: Settings, data_dir: Path, broker_url: str | None = None) -> Services:
     """The loaded services (see module docstring); ServiceError with the fix when something is missing."""
     from edge.asr import AsrError
-    from edge.device import WARM_UP_TEXT, DeviceError, check_bundles, warm_up_session
+    from edge.device import WARM_UP_TEXT, DeviceError, LoadTimer, check_bundles, warm_up_session
     from edge.dialog.session import SessionError, ShopSession, catalog_problem
     from edge.memory import tune_allocator
     from edge.tts import TtsError, synthesizer_for_settings, voice_for_settings
@@ -80,14 +79,8 @@ def load_services(settings: Settings, data_dir: Path, broker_url: str | None = N
     except DeviceError as exc:
         raise ServiceError(str(exc)) from None
     tune_allocator(settings.memory)  # before any model allocates (edge.memory)
-    seconds: dict[str, float] = {}
-
-    def timed(name: str, load: Any) -> Any:
-        began = time.perf_counter()
-        value = load()
-        seconds[name] = round(time.perf_counter() - began, 2)
-        return value
-
+    timed = LoadTimer()
+    seconds = timed.seconds
     try:
         voice = timed("tts", lambda: voice_for_settings(settings))
         timed("tts warm-up", lambda: voice.synthesize(WARM_UP_TEXT))
