@@ -40,6 +40,10 @@ class DeviceSettings:
     data_dir: str = "~/.local/share/voiceshop"
     """Directory for the device's SQLite files (catalog, outbox) and logs."""
 
+    language: Literal["en", "zh"] = "en"
+    """Language the device hears, understands and speaks: "en" or "zh" (Mandarin: Whisper base with
+    language zh, the Chinese NLU, catalog, replies and voice). zh sets [asr] model = "base", language = "zh"."""
+
     @property
     def data_path(self) -> Path:
         """data_dir with ~ expanded."""
@@ -345,4 +349,12 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
         path = Path(config_file).expanduser()
         settings = overlay(Settings, read_toml(path), settings, "", str(path))
     environment = env_overrides(Settings, environ, ENV_PREFIX, skip="VOICESHOP_CONFIG")
-    return overlay(Settings, environment, settings, "", "environment")
+    return _follow_language(overlay(Settings, environment, settings, "", "environment"))
+
+
+def _follow_language(settings: Settings) -> Settings:
+    """One switch for the language: Mandarin needs the multilingual Whisper, so zh sets the ASR to it."""
+    if settings.device.language == "zh":
+        asr = dataclasses.replace(settings.asr, model="base", language="zh")
+        return dataclasses.replace(settings, asr=asr)
+    return settings
