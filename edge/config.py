@@ -227,6 +227,18 @@ class WakeSettings:
     request_preroll_seconds: float = field(default=0.5, metadata=between(0, 2))
     """Audio from just before the wake word fired handed to the recognizer, so a request said in the same breath keeps its first word (seconds)."""
 
+    second_look: bool = False
+    """Confirm each detection by decoding the last window with the ASR and comparing its phonemes with the phrase (edge/wake/second_look.py; on/off)."""
+
+    second_look_similarity: float = field(default=0.75, metadata=between(0, 1))
+    """Similarity (0-1) of a run of heard words to the phrase, as consonant skeletons, for the second look to confirm."""
+
+    second_look_window_seconds: float = field(default=1.8, metadata=between(0.5, 4))
+    """Audio the second look decodes, ending second_look_tail_seconds after the detection (seconds)."""
+
+    second_look_tail_seconds: float = field(default=0.24, metadata=between(0, 1))
+    """Audio waited for after a detection before the second look, so the phrase's last syllable is in (seconds)."""
+
 
 @dataclass(frozen=True)
 class NluSettings:

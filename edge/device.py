@@ -140,7 +140,7 @@ def load_models(settings: Settings) -> Models:
         raise DeviceError(f"the speech recognizer (edge.asr) is not available: {exc}") from None
     from edge.nlu import NluBundleError, Understander
     from edge.tts import TtsError, synthesizer_for_settings
-    from edge.wake import WakeBundleError, detector_for_settings
+    from edge.wake import WakeBundleError, confirmed_detector, detector_for_settings
 
     check_bundles(settings)
     # Before any model allocates: the malloc settings steer only what is allocated after them.
@@ -161,6 +161,8 @@ def load_models(settings: Settings) -> Models:
         asr = timed("asr", lambda: recognizer_for_settings(
             settings, partials=False, complete=completeness_check(settings, nlu.understand)))
         wake = timed("wake", lambda: detector_for_settings(settings))
+        if settings.wake.second_look:
+            wake = confirmed_detector(settings, wake, getattr(asr, "decode", None))
     except NluBundleError as exc:
         raise DeviceError(f"No usable NLU bundle under {settings.models.path} ({exc}). "
                           "Build it with: python -m export nlu") from None

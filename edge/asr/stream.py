@@ -158,6 +158,11 @@ class VadRecognizer:
                       "dropped_by_guard": 0, "early_endpoints": 0}
         self.reset()
 
+    @property
+    def decode(self) -> Decode:
+        """samples -> text with this recognizer's Whisper (the wake word's second look borrows it: one copy)."""
+        return self._decode
+
     # -- the Recognizer protocol ------------------------------------------------------------
 
     def reset(self) -> None:

@@ -7,6 +7,8 @@ events. `detector_for_settings` does both with the thresholds from settings.wake
 
 from __future__ import annotations
 
+from typing import Any
+
 from edge.config import Settings
 from edge.wake.detector import WakeDetector, WakeInputError, check_frame
 from edge.wake.model import (
@@ -28,5 +30,18 @@ def detector_for_settings(settings: Settings, model: ListenModel | None = None) 
                         refractory_seconds=settings.wake.refractory_seconds)
 
 
+def confirmed_detector(settings: Settings, detector: WakeDetector, decode: Any) -> Any:
+    """detector behind a second look that decodes with the recognizer's Whisper (settings.wake.second_look)."""
+    from edge.catalog.correction import espeak_pronouncer
+    from edge.wake.second_look import ConfirmedWakeDetector, SecondLook
+
+    if decode is None:
+        raise ValueError("wake.second_look needs the Whisper recognizer (asr.engine = \"whisper\")")
+    wake = settings.wake
+    look = SecondLook(decode, detector.phrase, espeak_pronouncer(), min_similarity=wake.second_look_similarity,
+                      window_seconds=wake.second_look_window_seconds)
+    return ConfirmedWakeDetector(detector, look, tail_seconds=wake.second_look_tail_seconds)
+
+
 __all__ = ["ListenModel", "PackagedModel", "WakeBundleError", "WakeDetector", "WakeInputError", "WakeModel",
-           "check_frame", "detector_for_settings", "load_for_settings", "load_wake_model", "threshold_for"]
+           "check_frame", "confirmed_detector", "detector_for_settings", "load_for_settings", "load_wake_model", "threshold_for"]
