@@ -59,6 +59,8 @@ def ends_open(text: str) -> bool:
         return True
     chinese = stripped.rstrip(_TRAILING_MARKS)
     if chinese and "\u3400" <= chinese[-1] <= "\u9fff":
+        if chinese[-2:-1] == "不":  # "不要", "不买": a refusal is complete
+            return False
         return chinese.endswith(OPEN_ENDINGS_ZH)
     words = _WORDS.findall(stripped.lower())
     return not words or words[-1] in OPEN_ENDINGS
