@@ -20,9 +20,11 @@ from edge.tts.zh_frontend import (
 )
 
 SEED = "这是新鲜的苹果，3斤39元，很实惠。要几斤？"
-SEED_CER_BOUND = 0.15
-"""Whisper base (zh) on the seed's reply: 0 errors in 22 characters at export on x86-64 (AVX-512); the bound
-leaves room for 3 misheard characters on another CPU's rounding."""
+SEED_CER_BOUND = 0.35
+"""Whisper base (zh) on the seed's reply: 4 of 22 characters wrong at export (0.18) on x86-64 AVX-512, all
+homophones (斤 as 金 twice, 实惠 as 时会); the bound leaves room for 4 more on another CPU's rounding."""
+SEED_SYLLABLE_BOUND = 0.10
+"""The same transcript as tone-numbered pinyin: 0 of 22 syllables wrong at export; at most 2 may go."""
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +143,7 @@ def test_seed_reply_is_understood_by_whisper_base(zh_voice, bundle):
     assert np.abs(samples).max() <= 1.0
     heard = intelligibility(zh_voice, bundle("asr-base"), (SEED,))
     assert heard["cer"] <= SEED_CER_BOUND, heard["sentences"]
+    assert heard["syllable_er"] <= SEED_SYLLABLE_BOUND, heard["sentences"]
 
 
 @pytest.mark.slow
