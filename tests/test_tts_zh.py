@@ -83,6 +83,8 @@ def test_polyphones_neutral_tone_sandhi_and_erhua(frontend):
     assert syllables("好的")[-1] == "e5"  # neutral tone as 5
     assert syllables("你好")[:2] == ["n", "i2"]  # third-tone sandhi, as Baker's labels have it
     assert syllables("哪儿")[-1] == "er5"  # erhua joins the syllable
+    yi = [syllables(t)[2 * t.index("一") + 1] for t in ("一共", "一斤", "第一", "十一", "一百", "一万", "一二三")]
+    assert yi == ["i2", "i4", "i1", "i1", "i4", "i2", "i1"]  # 一 by the tone after it, yi1 when counted
     assert syllables("女儿")[-2:] == ["^", "er2"]  # a real 儿 syllable stays one
 
 
