@@ -10,6 +10,11 @@ difference and records it); the first chunk is small so the clause starts playin
 acoustic run and a short vocoder run, and a barge-in stops between chunks. After each phrase
 comes the silence its punctuation asks for (the voice has no punctuation symbol).
 
+Sessions take the English voice's options (edge.tts.vocoder.session_options: the one shared CPU
+arena, no memory patterns, shrunk by `release`) and the configured provider (edge.providers), not
+edge.providers.ort_session, whose sessions keep an arena each: both voices then follow `[memory]
+tts_arena` alike.
+
 The voice was trained on the Baker (CSMSC) corpus, licensed for non-commercial use only: the
 bundle's manifest says so, and a commercial device needs another voice.
 """
@@ -126,7 +131,6 @@ class ZhVoice:
             raise TtsBundleError(f"onnxruntime cannot load the tts-zh bundle at {bundle.dir} ({exc}): {FIX} --force") \
                 from None
         self._run, self._shrink, self._arena = run_options(False), run_options(arena), arena
-
 
     # -- text ----------------------------------------------------------------------------------------
     def clauses(self, text: str, first_max: int = FIRST_MAX_CHARS, max_len: int = MAX_CHARS) -> list[str]:
