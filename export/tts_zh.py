@@ -14,13 +14,15 @@ Steps:
    it) or at their expected value (masks of 1); step 4 measures both and the better ships. The
    outputs get names (mel, durations, f0, energy; audio).
 2. Parity against the TFLite originals on the same ids (export/tts_zh_tflite.py, TensorFlow Lite in
-   a child process, its dropouts bypassed the same way): the vocoder on the TFLite mel (max abs
-   difference), the acoustic model by durations, f0, energy and the log-mel distance of the audio.
+   a child process, its dropouts bypassed, ours at masks of 1): the vocoder on the TFLite mel (SNR,
+   max abs difference), the acoustic model by durations, f0, energy and the log-mel distance of the
+   audio.
 3. The device path (edge.tts.voice_zh: chunked vocoder) against the whole-mel vocoder run.
 4. Intelligibility: SENTENCES (shopping replies) synthesized by the device path and transcribed by
    the asr-base bundle (Whisper base, language zh, sherpa-onnx, as the device runs it); Traditional
    output converted with OpenCC t2s, U+FFFD dropped, both sides through edge.tts.zh_frontend's
-   number normalization, then character error rate over Chinese characters. Gate: MAX_CER.
+   number normalization, then character error rate over Chinese characters and the error rate of
+   the same strings as tone-numbered pinyin syllables. Gates: MAX_CER, MAX_SYLLABLE_ER.
 Precision: measured every build (export/tts_zh_routes.py): the converted acoustic graph (8-bit
 weights, dequantized per call) against float weights and dynamic INT8; the vocoder stays FP32.
 """

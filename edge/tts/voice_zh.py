@@ -8,7 +8,9 @@ with `context` frames on each side. MB-MelGAN is convolutional with a receptive 
 context, so a chunk comes out as the whole clause would (`python -m export tts-zh` measures the
 difference and records it); the first chunk is small so the clause starts playing after one
 acoustic run and a short vocoder run, and a barge-in stops between chunks. After each phrase
-comes the silence its punctuation asks for (the voice has no punctuation symbol).
+comes the silence its punctuation asks for (the voice has no punctuation symbol). The acoustic
+model's f0 and energy embeddings go through dropout at inference, as TensorFlowTTS trained and ran
+them; the masks are inputs here, drawn per phrase from a generator seeded by its ids (`feeds`).
 
 Sessions take the English voice's options (edge.tts.vocoder.session_options: the one shared CPU
 arena, no memory patterns, shrunk by `release`) and the configured provider (edge.providers), not
