@@ -32,6 +32,8 @@ log = logging.getLogger("edge.device")
 
 MCU_CONNECT_SECONDS = 5.0
 WARM_UP_TEXT = "Hello there."
+WARM_UP_TEXT_ZH = "您好。"
+"""The Mandarin voice's warm-up (it would spell the English one's letters out)."""
 
 
 class DeviceError(RuntimeError):
@@ -152,7 +154,8 @@ def load_models(settings: Settings) -> Models:
         # voice: peak -27 MB vs loading it last).
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
-        timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP_TEXT))
+        warm_up = WARM_UP_TEXT_ZH if settings.device.language == "zh" else WARM_UP_TEXT
+        timed("tts warm-up", lambda: synthesizer.voice.synthesize(warm_up))
         # Before the recognizer, which asks it on the audio thread whether a request is already
         # complete (early endpoint); the dialogue asks it again, and its cache answers.
         nlu = timed("nlu", lambda: Understander.from_settings(settings))
@@ -213,7 +216,8 @@ def check_bundles(settings: Settings) -> None:
     from edge.asr.models import WHISPER_BUNDLES
 
     asr = WHISPER_BUNDLES.get(settings.asr.model, "asr")  # [asr] model picks tiny.en (asr) or base (asr-base)
-    missing = [name for name in ("wake", "vad", asr, "nlu", "tts")
+    tts = "tts-zh" if settings.device.language == "zh" else "tts"  # the voice follows [device] language
+    missing = [name for name in ("wake", "vad", asr, "nlu", tts)
                if not (settings.models.path / name / "manifest.json").is_file()]
     if missing:
         names = " ".join(missing)
