@@ -62,7 +62,7 @@ input differently. A gain that small is noise on a shared 2-core machine; 10 % i
 _HERE = Path(__file__).resolve().parent
 SHARED_WEIGHTS_FILE = "shared_weights.npz"
 _CODE = [_HERE / f for f in ("nlu.py", "nlu_data.py", "nlu_render.py", "nlu_templates.py", "nlu_phrasing.py", "nlu_train.py",
-                             "nlu_onnx.py", "nlu_eval.py", "nlu_heard.py", "data/nlu_heard.jsonl")]
+                             "nlu_onnx.py", "nlu_eval.py")]
 _CODE += [_HERE.parent / "edge" / "nlu" / f for f in ("schema.py", "understand.py", "embed.py")]
 
 
@@ -193,7 +193,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     np.savez_compressed(staging / "parity" / "embedding_ref.npz", sentences=np.array(sentences),
                         fp32=fp32_vectors.astype(np.float32))
     subsets = {name: _scores(staging / "nlu.int8.onnx", tokenizer_path, splits[name], labels)
-               for name in ("unseen_patterns", "unseen_products", "unseen_both", "heard_heldout") if splits[name]}
+               for name in ("unseen_patterns", "unseen_products", "unseen_both")}
     manifest = Manifest(
         bundle="nlu",
         source={"package": PACKAGE, "version": _version(), "licence": LICENCE,

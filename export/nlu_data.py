@@ -224,9 +224,6 @@ def handwritten_keys(path: Path = HANDWRITTEN) -> set[str]:
 def build_splits(seed: int = 13, n_train: int = 3800, n_eval: int = 300) -> dict[str, list[Example]]:
     """train plus three held-out sets: unseen patterns, unseen products, and both unseen.
 
-    train includes the kept transcripts of training commands as the device's ASR heard them
-    (`export.nlu_heard`); "heard_heldout" holds transcripts of held-out commands, for measuring only.
-
     Held-out utterances whose text also occurs in train are dropped (short answers like "yes"
     would otherwise count as unseen); train is de-duplicated too. Nothing generated may equal a
     line of the hand-written held-out set, so that set stays unseen whatever the sampling draws
@@ -241,19 +238,11 @@ def build_splits(seed: int = 13, n_train: int = 3800, n_eval: int = 300) -> dict
         if _key(ex.text) not in seen:
             seen.add(_key(ex.text))
             unique_train.append(ex)
-    from export.nlu_heard import heard_splits  # the module imports Example from here
-
-    heard = heard_splits()
-    for ex in heard["train"]:
-        if _key(ex.text) not in seen:
-            seen.add(_key(ex.text))
-            unique_train.append(ex)
     splits = {"train": unique_train}
     for name, words, patterns in (("unseen_patterns", train_words, True), ("unseen_products", held_words, False),
                                   ("unseen_both", held_words, True)):
         examples = [ex for ex in generate(n_eval, rng, words, patterns, name) if _key(ex.text) not in seen]
         splits[name] = examples
-    splits["heard_heldout"] = [ex for ex in heard["heard_heldout"] if _key(ex.text) not in seen]
     return splits
 
 
