@@ -25,6 +25,7 @@ from edge.nlu import Embedder, Understander, load_bundle
 from export.bundle import DEFAULT_OUT, Manifest
 from export.nlu_data import read_jsonl
 from export.nlu_eval import embedding_cosines, evaluate, latencies_ms, load_handwritten
+from export.nlu_heard import heard_splits
 
 REPO = Path(__file__).resolve().parents[1]
 HANDWRITTEN = REPO / "tests" / "data" / "nlu_heldout.jsonl"
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             "gen:products": [e for e in heldout if e.split == "unseen_products"],
             "gen:both": [e for e in heldout if e.split == "unseen_both"],
             "gen:all": heldout, "hand": hand,
-            "hand:unseen-prod": [e for e in hand if e.split == "unseen_product"]}
+            "hand:unseen-prod": [e for e in hand if e.split == "unseen_product"],
+            "heard": heard_splits()["heard_heldout"]}
     runtime = RuntimeSettings()
     tokenizer = bundle.path("tokenizer")
     models = {name: Understander(path, tokenizer, bundle.labels, runtime, args.threads)
