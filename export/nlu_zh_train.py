@@ -36,9 +36,12 @@ class ZhTrainConfig:
     """Hyper-parameters; part of the bundle's source key."""
 
     seed: int = 13
-    epochs: int = 4
+    epochs: int = 6
     batch_size: int = 32
-    learning_rate: float = 1.5e-4
+    learning_rate: float = 2e-4
+    head_learning_rate: float = 2e-3
+    """The two heads start from random weights: at the encoder's rate they were still far from
+    trained after 4 epochs (held-out intent accuracy 0.82, loss falling 2.0 -> 1.3 -> 0.96)."""
     warmup_share: float = 0.1
     max_len: int = 40
     frozen_layers: int = 4
@@ -106,7 +109,11 @@ def fine_tune(source_dir: Path, tokenizer: Tokenizer, train: list[Example], inte
     rows = [(*encode_example(tokenizer, ex, tag_index, config.max_len), intent_index[ex.intent]) for ex in train]
     steps = config.epochs * ((len(rows) + config.batch_size - 1) // config.batch_size)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
+    heads = [p for module in (model.intent_head, model.slot_head) for p in module.parameters()]
+    head_ids = {id(p) for p in heads}
+    optimizer = torch.optim.AdamW([{"params": [p for p in trainable if id(p) not in head_ids]},
+                                   {"params": heads, "lr": config.head_learning_rate}],
+                                  lr=config.learning_rate, weight_decay=0.01)
     warmup = max(1, int(steps * config.warmup_share))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))

@@ -36,7 +36,6 @@ from edge.nlu.understand import ZH_BUNDLE_NAME
 from edge.providers import ort_session
 from voiceshop_common.encoder import OUTPUT, encode_by_length
 
-
 ENCODER_TOKENIZER_ROLE = "encoder-tokenizer"
 """A bundle whose encoder reads text differently from its NLU model ships this tokenizer too."""
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from edge.config import RuntimeSettings, Settings
 from edge.events import Understanding
+from edge.nlu import normalize, normalize_zh
 from edge.nlu.bundle import (
     BUNDLE_NAME,
     TOKENIZER_MAX_LEN,
@@ -30,7 +31,6 @@ from edge.nlu.bundle import (
     shared_tokenizer,
     shared_weights,
 )
-from edge.nlu import normalize, normalize_zh
 from edge.providers import ort_session
 
 log = logging.getLogger(__name__)
