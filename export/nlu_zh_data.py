@@ -217,7 +217,7 @@ def handwritten_keys(path: Path = HANDWRITTEN) -> set[str]:
     return {_key(json.loads(line)["text"]) for line in path.read_text().splitlines() if line.strip()}
 
 
-def build_splits(seed: int = 13, n_train: int = 4500, n_eval: int = 300) -> dict[str, list[Example]]:
+def build_splits(seed: int = 13, n_train: int = 5000, n_eval: int = 300) -> dict[str, list[Example]]:
     """train plus held-out sets: unseen_patterns, unseen_products, unseen_both (as the English splits).
 
     Held-out texts that also occur in train (or in the hand-written set) are dropped, so every
