@@ -166,6 +166,11 @@ class Chain:
         """One fresh conversation: the heard line as the command's first turn."""
         from edge.dialog.state import CartLine, DialogState
 
+        reference = normalize(command.text)
+        if not heard.strip():  # nothing heard: the device starts no turn, so everything is missed
+            return Outcome(heard="", corrected="", intent=None, intent_ok=False,
+                           product_ok=None if not command.products else False, picked=None, tp=0, fp=0,
+                           fn=len(expected_slots(command)), errors=len(reference), words=len(reference), reply="")
         cart = [CartLine(self.item(name, command.brand if n == 0 else ""), 1) for n, name in enumerate(command.cart)]
         self.session.dialog.state = DialogState(cart=cart)
         turn = self.session.turn(heard, settle=False)
@@ -174,7 +179,6 @@ class Chain:
         product_ok = None if not command.products else (
             product is not None and is_meant(command, product.name, product.brand or ""))
         tp, fp, fn = slot_counts(expected_slots(command), turn.slots)
-        reference = normalize(command.text)
         return Outcome(heard=heard, corrected=turn.user, intent=turn.intent, intent_ok=turn.intent == command.intent,
                        product_ok=product_ok,
                        picked=None if product is None else f"{product.brand} {product.name}".strip(),
