@@ -108,9 +108,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
-                for voice in voices:
-                    for index in commands:
-                        command = COMMANDS[index]
+                for index in commands:  # commands outermost: a run stopped early is the whole grid of the first K
+                    command = COMMANDS[index]
+                    for voice in voices:
                         clean = clean_clip(command.text, voice, args.cache)
                         for condition in conditions:
                             key = Heard.key(voice.label, command.text, condition)
