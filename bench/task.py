@@ -75,6 +75,21 @@ class Heard:
             out.write(json.dumps({"key": key, "text": text}) + "\n")
 
 
+def balanced(indices: list[int]) -> list[int]:
+    """Command indices taken round-robin over intents (add, search, price, remove, others in turn), so the
+    first N of them, the grid a run stopped early holds or `--commands N` asks for, mix the intents."""
+    groups: dict[str, list[int]] = {}
+    for index in indices:
+        intent = COMMANDS[index].intent
+        groups.setdefault(intent if intent in ("add_to_cart", "search", "price_query", "remove_from_cart")
+                          else "other", []).append(index)
+    queues = list(groups.values())
+    out: list[int] = []
+    while any(queues):
+        out += [queue.pop(0) for queue in queues if queue]
+    return out
+
+
 def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any) -> dict[str, Any]:
     command = COMMANDS[command_index]
     return {"model": model, "voice": voice, "field": condition.field if condition else "-",
@@ -91,7 +106,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings()
     models_dir = args.models_dir or settings.models.path
-    commands = [COMMANDS.index(c) for c in (QUICK if args.quick else COMMANDS)][: args.commands or None]
+    commands = balanced([COMMANDS.index(c) for c in (QUICK if args.quick else COMMANDS)])[: args.commands or None]
     voices = VOICES + (EXTRA_VOICES if args.voices == "all" else ())
     if args.quick:
         conditions = list(QUICK_CONDITIONS)
@@ -108,7 +123,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
-                for index in commands:  # commands outermost: a run stopped early is the whole grid of the first K
+                for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands
                     command = COMMANDS[index]
                     for voice in voices:
                         clean = clean_clip(command.text, voice, args.cache)
@@ -141,7 +156,8 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", action="append", choices=NOISES, help="noise kinds (repeat; default all)")
     parser.add_argument("--snr", action="append", type=float, help="SNRs in dB (repeat; default 20, 10, 5)")
     parser.add_argument("--field", action="append", choices=("near", "far"), help="fields (repeat; default both)")
-    parser.add_argument("--commands", type=int, default=0, help="only the first N commands (0: all)")
+    parser.add_argument("--commands", type=int, default=0,
+                        help="only N commands, taken round-robin over intents (0: all 42)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
