@@ -51,10 +51,12 @@ def goals(records: Sequence[dict[str, Any]], model: str) -> dict[str, Any]:
     good = pool(r for r in heard if r["snr"] in AT_LEAST_10DB)
     near = pool(r for r in heard if r["snr"] in AT_LEAST_10DB and r["field"] == "near")
     clean = pool(r for r in heard if r["snr"] == "clean" and r["field"] == "near")
+    perfect = pool(r for r in heard if r["errors"] == 0 and r["words"])
     met = lambda value, goal: value is not None and value >= goal  # noqa: E731
     return {
         "model": model,
         "at_least_10db": good, "at_least_10db_near": near, "clean_near": clean, "typed": typed,
+        "word_perfect": perfect,  # clips heard without a word error: what the chain after hearing does
         "intent_goal_met": met(good["intent_accuracy"], GOAL_INTENT),
         "product_goal_met": met(good["product_correct"], GOAL_PRODUCT),
         "no_drop_on_clean": met(clean["intent_accuracy"], typed["intent_accuracy"] or 0.0)
@@ -115,6 +117,7 @@ def print_tables(records: Sequence[dict[str, Any]], models: Sequence[str], print
                  "met" if g["intent_goal_met"] and g["product_goal_met"] else "NOT met"),
                 ("near field, >= 10 dB", g["at_least_10db_near"], ""),
                 ("near field, clean", g["clean_near"], "no drop vs typed" if g["no_drop_on_clean"] else "DROP vs typed"),
+                ("heard word-perfect (WER 0)", g["word_perfect"], ""),
                 ("typed text (no ASR)", g["typed"], ""))
         for label, row, verdict in rows:
             judged.add_row(model, label, str(row["n"]), _f(row["intent_accuracy"]), _f(row["product_correct"]),
