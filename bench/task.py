@@ -10,10 +10,11 @@ F1 and WER per condition, per voice and SNR, and the goals (bench/task_report.py
 Rhino's published 97.6 % command acceptance in noise as the anchor row; written: a JSON file with
 every cell (model x voice x field x noise x SNR), the goals and a sample of misses.
 
-The full grid is 42 commands x 3 voices x 26 conditions x 2 models (6,552 decodes): slow on a
-shared 2-core box, so clean clips are synthesized once and cached, and every transcript is cached
+The full grid is 42 commands x 3 voices x 26 conditions x 2 models (6,552 decodes): on the shared
+2-core box (load 5-9, 1 thread) tiny.en took 20 min wall / 11 min CPU and base 30 / 19 min, so clean
+clips are synthesized once and cached, and every transcript is cached
 as it is made (keyed by the ASR bundle, voice, text and condition, and this harness's audio code),
-so an interrupted run resumes and a second run re-scores in seconds. `--fresh` decodes again.
+so an interrupted run resumes and a second run re-scores in about a minute. `--fresh` decodes again.
 `--quick` is the test's subset: 8 commands x 3 voices x 4 conditions per model.
 """
 
