@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "catalog": "bench.catalog",
     "dialog": "bench.dialog",
     "correction": "bench.correction",  # catalog-aware ASR correction: errors fixed vs correct words broken
+    "task": "bench.task",  # spoken commands -> intent and product through the whole device chain
     "speech": "bench.speech",
     "export": "bench.export",
     "soak_orders": "bench.soak_orders",

@@ -1,0 +1,204 @@
+"""`python -m bench task`: does a spoken shopping command get the right intent and the right product?
+
+Held-out commands (bench/task_commands.py) spoken by voices no training step used
+(bench/task_audio.py: flite rms and slt, espeak-ng en-us+f5), clean and at 20/10/5 dB SNR with
+pink noise, babble, music and car-cabin noise, near field and far field (a reverberant room, the
+talker 2-4 m away), each through the device chain (bench/task_chain.py: VAD + Whisper on
+sherpa-onnx -> catalog-aware correction -> NLU -> dialogue over the demo catalog), for each ASR
+model ([asr] model = "tiny.en" and "base"). Printed: intent accuracy, product-correct rate, slot
+F1 and WER per condition, per voice and SNR, and the goals (bench/task_report.py), with Picovoice
+Rhino's published 97.6 % command acceptance in noise as the anchor row; written: a JSON file with
+every cell (model x voice x field x noise x SNR), the goals and a sample of misses.
+
+The full grid is 42 commands x 3 voices x 26 conditions x 2 models (6,552 decodes): on the shared
+2-core box (load 5-9, 1 thread) tiny.en took 20 min wall / 11 min CPU and base 30 / 19 min, so clean
+clips are synthesized once and cached, and every transcript is cached
+as it is made (keyed by the ASR bundle, voice, text and condition, and this harness's audio code),
+so an interrupted run resumes and a second run re-scores in about a minute. `--fresh` decodes again.
+`--quick` is the test's subset: 8 commands x 3 voices x 4 conditions per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from bench import summary  # noqa: E402
+from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
+from bench.task_commands import COMMANDS, QUICK  # noqa: E402
+from bench.task_report import ANCHOR, goals, pool, print_tables, worst_misses  # noqa: E402
+
+CACHE = Path(os.environ.get("VOICESHOP_BENCH_TASK_CACHE", "~/.cache/voiceshop/bench-task")).expanduser()
+MODELS = ("tiny.en", "base")
+BUNDLES = {"tiny.en": "asr", "base": "asr-base"}
+QUICK_CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 5.0, "near"),
+                    Condition("music", 10.0, "near"), Condition("car", 10.0, "far"))
+AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_bytes()).hexdigest()[:12]
+"""Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
+
+
+class Heard:
+    """Transcripts cached per ASR bundle build, one JSON line each (appended as they are made)."""
+
+    def __init__(self, cache: Path, model: str, models_dir: Path, fresh: bool) -> None:
+        manifest = models_dir / BUNDLES[model] / "manifest.json"
+        if not manifest.is_file():
+            raise SystemExit(f"no {BUNDLES[model]} bundle under {models_dir}: build it with "
+                             f"`python -m export {BUNDLES[model]}`")
+        bundle = hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+        self.path = cache / "heard" / f"{model}-{bundle}-{AUDIO_CODE}.jsonl"
+        self.known: dict[str, str] = {}
+        if self.path.is_file() and not fresh:
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:  # a run killed mid-line
+                    continue
+                self.known[entry["key"]] = entry["text"]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key(voice: str, text: str, condition: Condition) -> str:
+        return hashlib.sha256(f"{voice}\0{text}\0{condition.label}".encode()).hexdigest()[:24]
+
+    def add(self, key: str, text: str) -> None:
+        self.known[key] = text
+        with self.path.open("a") as out:
+            out.write(json.dumps({"key": key, "text": text}) + "\n")
+
+
+def balanced(indices: list[int]) -> list[int]:
+    """Command indices taken round-robin over intents (add, search, price, remove, others in turn), so the
+    first N of them, the grid a run stopped early holds or `--commands N` asks for, mix the intents."""
+    groups: dict[str, list[int]] = {}
+    for index in indices:
+        intent = COMMANDS[index].intent
+        groups.setdefault(intent if intent in ("add_to_cart", "search", "price_query", "remove_from_cart")
+                          else "other", []).append(index)
+    queues = list(groups.values())
+    out: list[int] = []
+    while any(queues):
+        out += [queue.pop(0) for queue in queues if queue]
+    return out
+
+
+def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any) -> dict[str, Any]:
+    command = COMMANDS[command_index]
+    return {"model": model, "voice": voice, "field": condition.field if condition else "-",
+            "noise": condition.noise if condition else "-", "snr": condition.snr_label if condition else "typed",
+            "command": command_index, "said": command.text, "intent_expected": command.intent,
+            **{k: getattr(outcome, k) for k in ("heard", "corrected", "intent", "intent_ok", "product_ok", "picked",
+                                                "tp", "fp", "fn", "errors", "words")}}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.task_chain import Chain, transcriber, with_model
+    from edge.config import load_settings
+    from edge.simulation.world import demo_catalog, device_dir
+
+    settings = load_settings()
+    models_dir = args.models_dir or settings.models.path
+    commands = balanced([COMMANDS.index(c) for c in (QUICK if args.quick else COMMANDS)])[: args.commands or None]
+    voices = VOICES + (EXTRA_VOICES if args.voices == "all" else ())
+    if args.quick:
+        conditions = list(QUICK_CONDITIONS)
+    else:
+        conditions = grid(tuple(args.noise or NOISES), tuple(args.snr or SNRS), tuple(args.field or ("near", "far")))
+    records: list[dict[str, Any]] = []
+    started, cpu_started, decoded = time.time(), time.process_time(), 0
+    with tempfile.TemporaryDirectory() as tmp:
+        chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
+        try:
+            for index in commands:
+                records.append(_record("-", "typed", None, index, chain.run(COMMANDS[index], COMMANDS[index].text)))
+            for model in args.models:
+                heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
+                todo = len(voices) * len(commands) * len(conditions)
+                done = 0
+                for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands
+                    command = COMMANDS[index]
+                    for voice in voices:
+                        clean = clean_clip(command.text, voice, args.cache)
+                        for condition in conditions:
+                            key = Heard.key(voice.label, command.text, condition)
+                            if key not in heard.known:
+                                if hear is None:
+                                    hear = transcriber(with_model(settings, model), args.threads)
+                                heard.add(key, hear(under(clean, condition, key)))
+                                decoded += 1
+                            records.append(_record(model, voice.label, condition, index,
+                                                   chain.run(command, heard.known[key])))
+                            done += 1
+                            if done % 100 == 0:
+                                print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "
+                                      f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
+        finally:
+            chain.close()
+    return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
+            "conditions": [c.label for c in conditions], "commands": len(commands), "decoded": decoded,
+            "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
+
+
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="the test's subset: 8 commands x 3 voices x 4 conditions")
+    parser.add_argument("--models", type=lambda s: tuple(s.split(",")), default=MODELS,
+                        help="ASR models, comma-separated (default tiny.en,base)")
+    parser.add_argument("--voices", choices=("default", "all"), default="default",
+                        help="all: add festival's slt HTS voice (the slt speaker on another engine)")
+    parser.add_argument("--noise", action="append", choices=NOISES, help="noise kinds (repeat; default all)")
+    parser.add_argument("--snr", action="append", type=float, help="SNRs in dB (repeat; default 20, 10, 5)")
+    parser.add_argument("--field", action="append", choices=("near", "far"), help="fields (repeat; default both)")
+    parser.add_argument("--commands", type=int, default=0,
+                        help="only N commands, taken round-robin over intents (0: all 42)")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
+    parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
+    parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")
+    parser.add_argument("--models-dir", type=Path, default=None, help="bundle directory (default [models] dir)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench task", description=__doc__.splitlines()[0])
+    build_arguments(parser)
+    args = parser.parse_args(argv or [])
+    if any(m not in MODELS for m in args.models):
+        parser.error(f"--models: choose from {', '.join(MODELS)}")
+    from rich.console import Console
+
+    result = run(args)
+    records = result["records"]
+    console = Console(width=140)
+    print_tables(records, args.models, console.print)
+    misses = worst_misses(records)
+    for miss in misses:
+        console.print(f"  [{miss['model']} {miss['voice']} {miss['field']} {miss['noise']} {miss['snr']}] "
+                      f"said {miss['said']!r} heard {miss['heard']!r} -> {miss['intent']}, {miss['picked']}",
+                      markup=False, highlight=False)
+    cells = [{**{k: key[i] for i, k in enumerate(("model", "voice", "field", "noise", "snr"))},
+              **pool(r for r in records if (r["model"], r["voice"], r["field"], r["noise"], r["snr"]) == key)}
+             for key in dict.fromkeys((r["model"], r["voice"], r["field"], r["noise"], r["snr"]) for r in records)]
+    judged = [goals(records, model) for model in args.models]
+    out = args.out or args.cache / ("results-quick.json" if args.quick else "results.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"anchor": ANCHOR, "goals": judged, "cells": cells, "misses": misses, "machine": summary.machine(),
+              "load_average": os.getloadavg(), **{k: v for k, v in result.items() if k != "records"},
+              "records": records}
+    out.write_text(json.dumps(report, indent=1))
+    console.print(f"{result['decoded']} clips decoded this run ({len(records)} outcomes scored) in "
+                  f"{result['wall_seconds'] / 60:.1f} min wall, {result['cpu_seconds'] / 60:.1f} min CPU; "
+                  f"JSON: {out}", highlight=False)
+    for g in judged:
+        good = g["at_least_10db"]
+        summary.add("task", f"{g['model']}: intent / product-correct, held-out voices >= 10 dB",
+                    f"{good['intent_accuracy']:.3f} / {good['product_correct']:.3f}",
+                    f">= {ANCHOR['rate']} / >= 0.95", f"Rhino (published) {ANCHOR['rate']}")
+    return 0
