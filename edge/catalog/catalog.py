@@ -38,20 +38,31 @@ class FaqEntry:
 
 
 def _bundle_encoder(settings: Settings) -> tuple[Callable[[str], np.ndarray] | None, str]:
-    """The NLU bundle's sentence encoder and its model id (encoder SHA-256), or (None, "")."""
+    """The NLU bundle's sentence encoder and its model id (encoder SHA-256), or (None, "").
+
+    The encoder loads on its first query, not here: a catalog without vectors from this encoder
+    (the zh demo catalog has none) never asks, and a zh device then saves the ~50 MB it holds.
+    The device's warm-up search loads it before the first request when the vectors are there.
+    """
     import json
 
-    bundle_dir = settings.models.path / "nlu"
+    bundle_dir = settings.models.path / ("nlu-zh" if settings.device.language == "zh" else "nlu")
     try:
         files = json.loads((bundle_dir / "manifest.json").read_text())["files"]
         model_id = next(info["sha256"] for info in files.values() if info.get("role") == "encoder")
-        from edge.nlu.embed import Embedder
-
-        embedder = Embedder.from_bundle(bundle_dir, settings.runtime, settings.threads.nlu)
     except Exception as exc:  # no bundle, or an incomplete one: lexical + fuzzy still work
         log.info("semantic search off: no usable NLU encoder at %s (%s)", bundle_dir, exc)
         return None, ""
-    return embedder.encode_one, model_id
+    loaded: list[Callable[[str], np.ndarray]] = []
+
+    def encode(text: str) -> np.ndarray:
+        if not loaded:
+            from edge.nlu.embed import Embedder
+
+            loaded.append(Embedder.from_bundle(bundle_dir, settings.runtime, settings.threads.nlu).encode_one)
+        return loaded[0](text)
+
+    return encode, model_id
 
 
 class Catalog:

@@ -20,6 +20,7 @@ ANDed as the last lexical try; "phonetic" is toneless pinyin instead of Metaphon
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ import numpy as np
 from edge.catalog.chinese import fts_text, has_cjk
 from edge.catalog.matching import Vocabulary, content_words
 from edge.catalog.schema import FTS_TOKENIZER
+
+log = logging.getLogger(__name__)
 
 WEIGHTS = {"lexical": 0.45, "alias": 0.35, "fuzzy": 0.3, "phonetic": 0.3, "semantic": 0.3}
 """How much each signal (0-1) adds to a hit's score."""
@@ -181,7 +184,13 @@ class Searcher:
 
     def _semantic(self, query: str, where: str, params: list[Any], top: int = 8) -> list[tuple[float, tuple]]:
         assert self.vectors is not None and self.vector_ids is not None and self.encode is not None
-        qv = np.asarray(self.encode(query), dtype=np.float32)
+        try:
+            qv = np.asarray(self.encode(query), dtype=np.float32)
+        except Exception as exc:  # a damaged encoder file (it loads on first use): lexical search still answers
+            log.warning("semantic search off: the sentence encoder failed (%s)", exc)
+            self.encode = None
+            self.vectors = self.vector_ids = None
+            return []
         sims = self.vectors @ qv
         best = np.argpartition(-sims, min(top, len(sims) - 1))[:top] if len(sims) > top else np.arange(len(sims))
         out = []
