@@ -70,7 +70,7 @@ class RepliesZh:
     def ask_quantity(self, item: Item) -> str:
         if self.short:
             return f"{item.name}要几{measure(item)}？"
-        return f"{intro(item)}。要几{measure(item)}？"
+        return f"这是{intro(item)}。要几{measure(item)}？"
 
     def confirm_quantity(self, quantity: int, item: Item) -> str:
         return (f"您真的要{counted(quantity, item)}吗？数量有点多。"
