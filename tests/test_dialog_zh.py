@@ -292,3 +292,13 @@ def test_cart_status_timeout_help_and_fallback_speak_chinese(tmp_path):
     assert "找商品" in d.handle(heard("你能做什么", "help")).text
     unsure = d.handle(heard("嗯", "search", 0.9))
     assert unsure.text == "抱歉，我没听清，请再说一遍。"
+
+
+def test_produce_sold_by_the_jin_in_packs_is_counted_in_packs():
+    """3斤 for 39元 is one pack: "要几斤？" answered "两斤" would put 6斤 in the cart, so the pack is counted."""
+    replies = RepliesZh(max_results=3, short=False)
+    packed = Item(1, "S1", "富士苹果", "果园鲜生", "斤", "3斤", 3900, "水果")
+    loose = Item(2, "S2", "柠檬", "", "斤", "1斤", 1200, "水果")
+    assert replies.single(packed, "很实惠") == "这是新鲜的果园鲜生富士苹果，3斤39元，很实惠。要几份？"
+    assert replies.single(loose) == "这是新鲜的柠檬，1斤12元。要几斤？"
+    assert replies.read_back([CartLine(packed, 2)], 7800).startswith("您要买：两份果园鲜生富士苹果，78元。一共两件，78元")

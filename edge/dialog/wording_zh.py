@@ -30,8 +30,8 @@ SIZE_UNITS: dict[str, str] = {
 }
 """English shelf abbreviations -> Chinese units ("3 lb" -> "3磅"); a Chinese size ("3斤") is kept as is."""
 
-FRESH_CATEGORIES = frozenset({"produce", "meat", "bakery", "dairy", "水果", "蔬菜", "生鲜", "肉类", "海鲜",
-                              "烘焙", "乳品", "奶制品", "蔬果"})
+FRESH_CATEGORIES = frozenset({"produce", "meat", "bakery", "dairy", "水果", "蔬菜", "生鲜", "肉禽水产", "肉类",
+                              "海鲜", "烘焙", "乳品蛋类", "乳品", "蔬果"})
 """Categories whose products the seed introduces as 新鲜的 ("这是新鲜的苹果")."""
 
 ORDINALS = ("第一", "第二", "第三", "第四", "第五", "第六", "第七", "第八", "第九", "第十")
@@ -47,12 +47,22 @@ def money(cents: int) -> str:
     return f"{yuan}.{rest:02d}".rstrip("0") + "元"
 
 
+WEIGHTS = frozenset({"斤", "公斤", "千克", "克", "两", "磅", "pound"})
+"""Units of weight: produce sold "by the 斤" still comes in packs ("3斤"), and a pack is what is counted."""
+
+
 def measure(item: Item) -> str:
-    """The measure word the item is counted in: its Chinese unit, a mapped English one, else 份."""
+    """The measure word one unit of the cart's quantity is counted in.
+
+    A Chinese unit is used as is, an English one mapped, else 份. Except a weight whose pack is not
+    one of it: 富士苹果 sold by the 斤 in a 3斤 pack is counted in 份 (portions), because the cart's
+    quantity counts packs; "要几斤？" answered "两斤" would put 6斤 in the cart and read "两斤" back.
+    """
     unit = item.unit.strip()
-    if unit and has_cjk(unit):
-        return unit
-    return MEASURE_WORDS.get(unit.lower(), "份")
+    word = unit if unit and has_cjk(unit) else MEASURE_WORDS.get(unit.lower(), "份")
+    if unit.lower() in WEIGHTS and size(item) not in ("", f"1{word}"):
+        return "份"
+    return word
 
 
 def size(item: Item) -> str:

@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import secrets
 import sys
 import time
@@ -159,7 +160,7 @@ class Simulation:
                 played = user.play(clip, turn.say, button=turn.button,
                                    timeout=self.settings.dialog.turn_timeout_seconds)
                 failures = check_turn(turn.say, turn.expect, played.record, played.state_after,
-                                      self.scenario.wer_tolerance)
+                                      self.scenario.wer_tolerance, self.scenario.language)
                 self._row(session.name, turn.say, clip, played.record, failures, timeline)
             user.end_session(self.settings.dialog.turn_timeout_seconds)
             self._check_cloud(session, device, timeline)
@@ -311,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         scenario = load_scenario(args.scenario or scenario_for(args.profile))
+        if scenario.language != settings.device.language:  # the scenario's language is the device's for this run
+            settings = load_settings(args.config, {**os.environ, "VOICESHOP_DEVICE__LANGUAGE": scenario.language})
     except (ConfigError, ScenarioError) as exc:
         print(f"python -m edge.simulate: {exc}", file=sys.stderr)
         return 2
