@@ -100,7 +100,7 @@ class Simulation:
             self.cloud = Cloud(catalog, self.out / "cloud.sqlite", self.args.broker)
             url = self.cloud.start()
             self.console.print(f"[dim]cloud service up, broker {redact_url(url)}; device {self.settings.device.id}[/dim]")
-            speaker = UserSpeaker(self.settings, self.scenario.voice)
+            speaker = UserSpeaker(self.settings, self.scenario.voice, language=self.scenario.language)
             audio = self._synthesize(speaker)
             models = load_models(self.settings)
             mcu = open_mcu(self.settings, None, simulate=True)
@@ -139,7 +139,9 @@ class Simulation:
         for s, session in enumerate(self.scenario.sessions):
             for t, turn in enumerate(session.turns):
                 if turn.say:
-                    audio[s, t] = speaker.wake_and_say(phrase, turn.say) if turn.wake else speaker.say(turn.say)
+                    voice = dataclasses.replace(self.scenario.voice, **turn.voice)
+                    audio[s, t] = speaker.wake_and_say(phrase, turn.say, voice) if turn.wake else \
+                        speaker.say(turn.say, voice)
         return audio
 
     # -- sessions ----------------------------------------------------------------------------------
