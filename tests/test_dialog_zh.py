@@ -53,7 +53,7 @@ SHELF = (
     Row(1, "ZH-APL-1", "红富士苹果", "阳光农场", "produce", "袋", "3斤", 3900),
     Row(2, "ZH-APL-2", "嘎啦苹果", "果园", "produce", "袋", "5斤", 7900),
     Row(3, "ZH-JUC-1", "橙汁", "果园", "drinks", "瓶", "1升", 1290),
-    Row(4, "ZH-BAN-1", "香蕉", "阳光农场", "produce", "把", "2斤", 990),
+    Row(4, "ZH-BAN-1", "香蕉", "阳光农场", "produce", "斤", "2斤", 990),
     Row(5, "ZH-MLK-1", "纯牛奶", "草原", "dairy", "盒", "1升", 1250),
 )
 
@@ -302,3 +302,14 @@ def test_produce_sold_by_the_jin_in_packs_is_counted_in_packs():
     assert replies.single(packed, "很实惠") == "这是新鲜的果园鲜生富士苹果，3斤39元，很实惠。要几份？"
     assert replies.single(loose) == "这是新鲜的柠檬，1斤12元。要几斤？"
     assert replies.read_back([CartLine(packed, 2)], 7800).startswith("您要买：两份果园鲜生富士苹果，78元。一共两件，78元")
+
+
+def test_an_amount_said_in_the_packs_unit_becomes_packs_or_is_asked_about(tmp_path):
+    d, _outbox = zh_dialog(tmp_path)
+    offer = d.handle(heard("我想买香蕉", "add_to_cart", product="香蕉"))
+    assert offer.text.endswith("2斤9.9元。要几份？"), offer.text
+    odd = d.handle(heard("三斤", "add_to_cart", quantity=3, unit="斤"))
+    assert odd.text == "香蕉一份是2斤，要几份？" and d.state.cart == [], odd.text
+    added = d.handle(heard("四斤", "add_to_cart", quantity=4, unit="斤"))
+    assert kinds(added) == ["add_to_cart"] and added.actions[0]["quantity"] == 2, added.text
+    assert added.text.startswith("好的，两份阳光农场香蕉已加入购物车，19.8元。"), added.text

@@ -13,6 +13,7 @@ from edge.dialog.browse import suggestions
 from edge.dialog.linking import NAME_MATCH, name_score
 from edge.dialog.replies import Replies, best_value
 from edge.dialog.state import CartLine, Item, Pending
+from edge.dialog.wording_zh import pack_of
 from edge.events import Reply, Understanding
 from edge.wire import MAX_QUANTITY
 
@@ -37,6 +38,10 @@ def whole_quantity(value: Any) -> int | None:
 _quantity = whole_quantity
 
 
+def _unit(u: Understanding) -> str:
+    return str(u.slots.get("unit") or "").strip()
+
+
 def unclear_quantity(value: Any, replies: Replies) -> str:
     """What to say about a quantity that was heard but cannot be used ("minus two", "2.5", "half"),
     or "" when it is fine or absent. Such a number is said back and asked about, never rounded or
@@ -51,9 +56,20 @@ def _ask_again(d: Dialog, item: Item, unclear: str, heard: Any) -> Reply:
                  actions=[{"type": "quantity_unclear", "heard": heard, "product_id": item.product_id}])
 
 
-def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False) -> Reply:
-    """Put item x quantity in the cart, asking first when the quantity is missing or unusual."""
+def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False, unit: str = "") -> Reply:
+    """Put item x quantity in the cart, asking first when the quantity is missing or unusual.
+
+    unit: the unit the quantity was said in; "六斤" of 3斤 packs is two packs (wording_zh.pack_of),
+    and an amount that is no whole number of packs ("四斤") is asked about, never rounded.
+    """
     d.state.focus = item
+    pack = pack_of(item, unit)
+    if quantity is not None and pack is not None:
+        if quantity % pack:
+            return d.say(d.replies.in_packs(item), ask=Pending("quantity", {"item": item}),
+                         actions=[{"type": "quantity_unclear", "heard": f"{quantity}{unit}",
+                                   "product_id": item.product_id}])
+        quantity //= pack
     if quantity is None:
         return d.say(d.replies.ask_quantity(item), ask=Pending("quantity", {"item": item}))
     if not item.in_stock:
@@ -108,7 +124,7 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     spoken = str(u.slots.get("product") or "")
     named = spoken and name_score(spoken, top.name) >= NAME_MATCH
     if quantity is not None and named:
-        return add_item(d, top, quantity)
+        return add_item(d, top, quantity, unit=_unit(u))
     verdict = d.replies.verdict() if best_value(found.items) is top and not d.replies.short else ""
     if quantity is not None:
         return d.say(d.replies.offer(top, verdict, quantity),
@@ -194,7 +210,7 @@ def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None
     if unclear:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
     quantity = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
-    return add_item(d, item, quantity)
+    return add_item(d, item, quantity, unit=_unit(u))
 
 
 def answer_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
@@ -207,7 +223,7 @@ def answer_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | No
     if product and name_score(product, item.name) < NAME_MATCH:
         return None  # another product named: a new request
     if quantity is not None and u.intent in ANSWER_INTENTS:
-        return add_item(d, item, quantity)
+        return add_item(d, item, quantity, unit=_unit(u))
     unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
@@ -228,7 +244,7 @@ def answer_confirm_add(d: Dialog, u: Understanding, pending: Pending) -> Reply |
     if u.intent in ("deny", "cancel_order"):
         return d.anything_else(d.replies.anything_else(), [{"type": "stopped"}])
     if u.intent == "add_to_cart" and not u.slots.get("product") and not u.slots.get("ordinal"):
-        return add_item(d, item, quantity or pending.data.get("quantity"))
+        return add_item(d, item, quantity or pending.data.get("quantity"), unit=_unit(u) if quantity else "")
     return None
 
 

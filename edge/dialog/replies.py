@@ -236,6 +236,10 @@ class Replies:
         """A product heard with a quantity but not by its own name: introduce it, then ask."""
         return f"{self.price(item)} {verdict} Shall I add {quantity}?".replace("  ", " ")
 
+    def in_packs(self, item: Item) -> str:
+        """An amount that is no whole number of the item's packs was asked for."""
+        return f"{title(item)} comes in a {size(item)}. How many would you like?"
+
     def not_added(self, item: Item) -> str:
         return f"OK, I didn't add {item.name}. Anything else?"
 

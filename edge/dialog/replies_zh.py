@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from edge.dialog.state import CartLine, DialogState, Item
 from edge.dialog.wording import best_value
 from edge.dialog.wording_zh import ORDINALS, counted, fresh, intro, measure, money, spoken_list, title
+from edge.dialog.wording_zh import size as zh_size
 from edge.dialog.words_zh import count_words
 
 STATUS_WORDS = {
@@ -220,6 +221,9 @@ class RepliesZh:
 
     def offer(self, item: Item, verdict: str, quantity: int) -> str:
         return f"这是{intro(item, verdict)}。要加{count_words(quantity)}{measure(item)}吗？"
+
+    def in_packs(self, item: Item) -> str:
+        return f"{item.name}一份是{zh_size(item)}，要几份？"
 
     def not_added(self, item: Item) -> str:
         return f"好的，没有加{item.name}。还需要别的吗？"

@@ -77,6 +77,19 @@ def size(item: Item) -> str:
     return f"{amount}{SIZE_UNITS.get(unit, unit)}"
 
 
+def pack_of(item: Item, unit: str) -> int | None:
+    """How many of a Chinese unit one pack holds, when the pack is counted in it ("3斤" and 斤 -> 3); else None.
+
+    "六斤" asked of 3斤 packs means two packs: the dialogue turns an amount said in the pack's own
+    unit into packs (and asks again when it is not a whole number of them).
+    """
+    match = _SIZE.match(item.size.strip())
+    if not unit or not has_cjk(unit) or not match or match.group(2) != unit or "." in match.group(1):
+        return None
+    amount = int(match.group(1))
+    return amount if amount > 1 else None
+
+
 def title(item: Item) -> str:
     """Brand and name; Chinese runs them together ("阳光农场红富士苹果"), Latin keeps a space."""
     if not item.brand:
