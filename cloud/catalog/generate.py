@@ -8,6 +8,9 @@ still covers the whole vocabulary and tests can rely on those rows. Beyond that,
 with a Zipf-like weight (some things sell far more than others), brands from the category's
 list plus invented ones for large catalogs, prices scale with pack size and brand, and about 5 %
 of SKUs are out of stock. All randomness comes from one seeded numpy Generator.
+
+`language="zh"` makes the Chinese shop from the same recipe (cloud.catalog.lexicon): Chinese names,
+brands and measure words, prices in fen with currency CNY ("绿源果园 富士苹果 3斤 39元").
 """
 
 from __future__ import annotations
@@ -15,65 +18,23 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from cloud.catalog import store
-from voiceshop_common import vocab
-
-VARIANTS: dict[str, tuple[tuple[str, float], ...]] = {
-    # category -> (prefix, price factor); the empty prefix is the plain product.
-    "produce": (("", 1.0), ("organic", 1.35)),
-    "dairy": (("", 1.0), ("organic", 1.4), ("lactose free", 1.25)),
-    "bakery": (("", 1.0), ("gluten free", 1.5)),
-    "meat": (("", 1.0), ("organic", 1.5), ("family pack", 1.8)),
-    "pantry": (("", 1.0), ("organic", 1.3)),
-    "drinks": (("", 1.0), ("organic", 1.3)),
-    "snacks": (("", 1.0), ("family size", 1.6)),
-    "cleaning": (("", 1.0), ("unscented", 1.0), ("lavender", 1.05)),
-    "pet": (("", 1.0), ("grain free", 1.3)),
-    "baby": (("", 1.0), ("organic", 1.3)),
-    "coffee to go": (("", 1.0), ("decaf", 1.0)),
-    "car accessories": (("", 1.0),),
-    "household": (("", 1.0), ("unscented", 1.0)),
-}
-VARIANT_TAGS = {"organic", "juice", "tea", "coffee", "milk", "cheese", "yogurt", "eggs", "butter", "cream",
-                "bread", "chicken", "beef", "pork", "laundry", "dishes", "surfaces", "personal care",
-                "dog", "cat", "feeding", "fruit", "vegetable", "chips", "nuts", "espresso", "rice",
-                "pasta", "cereal", "bars", "paper", "bathroom"}
-"""A variant applies only to specs carrying one of these tags ("decaf" espresso, not "decaf scone")."""
-
-BRAND_WORDS_A = ("Maple", "Silver", "Golden", "River", "Blue", "Red", "Green", "Stone", "Oak", "Pine", "Cedar",
-                 "Sunny", "Morning", "Harbor", "Prairie", "Summit", "Willow", "Copper", "North", "Bright",
-                 "Misty", "Wild", "Honey", "Clear", "True", "Little", "Grand", "Amber", "Rose", "Valley")
-BRAND_WORDS_B = ("Creek", "Farms", "Table", "Market", "Kitchen", "Works", "Fields", "Ridge", "Grove", "Hollow",
-                 "Harvest", "Goods", "Co", "Brothers", "Basics", "Pantry", "Mill", "Orchard", "Lane", "Garden",
-                 "Point", "Springs", "Home", "Select", "Essentials", "Trail", "Bay", "Meadow", "Peak", "House")
-CURRENCY = "USD"
-IN_STOCK_RATE = 0.95
-
-FAQ: tuple[tuple[str, str, str], ...] = (
-    ("What is your return policy?", "Unopened items can be returned within 30 days with the receipt; fresh "
-     "food within 7 days if it was not as expected.", "returns refunds"),
-    ("How much is delivery?", "Delivery is free on orders over $35; below that it costs $4.99.",
-     "delivery fees shipping"),
-    ("When do you deliver?", "We deliver every day from 8 am to 9 pm in two-hour windows.", "delivery hours times"),
-    ("What are your store hours?", "Stores are open 7 am to 10 pm, seven days a week.", "hours opening"),
-    ("Can I cancel my order?", "Yes, within 15 minutes of confirming it, or any time before it is packed.",
-     "cancel orders"),
-    ("What happens if an item is out of stock?", "We substitute the closest match at the same or lower price, "
-     "unless you asked for no substitutions.", "substitutions stock"),
-    ("How do I pay?", "Orders are charged to the card saved in your account when they are packed.",
-     "payment card billing"),
-    ("Is there a minimum order?", "There is no minimum order; delivery is free over $35.", "minimum order"),
-    ("Can I pick up my order?", "Yes, choose curbside pickup and we will bring it to your car.",
-     "pickup curbside"),
-    ("Do you sell alcohol?", "Not through the voice assistant; please order it in the app with ID checks.",
-     "alcohol policy"),
-    ("How do I change my delivery address?", "Say 'change my address' in the app or update it online; "
-     "the voice assistant uses the address saved in your account.", "address delivery account"),
-    ("How do I track my order?", "Ask 'where is my order' and I will tell you its status.", "tracking status"),
+from cloud.catalog.lexicon import (  # noqa: F401  (the English tables, re-exported for their users)
+    BRAND_WORDS_A,
+    BRAND_WORDS_B,
+    CURRENCY,
+    FAQ,
+    IN_STOCK_RATE,
+    VARIANT_TAGS,
+    VARIANTS,
+    Lexicon,
+    for_language,
 )
+from voiceshop_common.vocab_products import ProductSpec
 
 _QTY = re.compile(r"^(half|\d+(?:\.\d+)?)\s*(.*)$")
 
@@ -88,50 +49,53 @@ def _size_factor(first: str, other: str) -> float:
     return float((qb / qa) ** 0.8) if qa > 0 else 1.0
 
 
-def brand_pools(n_products: int, rng: np.random.Generator) -> dict[str, list[str]]:
+def brand_pools(n_products: int, rng: np.random.Generator, lexicon: Lexicon | None = None) -> dict[str, list[str]]:
     """Category -> brands; large catalogs add invented brands so SKUs stay plausible and varied."""
-    pools = {category: list(brands) for category, brands in vocab.BRANDS.items()}
-    extra_per_category = min(len(BRAND_WORDS_A) * len(BRAND_WORDS_B) // len(pools), n_products // 4000)
+    lexicon = lexicon or for_language("en")
+    pools = {category: list(brands) for category, brands in lexicon.brands.items()}
+    first, second = lexicon.brand_words
+    extra_per_category = min(len(first) * len(second) // len(pools), n_products // 4000)
     if extra_per_category:
-        invented = [f"{a} {b}" for a in BRAND_WORDS_A for b in BRAND_WORDS_B]
+        invented = [f"{a}{lexicon.separator}{b}" for a in first for b in second]
         invented = [invented[i] for i in rng.permutation(len(invented))]
-        known = set(vocab.brand_names())
+        known = set(lexicon.brand_names())
         invented = [b for b in invented if b not in known]
         for n, category in enumerate(pools):
             pools[category] += invented[n * extra_per_category:(n + 1) * extra_per_category]
     return pools
 
 
-def spec_variants(specs: list[tuple[str, vocab.ProductSpec]]) -> list[list[tuple[str, float]]]:
+def spec_variants(specs: list[tuple[str, ProductSpec]],
+                  lexicon: Lexicon | None = None) -> list[list[tuple[str, float]]]:
     """The variants each spec can carry: tagged for them, and never a word the name already has
     (the spec "organic bananas" gets no "organic" prefix: "organic organic bananas" is no product)."""
-    out = []
-    for category, spec in specs:
-        words = set(spec.name.lower().split())
-        out.append([v for v in VARIANTS[category]
-                    if not v[0] or (VARIANT_TAGS.intersection(spec.tags) and not words & set(v[0].split()))])
-    return out
+    lexicon = lexicon or for_language("en")
+    return [[v for v in lexicon.variants[category]
+             if not v[0] or (lexicon.variant_tags.intersection(spec.tags) and not lexicon.has_word(spec.name, v[0]))]
+            for category, spec in specs]
 
 
-def family_rows() -> list[tuple[str, str]]:
+def family_rows(language: str = "en") -> list[tuple[str, str]]:
     """(product name, family key) for every name the generator can write, variants included."""
-    specs = vocab.all_specs()
+    lexicon = for_language(language)
+    specs = lexicon.all_specs()
     rows = {}
-    for (_category, spec), variants in zip(specs, spec_variants(specs), strict=True):
+    for (_category, spec), variants in zip(specs, spec_variants(specs, lexicon), strict=True):
         for prefix, _factor in variants:
-            rows[f"{prefix} {spec.name}" if prefix else spec.name] = vocab.family(spec.name)
+            rows[lexicon.name(prefix, spec.name)] = lexicon.family(spec.name)
     return sorted(rows.items())
 
 
-def generate_rows(n_products: int, seed: int = 0) -> list[tuple]:
+def generate_rows(n_products: int, seed: int = 0, language: str = "en") -> list[tuple]:
     """Wire-ordered product rows (see edge.catalog.wire.PRODUCT_COLUMNS), ids 1..N."""
+    lexicon = for_language(language)
     rng = np.random.default_rng(seed)
-    specs = vocab.all_specs()
+    specs = lexicon.all_specs()
     n_specs = len(specs)
-    pools = brand_pools(n_products, rng)
-    categories = list(vocab.CATEGORIES)
+    pools = brand_pools(n_products, rng, lexicon)
+    categories = list(lexicon.categories)
     cat_of_spec = np.array([categories.index(c) for c, _ in specs])
-    variants = spec_variants(specs)
+    variants = spec_variants(specs, lexicon)
     n_variants = np.array([len(v) for v in variants])
     n_sizes = np.array([len(s.sizes) for _, s in specs])
     n_brands = np.array([len(pools[c]) for c in categories])[cat_of_spec]
@@ -155,45 +119,45 @@ def generate_rows(n_products: int, seed: int = 0) -> list[tuple]:
     variant_factor = np.array([[v[min(k, len(v) - 1)][1] for k in range(3)] for v in variants])[spec_idx, variant_idx]
     brand_factor = np.exp(rng.normal(0.0, 0.12, n_products))
     base = np.where(random_part, lo + rng.random(n_products) * (hi - lo), (lo + hi) / 2)
-    dollars_x10 = np.floor(np.where(random_part, base * size_factor * variant_factor * brand_factor, base) / 10)
-    price = (np.maximum(dollars_x10, 0) * 10 + 9).astype(np.int64)  # shelf prices end in 9
+    price = lexicon.shelf_price(np.where(random_part, base * size_factor * variant_factor * brand_factor, base))
     in_stock = np.where(random_part, rng.random(n_products) < IN_STOCK_RATE, True).astype(np.int64)
     popularity = spec_weight[spec_idx] * n_specs * np.exp(rng.normal(0, 0.5, n_products))
     popularity = np.round(popularity / popularity.max(), 6)
 
-    prefixes = {c: re.sub(r"[^A-Z]", "", c.upper())[:3] for c in categories}
+    prefixes = lexicon.sku_prefix
     rows = []
     for i in range(n_products):
         s_i = int(spec_idx[i])
         category, spec = specs[s_i]
         prefix = variants[s_i][int(variant_idx[i])][0]
-        name = f"{prefix} {spec.name}" if prefix else spec.name
+        name = lexicon.name(prefix, spec.name)
         brand = pools[category][int(brand_idx[i])]
         size = spec.sizes[int(size_idx[i])]
         tags = " ".join(sorted({*(t.replace(" ", "-") for t in spec.tags), *prefix.replace(" ", "-").split()}))
         rows.append((i + 1, f"{prefixes[category]}-{i + 1:07d}", name, brand, category, spec.unit, size,
-                     int(price[i]), CURRENCY, int(in_stock[i]), tags,
-                     f"{brand} {name}, {size}{'' if spec.unit in ('each', 'pound') else ' ' + spec.unit}.",
-                     float(popularity[i]), None))
+                     int(price[i]), lexicon.currency, int(in_stock[i]), tags,
+                     lexicon.describe(brand, name, size, spec.unit), float(popularity[i]), None))
     return rows
 
 
-def generate(out: str | Path, n_products: int = 2000, seed: int = 0) -> dict[str, float]:
-    """Write a fresh master catalog to ``out``; returns counts and timings."""
+def generate(out: str | Path, n_products: int = 2000, seed: int = 0, language: str = "en") -> dict[str, Any]:
+    """Write a fresh master catalog to ``out`` (language "en" or "zh"); returns counts and timings."""
     if n_products < 1:
         raise ValueError("--products must be at least 1")
+    lexicon = for_language(language)
     started = time.perf_counter()
-    rows = generate_rows(n_products, seed)
+    rows = generate_rows(n_products, seed, language)
     built = time.perf_counter()
     conn = store.create(out)
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("BEGIN")
     store.insert_products(conn, rows)
-    conn.executemany("INSERT INTO aliases (alias, name) VALUES (?, ?)", sorted(vocab.aliases().items()))
-    conn.executemany("INSERT INTO families (name, family) VALUES (?, ?)", family_rows())
+    conn.executemany("INSERT INTO aliases (alias, name) VALUES (?, ?)", sorted(lexicon.aliases.items()))
+    conn.executemany("INSERT INTO families (name, family) VALUES (?, ?)", family_rows(language))
     conn.executemany("INSERT INTO faq (id, question, answer, tags) VALUES (?, ?, ?, ?)",
-                     [(n + 1, *entry) for n, entry in enumerate(FAQ)])
+                     [(n + 1, *entry) for n, entry in enumerate(lexicon.faq)])
     conn.execute("COMMIT")
     conn.close()
-    return {"products": n_products, "seed": seed, "build_seconds": round(built - started, 2),
+    return {"products": n_products, "seed": seed, "language": language, "currency": lexicon.currency,
+            "build_seconds": round(built - started, 2),
             "write_seconds": round(time.perf_counter() - built, 2)}

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gen = sub.add_parser("generate", help="write a fresh demo master catalog")
     gen.add_argument("--products", type=int, default=2000, metavar="N")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--language", choices=("en", "zh"), default="en",
+                     help="shop language: zh writes Chinese names, brands and units with prices in yuan")
     gen.add_argument("--out", required=True, metavar="FILE", help="master catalog SQLite file to (re)create")
     key = sub.add_parser("keygen", help="make the Ed25519 signing key pair (private stays here)")
     key.add_argument("--out", required=True, metavar="DIR")
@@ -50,7 +52,7 @@ def _emit(record: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "generate":
-            _emit(generate.generate(args.out, args.products, args.seed) | {"out": args.out})
+            _emit(generate.generate(args.out, args.products, args.seed, args.language) | {"out": args.out})
         elif args.action == "keygen":
             private, public = signing.generate_keypair(args.out, overwrite=args.force)
             _emit({"private_key": str(private), "public_key": str(public),

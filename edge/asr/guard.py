@@ -15,6 +15,11 @@ invented "yes" or "thank you" can confirm or cancel an order, so text must be ea
 4. A known hallucination phrase is dropped when the evidence for speech is weak: little VAD speech
    time or a quiet segment. A real "thank you" said to the device is loud and long enough to pass.
 5. More words than anyone can say in the time (over MAX_WORDS_PER_SECOND) means invention: dropped.
+
+Mandarin (zh mode) is written without spaces, so every rule counts a Chinese character as one word:
+repetition and restarts are cut on characters ("我想买苹果我想买苹" -> "我想买苹果"), the speaking
+rate limit is MAX_CHARS_PER_SECOND, and Whisper's Chinese subtitle credits ("字幕由…提供", "请不吝
+点赞订阅") are hallucinations too. Text without Chinese characters is handled exactly as before.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import re
 
 import numpy as np
 
+from edge.asr.mandarin import CJK_CLASS
 from edge.asr.pauses import level_dbfs
 
 HALLUCINATIONS = frozenset({
@@ -37,30 +43,59 @@ MIN_SPEECH_DBFS = -45.0
 """Below this RMS level (dB re full scale) over the segment, a known hallucination phrase is not believed."""
 MAX_WORDS_PER_SECOND = 6.0
 """Faster than any shopper speaks (conversational English is 2-3 words per second)."""
+MAX_CHARS_PER_SECOND = 9.0
+"""The same for Chinese characters (one syllable each; conversational Mandarin is 4-6 per second)."""
 
-_ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|[♪♫♬♩]+")
-_WORD = re.compile(r"[a-z0-9']+")
+HALLUCINATIONS_ZH = frozenset({
+    "谢谢", "谢谢观看", "谢谢收看", "感谢观看", "谢谢大家", "谢谢收听", "再见", "嗯", "啊", "哦", "好", "好的",
+    "请订阅", "下集再见", "我们下期再见", "字幕", "音乐",
+})
+"""Mandarin phrases Whisper writes on silence or noise (believed only with strong speech evidence)."""
+ALWAYS_INVENTED_ZH = ("字幕", "Amara", "amara", "订阅", "点赞", "打赏", "明镜", "栏目", "独播剧场")
+"""Subtitle credits and channel plugs: no shopper says them to the device, so a segment holding one
+is dropped whatever the evidence."""
+
+_ANNOTATION = re.compile(r"\[[^\]]*\]|\([^)]*\)|（[^）]*）|【[^】]*】|\*[^*]*\*|[♪♫♬♩]+")
+_WORD = re.compile(rf"[{CJK_CLASS}]|[a-z0-9']+")
+_TOKEN = re.compile(rf"[{CJK_CLASS}][，。？！：；、,.!?]*|[^\s{CJK_CLASS}]+")
+_CJK_CHAR = re.compile(rf"[{CJK_CLASS}]")
 
 
 def _words(text: str) -> list[str]:
+    """Words to count: Latin words, and each Chinese character on its own."""
     return _WORD.findall(text.lower())
+
+
+def _tokens(text: str) -> list[str]:
+    """Whitespace words, with every Chinese character (and the marks after it) a token of its own."""
+    return _TOKEN.findall(text)
+
+
+def _join(tokens: list[str]) -> str:
+    """The inverse of _tokens: a space only between two tokens that are not Chinese."""
+    out = ""
+    for token in tokens:
+        if out and not (_CJK_CHAR.match(token) or _CJK_CHAR.match(out[-1]) or out[-1] in "，。？！：；、"):
+            out += " "
+        out += token
+    return out
 
 
 def strip_annotations(text: str) -> str:
     """'[Music] add milk (coughs)' -> 'add milk'."""
-    return " ".join(_ANNOTATION.sub(" ", text).split())
+    return _join(_tokens(_ANNOTATION.sub(" ", text)))
 
 
 def cut_repetition(text: str, max_repeats: int = 3) -> str:
     """Collapse an n-gram (n <= 4) repeated more than max_repeats times in a row to one copy."""
-    tokens = text.split()
+    tokens = _tokens(text)
     for n in range(1, 5):
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            gram = [t.lower().strip(".,!?") for t in tokens[i:i + n]]
+            gram = [t.lower().strip(".,!?，。？！") for t in tokens[i:i + n]]
             repeats = 1
-            while [t.lower().strip(".,!?") for t in tokens[i + repeats * n:i + (repeats + 1) * n]] == gram:
+            while [t.lower().strip(".,!?，。？！") for t in tokens[i + repeats * n:i + (repeats + 1) * n]] == gram:
                 repeats += 1
             if len(gram) == n and repeats > max_repeats:
                 out += tokens[i:i + n]
@@ -69,17 +104,17 @@ def cut_repetition(text: str, max_repeats: int = 3) -> str:
                 out.append(tokens[i])
                 i += 1
         tokens = out
-    return " ".join(tokens)
+    return _join(tokens)
 
 
 MIN_LOOP_WORDS = 3
 """A phrase said again at once is a decoder loop from this many words up; "no no" or "add milk add
 milk" can be real, "add a loaf add a loaf" is not a thing shoppers say."""
-_SENTENCE_END = (".", "?", "!")
+_SENTENCE_END = (".", "?", "!", "。", "？", "！")
 
 
 def _key(token: str) -> str:
-    return token.lower().strip(".,!?;:\"'")
+    return token.lower().strip(".,!?;:\"'，。？！：；、")
 
 
 def _repeats_prefix(copy: list[str], phrase: list[str], looped: bool = False) -> bool:
@@ -94,7 +129,7 @@ def cut_restart(text: str, looped: bool = False) -> str:
     """Drop a second copy of a 3+ word phrase that follows it at once: a whole copy anywhere, or a
     cut-off copy (>= MIN_LOOP_WORDS words, or any length once a whole copy proved the loop; no
     sentence end) that runs to the end of the text."""
-    tokens = text.split()
+    tokens = _tokens(text)
     keys = [_key(t) for t in tokens]
     n = len(tokens)
     open_end = not text.rstrip().endswith(_SENTENCE_END)
@@ -104,11 +139,11 @@ def cut_restart(text: str, looped: bool = False) -> str:
             size = again - start
             phrase = keys[start:again]
             if keys[again:again + size] == phrase:
-                return cut_restart(" ".join(tokens[:again] + tokens[again + size:]), looped=True)
+                return cut_restart(_join(tokens[:again] + tokens[again + size:]), looped=True)
             rest = keys[again:]
             if open_end and (looped or len(rest) >= MIN_LOOP_WORDS) and len(rest) < size \
                     and _repeats_prefix(rest, phrase, looped):
-                return " ".join(tokens[:again]).rstrip(",;:")
+                return _join(tokens[:again]).rstrip(",;:，；：、")
     return text
 
 
@@ -118,9 +153,14 @@ def accept(text: str, audio: np.ndarray, speech_seconds: float) -> str:
     words = _words(text)
     if not words:
         return ""
-    weak = speech_seconds < MIN_SPEECH_SECONDS or level_dbfs(audio) < MIN_SPEECH_DBFS
-    if weak and " ".join(words) in HALLUCINATIONS:
+    chinese = sum(1 for w in words if _CJK_CHAR.match(w))
+    if chinese and any(mark in text for mark in ALWAYS_INVENTED_ZH):
         return ""
-    if len(words) > MAX_WORDS_PER_SECOND * max(speech_seconds, 0.5) + 2:
+    weak = speech_seconds < MIN_SPEECH_SECONDS or level_dbfs(audio) < MIN_SPEECH_DBFS
+    if weak and (" ".join(words) in HALLUCINATIONS or "".join(words) in HALLUCINATIONS_ZH):
+        return ""
+    seconds = max(speech_seconds, 0.5)
+    if chinese / (MAX_CHARS_PER_SECOND * seconds) + (len(words) - chinese) / (MAX_WORDS_PER_SECOND * seconds) \
+            > 1 + 2 / (MAX_WORDS_PER_SECOND * seconds):
         return ""
     return text
