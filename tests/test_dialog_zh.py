@@ -313,3 +313,16 @@ def test_an_amount_said_in_the_packs_unit_becomes_packs_or_is_asked_about(tmp_pa
     added = d.handle(heard("四斤", "add_to_cart", quantity=4, unit="斤"))
     assert kinds(added) == ["add_to_cart"] and added.actions[0]["quantity"] == 2, added.text
     assert added.text.startswith("好的，两份阳光农场香蕉已加入购物车，19.8元。"), added.text
+
+
+def test_chinese_customer_service_questions_find_their_answer_without_sentence_vectors():
+    from edge.dialog.faq import FaqEntry, FaqMatcher
+
+    entries = [FaqEntry("退货政策是什么？", "未开封的商品三十天内可以退货。", "退货 退款"),
+               FaqEntry("配送费多少钱？", "满六十九元免配送费。", "配送 运费"),
+               FaqEntry("门店几点营业？", "每天早上七点到晚上十点。", "营业 时间")]
+    matcher = FaqMatcher(entries)  # the zh catalog ships no sentence vectors: the lexical match answers
+    assert matcher.answer("可以退货吗").question == "退货政策是什么？"
+    assert matcher.answer("运费多少").question == "配送费多少钱？"
+    assert matcher.answer("门店几点营业").question == "门店几点营业？"
+    assert matcher.answer("我想买苹果") is None
