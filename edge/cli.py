@@ -81,7 +81,7 @@ def load_demo_catalog_if_asked(args: argparse.Namespace, data_dir: Path, setting
         return None
     print(f"building the demo catalog into {data_dir} (about half a minute)...", file=sys.stderr)
     try:
-        install_demo_catalog(data_dir, models_dir=settings.models.path)
+        install_demo_catalog(data_dir, models_dir=settings.models.path, language=settings.device.language)
     except DemoCatalogError as exc:
         return str(exc)
     except OSError as exc:

@@ -42,7 +42,8 @@ class DeviceSettings:
 
     language: Literal["en", "zh"] = "en"
     """Language the device hears, understands and speaks: "en" or "zh" (Mandarin: Whisper base with
-    language zh, the Chinese NLU, catalog, replies and voice). zh sets [asr] model = "base", language = "zh"."""
+    language zh, the Chinese NLU, catalog, replies and voice). zh sets [asr] model = "base", language = "zh"
+    and keeps the device's data in data_dir/zh (its own catalog and orders)."""
 
     @property
     def data_path(self) -> Path:
@@ -353,8 +354,11 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
 
 
 def _follow_language(settings: Settings) -> Settings:
-    """One switch for the language: Mandarin needs the multilingual Whisper, so zh sets the ASR to it."""
+    """One switch for the language: Mandarin needs the multilingual Whisper, so zh sets the ASR to it,
+    and a zh device keeps its data (catalog, orders) in <data_dir>/zh, so that an English and a Chinese
+    device on one machine never read each other's catalog (an explicit --db is used as given)."""
     if settings.device.language == "zh":
         asr = dataclasses.replace(settings.asr, model="base", language="zh")
-        return dataclasses.replace(settings, asr=asr)
+        device = dataclasses.replace(settings.device, data_dir=str(Path(settings.device.data_dir) / "zh"))
+        return dataclasses.replace(settings, asr=asr, device=device)
     return settings

@@ -56,14 +56,19 @@ def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> 
     return CompleteRequest(understand, settings.asr.early_endpoint_confidence)
 
 
-def whisper_decoder(recognizer: Any):  # -> Callable[[np.ndarray], str]
-    """A decode(samples) -> text function over a sherpa OfflineRecognizer."""
+def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.ndarray], str]
+    """A decode(samples) -> text function over a sherpa OfflineRecognizer.
+
+    language "zh": Whisper's Traditional characters become Simplified, U+FFFD and other garbage go
+    and punctuation takes the Chinese forms (edge.asr.mandarin), for partials and finals alike."""
+    from edge.asr import mandarin
 
     def decode(samples: np.ndarray) -> str:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         recognizer.decode_stream(stream)
-        return stream.result.text.strip()
+        text = stream.result.text.strip()
+        return mandarin.clean(text) if language == "zh" else text
 
     return decode
 
@@ -86,7 +91,7 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     endpointing = endpointing_for(settings, partials=partials, speculative=speculative)
     max_speech = endpointing.max_segment + 10.0
     config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
-    decode = whisper_decoder(whisper_recognizer(settings, threads))
+    decode = whisper_decoder(whisper_recognizer(settings, threads), settings.asr.language)
     buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
     return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds),
                          decode, endpointing, complete)

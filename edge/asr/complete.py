@@ -40,14 +40,26 @@ OPEN_ENDINGS = frozenset({
 TRAILING_OFF = ("...", "…", ",", "-", "–", "—", ";", ":")
 """Endings Whisper writes when the speech it heard stops mid-phrase."""
 
+OPEN_ENDINGS_ZH = (
+    "的", "和", "跟", "与", "还有", "或者", "以及", "而且", "然后", "就是",  # a noun or clause must follow
+    "买", "要", "想", "来", "加", "找", "给我", "帮我", "把", "再", "一下",  # verbs and markers needing their object
+    "嗯", "呃", "额", "那个", "这个", "一", "两", "几",  # hesitation, a numeral without its measure word
+)
+"""Mandarin endings after which a request cannot be finished ("我想买", "来两"); Chinese has no spaces,
+so these are suffixes of the text, not last words."""
+
 _WORDS = re.compile(r"[a-z0-9']+")
+_TRAILING_MARKS = "，。？！、,.?! "
 
 
 def ends_open(text: str) -> bool:
-    """True when the text visibly stops mid-phrase (see OPEN_ENDINGS and TRAILING_OFF)."""
+    """True when the text visibly stops mid-phrase (see OPEN_ENDINGS, OPEN_ENDINGS_ZH and TRAILING_OFF)."""
     stripped = text.strip()
-    if not stripped or stripped.endswith(TRAILING_OFF):
+    if not stripped or stripped.endswith(TRAILING_OFF) or stripped.endswith(("，", "、", "……")):
         return True
+    chinese = stripped.rstrip(_TRAILING_MARKS)
+    if chinese and "\u3400" <= chinese[-1] <= "\u9fff":
+        return chinese.endswith(OPEN_ENDINGS_ZH)
     words = _WORDS.findall(stripped.lower())
     return not words or words[-1] in OPEN_ENDINGS
 

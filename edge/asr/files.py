@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.asr.mandarin import has_cjk
 from edge.audio import WavSource
 from edge.events import FinalTranscript
 
@@ -35,6 +36,16 @@ class Transcript:
         return record
 
 
+def join_segments(texts: list[str]) -> str:
+    """Segment texts as one text: a space between words, none between Chinese (which uses none)."""
+    out = ""
+    for text in texts:
+        if out and text and not (has_cjk(out[-1]) or has_cjk(text[0]) or out[-1] in "，。？！：；、"):
+            out += " "
+        out += text
+    return out
+
+
 def transcribe_file(path: str | Path, recognizer: Any, frame_ms: int = 100) -> Transcript:
     """Push a WAV file (any rate, width, channels) through recognizer; raises edge.audio.AudioError."""
     source = WavSource(path, sample_rate=16000, frame_ms=frame_ms)
@@ -48,6 +59,6 @@ def transcribe_file(path: str | Path, recognizer: Any, frame_ms: int = 100) -> T
     finals += [e for e in recognizer.flush() if isinstance(e, FinalTranscript)]
     elapsed = time.perf_counter() - started
     segments = [{"start": round(f.start, 3), "end": round(f.end, 3), "text": f.text} for f in finals]
-    return Transcript(file=str(path), text=" ".join(f.text for f in finals), segments=segments,
+    return Transcript(file=str(path), text=join_segments([f.text for f in finals]), segments=segments,
                       audio_seconds=round(samples / 16000, 3), processing_seconds=round(elapsed, 3),
                       notes=source.report.problems())

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from edge.catalog import wire
+from edge.catalog.chinese import fts_text
 from edge.catalog.indexing import reindex_aliases, write_products
 from edge.catalog.schema import catalog_version, connect, migrate, set_meta
 
@@ -116,7 +117,7 @@ def _apply_body(conn: sqlite3.Connection, body: dict[str, Any], version: int, fr
         conn.execute("INSERT OR REPLACE INTO faq (id, question, answer, tags) VALUES (?, ?, ?, ?)",
                      (fid, question, answer, tags))
         conn.execute("INSERT INTO faq_fts (rowid, question, answer, tags) VALUES (?, ?, ?, ?)",
-                     (fid, question, answer, tags))
+                     (fid, *map(fts_text, (question, answer, tags))))
     if body.get("families", {}).get("upsert"):
         conn.executemany("INSERT INTO families (name, family) VALUES (?, ?) "
                          "ON CONFLICT(name) DO UPDATE SET family = excluded.family", body["families"]["upsert"])

@@ -21,6 +21,12 @@ NLU, and only where the evidence is strong:
 
 The thresholds were tuned on synthesized requests for half of the demo catalog's products and
 measured on the other half (bench/correction.py prints errors fixed and correct words broken).
+
+Mandarin (zh mode) is not corrected here: the method is English pronunciation of English words. A
+Chinese transcript passes unchanged and a Chinese catalog is never phonemized; Whisper's Chinese
+slips are homophones (平果 for 苹果), which catalog search matches by pinyin (edge.catalog.matching),
+so the NLU's product slot still finds its product (tests/test_catalog_zh.py measures it on real
+transcripts).
 """
 
 from __future__ import annotations
@@ -289,13 +295,22 @@ class CatalogCorrector:
         self._pronounce = pronounce
         self._version: Any = object()
         self._corrector: Corrector | None = None
+        self._chinese = False
 
-    def warm(self) -> Corrector:
+    def warm(self) -> Corrector | None:
         """The corrector for the current catalog version, built now if needed (~0.5-1 s: phonemizing the
-        catalog's words), so a device pays it at start-up instead of in its first reply."""
+        catalog's words), so a device pays it at start-up instead of in its first reply. None for a
+        Chinese catalog (see the module docstring)."""
+        from edge.catalog.chinese import has_cjk
         from edge.catalog.schema import catalog_version
 
         version = catalog_version(self.conn)
+        if version != self._version:
+            sample = self.conn.execute("SELECT name FROM products LIMIT 1").fetchone()
+            self._chinese = sample is not None and has_cjk(sample[0])
+        if self._chinese:
+            self._version, self._corrector = version, None
+            return None
         if self._corrector is None or version != self._version:
             if self._pronounce is None:
                 self._pronounce = espeak_pronouncer()
@@ -304,7 +319,10 @@ class CatalogCorrector:
         return self._corrector
 
     def correct(self, text: str, context: Iterable[str] = ()) -> Correction:
-        return self.warm().correct(text, context)
+        from edge.catalog.chinese import has_cjk
+
+        corrector = None if has_cjk(text) else self.warm()
+        return Correction(text, text) if corrector is None else corrector.correct(text, context)
 
 
 def corrector_for_data_dir(data_dir: Path) -> CatalogCorrector:

@@ -6,6 +6,11 @@ and the winners are expanded to SKUs through the (name, popularity) index, inste
 rows. Phonetic keys are Metaphone (jellyfish, a maintained Rust implementation) of the words
 run together, so "fugi apples" and "Fuji apples" share FJ APLS and "honey crisp" meets
 "Honeycrisp".
+
+Chinese names (a zh catalog) are matched on characters and on pinyin instead (edge.catalog.chinese):
+a query is reduced to its product part ("我想买两斤苹果" -> "苹果"), spelled alike by character
+similarity, sounded alike by toneless pinyin over names and aliases ("平果" and 苹果 are both
+"ping guo"), and aliases and brands are found inside the unspaced text.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from dataclasses import dataclass
 import jellyfish
 from rapidfuzz import fuzz, process
 
-_NON_WORD = re.compile(r"[^a-z0-9%&' ]+")
+from edge.catalog import chinese
+
+_NON_WORD = re.compile(rf"[^a-z0-9%&' {chinese.CJK}]+")
 STOPWORDS = frozenset((
     "a", "an", "the", "some", "any", "of", "for", "please", "me", "my", "i", "we", "want", "need", "get", "buy",
     "order", "find", "show", "have", "do", "you", "got", "with", "and", "or", "to", "can", "could", "would",
@@ -31,7 +38,10 @@ def normalize(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """Normalized words minus stopwords (keeps everything if that would leave nothing)."""
+    """Normalized words minus stopwords (keeps everything if that would leave nothing); a Chinese
+    request keeps only its product part (chinese.request_core)."""
+    if chinese.has_cjk(text):
+        text = chinese.request_core(text)
     words = normalize(text).split()
     kept = [w for w in words if w not in STOPWORDS]
     return kept or words
@@ -73,9 +83,51 @@ class Vocabulary:
         self._by_target: dict[str, str] | None = None
         self.brands = sorted({r[0] for r in conn.execute("SELECT DISTINCT brand FROM products") if r[0]})
         self.brands_lower = {normalize(b): b for b in self.brands}
+        self.chinese = any(chinese.has_cjk(n) for n in self.names)
+        """A zh catalog: pinyin keys of names and aliases (index into names or alias_keys)."""
+        self.pinyin: list[tuple[str, str]] = []
+        if self.chinese:
+            self.pinyin = [(chinese.pinyin_key(n), n) for n in self.names if chinese.has_cjk(n)]
+            self.pinyin += [(chinese.pinyin_key(a), name) for a, name in self.aliases.items() if chinese.has_cjk(a)]
+            self.pinyin = [(key, name) for key, name in self.pinyin if key]
+
+    def _chinese_alias_hits(self, text: str) -> list[NameMatch]:
+        """Aliases equal to the request's product part (1.0) or inside it (0.5): "来点苹果" names 富士苹果."""
+        core = normalize(chinese.request_core(text)).replace(" ", "")
+        hits: dict[str, NameMatch] = {}
+        exact = self.aliases.get(core)
+        if exact:
+            hits[exact] = NameMatch(exact, 1.0, "alias")
+        for alias in sorted(self.alias_keys, key=len, reverse=True):  # longest alias first
+            name = self.aliases[alias]
+            if name not in hits and len(alias) >= 2 and chinese.has_cjk(alias) and alias in core:
+                hits[name] = NameMatch(name, 0.5, "alias")
+        return list(hits.values())
+
+    def _chinese_fuzzy_hits(self, text: str, limit: int) -> list[NameMatch]:
+        """Names written like the text (character similarity) or pronounced like it (pinyin)."""
+        core = normalize(chinese.request_core(text)).replace(" ", "")
+        if not core:
+            return []
+        found: dict[str, NameMatch] = {}
+        for _choice, score, index in process.extract(core, self.names_lower, scorer=fuzz.ratio, limit=limit,
+                                                     score_cutoff=66.0):
+            found[self.names[index]] = NameMatch(self.names[index], score / 100.0 * 0.9, "fuzzy")
+        key = chinese.pinyin_key(core)
+        if key:
+            keys = [k for k, _name in self.pinyin]
+            for _choice, score, index in process.extract(key, keys, scorer=fuzz.ratio, limit=limit * 2,
+                                                         score_cutoff=85.0):
+                name = self.pinyin[index][1]
+                value = (0.95 if score >= 100 else score / 100.0 * 0.85)  # a homophone: nearly as sure as the text
+                if name not in found or found[name].score < value:
+                    found[name] = NameMatch(name, value, "phonetic")
+        return sorted(found.values(), key=lambda m: -m.score)[:limit]
 
     def alias_hits(self, query: str) -> list[NameMatch]:
         """Names whose alias equals the query or one of its word n-grams ("oj", "a bottle of oj")."""
+        if self.chinese and chinese.has_cjk(query):
+            return self._chinese_alias_hits(query)
         words = normalize(query).split()
         hits: dict[str, NameMatch] = {}
         for size in range(min(4, len(words)), 0, -1):
@@ -89,10 +141,14 @@ class Vocabulary:
     @staticmethod
     def is_close(text: str, name: str) -> bool:
         """True when the query words are essentially the name (so fuzzy matching adds nothing)."""
+        if chinese.has_cjk(text):
+            return normalize(text).replace(" ", "") == normalize(name).replace(" ", "")
         return fuzz.token_sort_ratio(normalize(text), normalize(name)) >= 90
 
     def fuzzy_hits(self, query: str, limit: int = 5, cutoff: float = 80.0) -> list[NameMatch]:
         """Names (or aliases) spelled like the query, and names that sound like it."""
+        if self.chinese and chinese.has_cjk(query):
+            return self._chinese_fuzzy_hits(query, limit)
         text = " ".join(content_words(query))
         if len(text) < 3:
             return []
@@ -136,6 +192,12 @@ class Vocabulary:
 
     def brand_in(self, query: str) -> tuple[str, str] | None:
         """(catalog brand, query without it) when the query names a brand word for word."""
+        if self.chinese and chinese.has_cjk(query):
+            text = normalize(query)
+            for brand in sorted(self.brands_lower, key=len, reverse=True):
+                if chinese.has_cjk(brand) and brand in text:
+                    return self.brands_lower[brand], " ".join(text.replace(brand, " ", 1).split())
+            return None
         words = normalize(query).split()
         for size in range(min(4, len(words)), 0, -1):  # longest brand first ("sunny farms" over "sunny")
             for start in range(len(words) - size + 1):

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.catalog.chinese import fts_text, has_cjk
 from edge.catalog.matching import Vocabulary, content_words
 from edge.catalog.schema import FTS_TOKENIZER
 
@@ -76,7 +77,13 @@ class SearchHit:
 
 
 def _fts_query(words: list[str], joiner: str) -> str:
-    return f" {joiner} ".join('"' + w.replace('"', "") + '"' for w in words)
+    """FTS5 query of the words; a Chinese word is a phrase of its characters (edge.catalog.chinese)."""
+    return f" {joiner} ".join('"' + fts_text(w).replace('"', "") + '"' for w in words)
+
+
+def _chinese_chars(words: list[str]) -> list[str]:
+    """Every Chinese character of the words on its own: the last lexical try, when no phrase matched."""
+    return [c for w in words for c in w if has_cjk(c)]
 
 
 class Searcher:
@@ -134,7 +141,8 @@ class Searcher:
                           f"tokenize='{FTS_TOKENIZER}')")
         self.conn.executemany(
             "INSERT INTO temp.names_fts (rowid, name, aliases, category, tags) VALUES (?, ?, ?, ?, ?)",
-            [(n, name, self.vocab.aliases_of(name), *self.vocab.name_info[n]) for n, name in enumerate(self.vocab.names)])
+            [(n, fts_text(name), fts_text(self.vocab.aliases_of(name)), *map(fts_text, self.vocab.name_info[n]))
+             for n, name in enumerate(self.vocab.names)])
 
     def _lexical(self, words: list[str]) -> list[tuple[str, float]]:
         """(name, bm25 rank) for names matching all words, else any word; best first."""
@@ -142,8 +150,11 @@ class Searcher:
         sql = (f"SELECT rowid, bm25(names_fts, {weights}) AS rank FROM temp.names_fts WHERE names_fts MATCH ? "
                f"ORDER BY rank LIMIT 20")
         assert self.vocab is not None
-        for joiner in ("AND", "OR") if len(words) > 1 else ("AND",):
-            rows = self.conn.execute(sql, [_fts_query(words, joiner)]).fetchall()
+        queries = [_fts_query(words, joiner) for joiner in (("AND", "OR") if len(words) > 1 else ("AND",))]
+        if len(_chinese_chars(words)) > 1:  # "有机苹果" is no substring of 有机富士苹果: all its characters are
+            queries.append(_fts_query(_chinese_chars(words), "AND"))
+        for query in queries:
+            rows = self.conn.execute(sql, [query]).fetchall()
             if rows:
                 return [(self.vocab.names[r[0]], r[1]) for r in rows]
         return []

@@ -7,6 +7,11 @@ master catalog, make a signing key, train the recommendation factors, publish a 
 apply the snapshot through `python -m edge catalog apply` — the same verification a real device
 does. It is opt-in (`python -m edge chat --demo-catalog`): a device in the field must never
 silently fill itself with invented products.
+
+language "zh" builds the Chinese shop (`cloud catalog generate --language zh`: Chinese names,
+measure words, yuan). Its snapshot carries no sentence vectors: the English MiniLM encoder of the
+nlu bundle cannot place Chinese names, so zh search is lexical, fuzzy and pinyin until a
+multilingual encoder is bundled.
 """
 
 from __future__ import annotations
@@ -38,21 +43,22 @@ def _run(*args: str, timeout: float = 900) -> str:
 
 
 def install_demo_catalog(data_dir: Path, *, products: int = 2000, seed: int = 0, recs: bool = True,
-                         embeddings: bool = True, models_dir: Path | None = None) -> Path:
-    """Build, sign and apply the demo catalog into data_dir/catalog.db; returns its path."""
+                         embeddings: bool = True, models_dir: Path | None = None, language: str = "en") -> Path:
+    """Build, sign and apply the demo catalog (in `language`, "en" or "zh") into data_dir/catalog.db."""
     data_dir.mkdir(parents=True, exist_ok=True)
     work = data_dir / "demo-cloud"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir()
     master, keys, published = work / "master.db", work / "keys", work / "published"
-    _run("cloud", "catalog", "generate", "--products", str(products), "--seed", str(seed), "--out", str(master))
+    _run("cloud", "catalog", "generate", "--products", str(products), "--seed", str(seed), "--out", str(master),
+         "--language", language)
     _run("cloud", "catalog", "keygen", "--out", str(keys))
     if recs:
         _run("cloud", "recs", "train", "--catalog", str(master), "--seed", str(seed))
     publish = ["cloud", "catalog", "publish", "--catalog", str(master), "--key", str(keys), "--out", str(published)]
     bundle = (models_dir or Path("~/.cache/voiceshop/models").expanduser()) / "nlu"
-    if embeddings and (bundle / "manifest.json").is_file():
+    if embeddings and language == "en" and (bundle / "manifest.json").is_file():
         publish += ["--bundle", str(bundle)]
     else:
         publish.append("--no-embeddings")

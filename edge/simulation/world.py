@@ -54,14 +54,14 @@ def _key(models_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def demo_catalog(models_dir: Path) -> Path:
+def demo_catalog(models_dir: Path, language: str = "en") -> Path:
     """The cached demo catalog dir (catalog.db, catalog_signing.pub, demo-cloud/master.db), built if needed.
 
     The one builder and cache of the demo catalog for the simulator, the tests and the benchmarks, so
-    they all exercise the same catalog. Each process builds into its own folder; a build another
+    they all exercise the same catalog; each language ("en", "zh") is cached under its own key. Each process builds into its own folder; a build another
     process finished first wins, and catalogs built for other code or another NLU bundle are removed once unused for a day.
     """
-    target = CACHE / f"catalog-{_key(models_dir)}"
+    target = CACHE / f"catalog-{'' if language == 'en' else language + '-'}{_key(models_dir)}"
     if (target / "ready").is_file():
         (target / "ready").touch()  # in use: not stale for another checkout's clean-up
         return target
@@ -69,7 +69,7 @@ def demo_catalog(models_dir: Path) -> Path:
     shutil.rmtree(building, ignore_errors=True)
     log.info("building the demo catalog into %s (once; about half a minute)", target)
     try:
-        install_demo_catalog(building, models_dir=models_dir)
+        install_demo_catalog(building, models_dir=models_dir, language=language)
     except Exception as exc:
         raise WorldError(f"building the demo catalog failed: {exc}") from None
     with sqlite3.connect(building / CATALOG_DB) as conn:  # one file to copy, no WAL beside it

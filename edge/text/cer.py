@@ -1,56 +1,83 @@
-"""Character error rate for Mandarin: what WER is for English, since Chinese has no spaces to count words by.
+"""Character error rate for Mandarin: one definition for every CER we report (tests, bench).
 
-Both sides are normalized the same way before counting, for the same reasons as `wer`: Whisper writes
-"2袋" or "两袋", "39元" or "三十九元", full-width or ASCII punctuation, and none of that is a recognition
-error for the dialogue (the Chinese NLU reads digits and numerals alike). So: NFKC, punctuation and
-spaces dropped, numbers written as Chinese numerals, 两 read as 二. Traditional characters are *not*
-folded into Simplified: the device must show Simplified, so a Traditional transcript counts as wrong.
+Chinese is written without spaces, so word error rate does not apply; the unit is the character.
+As with WER (edge.text.wer), differences that are no recognition error are normalized away on both
+sides before counting, and everything else counts:
+
+- Traditional and Simplified forms are the same character (OpenCC t2s on both sides);
+- punctuation and spaces are dropped;
+- digits are read out as Chinese numerals ("39元" = "三十九元", "2.5" = "二点五"), and 两 is 二
+  (Whisper writes "2斤" for 两斤; the number is what was said);
+- Latin letters count one character each, lower-cased.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections.abc import Iterable
 
+from edge.asr.mandarin import is_cjk, to_simplified
 from edge.text.wer import edit_distance
 
 _DIGITS = "零一二三四五六七八九"
-_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _numeral(n: int) -> str:
-    """0 <= n < 10000 as read: 39 三十九, 105 一百零五, 12 十二; larger numbers digit by digit."""
-    if n >= 10000:
-        return "".join(_DIGITS[int(d)] for d in str(n))
-    if n < 10:
-        return _DIGITS[n]
+def _under_10000(n: int) -> str:
     out, zero = "", False
-    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit, n = divmod(n, value)
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
         if digit:
-            out += ("零" if zero and out else "") + _DIGITS[digit] + name
+            if zero and out:
+                out += "零"
+            out += _DIGITS[digit] + unit
             zero = False
         elif out:
             zero = True
+    return out
+
+
+def chinese_number(n: int) -> str:
+    """0 <= n < 10^12 in Chinese numerals (10 -> 十, 105 -> 一百零五, 20000 -> 二万); larger stays digits."""
+    if n == 0:
+        return "零"
+    if n >= 10 ** 12:
+        return str(n)
+    parts, out = [(n // 10 ** 8, "亿"), (n // 10 ** 4 % 10 ** 4, "万"), (n % 10 ** 4, "")], ""
+    for value, unit in parts:
+        if value:
+            if out and value < 1000:
+                out += "零"
+            out += _under_10000(value) + unit
+    out = out.lstrip("零")
     return out[1:] if out.startswith("一十") else out
 
 
-def _read_number(match: re.Match[str]) -> str:
+def _spell(match: re.Match[str]) -> str:
     whole, _, fraction = match.group(0).partition(".")
-    spoken = _numeral(int(whole))
+    spoken = chinese_number(int(whole))
     return spoken + ("点" + "".join(_DIGITS[int(d)] for d in fraction) if fraction else "")
 
 
-def normalize_zh(text: str) -> str:
-    """The characters of text after the normalization in the module docstring."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"\d+(?:\.\d+)?", _read_number, text)
-    return _DROP.sub("", text).replace("两", "二")
+def normalize(text: str) -> list[str]:
+    """The characters of text after the normalization described in the module docstring."""
+    text = _NUMBER.sub(_spell, to_simplified(text).lower()).replace("两", "二")
+    return [c for c in text if is_cjk(c) or c.isalnum()]
+
+
+def cer(pairs: Iterable[tuple[str, str]]) -> float:
+    """Corpus CER over (reference, hypothesis) pairs: total character edits / total reference characters."""
+    edits = chars = 0
+    for ref, hyp in pairs:
+        ref_chars = normalize(ref)
+        edits += edit_distance(ref_chars, normalize(hyp))
+        chars += len(ref_chars)
+    return edits / chars if chars else 0.0
 
 
 def character_error_rate(reference: str, hypothesis: str) -> float:
     """CER of one utterance; 0 for two empty texts, 1 when only the reference is empty."""
-    ref, hyp = list(normalize_zh(reference)), list(normalize_zh(hypothesis))
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    return edit_distance(ref, hyp) / len(ref)
+    ref_chars, hyp_chars = normalize(reference), normalize(hypothesis)
+    if not ref_chars:
+        return 0.0 if not hyp_chars else 1.0
+    return edit_distance(ref_chars, hyp_chars) / len(ref_chars)

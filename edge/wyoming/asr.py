@@ -63,7 +63,7 @@ class RecognizerPool:
         endpointing = endpointing_for(settings, partials=False, speculative=True)
         max_speech = endpointing.max_segment + 10.0
         config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
-        decode = whisper_decoder(whisper_recognizer(settings))
+        decode = whisper_decoder(whisper_recognizer(settings), settings.asr.language)
         buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
 
         def make() -> Any:
