@@ -95,7 +95,7 @@ class Simulation:
     def run(self) -> int:
         status = "started"
         try:
-            catalog = demo_catalog(self.settings.models.path)
+            catalog = demo_catalog(self.settings.models.path, self.settings.device.language)
             data = device_dir(catalog, self.out)
             self.cloud = Cloud(catalog, self.out / "cloud.sqlite", self.args.broker)
             url = self.cloud.start()
