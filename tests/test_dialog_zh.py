@@ -181,7 +181,8 @@ def test_the_chinese_replies_answer_every_method_of_the_english_ones_in_chinese(
     replies = RepliesZh(max_results=3, short=False)
     for name, method in english.items():
         assert list(inspect.signature(method).parameters) == list(inspect.signature(chinese[name]).parameters), name
-        params = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
+        params = [p for p in inspect.signature(method).parameters.values()
+                  if p.name != "self" and p.kind is not p.VAR_POSITIONAL]
         args = {p.name: sample("state_name" if (name, p.name) in {("status", "state"), ("sync_outcome", "state")}
                                else p.name) for p in params}
         text = getattr(replies, name)(**args)
@@ -326,3 +327,13 @@ def test_chinese_customer_service_questions_find_their_answer_without_sentence_v
     assert matcher.answer("运费多少").question == "配送费多少钱？"
     assert matcher.answer("门店几点营业").question == "门店几点营业？"
     assert matcher.answer("我想买苹果") is None
+
+
+def test_a_zh_device_joins_sentences_without_spaces_and_its_default_limit_is_in_yuan():
+    assert RepliesZh(max_results=3, short=False).join("好的，已经下单。", "", "订单已经发给商家了。") == \
+        "好的，已经下单。订单已经发给商家了。"
+    assert Replies(max_results=3, short=False).join("Done.", "", "It's sent.") == "Done. It's sent."
+    assert load_settings(environ={"VOICESHOP_DEVICE__LANGUAGE": "zh"}).dialog.spending_limit_cents == 70000
+    chosen = {"VOICESHOP_DEVICE__LANGUAGE": "zh", "VOICESHOP_DIALOG__SPENDING_LIMIT_CENTS": "5000"}
+    assert load_settings(environ=chosen).dialog.spending_limit_cents == 5000
+    assert load_settings(environ={}).dialog.spending_limit_cents == 10000

@@ -74,7 +74,7 @@ def price_query(d: Dialog, u: Understanding) -> Reply:
     else:
         verdict = ""
     d.state.focus = item
-    text = d.replies.price(item) if not verdict else f"{d.replies.price(item)} {verdict}"
+    text = d.replies.price(item, verdict)
     return d.anything_else(text, [{"type": "price", "product_id": item.product_id, "price_cents": item.price_cents}])
 
 

@@ -195,7 +195,7 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
               "total_cents": total, "state": state}
     text = d.replies.placed(order.id, total)
     if not d.outcome_later:
-        text = f"{text} {d.replies.sync_outcome(state)}"
+        text = d.replies.join(text, d.replies.sync_outcome(state))
     return d.anything_else(text, [action])
 
 

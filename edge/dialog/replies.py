@@ -63,8 +63,8 @@ class Replies:
             return f"I couldn't find {query}."
         return f"Sorry, I couldn't find {query}. You can try another name or a brand."
 
-    def price(self, item: Item) -> str:
-        return intro(item)
+    def price(self, item: Item, verdict: str = "") -> str:
+        return intro(item, verdict=verdict)
 
     def recommendations(self, items: Sequence[Item]) -> str:
         shown = list(items[: self.max_results])
@@ -183,6 +183,10 @@ class Replies:
 
     def fallback(self) -> str:
         return "I'm not sure I can help with that. Say help to hear what I can do."
+
+    def join(self, *sentences: str) -> str:
+        """Sentences said one after another (English puts a space between them)."""
+        return " ".join(part.strip() for part in sentences if part.strip())
 
     # --- the handlers' own sentences (one method each, so every language words them) -------------
     def verdict(self) -> str:

@@ -58,8 +58,8 @@ class RepliesZh:
             return f"没有找到{query}。"
         return f"抱歉，没有找到{query}。可以换个名字或者品牌试试。"
 
-    def price(self, item: Item) -> str:
-        return f"{intro(item)}。"
+    def price(self, item: Item, verdict: str = "") -> str:
+        return f"{intro(item, verdict)}。"
 
     def recommendations(self, items: Sequence[Item]) -> str:
         shown = list(items[: self.max_results])
@@ -173,6 +173,10 @@ class RepliesZh:
     def fallback(self) -> str:
         return "这个我可能帮不上忙。说“帮助”，听听我能做什么。"
 
+    def join(self, *sentences: str) -> str:
+        """Chinese sentences follow each other without a space."""
+        return "".join(part.strip() for part in sentences if part.strip())
+
     # --- the handlers' own sentences ------------------------------------------------------------
     def verdict(self) -> str:
         return "很实惠"
@@ -264,9 +268,9 @@ class RepliesZh:
         return "密码错误次数太多，购买已经锁定。设备主人可以解锁。"
 
     def over_limit_no_pin(self, total_cents: int, limit_cents: int, spent_cents: int) -> str:
-        so_far = f"（这段时间已经下单{money(spent_cents)}）" if spent_cents else ""
-        return (f"总价{money(total_cents)}超过了消费限额{money(limit_cents)}{so_far}，这台设备没有设置密码，"
-                "所以不能下单。可以从购物车里删掉一些商品。")
+        over = (f"这段时间已经下单{money(spent_cents)}，再加{money(total_cents)}就超过了消费限额{money(limit_cents)}"
+                if spent_cents else f"总价{money(total_cents)}超过了消费限额{money(limit_cents)}")
+        return f"{over}，这台设备没有设置密码，所以不能下单。可以从购物车里删掉一些商品。"
 
     def over_limit_now(self, after_cents: int, limit_cents: int) -> str:
         return (f"这样消费就到了{money(after_cents)}，超过了限额{money(limit_cents)}，"
