@@ -7,7 +7,9 @@ generate the master, train ALS and family complements over the 100,000 most popu
 snapshot (with embeddings when the NLU bundle exists), bootstrap a device from it. Then, in this
 process: search p50/p95 without and with the sentence encoder, the anchor being SQLite's own
 FTS5 bm25 query for the same words (what our ranking adds on top); recommend p95; a 10,000-change
-signed delta applied to a copy of the device catalog; the file size. Goals from issue 6 are
+signed delta applied to a copy of the device catalog; the file size. A Chinese world (`--zh-products`,
+generate --language zh, no sentence vectors) times zh search: product names, requests and ASR
+homophones (平果), through per-character FTS and pinyin keys. Goals from issue 6 are
 printed beside the figures; nothing here fails a build. On a shared machine wall time includes
 waiting for a core, so each row also shows this process's CPU time (time.process_time).
 """
@@ -46,6 +48,63 @@ GOALS = {"lexical": 10.0, "hybrid": 25.0, "recommend": 5.0, "delta": 1.0}
 MISHEARD = ["fugi apples", "sour dough bread", "capuccino", "bannanas", "paper tows", "windsheild washer fluid",
             "honey crisp apples", "kitty litter", "oj", "wiper fluid", "cheerios", "tp", "mac n cheese",
             "something for breakfast", "snacks for a road trip", "green valley apples", "organic milk"]
+
+
+MISHEARD_ZH = ["平果", "香焦", "鸡旦", "流奶", "矿全水", "皮酒", "我想买两斤富士苹果", "有没有纯牛奶", "来一箱啤酒",
+               "有机苹果", "绿源果园香蕉", "水果", "番茄", "把香椒从购物车里删掉"]
+
+
+def build_zh(n_products: int) -> Path:
+    """Cached zh master + device (search only: no recommendations, no vectors); returns the directory."""
+    root = CACHE / f"catalog-zh-{n_products}"
+    if (root / "device.db").is_file() and _current_schema(root / "device.db"):
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    generate.generate(root / "master.db", n_products, seed=0, language="zh")
+    signing.generate_keypair(root / "keys")
+    conn = store.open_master(root / "master.db")
+    result = publish.publish(conn, signing.load_private_key(root / "keys"), root / "out", bundle_dir=None)
+    conn.close()
+    device = open_catalog(root / "device.db.tmp")
+    applied = apply_delta(device, Path(result["snapshot"]).read_bytes(), load_public_key(root / "keys" /
+                                                                                         signing.PUBLIC_NAME))
+    device.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    device.close()
+    if applied.status != "applied":
+        raise RuntimeError(f"zh bootstrap failed: {applied}")
+    (root / "device.db.tmp").rename(root / "device.db")
+    return root
+
+
+def _current_schema(device: Path) -> bool:
+    with sqlite3.connect(device) as conn:
+        try:
+            return schema_version(conn) == LATEST
+        except sqlite3.DatabaseError:
+            return False
+
+
+def bench_search_zh(n_products: int, n_queries: int, rows: list[list[str]]) -> None:
+    """zh search p50/p95 over product names and the MISHEARD_ZH requests and homophones."""
+    from voiceshop_common import catalog_zh
+
+    conn = open_catalog(build_zh(n_products) / "device.db")
+    names = catalog_zh.product_names()
+    rng = np.random.default_rng(0)
+    queries = [names[i] for i in rng.integers(0, len(names), max(1, n_queries - len(MISHEARD_ZH)))] + MISHEARD_ZH
+    searcher = Searcher(conn)
+    searcher.search("苹果")  # loads the word tables and the pinyin keys
+    samples, cpu = [], []
+    for query in queries:
+        t, c = time.perf_counter(), time.process_time()
+        searcher.search(query, semantic=False)
+        samples.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    p50, p95 = _percentiles(samples)
+    rows.append([f"search zh, {n_products:,} SKUs (ms)", f"{p50:.2f}", f"{p95:.2f}", f"{statistics.median(cpu):.2f}",
+                 f"<= {GOALS['lexical']:g}", "characters + pinyin, no vectors"])
+    conn.close()
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -194,6 +253,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200, help="search queries timed per mode")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached world")
+    parser.add_argument("--zh-products", type=int, default=100_000, help="zh catalog size for zh search (0 skips)")
     args = parser.parse_args(argv)
     print(f"catalog benchmark: {args.products:,} products (cache {CACHE})", flush=True)
     root = build(args.products, args.rebuild)
@@ -203,6 +263,8 @@ def main(argv: list[str]) -> int:
     queries = [names[i] for i in rng.integers(0, len(names), max(1, args.queries - len(MISHEARD)))] + MISHEARD
     rows: list[list[str]] = []
     bench_search(conn, queries, rows)
+    if args.zh_products:
+        bench_search_zh(args.zh_products, args.queries, rows)
     bench_recommend(conn, rows)
     bench_delta(root, rows)
     size = sum(p.stat().st_size for p in root.glob("device.db*"))

@@ -9,7 +9,9 @@
    voices 15/10 dB) and reverberant (synthetic rooms, RT60 0.4-0.8 s), from export.speech_noise.
 2. Long-form: recordings of 10-60 s built from sentences in several voices with pauses of
    0.3-1.6 s (several VAD segments each; every other one noisy), whole files as `transcribe` runs them.
-3. Endpoint -> final transcript latency for 2-5 s commands, fed in real time (80 ms frames paced
+3. Mandarin (zh mode): CER of the device's recognizer on synthesized Mandarin against faster-whisper
+   base, and catalog search on the heard text (bench/speech_asr_zh.py).
+4. Endpoint -> final transcript latency for 2-5 s commands, fed in real time (80 ms frames paced
    by the wall clock, as a microphone delivers them): the time from the moment the endpoint's
    frame arrived to the moment the final transcript was returned, p50/p95, with speculative
    decoding on (the device default) and off (decode only once the endpoint is confirmed).
@@ -185,11 +187,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--asr-latency-clips", type=int, default=8, help="ASR latency: clips per Piper voice")
     parser.add_argument("--asr-long", type=int, default=8, help="ASR long-form: recordings (10-60 s)")
     parser.add_argument("--asr-clean-only", action="store_true", help="ASR: skip the noisy and reverberant rows")
+    parser.add_argument("--asr-zh-variants", type=int, default=3,
+                        help="ASR zh: speed/pitch variants of the 12 Mandarin requests (0 skips the zh rows)")
 
 
 def main(args: argparse.Namespace) -> int:
     accuracy_and_time(args.threads, args.asr_clips, noisy=not args.asr_clean_only)
     if args.asr_long:
         long_form(args.threads, args.asr_long)
+    if args.asr_zh_variants:
+        from bench.speech_asr_zh import mandarin_cer
+
+        mandarin_cer(args.threads, args.asr_zh_variants)
     endpoint_latency(args.threads, args.asr_latency_clips)
     return 0

