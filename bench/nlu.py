@@ -7,6 +7,7 @@ hand-written set in tests/data; single-thread latency per utterance at sequence 
 at the hand-written set's median length (model only), end to end through the device runtime
 (tokenize + run + decode + normalize); file size. All variants are timed in this process, in
 interleaved rounds, so ratios hold on a busy machine even when absolute times drift.
+The Mandarin bundle (nlu-zh), when built, gets its own rows after the English ones (bench/nlu_zh.py).
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hand-written set, shipped INT8: intent {shipped.intent_accuracy:.3f} (goal >= 0.95), slot F1 "
           f"{shipped.slot_f1:.3f} (goal >= 0.90), slot value accuracy {shipped.value_accuracy:.3f}")
     _bench_encoder(bundle_dir, bundle, manifest, args)
+    from bench.nlu_zh import zh_rows
+
+    zh_rows(args, variants)
     return 0
 
 

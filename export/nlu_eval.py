@@ -60,6 +60,8 @@ class Scores:
 
 def evaluate(model: Understander, examples: Iterable[Example], keep_errors: int = 50) -> Scores:
     scores = Scores()
+    # The model's own language decides what a slot's words are worth (zh: 两 -> 2, 三十九元 -> 39).
+    normalizer = getattr(getattr(model, "normalizer", None), "normalize_slot", normalize_slot)
     for ex in examples:
         prediction = model.predict(ex.text)
         understanding = model.understand(ex.text)
@@ -72,7 +74,7 @@ def evaluate(model: Understander, examples: Iterable[Example], keep_errors: int 
         for start, end, slot in gold:
             hit = (start, end, slot) in pred
             scores.per_slot[(slot, "tp" if hit else "fn")] += 1
-            expected = normalize_slot(slot, ex.text[start:end])
+            expected = normalizer(slot, ex.text[start:end])
             scores.value_correct += expected is not None and understanding.slots.get(slot) == expected
         for span in pred - gold:
             scores.per_slot[(span[2], "fp")] += 1

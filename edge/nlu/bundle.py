@@ -49,25 +49,26 @@ class NluBundle:
             return self.files[role]
         except KeyError:
             raise NluBundleError(f"NLU bundle at {self.dir} has no {role!r} file; rebuild it with "
-                                 f"`python -m export nlu --force`") from None
+                                 f"`python -m export {self.dir.name} --force`") from None
 
 
 def load_bundle(bundle_dir: Path) -> NluBundle:
     """Read manifest.json and labels.json; raise NluBundleError naming what is missing."""
     manifest_path = bundle_dir / "manifest.json"
+    name = bundle_dir.name  # "nlu" or "nlu-zh": the exporter of the same name builds it
     if not manifest_path.is_file():
         raise NluBundleError(f"no NLU bundle at {bundle_dir} (manifest.json missing); "
-                             f"build it with `python -m export nlu`")
+                             f"build it with `python -m export {name}`")
     try:
         manifest = json.loads(manifest_path.read_text())
         files = {info["role"]: bundle_dir / name for name, info in manifest["files"].items()}
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise NluBundleError(f"{manifest_path} is unreadable ({exc}); rebuild with `python -m export nlu --force`") \
+        raise NluBundleError(f"{manifest_path} is unreadable ({exc}); rebuild with `python -m export {name} --force`") \
             from None
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise NluBundleError(f"NLU bundle at {bundle_dir} is incomplete (missing {', '.join(missing)}); "
-                             f"rebuild with `python -m export nlu --force`")
+                             f"rebuild with `python -m export {name} --force`")
     bundle = NluBundle(bundle_dir, files, {})
     labels = json.loads(bundle.path("labels").read_text())
     return NluBundle(bundle_dir, files, labels, manifest.get("extra", {}).get("shared_weights", {}))

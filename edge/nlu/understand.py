@@ -4,6 +4,10 @@ One encoder pass gives intent logits (one row) and a BIO tag per token. A word's
 of its first sub-token (that is how the model was trained); consecutive B-/I- words make a span,
 and a span's value is the original text between its first and last character, so "$4.99" and
 "Fuji apples" come back as spoken before normalization turns them into numbers and singular units.
+
+The Mandarin bundle (`nlu-zh`, picked when [device] language = "zh") says so in its labels.json:
+``"language": "zh"`` selects `edge.nlu.normalize_zh` for slot values, and ``"tag_unit": "token"``
+makes every SentencePiece token its own unit (Chinese has no spaces, so a "word" would be a clause).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from edge.config import RuntimeSettings, Settings
 from edge.events import Understanding
+from edge.nlu import normalize, normalize_zh
 from edge.nlu.bundle import (
     BUNDLE_NAME,
     TOKENIZER_MAX_LEN,
@@ -26,10 +31,15 @@ from edge.nlu.bundle import (
     shared_tokenizer,
     shared_weights,
 )
-from edge.nlu.normalize import normalize_slot, quantity_context
 from edge.providers import ort_session
 
 log = logging.getLogger(__name__)
+
+ZH_BUNDLE_NAME = "nlu-zh"
+"""The Mandarin bundle (`python -m export nlu-zh`), used when settings.device.language is "zh"."""
+_NORMALIZERS = {"en": normalize, "zh": normalize_zh}
+METASPACE = "\u2581"
+"""SentencePiece's word-start mark; a token that is only this mark carries no tag."""
 
 Span = tuple[int, int, str]
 """(start, end, slot): character offsets into the text, end exclusive."""
@@ -67,13 +77,20 @@ def decode_bio(tags: list[str], offsets: list[tuple[int, int]]) -> list[Span]:
     return spans
 
 
-def fit(encoding: Any, max_len: int) -> tuple[list[int], list[int | None], list[tuple[int, int]]]:
+def token_units(encoding: Any) -> list[int | None]:
+    """Word ids for a model tagged per token: each token its own unit, specials and a bare "\u2581" none."""
+    return [None if word is None or token == METASPACE else i
+            for i, (word, token) in enumerate(zip(encoding.word_ids, encoding.tokens, strict=True))]
+
+
+def fit(encoding: Any, max_len: int, word_ids: list[int | None] | None = None) -> tuple[list[int], list[int | None], list[tuple[int, int]]]:
     """(ids, word ids, offsets) of an encoding cut to max_len tokens as the tokenizer's own truncation cuts.
 
     For one sequence that is the first max_len - 2 word pieces between [CLS] and [SEP]; the shared
     tokenizer truncates only at the encoder's longer limit, so the joint model cuts here.
     """
-    ids, words, offsets = encoding.ids, encoding.word_ids, encoding.offsets
+    ids, offsets = encoding.ids, encoding.offsets
+    words = encoding.word_ids if word_ids is None else word_ids
     if len(ids) <= max_len:
         return ids, words, offsets
     keep = max_len - 1  # [CLS] and the first max_len - 2 pieces; the closing [SEP] follows
@@ -88,6 +105,9 @@ class Understander:
         self.intents: list[str] = list(labels["intents"])
         self.tags: list[str] = list(labels["tags"])
         self.max_len = int(labels.get("max_len", 64))
+        self.language = str(labels.get("language", "en"))
+        self.per_token = labels.get("tag_unit") == "token"
+        self.normalizer = _NORMALIZERS[self.language]
         # The encoder's tokenizer (same file, longer truncation) serves here too: predict cuts to max_len.
         self.tokenizer = shared_tokenizer(tokenizer_path) if self.max_len <= TOKENIZER_MAX_LEN \
             else load_tokenizer(tokenizer_path, self.max_len)
@@ -108,8 +128,10 @@ class Understander:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Understander:
-        """The shipped INT8 model from settings.models.dir, with the NLU thread count and provider."""
-        return cls.from_bundle(settings.models.path / BUNDLE_NAME, settings.runtime, settings.threads.nlu)
+        """The shipped INT8 model for settings.device.language from settings.models.dir, with the NLU
+        thread count and provider."""
+        name = ZH_BUNDLE_NAME if settings.device.language == "zh" else BUNDLE_NAME
+        return cls.from_bundle(settings.models.path / name, settings.runtime, settings.threads.nlu)
 
     def predict(self, text: str) -> Prediction:
         """Intent, its softmax probability, and raw slot spans for one text.
@@ -120,7 +142,8 @@ class Understander:
         """
         if not any(ch.isalnum() for ch in text):
             return Prediction("other", 0.0, ())
-        token_ids, word_ids, offsets = fit(self.tokenizer.encode(text), self.max_len)
+        encoding = self.tokenizer.encode(text)
+        token_ids, word_ids, offsets = fit(encoding, self.max_len, token_units(encoding) if self.per_token else None)
         ids = np.asarray([token_ids], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         intent_logits, slot_logits = self.session.run(
@@ -161,8 +184,8 @@ class Understander:
             if slot in slots:
                 continue
             if slot == "quantity":  # "minus two", "2.5", "one million": the whole number, not a part
-                start, end = quantity_context(text, start, end)
-            value = normalize_slot(slot, text[start:end])
+                start, end = self.normalizer.quantity_context(text, start, end)
+            value = self.normalizer.normalize_slot(slot, text[start:end])
             if value is None:
                 log.debug("dropping unreadable %s slot %r in %r", slot, text[start:end], text)
                 continue
