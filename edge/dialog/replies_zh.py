@@ -3,7 +3,8 @@
 The seed's conversation: "我想买苹果" -> "这是新鲜的苹果，3斤39元，很实惠。要几斤？" -> "已加入购物车……
 您可能也喜欢……". Replies are display text for the zh voice: prices "39元" / "4.99元", sizes with digits
 ("3斤"), counts as words before a measure word ("两袋"), full-width Chinese punctuation (the voice
-pauses on "，" and "。", and splits clauses on them so the first one is spoken sooner). `Dialog` picks
+pauses on "，" and "。", and splits clauses on them so the first one is spoken sooner), and no quotation
+marks (the voice has nothing to say for them). `Dialog` picks
 the class by `[device] language` (`replies_for`); tests/test_dialog_zh.py checks that this class
 answers every method `Replies` has, with the same parameters, so no English sentence slips through.
 """
@@ -75,11 +76,11 @@ class RepliesZh:
 
     def confirm_quantity(self, quantity: int, item: Item) -> str:
         return (f"您真的要{counted(quantity, item)}吗？数量有点多。"
-                f"说“是的”就加进去，或者告诉我要几{measure(item)}。")
+                f"要加的话请说是的，或者告诉我要几{measure(item)}。")
 
     def confirm_reorder_quantity(self, quantity: int, item: Item) -> str:
         return (f"您真的要再订{counted(quantity, item)}吗？数量有点多。"
-                f"说“是的”，或者告诉我要几{measure(item)}。")
+                f"请说是的，或者告诉我要几{measure(item)}。")
 
     def added(self, line: CartLine, quantity: int, suggestion: Item | None) -> str:
         item = line.item
@@ -171,7 +172,7 @@ class RepliesZh:
         return f"抱歉，我没听清。{question}" if question else "抱歉，我没听清，请再说一遍。"
 
     def fallback(self) -> str:
-        return "这个我可能帮不上忙。说“帮助”，听听我能做什么。"
+        return "这个我可能帮不上忙。您可以说帮助，听听我能做什么。"
 
     def join(self, *sentences: str) -> str:
         """Chinese sentences follow each other without a space."""
