@@ -32,7 +32,9 @@ log = logging.getLogger("edge.device")
 
 MCU_CONNECT_SECONDS = 5.0
 WARM_UP_TEXT = "Hello there."
-WARM_UP = {"en": (WARM_UP_TEXT, "I want to buy apples", "apples"), "zh": ("您好。", "我想买苹果", "苹果")}
+WARM_UP_TEXT_ZH = "您好。"
+"""The Mandarin voice's warm-up (it would spell the English one's letters out)."""
+WARM_UP = {"en": (WARM_UP_TEXT, "I want to buy apples", "apples"), "zh": (WARM_UP_TEXT_ZH, "我想买苹果", "苹果")}
 """Per [device] language: the voice's first sentence, the first NLU line and catalog query (all warm-ups)."""
 LANGUAGE_BUNDLES = {"en": ("nlu", "tts"), "zh": ("nlu-zh", "tts-zh")}
 """Per [device] language: the NLU and voice bundles the device loads."""

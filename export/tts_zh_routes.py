@@ -68,18 +68,13 @@ def _int8(source: Path, target: Path) -> None:
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
 
 
-def measure(shipped: Path, work: Path, sequences: list[list[int]],
+def measure(shipped: Path, work: Path, sequences: list[list[int]], feeds: Callable[[list[int]], dict[str, np.ndarray]],
             vocode: Callable[[np.ndarray], np.ndarray], rate: int) -> tuple[str, dict[str, Any]]:
     """Build the routes next to `shipped`, time and compare them; returns (route to ship, figures)."""
     paths = {"converted": shipped, "float": work / "acoustic.float.onnx", "int8-dynamic": work / "acoustic.int8.onnx"}
     fold_dequantize(shipped, paths["float"])
     _int8(paths["float"], paths["int8-dynamic"])
     sessions = {name: session(path) for name, path in paths.items()}
-
-    def feeds(ids: list[int]) -> dict[str, np.ndarray]:
-        return {"input_ids": np.array([ids], np.int32), "speaker_ids": np.zeros(1, np.int32),
-                "speed_ratios": np.ones(1, np.float32), "f0_ratios": np.ones(1, np.float32),
-                "energy_ratios": np.ones(1, np.float32)}
 
     reference = [vocode(sessions["converted"].run(["mel"], feeds(ids))[0]) for ids in sequences]
     times: dict[str, list[float]] = {name: [] for name in sessions}

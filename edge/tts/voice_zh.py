@@ -8,7 +8,14 @@ with `context` frames on each side. MB-MelGAN is convolutional with a receptive 
 context, so a chunk comes out as the whole clause would (`python -m export tts-zh` measures the
 difference and records it); the first chunk is small so the clause starts playing after one
 acoustic run and a short vocoder run, and a barge-in stops between chunks. After each phrase
-comes the silence its punctuation asks for (the voice has no punctuation symbol).
+comes the silence its punctuation asks for (the voice has no punctuation symbol). The acoustic
+model's f0 and energy embeddings go through dropout at inference, as TensorFlowTTS trained and ran
+them; the masks are inputs here, drawn per phrase from a generator seeded by its ids (`feeds`).
+
+Sessions take the English voice's options (edge.tts.vocoder.session_options: the one shared CPU
+arena, no memory patterns, shrunk by `release`) and the configured provider (edge.providers), not
+edge.providers.ort_session, whose sessions keep an arena each: both voices then follow `[memory]
+tts_arena` alike.
 
 The voice was trained on the Baker (CSMSC) corpus, licensed for non-commercial use only: the
 bundle's manifest says so, and a commercial device needs another voice.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +44,8 @@ log = logging.getLogger(__name__)
 
 FIX = "build it with `python -m export tts-zh`"
 BUNDLE = "tts-zh"
+MASKS = ("embedding_mask_0", "embedding_mask_1")
+"""Acoustic-graph inputs that replace its two dropouts (f0 and energy embeddings, rate 0.5)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,10 @@ class ZhVoiceBundle:
     sample_rate: int
     chunks: ZhChunks
     manifest: dict[str, Any]
+    dropout: str = "sampled"
+    """"sampled" (a fresh 0/2 mask per phrase, as TensorFlowTTS runs the model) or "expected" (masks of 1)."""
+    mask_width: int = 384
+    """Channels of the f0 and energy embeddings the masks multiply."""
 
 
 def _role(bundle_dir: Path, manifest: dict[str, Any], role: str) -> Path:
@@ -93,8 +107,11 @@ def load_zh_bundle(bundle_dir: str | Path) -> ZhVoiceBundle:
         plan = extra["vocoder_chunks"]
         chunks = ZhChunks(first_frames=int(plan["first_frames"]), frames=int(plan["frames"]),
                           context=int(plan["context"]), hop=int(extra["hop"]))
-        return ZhVoiceBundle(dir=bundle_dir, sample_rate=int(extra["sample_rate"]), chunks=chunks,
-                             manifest=manifest, **files)
+        dropout = str(extra["dropout"]["shipped"])
+        if dropout not in ("sampled", "expected"):
+            raise ValueError(f"dropout mode {dropout!r}")
+        return ZhVoiceBundle(dir=bundle_dir, sample_rate=int(extra["sample_rate"]), chunks=chunks, manifest=manifest,
+                             dropout=dropout, mask_width=int(extra["dropout"]["mask_width"]), **files)
     except (KeyError, TypeError, ValueError) as exc:
         raise TtsBundleError(f"{path}: voice facts missing from 'extra' ({exc}): {FIX} --force") from None
 
@@ -127,20 +144,36 @@ class ZhVoice:
                 from None
         self._run, self._shrink, self._arena = run_options(False), run_options(arena), arena
 
-
     # -- text ----------------------------------------------------------------------------------------
     def clauses(self, text: str, first_max: int = FIRST_MAX_CHARS, max_len: int = MAX_CHARS) -> list[str]:
         """A reply -> normalized clauses cut at Chinese punctuation (edge.tts.stream asks the voice)."""
         return split_clauses_zh(normalize_zh(text), first_max, max_len)
 
     # -- models --------------------------------------------------------------------------------------
+    def feeds(self, ids: Sequence[int], speed: float = 1.0, sampled: bool | None = None) -> dict[str, np.ndarray]:
+        """The acoustic model's inputs for one phrase.
+
+        TensorFlowTTS trained and runs this FastSpeech2 with dropout (rate 0.5) on its f0 and energy
+        embeddings even at inference; the export turned both into mask inputs. Sampled masks (0 or 2
+        per element) are drawn from a generator seeded by the ids, so a phrase always sounds the same;
+        masks of 1 give the dropout's expected value. Which one ships was measured at export.
+        """
+        sampled = self.bundle.dropout == "sampled" if sampled is None else sampled
+        shape = (len(MASKS), 1, len(ids), self.bundle.mask_width)
+        if sampled:
+            rng = np.random.default_rng(zlib.crc32(np.asarray(ids, dtype=np.int32).tobytes()))
+            masks = (rng.random(shape, dtype=np.float32) >= 0.5).astype(np.float32) * 2.0
+        else:
+            masks = np.ones(shape, dtype=np.float32)
+        return {"input_ids": np.array([ids], dtype=np.int32), "speaker_ids": np.zeros(1, dtype=np.int32),
+                # FastSpeech2 multiplies durations by this ratio: > 1 is slower.
+                "speed_ratios": np.array([1.0 / speed], dtype=np.float32),
+                "f0_ratios": np.ones(1, dtype=np.float32), "energy_ratios": np.ones(1, dtype=np.float32),
+                **{name: masks[i] for i, name in enumerate(MASKS)}}
+
     def mel(self, ids: Sequence[int], speed: float = 1.0, run: ort.RunOptions | None = None) -> np.ndarray:
         """Baker ids -> mel frames [1, frames, 80] (the acoustic model's post-net output)."""
-        feeds = {"input_ids": np.array([ids], dtype=np.int32), "speaker_ids": np.zeros(1, dtype=np.int32),
-                 # FastSpeech2 multiplies durations by this ratio: > 1 is slower.
-                 "speed_ratios": np.array([1.0 / speed], dtype=np.float32),
-                 "f0_ratios": np.ones(1, dtype=np.float32), "energy_ratios": np.ones(1, dtype=np.float32)}
-        return self.acoustic.run(["mel"], feeds, run or self._run)[0]
+        return self.acoustic.run(["mel"], self.feeds(ids, speed), run or self._run)[0]
 
     def vocode(self, mel: np.ndarray, should_stop: Callable[[], bool] | None = None,
                first: bool = True) -> Iterator[tuple[np.ndarray, bool]]:

