@@ -122,4 +122,19 @@ def mandarin_cer(threads: int, variants: int = 3) -> None:
     summary.add("ASR", "zh: CER / CPU time, Whisper base INT8 (sherpa), synthesized Mandarin",
                 f"{cer(ours):.3f} / {ours_cpu / anchor_cpu:.2f}x the anchor", f"CER <= {GOAL_CER}",
                 f"faster-whisper base int8: CER {cer(anchor):.3f}")
+    _noisy_row(threads, made)
     _search_row(ours)
+
+
+def _noisy_row(threads: int, made: list[tuple[str, np.ndarray]]) -> None:
+    """The same requests under noise of 10 dB SNR or more (issue 20's spoken condition), device only."""
+    from export.speech_noise import NOISY, noisy_clips
+
+    conditions = [c for c in NOISY if c.snr_db >= 10.0]
+    clips, chosen = noisy_clips([audio for _text, audio in made], conditions,
+                                [f"zh-{n}" for n in range(len(made))], pad=0.0)
+    transcribe = _device(threads)
+    pairs = [(text, transcribe(audio)) for (text, _clean), audio in zip(made, clips, strict=True)]
+    labels = sorted({c.label for c in chosen})
+    print(f"{'edge.asr zh, noisy (' + ', '.join(labels) + ')':<44} {'':>7} {'':>8} {cer(pairs):>7.3f}")
+    summary.add("ASR", "zh: CER under noise >= 10 dB SNR (pink, babble)", f"{cer(pairs):.3f}", f"CER <= {GOAL_CER}")

@@ -89,7 +89,7 @@ def _shelf_price_en(cents: np.ndarray) -> np.ndarray:
 
 
 def _shelf_price_zh(fen: np.ndarray) -> np.ndarray:
-    """Chinese shelf prices: whole yuan below 10 jiao of rounding, else x.90 (39元, 12.90元); never 0."""
+    """Chinese shelf prices: whole yuan when the fen part is under 50, else x.90 (39元, 12.90元); at least 0.90."""
     yuan = np.floor(fen / 100)
     jiao = np.where(fen - yuan * 100 >= 50, 90, 0)
     return np.maximum(yuan * 100 + jiao, 90).astype(np.int64)

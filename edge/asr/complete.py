@@ -41,7 +41,7 @@ TRAILING_OFF = ("...", "…", ",", "-", "–", "—", ";", ":")
 """Endings Whisper writes when the speech it heard stops mid-phrase."""
 
 OPEN_ENDINGS_ZH = (
-    "的", "和", "跟", "与", "还有", "或者", "以及", "而且", "然后", "就是",  # a noun or clause must follow
+    "和", "跟", "与", "还有", "或者", "以及", "而且", "然后", "就是",  # a noun or clause must follow
     "买", "要", "想", "来", "加", "找", "给我", "帮我", "把", "再", "一下",  # verbs and markers needing their object
     "嗯", "呃", "额", "那个", "这个", "一", "两", "几",  # hesitation, a numeral without its measure word
 )
@@ -59,6 +59,8 @@ def ends_open(text: str) -> bool:
         return True
     chinese = stripped.rstrip(_TRAILING_MARKS)
     if chinese and "\u3400" <= chinese[-1] <= "\u9fff":
+        if chinese[-2:-1] == "不":  # "不要", "不买": a refusal is complete
+            return False
         return chinese.endswith(OPEN_ENDINGS_ZH)
     words = _WORDS.findall(stripped.lower())
     return not words or words[-1] in OPEN_ENDINGS

@@ -64,6 +64,7 @@ _FULL_WIDTH = {",": "，", ".": "。", "?": "？", "!": "！", ":": "：", ";": 
 _NEXT_TO_CJK = re.compile(rf"(?<=[{CJK_CLASS}])\s*([,.?!:;])|([,.?!:;])\s*(?=[{CJK_CLASS}])")
 _CJK_SPACE = re.compile(rf"(?<=[{CJK_CLASS}，。？！：；、])\s+|\s+(?=[{CJK_CLASS}，。？！：；、])")
 _REPEATED_MARK = re.compile(r"([，。？！：；、])[，。？！：；、,.]+")
+_ELLIPSIS = re.compile(rf"(?<=[{CJK_CLASS}])\s*(?:\.{{2,}}|…+|。{{2,}})")
 _QUOTES = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’"})
 
 
@@ -73,7 +74,8 @@ def normalize_punctuation(text: str) -> str:
         mark = match.group(1) or match.group(2)
         return _FULL_WIDTH[mark]
 
-    text = _NEXT_TO_CJK.sub(widen, text.translate(_QUOTES))
+    text = _ELLIPSIS.sub("……", text.translate(_QUOTES))  # trailing off: edge.asr.complete must still see it
+    text = _NEXT_TO_CJK.sub(widen, text)
     text = _CJK_SPACE.sub("", text)
     text = _REPEATED_MARK.sub(r"\1", text)
     return text.strip().lstrip("，。？！：；、")

@@ -12,6 +12,10 @@ the SQL so a filter never empties a truncated list:
   available or the catalog's vectors come from a different model.
 Scores are combined with fixed weights plus a small popularity prior, and every hit says which
 signals found it.
+
+A Chinese catalog (zh mode) runs through the same signals: FTS5 documents and queries space their
+Chinese characters out, so a query word is a phrase (a substring of the name), with every character
+ANDed as the last lexical try; "phonetic" is toneless pinyin instead of Metaphone (edge.catalog.chinese).
 """
 
 from __future__ import annotations
