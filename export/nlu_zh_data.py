@@ -148,8 +148,9 @@ class ZhRenderer:
         return [self.s(amount + currency, "max_price")]
 
     def ordinal(self) -> list[Segment]:
-        if self.rng.random() < 0.12:
-            return [self.s(self.rng.choice(["最后", "倒数第二"]), "ordinal")]
+        if self.rng.random() < 0.12:  # "最后一个": the position word is 最后, 一 belongs to the measure word
+            return [self.s("最后", "ordinal"), ("一", None)] if self.rng.random() < 0.6 \
+                else [self.s("倒数第二", "ordinal")]
         n = self.rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6])
         return [self.s("第" + (str(n) if self.digits and self.rng.random() < 0.5 else chinese_number(n)), "ordinal")]
 
@@ -216,7 +217,7 @@ def handwritten_keys(path: Path = HANDWRITTEN) -> set[str]:
     return {_key(json.loads(line)["text"]) for line in path.read_text().splitlines() if line.strip()}
 
 
-def build_splits(seed: int = 13, n_train: int = 4000, n_eval: int = 300) -> dict[str, list[Example]]:
+def build_splits(seed: int = 13, n_train: int = 5000, n_eval: int = 300) -> dict[str, list[Example]]:
     """train plus held-out sets: unseen_patterns, unseen_products, unseen_both (as the English splits).
 
     Held-out texts that also occur in train (or in the hand-written set) are dropped, so every

@@ -36,12 +36,13 @@ class ZhTrainConfig:
     """Hyper-parameters; part of the bundle's source key."""
 
     seed: int = 13
-    epochs: int = 6
+    epochs: int = 4
     batch_size: int = 32
     learning_rate: float = 2e-4
     head_learning_rate: float = 2e-3
     """The two heads start from random weights: at the encoder's rate they were still far from
-    trained after 4 epochs (held-out intent accuracy 0.82, loss falling 2.0 -> 1.3 -> 0.96)."""
+    trained after 4 epochs (held-out intent accuracy 0.82, loss falling 2.0 -> 1.3 -> 0.96). With this
+    rate the loss was 0.05 after 4 epochs and 0.019 after 6, with no gain on held-out phrasings."""
     warmup_share: float = 0.1
     max_len: int = 40
     frozen_layers: int = 4
