@@ -337,3 +337,30 @@ def test_a_zh_device_joins_sentences_without_spaces_and_its_default_limit_is_in_
     chosen = {"VOICESHOP_DEVICE__LANGUAGE": "zh", "VOICESHOP_DIALOG__SPENDING_LIMIT_CENTS": "5000"}
     assert load_settings(environ=chosen).dialog.spending_limit_cents == 5000
     assert load_settings(environ={}).dialog.spending_limit_cents == 10000
+
+
+# --- typed Chinese through `python -m edge chat` (the real Chinese NLU and catalog) --------------------
+@pytest.mark.slow
+def test_the_seeds_conversation_typed_through_edge_chat_in_chinese(bundle, tmp_path):
+    bundle("nlu-zh")
+    _typed_chat_checks(tmp_path)
+
+
+def _typed_chat_checks(tmp_path: Path) -> None:
+    from edge.simulation.world import demo_catalog, device_dir
+    from tests.conftest import MODELS_DIR
+    from tests.dialog_rig import chat, orders
+
+    data = device_dir(demo_catalog(MODELS_DIR, "zh"), tmp_path)
+    lines = ["我想买苹果", "给我来两份吧", "我要结账", "好吗", "我要结账", "再想想", "我要结账", "确认下单"]
+    records = chat(data, lines, env={"VOICESHOP_DEVICE__LANGUAGE": "zh"})
+    got = [(r["intent"], [a["type"] for a in r["actions"]]) for r in records]
+    assert got[0] == ("add_to_cart", ["results"]) and re.search(r"这是新鲜的.*苹果，\d+斤[\d.]+元", records[0]["reply"])
+    assert got[1][1] == ["add_to_cart"] and "已加入购物车" in records[1]["reply"], records[1]
+    assert records[1]["slots"].get("quantity") == 2
+    assert got[2] == ("checkout", ["read_back"]) and "确认下单吗" in records[2]["reply"]
+    assert "order_queued" not in got[3][1] and "order_queued" not in got[5][1]  # a question, a hedge: no order
+    assert got[7][1] == ["order_queued"], records[7]
+    assert not re.search(r"[A-Za-z$]", "".join(r["reply"] for r in records))
+    placed = orders(data)
+    assert len(placed) == 1 and placed[0]["total_cents"] == records[2]["actions"][0]["total_cents"]
