@@ -48,4 +48,4 @@ def test_the_mandarin_scenario_passes_end_to_end(built, tmp_path: Path) -> None:
     stored = run_cli("cloud", "orders", "list", "--db", str(out / "cloud.sqlite"), "--json")
     orders = [json.loads(line) for line in stored.stdout.splitlines()]
     assert len(orders) == 2 and len({o["key"] for o in orders}) == 2, orders
-    assert all(o.get("currency", "CNY") == "CNY" for o in orders), orders
+    assert all(o["currency"] == "CNY" and o["status"] == "accepted" for o in orders), orders
