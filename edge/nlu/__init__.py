@@ -8,7 +8,9 @@
     # Understanding(text=..., intent='add_to_cart', confidence=0.99,
     #               slots={'quantity': 2, 'unit': 'bag', 'product': 'fuji apples'})
 
-The schema and its labelling conventions are in `edge.nlu.schema`.
+The schema and its labelling conventions are in `edge.nlu.schema`. With [device] language = "zh",
+`from_settings` loads the Mandarin bundle (`python -m export nlu-zh`: multilingual-e5-small, same
+schema, slot values through `edge.nlu.normalize_zh`: "来两斤苹果" -> quantity 2, unit 斤, product 苹果).
 """
 
 from edge.nlu.bundle import NluBundleError, load_bundle
