@@ -108,8 +108,9 @@ def memory_steps(data_dir: str) -> None:
     # rest one step per part (the device loads the NLU before the recognizer; each step is its own memory)
     from edge.tts import synthesizer_for_settings
 
+    zh = settings.device.language == "zh"
     tts = synthesizer_for_settings(settings)
-    tts.voice.synthesize("Hello there, how many would you like?")
+    tts.voice.synthesize("这是新鲜的苹果，要几份？" if zh else "Hello there, how many would you like?")
     kept = [tts]  # every part stays referenced, as in the device
     step("TTS voice (after one synthesis)")
     from edge.asr import recognizer_for_settings
@@ -121,7 +122,7 @@ def memory_steps(data_dir: str) -> None:
     kept.append(detector_for_settings(settings))
     step("wake word")
     session = ShopSession(settings, Path(data_dir), broker_url="")
-    session.turn("I want to buy apples")
+    session.turn("我想买苹果" if zh else "I want to buy apples")
     step("NLU + catalog + dialogue (after one turn)")
     if settings.memory.trim_after_reply:
         release_freed_memory()
@@ -142,13 +143,19 @@ def _p(values: list[float], q: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench e2e", description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", help="scenario YAML (default: edge/scenarios/default.yaml)")
+    parser.add_argument("--scenario", help="scenario YAML or a name in edge/scenarios, e.g. zh "
+                        "(default: edge/scenarios/default.yaml)")
     parser.add_argument("--profile", choices=("speaker", "car"))
     parser.add_argument("--repeat", type=int, default=2, help="simulator runs to pool (default 2)")
     parser.add_argument("--fast", action="store_true", help="feed audio as fast as the device takes it "
                         "(quicker, but a decode longer than the silence hold is then hidden)")
     args = parser.parse_args(argv)
     from edge.config import load_settings
+    from edge.simulation.scenario import load_scenario
+
+    language = load_scenario(args.scenario).language if args.scenario else "en"
+    # The scenario's language is the device's, also for `edge run` and the memory steps (own processes).
+    os.environ["VOICESHOP_DEVICE__LANGUAGE"] = language
 
     asr = load_settings().asr
     hold_ms, early_ms = 1000 * asr.min_silence_seconds, 1000 * asr.early_endpoint_seconds
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     eos = lat["true_eos_to_first_audio"] or lat["eos_to_first_audio"]
     compute = [v - hold_ms for v in eos]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nEnd of speech -> first reply audio: {len(eos)} turns from {args.repeat} run(s) of the scenario, "
+    print(f"\nEnd of speech -> first reply audio: {len(eos)} turns from {args.repeat} run(s) of the {language} scenario, "
           f"{'fed as fast as possible' if args.fast else 'fed in real time'} ({os.cpu_count()} cores, load {load})")
     print(f"{'stage':<28}{'p50 ms':>8}{'p95 ms':>8}")
     for stage in STAGES:
@@ -193,10 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         value = memory.get(key, float("nan"))
         print(f"  {name}: {value:.0f} MB, {'within' if value <= GOAL_RSS_MB else 'above'} {GOAL_RSS_MB:.0f} MB")
     p50 = float(np.percentile(eos, 50)) if eos else float("nan")
-    summary.add("end to end", f"end of speech -> first reply audio, {len(eos)} scenario turns in real time",
+    area = "end to end" if language == "en" else f"end to end ({language})"
+    summary.add(area, f"end of speech -> first reply audio, {len(eos)} scenario turns in real time",
                 f"p50 {p50:.0f} / p95 {p95:.0f} ms ({early} ended early)", f"p95 <= {GOAL_P95_MS:.0f} ms",
                 f"VAD silence hold {hold_ms:.0f} ms")
-    summary.add("end to end", "device RSS: all models loaded (the goal's measure) / end of a session / peak",
+    summary.add(area, "device RSS: all models loaded (the goal's measure) / end of a session / peak",
                 f"{memory.get('ready_rss_mb') or float('nan'):.0f} / {memory.get('rss_mb', float('nan')):.0f} / "
                 f"{memory.get('peak_rss_mb', float('nan')):.0f} MB", f"<= {GOAL_RSS_MB:.0f} MB")
     print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")

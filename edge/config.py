@@ -257,8 +257,9 @@ class DialogSettings:
     """False switches ordering off entirely (browsing and questions still work)."""
 
     spending_limit_cents: int = field(default=10000, metadata=bound(lambda v: v >= 0, "0 or more"))
-    """Spending above this within spending_window_seconds asks for the voice PIN (cents); the
-    window sums every confirmed order (reorders too), so five small orders cannot slip past it."""
+    """Spending above this within spending_window_seconds asks for the voice PIN (cents of the catalog's
+    currency); the window sums every confirmed order (reorders too), so five small orders cannot slip
+    past it. A zh device (prices in fen) left at the default $100 gets ZH_SPENDING_LIMIT_FEN instead."""
 
     spending_window_seconds: int = field(default=86400, metadata=between(60, 31 * 86400))
     """The rolling window the spending limit applies to (seconds; one day by default)."""
@@ -365,12 +366,20 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
     return _follow_language(overlay(Settings, environment, settings, "", "environment"))
 
 
+ZH_SPENDING_LIMIT_FEN = 70000
+"""700元, about the default $100: the zh catalog prices in fen, where 10000 would be 100元 (two bags of apples)."""
+
+
 def _follow_language(settings: Settings) -> Settings:
     """One switch for the language: Mandarin needs the multilingual Whisper, so zh sets the ASR to it,
     and a zh device keeps its data (catalog, orders) in <data_dir>/zh, so that an English and a Chinese
-    device on one machine never read each other's catalog (an explicit --db is used as given)."""
+    device on one machine never read each other's catalog (an explicit --db is used as given). The
+    default spending limit is meant in dollars; in yuan it becomes ZH_SPENDING_LIMIT_FEN."""
     if settings.device.language == "zh":
         asr = dataclasses.replace(settings.asr, model="base", language="zh")
         device = dataclasses.replace(settings.device, data_dir=str(Path(settings.device.data_dir) / "zh"))
-        return dataclasses.replace(settings, asr=asr, device=device)
+        dialog = settings.dialog
+        if dialog.spending_limit_cents == DialogSettings.spending_limit_cents:  # the default, in dollars
+            dialog = dataclasses.replace(dialog, spending_limit_cents=ZH_SPENDING_LIMIT_FEN)
+        return dataclasses.replace(settings, asr=asr, device=device, dialog=dialog)
     return settings

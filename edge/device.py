@@ -34,6 +34,10 @@ MCU_CONNECT_SECONDS = 5.0
 WARM_UP_TEXT = "Hello there."
 WARM_UP_TEXT_ZH = "您好。"
 """The Mandarin voice's warm-up (it would spell the English one's letters out)."""
+WARM_UP = {"en": (WARM_UP_TEXT, "I want to buy apples", "apples"), "zh": (WARM_UP_TEXT_ZH, "我想买苹果", "苹果")}
+"""Per [device] language: the voice's first sentence, the first NLU line and catalog query (all warm-ups)."""
+LANGUAGE_BUNDLES = {"en": ("nlu", "tts"), "zh": ("nlu-zh", "tts-zh")}
+"""Per [device] language: the NLU and voice bundles the device loads."""
 
 
 class DeviceError(RuntimeError):
@@ -154,8 +158,7 @@ def load_models(settings: Settings) -> Models:
         # voice: peak -27 MB vs loading it last).
         synthesizer = timed("tts", lambda: synthesizer_for_settings(settings))
         # onnxruntime allocates and tunes on the first run: pay it here, not in the first reply.
-        warm_up = WARM_UP_TEXT_ZH if settings.device.language == "zh" else WARM_UP_TEXT
-        timed("tts warm-up", lambda: synthesizer.voice.synthesize(warm_up))
+        timed("tts warm-up", lambda: synthesizer.voice.synthesize(WARM_UP[settings.device.language][0]))
         # Before the recognizer, which asks it on the audio thread whether a request is already
         # complete (early endpoint); the dialogue asks it again, and its cache answers.
         nlu = timed("nlu", lambda: Understander.from_settings(settings))
@@ -176,8 +179,9 @@ def load_models(settings: Settings) -> Models:
 
 def warm_up_session(session: Any, user: str) -> None:
     """The first NLU run and catalog queries are several times slower than the rest: do them now."""
-    session.nlu.understand("I want to buy apples")
-    session.catalog.search("apples", limit=3)
+    _voice, line, query = WARM_UP[session.settings.device.language]
+    session.nlu.understand(line)
+    session.catalog.search(query, limit=3)
     session.catalog.recommend(user, [], 1)
 
 
@@ -216,8 +220,8 @@ def check_bundles(settings: Settings) -> None:
     from edge.asr.models import WHISPER_BUNDLES
 
     asr = WHISPER_BUNDLES.get(settings.asr.model, "asr")  # [asr] model picks tiny.en (asr) or base (asr-base)
-    tts = "tts-zh" if settings.device.language == "zh" else "tts"  # the voice follows [device] language
-    missing = [name for name in ("wake", "vad", asr, "nlu", tts)
+    nlu, tts = LANGUAGE_BUNDLES[settings.device.language]
+    missing = [name for name in ("wake", "vad", asr, nlu, tts)
                if not (settings.models.path / name / "manifest.json").is_file()]
     if missing:
         names = " ".join(missing)

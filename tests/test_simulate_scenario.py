@@ -95,3 +95,14 @@ def test_a_profile_runs_the_scenario_written_for_it() -> None:
     car = load_scenario(scenario_for("car"))
     assert car.profile == "car" and car.path.name == "car.yaml"
     assert scenario_for("speaker") == scenario_for(None) == DEFAULT_SCENARIO  # no speaker.yaml: the default
+
+
+def test_the_mandarin_scenario_is_named_by_its_language_and_varies_the_voice() -> None:
+    scenario = load_scenario("zh")  # a bare name is a file in edge/scenarios
+    assert scenario.path.name == "zh.yaml" and scenario.language == "zh"
+    turns = [turn for session in scenario.sessions for turn in session.turns]
+    assert [t.say for t in turns[:4]] == ["我想买苹果", "给我来两份吧", "我要付款", "确认下单"]
+    assert turns[0].wake and turns[4].wake  # "Hey shop," in the English voice, then the Mandarin request
+    assert len({(t.voice.get("pitch"), t.voice.get("speed")) for t in turns}) >= 3
+    assert [s.expect_after["cloud_orders"] for s in scenario.sessions] == [1, 2]
+    assert load_scenario().language == "en"

@@ -22,7 +22,15 @@ ALTERNATIVES = re.compile(r"\b((something|anything|more|ones?|others?|else)( \w+
                           r"lower price)\b", re.IGNORECASE)
 """A request (recommend, or a search naming nothing) for other versions of a product rather than
 what goes with the cart: "something like this", "do you have cheaper ones"."""
-CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b", re.IGNORECASE)
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price)\b|便宜|实惠一点|更实惠|价格低一点", re.IGNORECASE)
+ALTERNATIVES_ZH = re.compile(r"类似|差不多的|一样的|别的牌子|其他牌子|其它牌子|别的品牌|其他品牌|换一[种个款]|便宜|"
+                             r"实惠一点|更实惠|价格低一点")
+"""The same requests in Mandarin ("有没有便宜一点的", "类似的还有吗"); Chinese has no word boundaries for \\b."""
+
+
+def asks_alternatives(text: str) -> bool:
+    """Other versions of the product in focus are wanted, in either language."""
+    return bool(ALTERNATIVES.search(text) or ALTERNATIVES_ZH.search(text))
 
 
 def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
@@ -42,12 +50,12 @@ def show_results(d: Dialog, items: list[Item], query: str) -> Reply:
 def search(d: Dialog, u: Understanding) -> Reply:
     subject = d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
     if subject is not None and not (u.slots.get("product") or u.slots.get("brand")) \
-            and ALTERNATIVES.search(u.text or ""):
+            and asks_alternatives(u.text or ""):
         # "Do you have cheaper ones?" reaches the NLU as a search with nothing named.
         return show_recommendations(d, _alternatives(d, subject, u.text))
     found = d.linker.lookup(u.slots, limit=d.replies.max_results)
     if not found.query:
-        return d.anything_else("What are you looking for?")
+        return d.anything_else(d.replies.what_looking_for())
     if not found.items:
         return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
     return show_results(d, found.items, found.query)
@@ -61,12 +69,12 @@ def price_query(d: Dialog, u: Understanding) -> Reply:
             what = found.query or "that"
             return d.anything_else(d.replies.not_found(what), [{"type": "not_found", "query": found.query}])
         item = found.items[0]
-        verdict = "Good value." if best_value(found.items) is item and not d.replies.short else ""
+        verdict = d.replies.verdict() if best_value(found.items) is item and not d.replies.short else ""
         d.state.last_results = [item]
     else:
         verdict = ""
     d.state.focus = item
-    text = d.replies.price(item) if not verdict else f"{d.replies.price(item)} {verdict}"
+    text = d.replies.price(item, verdict)
     return d.anything_else(text, [{"type": "price", "product_id": item.product_id, "price_cents": item.price_cents}])
 
 
@@ -79,7 +87,7 @@ def recommend(d: Dialog, u: Understanding) -> Reply:
         found = d.linker.lookup(u.slots, limit=1)
         named = found.items[0] if found.items else None
     subject = named or d.state.focus or (d.state.cart[-1].item if d.state.cart else None)
-    if subject is not None and ALTERNATIVES.search(u.text or ""):
+    if subject is not None and asks_alternatives(u.text or ""):
         return show_recommendations(d, _alternatives(d, subject, u.text))
     if named is not None:
         context.append(named.product_id)
@@ -121,9 +129,7 @@ def suggestions(d: Dialog, context: list[int], k: int, *, like: Item | None = No
 def faq(d: Dialog, u: Understanding) -> Reply:
     answer = d.faq.answer(u.text) if d.faq is not None else None
     if answer is None:
-        return d.anything_else(
-            "I don't have an answer to that. I can tell you about returns, delivery fees and opening hours.",
-            [{"type": "faq", "matched": None}])
+        return d.anything_else(d.replies.no_faq_answer(), [{"type": "faq", "matched": None}])
     return d.anything_else(answer.answer, [{"type": "faq", "matched": answer.question, "score": answer.score}])
 
 
@@ -133,13 +139,13 @@ def help_(d: Dialog, u: Understanding) -> Reply:
 
 def confirm(d: Dialog, u: Understanding) -> Reply:
     """A "yes" with no question pending: it confirms nothing, least of all an order."""
-    return d.anything_else("There's nothing to confirm right now. What would you like to do?",
+    return d.anything_else(d.replies.nothing_to_confirm(),
                            [{"type": "nothing_to_confirm"}])
 
 
 def deny(d: Dialog, u: Understanding) -> Reply:
     """"Stop", "never mind", "no" with no question pending."""
-    return Reply(text="OK.", actions=[{"type": "stopped"}], expects_answer=False)
+    return Reply(text=d.replies.ok(), actions=[{"type": "stopped"}], expects_answer=False)
 
 
 def other(d: Dialog, u: Understanding) -> Reply:

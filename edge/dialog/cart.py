@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, utils
-
 from edge.dialog.browse import suggestions
-from edge.dialog.linking import NAME_MATCH
-from edge.dialog.replies import best_value
+from edge.dialog.linking import NAME_MATCH, name_score
+from edge.dialog.replies import Replies, best_value
 from edge.dialog.state import CartLine, Item, Pending
+from edge.dialog.wording_zh import pack_of
 from edge.events import Reply, Understanding
 from edge.wire import MAX_QUANTITY
 
@@ -39,31 +38,45 @@ def whole_quantity(value: Any) -> int | None:
 _quantity = whole_quantity
 
 
-def unclear_quantity(value: Any) -> str:
+def _unit(u: Understanding) -> str:
+    return str(u.slots.get("unit") or "").strip()
+
+
+def unclear_quantity(value: Any, replies: Replies) -> str:
     """What to say about a quantity that was heard but cannot be used ("minus two", "2.5", "half"),
     or "" when it is fine or absent. Such a number is said back and asked about, never rounded or
     turned into something else (issue 15: "-2" and "two and a half" silently became 2)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or whole_quantity(value) is not None:
         return ""
-    heard = f"minus {-value:g}" if value < 0 else f"{value:g}"
-    return f"I heard {heard}, but I can only use whole numbers from 1 to {MAX_QUANTITY}."
+    return replies.unclear_quantity(value, MAX_QUANTITY)
 
 
 def _ask_again(d: Dialog, item: Item, unclear: str, heard: Any) -> Reply:
-    return d.say(f"{unclear} How many {item.name} would you like?", ask=Pending("quantity", {"item": item}),
+    return d.say(d.replies.ask_again(unclear, item), ask=Pending("quantity", {"item": item}),
                  actions=[{"type": "quantity_unclear", "heard": heard, "product_id": item.product_id}])
 
 
-def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False) -> Reply:
-    """Put item x quantity in the cart, asking first when the quantity is missing or unusual."""
+def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = False, unit: str = "") -> Reply:
+    """Put item x quantity in the cart, asking first when the quantity is missing or unusual.
+
+    unit: the unit the quantity was said in; "六斤" of 3斤 packs is two packs (wording_zh.pack_of),
+    and an amount that is no whole number of packs ("四斤") is asked about, never rounded.
+    """
     d.state.focus = item
+    pack = pack_of(item, unit)
+    if quantity is not None and pack is not None:
+        if quantity % pack:
+            return d.say(d.replies.in_packs(item), ask=Pending("quantity", {"item": item}),
+                         actions=[{"type": "quantity_unclear", "heard": f"{quantity}{unit}",
+                                   "product_id": item.product_id}])
+        quantity //= pack
     if quantity is None:
         return d.say(d.replies.ask_quantity(item), ask=Pending("quantity", {"item": item}))
     if not item.in_stock:
-        return d.anything_else(f"Sorry, {item.name} is out of stock right now.",
+        return d.anything_else(d.replies.out_of_stock(item),
                                [{"type": "out_of_stock", "product_id": item.product_id}])
     if quantity > MAX_QUANTITY:
-        return d.say(f"I can add at most {MAX_QUANTITY} of one product. How many would you like?",
+        return d.say(d.replies.at_most(MAX_QUANTITY),
                      ask=Pending("quantity", {"item": item}))
     if quantity > d.settings.dialog.max_quantity and not checked:
         return d.say(d.replies.confirm_quantity(quantity, item),
@@ -84,7 +97,7 @@ def add_item(d: Dialog, item: Item, quantity: int | None, *, checked: bool = Fal
 def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     """'Add two bags of Fuji apples', 'I want to buy apples', 'the second one', 'add it'."""
     quantity = _quantity(u.slots.get("quantity"))
-    unclear = unclear_quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     item = d.linker.refer(u.slots, d.state)
     if item is not None:
         return _ask_again(d, item, unclear, u.slots.get("quantity")) if unclear else add_item(d, item, quantity)
@@ -94,12 +107,12 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
             d.state.last_results = [found.items[0]]
             d.state.focus = found.items[0]
             return _ask_again(d, found.items[0], unclear, u.slots.get("quantity"))
-        return d.anything_else(f"{unclear} What would you like to add, and how many?",
+        return d.anything_else(d.replies.unclear_what_to_add(unclear),
                                [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
     if not (u.slots.get("product") or u.slots.get("brand")):
         if d.state.last_results and u.slots.get("ordinal") is None:
-            return d.say("Which one would you like?", ask=Pending("choose_product", {"quantity": quantity}))
-        return d.anything_else("What would you like to add?")
+            return d.say(d.replies.which_one(), ask=Pending("choose_product", {"quantity": quantity}))
+        return d.anything_else(d.replies.what_to_add())
     found = d.linker.refine(u.slots, d.state, d.replies.max_results)
     if not found.items:
         found = d.linker.lookup(u.slots, limit=d.replies.max_results)
@@ -109,12 +122,12 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     d.state.last_results = [top]
     d.state.focus = top
     spoken = str(u.slots.get("product") or "")
-    named = spoken and fuzz.token_set_ratio(spoken, top.name, processor=utils.default_process) >= NAME_MATCH
+    named = spoken and name_score(spoken, top.name) >= NAME_MATCH
     if quantity is not None and named:
-        return add_item(d, top, quantity)
-    verdict = "Good value." if best_value(found.items) is top and not d.replies.short else ""
+        return add_item(d, top, quantity, unit=_unit(u))
+    verdict = d.replies.verdict() if best_value(found.items) is top and not d.replies.short else ""
     if quantity is not None:
-        return d.say(f"{d.replies.price(top)} {verdict} Shall I add {quantity}?".replace("  ", " "),
+        return d.say(d.replies.offer(top, verdict, quantity),
                      ask=Pending("confirm_add", {"item": top, "quantity": quantity}))
     # The seed's flow: introduce the product with its price, then ask for the amount.
     return d.say(d.replies.single(top, verdict), ask=Pending("quantity", {"item": top}),
@@ -126,8 +139,7 @@ def _cart_line(d: Dialog, slots: dict[str, Any]) -> CartLine | None:
     cart = d.state.cart
     words = " ".join(str(slots.get(k) or "") for k in ("brand", "product")).strip()
     if words:
-        scored = sorted(((fuzz.token_set_ratio(words, f"{ln.item.brand} {ln.item.name}",
-                                               processor=utils.default_process), n) for n, ln in enumerate(cart)),
+        scored = sorted(((name_score(words, f"{ln.item.brand} {ln.item.name}"), n) for n, ln in enumerate(cart)),
                         reverse=True)
         if scored and scored[0][0] >= NAME_MATCH and (len(scored) == 1 or scored[1][0] < scored[0][0]):
             return cart[scored[0][1]]
@@ -144,16 +156,16 @@ def _cart_line(d: Dialog, slots: dict[str, Any]) -> CartLine | None:
 
 def remove_from_cart(d: Dialog, u: Understanding) -> Reply:
     if not d.state.cart:
-        return d.anything_else("Your cart is empty.")
+        return d.anything_else(d.replies.cart_empty())
     line = _cart_line(d, u.slots)
     if line is None:
         what = str(u.slots.get("product") or "").strip()
         if what:
             return d.anything_else(d.replies.not_in_cart(what), [{"type": "not_in_cart", "query": what}])
-        return d.anything_else("Which item should I remove? " + d.replies.cart(d.state))
-    unclear = unclear_quantity(u.slots.get("quantity"))
+        return d.anything_else(d.replies.which_to_remove(d.state))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear:
-        return d.anything_else(f"{unclear} I left your cart as it is: {d.replies.cart(d.state)}",
+        return d.anything_else(d.replies.cart_unchanged(unclear, d.state),
                                [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
     quantity = _quantity(u.slots.get("quantity"))
     item = line.item
@@ -175,7 +187,7 @@ def view_cart(d: Dialog, u: Understanding) -> Reply:
 def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
     """'Which one would you like?' <- 'the second one' / 'the Sunny Farms one' / a name again."""
     if u.intent == "deny":
-        return d.anything_else("OK. Anything else?", [{"type": "stopped"}])
+        return d.anything_else(d.replies.anything_else(), [{"type": "stopped"}])
     if u.intent not in ANSWER_INTENTS:
         return None
     item = d.linker.refer(u.slots, d.state)
@@ -186,38 +198,37 @@ def answer_choose(d: Dialog, u: Understanding, pending: Pending) -> Reply | None
         if u.slots.get("product") or u.slots.get("brand"):
             return None  # a different product: a new request, handled by its intent
         if pending.data.get("asked_again"):
-            return d.anything_else("Sorry, I still didn't get which one. Ask again any time.")
+            return d.anything_else(d.replies.still_which())
         n = len(d.state.last_results)
-        options = ", ".join(("first", "second", "third", "fourth", "fifth")[: min(n, 5)])
         heard = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
-        return d.say(f"Which one? Say {options}, or the brand.",
+        return d.say(d.replies.which_one_again(n),
                      ask=Pending("choose_product", {"quantity": heard, "asked_again": True}))
     if u.intent == "price_query":
         d.state.focus = item
         return d.anything_else(d.replies.price(item), [{"type": "price", "product_id": item.product_id}])
-    unclear = unclear_quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
     quantity = _quantity(u.slots.get("quantity")) or pending.data.get("quantity")
-    return add_item(d, item, quantity)
+    return add_item(d, item, quantity, unit=_unit(u))
 
 
 def answer_quantity(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
     """'How many would you like?' <- 'two', 'three bags', 'two please'."""
     item: Item = pending.data["item"]
     if u.intent in ("deny", "cancel_order"):
-        return d.anything_else(f"OK, I didn't add {item.name}. Anything else?", [{"type": "stopped"}])
+        return d.anything_else(d.replies.not_added(item), [{"type": "stopped"}])
     quantity = _quantity(u.slots.get("quantity"))
     product = str(u.slots.get("product") or "")
-    if product and fuzz.token_set_ratio(product, item.name, processor=utils.default_process) < NAME_MATCH:
+    if product and name_score(product, item.name) < NAME_MATCH:
         return None  # another product named: a new request
     if quantity is not None and u.intent in ANSWER_INTENTS:
-        return add_item(d, item, quantity)
-    unclear = unclear_quantity(u.slots.get("quantity"))
+        return add_item(d, item, quantity, unit=_unit(u))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm":
-        return d.say(f"How many {item.name}? Say a number.", ask=Pending("quantity", {"item": item}))
+        return d.say(d.replies.say_a_number(item), ask=Pending("quantity", {"item": item}))
     return None
 
 
@@ -225,15 +236,15 @@ def answer_confirm_add(d: Dialog, u: Understanding, pending: Pending) -> Reply |
     """'Shall I add it?' <- 'yes' / 'two of them' / 'no'."""
     item: Item = pending.data["item"]
     quantity = _quantity(u.slots.get("quantity"))
-    unclear = unclear_quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm":
         return add_item(d, item, quantity or pending.data.get("quantity") or 1)
     if u.intent in ("deny", "cancel_order"):
-        return d.anything_else("OK. Anything else?", [{"type": "stopped"}])
+        return d.anything_else(d.replies.anything_else(), [{"type": "stopped"}])
     if u.intent == "add_to_cart" and not u.slots.get("product") and not u.slots.get("ordinal"):
-        return add_item(d, item, quantity or pending.data.get("quantity"))
+        return add_item(d, item, quantity or pending.data.get("quantity"), unit=_unit(u) if quantity else "")
     return None
 
 
@@ -241,7 +252,7 @@ def answer_confirm_quantity(d: Dialog, u: Understanding, pending: Pending) -> Re
     """'Did you really mean 500?' <- 'yes' (adds them) / 'no, five' / 'no'."""
     item: Item = pending.data["item"]
     quantity = _quantity(u.slots.get("quantity"))
-    unclear = unclear_quantity(u.slots.get("quantity"))
+    unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     if unclear and u.intent in ANSWER_INTENTS | {"deny"}:
         return _ask_again(d, item, unclear, u.slots.get("quantity"))
     if u.intent == "confirm" and quantity is None:
@@ -249,7 +260,7 @@ def answer_confirm_quantity(d: Dialog, u: Understanding, pending: Pending) -> Re
     if quantity is not None and u.intent in ANSWER_INTENTS | {"deny"}:
         return add_item(d, item, quantity)
     if u.intent in ("deny", "cancel_order"):
-        return d.anything_else(f"OK, I didn't add {item.name}. Anything else?", [{"type": "stopped"}])
+        return d.anything_else(d.replies.not_added(item), [{"type": "stopped"}])
     return None
 
 

@@ -27,7 +27,7 @@ from edge.dialog.faq import FaqMatcher
 from edge.dialog.guard import PurchaseGuard, is_hesitation
 from edge.dialog.linking import Linker
 from edge.dialog.ports import CatalogPort, OutboxPort
-from edge.dialog.replies import Replies
+from edge.dialog.replies import replies_for
 from edge.dialog.state import DialogState, Pending
 from edge.events import Reply, Understanding
 
@@ -48,11 +48,12 @@ class Dialog:
                  sync: Callable[[int], None] | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         profile = settings.profile
-        self.replies = Replies(max_results=profile.max_results, short=profile.short_replies)
+        self.replies = replies_for(settings.device.language, max_results=profile.max_results,
+                                   short=profile.short_replies)
         self.catalog = catalog
         self.outbox = outbox
         self.guard = guard
-        self.linker = Linker(catalog)
+        self.linker = Linker(catalog, self.replies)
         self.faq = faq
         self.user = user or settings.device.id
         self.sync = sync
@@ -87,7 +88,7 @@ class Dialog:
         except Exception:  # the device loop must survive any single bad turn
             log.exception("dialogue turn failed for intent %s", u.intent)
             self.state.pending = None
-            return Reply(text="Sorry, something went wrong on my side. Please try again.", actions=[{"type": "error"}])
+            return Reply(text=self.replies.error(), actions=[{"type": "error"}])
 
     def timeout(self) -> Reply:
         """Nobody answered within settings.dialog.turn_timeout_seconds: drop the question."""
@@ -95,13 +96,7 @@ class Dialog:
         self.state.low_confidence_turns = 0
         if pending is None:
             return Reply(text="", actions=[{"type": "timeout", "pending": None}])
-        if pending.kind in ("checkout", "pin"):
-            kept = " Your cart is saved." if pending.data.get("source", "cart") == "cart" else ""
-            text = f"I didn't hear an answer, so I haven't placed the order.{kept}"
-        elif pending.kind == "cancel_order":
-            text = "I didn't hear an answer, so your order stays as it is."
-        else:
-            text = "I didn't hear an answer. Just ask when you need me."
+        text = self.replies.timeout(pending.kind, cart_kept=pending.data.get("source", "cart") == "cart")
         return Reply(text=text, actions=[{"type": "timeout", "pending": pending.kind}])
 
     def _turn(self, u: Understanding, pending: Pending | None) -> Reply:

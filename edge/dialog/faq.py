@@ -4,7 +4,8 @@ Semantic first: the NLU bundle's MiniLM sentence embedder encodes the FAQ questi
 user question per turn; the best cosine above SEMANTIC_MIN wins ("can I send stuff back" finds
 "How do I return an item?" with no word in common). Without the embedder (no NLU bundle, or a
 device that ships only the intent model), a lexical match on content-word stems takes over, so
-"what are your opening hours" still finds the hours entry.
+"what are your opening hours" still finds the hours entry; in Chinese on character pairs ("可以退货吗"
+finds "退货政策是什么？"), which is all the zh shop has while its catalog carries no sentence vectors.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edge.dialog.ports import Encoder
+from edge.dialog.words_zh import has_cjk
 
 log = logging.getLogger("edge.dialog.faq")
 
@@ -44,7 +46,22 @@ def _stem(word: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
+    if has_cjk(text):
+        return _chinese_words(text)
     return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP}
+
+
+_ZH_STOP = re.compile("请问|怎么|如何|什么|多少|哪些|能不能|可不可以|可以|你们|我们|您|你|我|吗|呢|吧|啊|呀|的|是|了|要|能|有")
+"""Question words and glue that say nothing about which entry is meant ("退货怎么办" is about 退货)."""
+
+
+def _chinese_words(text: str) -> set[str]:
+    """Character pairs of what is left after question words and glue: Chinese has no spaces, and two
+    characters are the usual length of a word (退货, 配送, 营业), so "可以退货吗" and "退货政策" meet on 退货."""
+    out: set[str] = set()
+    for run in re.split(r"[\W_]+", _ZH_STOP.sub(" ", text)):
+        out |= {run} if len(run) == 1 else {run[i:i + 2] for i in range(len(run) - 1)}
+    return {w for w in out if w}
 
 
 @dataclass(frozen=True)

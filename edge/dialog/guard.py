@@ -15,6 +15,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+from edge.dialog.words_zh import has_cjk, is_hesitation_zh, pin_digits
+
 MAX_PIN_FAILURES = 3
 
 _DIGIT_WORDS = {
@@ -37,7 +39,10 @@ def spoken_digits(text: str) -> str:
 
     ASR homophones of digits ("to", "for", "ate") count only when the whole answer is digits
     and those words, so "it's for you" is not read as a PIN. Anything else yields "".
+    A PIN said in Chinese ("一二三四", "幺二三四", "我的密码是1234") is read by `words_zh.pin_digits`.
     """
+    if has_cjk(text):
+        return pin_digits(text)
     tokens = re.findall(r"[a-z]+|\d+", text.lower())
     digits: list[str] = []
     fillers = {"my", "pin", "is", "it", "its", "s", "the", "code", "number", "um", "uh", "please", "and"}
@@ -131,7 +136,10 @@ HESITATIONS = frozenset({"um", "umm", "uh", "uhh", "hmm", "hmmm", "hm", "er", "e
 
 
 def is_hesitation(text: str) -> bool:
-    """True when text is only hesitation sounds and glue words ("uh", "hmm the uh", "um let me see")."""
+    """True when text is only hesitation sounds and glue words ("uh", "hmm the uh", "um let me see");
+    a Chinese line by the Mandarin list ("嗯……", "呃那个"): it has no Latin words to count."""
+    if has_cjk(text):
+        return is_hesitation_zh(text)
     words = re.findall(r"[a-z']+", text.lower())
     return not words or all(word in HESITATIONS for word in words)
 

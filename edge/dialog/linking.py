@@ -23,11 +23,22 @@ from rapidfuzz import fuzz, process, utils
 from edge.dialog.ports import CatalogPort
 from edge.dialog.replies import SIZE_WORDS
 from edge.dialog.state import DialogState, Item
+from edge.dialog.words_zh import has_cjk, squeeze
 
 BRAND_MATCH = 80
 """rapidfuzz WRatio (0-100) above which a spoken brand is taken as a catalog brand."""
 NAME_MATCH = 80
-"""token_set_ratio (0-100) above which a spoken product name refers to a result already read out."""
+"""name_score (0-100) above which a spoken product name refers to a result already read out."""
+
+
+def name_score(spoken: str, name: str) -> float:
+    """How well spoken words name a product (0-100): token_set_ratio for English, where "apples" is a
+    subset of "Fuji apples"; for Chinese, which has no spaces to make tokens, the best partial match
+    of the shorter string in the longer one, so 苹果 names 红富士苹果 the way "apples" names "Fuji apples"."""
+    if has_cjk(spoken) or has_cjk(name):
+        said, written = squeeze(spoken), squeeze(name)
+        return float(fuzz.partial_ratio(said, written)) if said and written else 0.0
+    return float(fuzz.token_set_ratio(spoken, name, processor=utils.default_process))
 
 
 def to_item(product: Any) -> Item:
@@ -36,6 +47,7 @@ def to_item(product: Any) -> Item:
         product_id=int(product.id), sku=str(product.sku), name=str(product.name), brand=str(product.brand or ""),
         unit=str(product.unit or ""), size=str(product.pack_size or ""), price_cents=int(product.price_cents),
         category=str(product.category or ""), in_stock=bool(product.in_stock),
+        currency=str(getattr(product, "currency", "") or "USD"),
     )
 
 
@@ -55,11 +67,24 @@ def name_fit(spoken: str, name: str) -> int:
     apart. Within a tier the catalog's own ranking (fuzzy, phonetic, semantic, popularity) stands,
     so an ASR-mangled or alias query ("fugi apples", "oj") still lands where search put it.
     """
+    if has_cjk(spoken) or has_cjk(name):
+        return _name_fit_zh(spoken, name)
     said = {_stem(w) for w in utils.default_process(spoken).split()}
     words = utils.default_process(name).split()
     if not words or _stem(words[-1]) not in said:
         return 0
-    return 2 if fuzz.token_set_ratio(spoken, name, processor=utils.default_process) >= NAME_MATCH else 1
+    return 2 if name_score(spoken, name) >= NAME_MATCH else 1
+
+
+def _name_fit_zh(spoken: str, name: str) -> int:
+    """Chinese names put the kind of thing last too (红富士苹果 are apples, 苹果汁 is juice): 2 when the
+    name ends with what was said, 1 when it ends with its last two characters (the head noun)."""
+    said, written = squeeze(spoken), squeeze(name)
+    if not said or not written:
+        return 0
+    if written.endswith(said):
+        return 2
+    return 1 if written.endswith(said[-2:]) else 0
 
 
 def unit_fit(spoken_unit: str, item: Item) -> int:
@@ -85,8 +110,10 @@ class Found:
 class Linker:
     """Resolve product and brand slots against the catalog and the conversation so far."""
 
-    def __init__(self, catalog: CatalogPort) -> None:
+    def __init__(self, catalog: CatalogPort, replies: Any = None) -> None:
+        """replies: the dialogue's Replies (its language words a price cap in the query said back)."""
         self.catalog = catalog
+        self.replies = replies
         self._brands: list[str] | None = None
 
     # --- brands -------------------------------------------------------------------------
@@ -106,13 +133,13 @@ class Linker:
     def by_sku(self, sku: str) -> Item | None:
         """Today's row for a SKU (reorders re-price from the catalog, never from the old order)."""
         row = self.catalog.conn.execute(
-            "SELECT id, sku, name, brand, category, unit, pack_size, price_cents, in_stock FROM products "
+            "SELECT id, sku, name, brand, category, unit, pack_size, price_cents, in_stock, currency FROM products "
             "WHERE sku = ?", (sku,)).fetchone()
         if row is None:
             return None
         return Item(product_id=int(row[0]), sku=str(row[1]), name=str(row[2]), brand=str(row[3] or ""),
                     category=str(row[4] or ""), unit=str(row[5] or ""), size=str(row[6] or ""),
-                    price_cents=int(row[7]), in_stock=bool(row[8]))
+                    price_cents=int(row[7]), in_stock=bool(row[8]), currency=str(row[9] or "USD"))
 
     # --- lookup --------------------------------------------------------------------------
     def lookup(self, slots: dict[str, Any], limit: int) -> Found:
@@ -129,8 +156,8 @@ class Linker:
         if not hits and brand:
             hits = self._search(f"{spoken_brand} {product}".strip(), max_price, None, limit, unit)
         spoken = " ".join(part for part in (spoken_brand, product) if part) or query
-        if max_price is not None:
-            spoken += f" under ${max_price:g}" if isinstance(max_price, (int, float)) else ""
+        if isinstance(max_price, (int, float)):
+            spoken = self.replies.under_price(spoken, max_price) if self.replies else f"{spoken} under ${max_price:g}"
         return Found(hits, spoken)
 
     def _search(self, query: str, max_price: Any, brand: str | None, limit: int, unit: str = "") -> list[Item]:
@@ -187,6 +214,6 @@ class Linker:
     @staticmethod
     def _match(spoken: str, items: Sequence[Item], key: Any, cutoff: int) -> list[Item]:
         """Items whose key matches the spoken words, best first."""
-        scored = [(fuzz.token_set_ratio(spoken, key(item), processor=utils.default_process), n, item)
+        scored = [(name_score(spoken, key(item)), n, item)
                   for n, item in enumerate(items)]
         return [item for score, _n, item in sorted(scored, key=lambda t: (-t[0], t[1])) if score >= cutoff]

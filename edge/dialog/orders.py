@@ -18,13 +18,10 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, utils
-
 from edge.dialog import cart
 from edge.dialog.assent import explicit_yes
 from edge.dialog.guard import is_hesitation, spoken_digits
-from edge.dialog.linking import NAME_MATCH
-from edge.dialog.replies import money
+from edge.dialog.linking import NAME_MATCH, name_score
 from edge.dialog.state import CartLine, Pending
 from edge.events import Reply, Understanding
 from edge.orders import OrderError
@@ -45,14 +42,14 @@ LEAVE_INTENTS = ("deny", "cancel_order")
 def _blocked(d: Dialog) -> Reply | None:
     """Why no order can be placed right now, or None when purchasing is allowed."""
     if not d.settings.dialog.purchasing_enabled:
-        return d.anything_else("Ordering is switched off on this device. You can still browse and build a cart.",
+        return d.anything_else(d.replies.purchasing_off(),
                                [{"type": "refused", "reason": "purchasing_disabled"}])
     try:
         locked = d.guard.locked
     except (sqlite3.Error, OSError) as exc:  # the PIN lock cannot be read (a full disk): refuse, don't guess
         return _not_recorded(d, exc)
     if locked:
-        return d.anything_else("Purchasing is locked after too many wrong PINs. The device owner can unlock it.",
+        return d.anything_else(d.replies.purchasing_locked(),
                                [{"type": "refused", "reason": "pin_locked"}])
     return None
 
@@ -77,10 +74,8 @@ def _read_back(d: Dialog, lines: list[CartLine], source: str) -> Reply:
     limit = d.settings.dialog.spending_limit_cents
     if _over_limit(d, total) and not d.guard.has_pin:
         already = spent(d)
-        so_far = f" (with {money(already)} already ordered in this period)" if already else ""
         return d.anything_else(
-            f"Your total of {money(total)} is over the spending limit of {money(limit)}{so_far}, and no PIN is "
-            "set up on this device, so I can't place this order. You could remove something from the cart.",
+            d.replies.over_limit_no_pin(total, limit, already),
             [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total, "spent_cents": already}])
     text = d.replies.read_back(lines, total, reorder=source == "reorder")
     return d.say(text, ask=Pending("checkout", {"lines": lines, "total": total, "source": source}),
@@ -92,7 +87,7 @@ def checkout(d: Dialog, u: Understanding) -> Reply:
     if blocked is not None:
         return blocked
     if not d.state.cart:
-        return d.anything_else("Your cart is empty, so there's nothing to check out. What would you like to add?",
+        return d.anything_else(d.replies.nothing_to_check_out(),
                                [{"type": "refused", "reason": "empty_cart"}])
     lines = [CartLine(line.item, line.quantity) for line in d.state.cart]
     return _read_back(d, lines, "cart")
@@ -102,7 +97,7 @@ def is_yes(d: Dialog, u: Understanding) -> bool:
     """An explicit yes: one of the closed list of yes phrases AND the model reading `confirm` with
     high confidence. Either alone is not enough (the model alone read "maybe" as confirm at 0.74)."""
     return (u.intent == "confirm" and u.confidence >= d.settings.dialog.confirm_min_confidence
-            and explicit_yes(u.text))
+            and explicit_yes(u.text, d.settings.device.language))
 
 
 def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
@@ -116,23 +111,24 @@ def answer_checkout(d: Dialog, u: Understanding, pending: Pending) -> Reply | No
     if is_yes(d, u):
         return _confirmed(d, pending)
     if sure and u.intent in LEAVE_INTENTS:
-        return d.anything_else(f"OK, I won't place the order.{_kept(pending)}",
+        return d.anything_else(d.replies.not_placed(_kept(pending)),
                                [{"type": "stopped", "pending": "checkout"}])
     if sure and u.intent not in ("confirm", "other"):
         return None
     if pending.data.get("asked_again"):
-        return d.anything_else(f"I didn't hear a clear yes, so I haven't placed the order.{_kept(pending)}",
+        return d.anything_else(d.replies.no_clear_yes(_kept(pending)),
                                [{"type": "stopped", "pending": "checkout", "reason": "no_clear_yes"}])
     text = pending.data.get("question") or d.replies.read_back(pending.data["lines"], pending.data["total"],
                                                                reorder=pending.data["source"] == "reorder")
     again = Pending("checkout", {**pending.data, "asked_again": True})
-    return d.say(f"Sorry, I didn't catch that. I need a clear yes or no. {text}", ask=again,
+    return d.say(d.replies.clear_yes_please(text), ask=again,
                  actions=[{"type": "reprompt"}, {"type": "read_back", "total_cents": pending.data["total"],
                                                  "source": pending.data["source"]}])
 
 
-def _kept(pending: Pending) -> str:
-    return " Your cart is saved." if pending.data.get("source") == "cart" else ""
+def _kept(pending: Pending) -> bool:
+    """Whether the read-back came from the cart, which stays when the order is not placed."""
+    return pending.data.get("source") == "cart"
 
 
 def _confirmed(d: Dialog, pending: Pending) -> Reply:
@@ -145,8 +141,7 @@ def _confirmed(d: Dialog, pending: Pending) -> Reply:
         already = spent(d)
         if not d.guard.has_pin:  # spending moved on since the read-back (an order from another turn)
             return d.anything_else(
-                f"That would bring your spending to {money(already + total)}, over the limit of "
-                f"{money(d.settings.dialog.spending_limit_cents)}, and no PIN is set up, so I haven't placed it.",
+                d.replies.over_limit_now(already + total, d.settings.dialog.spending_limit_cents),
                 [{"type": "refused", "reason": "over_limit_no_pin", "total_cents": total, "spent_cents": already}])
         return d.say(d.replies.ask_pin(total, d.settings.dialog.spending_limit_cents, already),
                      ask=Pending("pin", pending.data),
@@ -158,17 +153,16 @@ def answer_pin(d: Dialog, u: Understanding, pending: Pending) -> Reply:
     """The PIN turn: digits are checked; "cancel" leaves; anything else places nothing."""
     if not spoken_digits(u.text):
         if u.intent in LEAVE_INTENTS and u.confidence >= d.settings.nlu.min_confidence:
-            return d.anything_else("OK, I won't place the order.", [{"type": "stopped", "pending": "pin"}])
-        return d.anything_else("I didn't hear a 4-digit PIN, so I haven't placed the order.",
+            return d.anything_else(d.replies.not_placed(False), [{"type": "stopped", "pending": "pin"}])
+        return d.anything_else(d.replies.no_pin_heard(),
                                [{"type": "refused", "reason": "no_pin"}])
     if d.guard.check(u.text):
         return place_order(d, pending.data["lines"], pending.data["total"], pending.data["source"])
     failures = d.guard.failures
     action = {"type": "pin_failed", "failures": failures}
     if d.guard.locked:
-        return d.anything_else("That PIN is wrong again. Purchasing is now locked until the device owner "
-                               "unlocks it. Nothing was ordered.", [action, {"type": "purchasing_locked"}])
-    return d.say("That PIN didn't match. Please say it again, or say cancel.", ask=pending, actions=[action])
+        return d.anything_else(d.replies.pin_locked_now(), [action, {"type": "purchasing_locked"}])
+    return d.say(d.replies.pin_again(), ask=pending, actions=[action])
 
 
 def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Reply:
@@ -181,9 +175,10 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
     try:
         # After a price rise the user agreed to the cloud's new total, not the lines' sum: that total
         # goes in the order, and the cloud charges at most it.
-        order = d.outbox.confirm(wire_lines, total_cents=total if source == "price_change" else None)
+        order = d.outbox.confirm(wire_lines, total_cents=total if source == "price_change" else None,
+                                 currency=lines[0].item.currency if lines else "USD")
     except OrderError as exc:
-        return d.anything_else(f"Sorry, I couldn't place that order: {exc}. Nothing was ordered.",
+        return d.anything_else(d.replies.order_refused(str(exc)),
                                [{"type": "refused", "reason": "outbox", "detail": str(exc)}])
     except (sqlite3.Error, OSError) as exc:  # the outbox could not record it: say why, keep the cart
         return _not_recorded(d, exc, kept=source == "cart")
@@ -200,7 +195,7 @@ def place_order(d: Dialog, lines: list[CartLine], total: int, source: str) -> Re
               "total_cents": total, "state": state}
     text = d.replies.placed(order.id, total)
     if not d.outcome_later:
-        text = f"{text} {d.replies.sync_outcome(state)}"
+        text = d.replies.join(text, d.replies.sync_outcome(state))
     return d.anything_else(text, [action])
 
 
@@ -209,15 +204,14 @@ def _not_recorded(d: Dialog, exc: BaseException, *, kept: bool = False) -> Reply
     path = getattr(d.outbox, "path", None)
     if is_disk_full(exc, path):
         log.error("order not placed: %s", full_message(path or ".", "the order could not be saved"))
-        why, reason = "this device's storage is full", "storage_full"
+        reason = "storage_full"
     elif is_damage(exc):
         log.error("order not placed: %s", damaged_message(path, str(exc), None))
-        why, reason = "the device's order store is damaged", "outbox_damaged"
+        reason = "outbox_damaged"
     else:
         log.exception("order not placed: the outbox failed")
-        why, reason = "the device could not save it", "outbox_failed"
-    cart = " Your cart is still there." if kept else ""
-    return d.anything_else(f"Sorry, I couldn't place that order: {why}. Nothing was ordered.{cart}",
+        reason = "outbox_failed"
+    return d.anything_else(d.replies.not_recorded(reason, kept),
                            [{"type": "refused", "reason": reason}])
 
 
@@ -230,15 +224,13 @@ def store_refused(d: Dialog, order: Any) -> Reply:
              if (item := d.linker.by_sku(line.sku)) is not None]
     base = {"order_id": order.id, "quoted_cents": order.total_cents}
     if order.cloud_code == "price_increased" and new_total > order.total_cents and len(lines) == len(order.lines):
-        question = (f"But the store's total is now {money(new_total)}, not {money(order.total_cents)}: its prices "
-                    f"went up, so the order did not go through. Shall I order it at {money(new_total)}? "
-                    "Say yes or no.")
+        question = d.replies.price_rose(new_total, order.total_cents)
         return d.say(question, ask=Pending("checkout", {"lines": lines, "total": new_total, "source": "price_change",
                                                        "question": question}),
                      actions=[{"type": "price_changed", **base, "total_cents": new_total},
                               {"type": "read_back", "total_cents": new_total, "source": "price_change"}])
-    why = order.detail.removeprefix("rejected by the cloud: ") or "no reason given"
-    return d.anything_else(f"But the store could not take it ({why}), so nothing was ordered.",
+    why = order.detail.removeprefix("rejected by the cloud: ")
+    return d.anything_else(d.replies.store_refused(why),
                            [{"type": "store_refused", **base, "code": order.cloud_code}])
 
 
@@ -259,16 +251,15 @@ def _latest(d: Dialog, states: tuple[str, ...] | None = None) -> Any | None:
 def order_status(d: Dialog, u: Understanding) -> Reply:
     order = _latest(d)
     if order is None:
-        return d.anything_else("You don't have any orders yet.", [{"type": "order_status", "order_id": None}])
+        return d.anything_else(d.replies.no_orders(), [{"type": "order_status", "order_id": None}])
     age = int((d.clock() - (order.confirmed_at or order.created_at)) // 60)
     text = d.replies.status(order.id, order.state, max(age, 0))
     if order.state == "cancelled" and order.cloud_code == "price_increased" and order.cloud_total_cents:
-        text += (f" The store did not take it: its total was {money(order.cloud_total_cents)}, more than the "
-                 f"{money(order.total_cents)} you said yes to. Check out again to order at today's price.")
+        text += d.replies.status_refused(order.cloud_total_cents, order.total_cents)
     elif order.state == "cancelled" and order.cloud_code:
-        text += " The store did not take it, so nothing was charged."
+        text += d.replies.status_refused(None, order.total_cents)
     if order.cancel_pending:
-        text += " You asked to cancel it, and the store hasn't answered yet."
+        text += d.replies.status_cancel_pending()
     return d.anything_else(text, [{"type": "order_status", "order_id": order.id, "state": order.state}])
 
 
@@ -279,7 +270,7 @@ def _history_lines(d: Dialog, product: str) -> list[Any]:
         return list(past[0].lines) if past else []
     for order in past:
         for line in order.lines:
-            if fuzz.token_set_ratio(product, line.name, processor=utils.default_process) >= NAME_MATCH:
+            if name_score(product, line.name) >= NAME_MATCH:
                 return [line]
     return []
 
@@ -293,12 +284,11 @@ def reorder(d: Dialog, u: Understanding) -> Reply:
     product = str(u.slots.get("product") or "").strip()
     previous = _history_lines(d, product)
     if not previous:
-        text = f"I can't find {product} in your past orders." if product else "I don't have a previous order to repeat."
-        return d.anything_else(text, [{"type": "refused", "reason": "no_history"}])
+        return d.anything_else(d.replies.no_history(product), [{"type": "refused", "reason": "no_history"}])
     heard = u.slots.get("quantity") if product else None
-    unclear = cart.unclear_quantity(heard)
+    unclear = cart.unclear_quantity(heard, d.replies)
     if unclear:
-        return d.anything_else(f"{unclear} Say the reorder again with a whole number.",
+        return d.anything_else(d.replies.reorder_unclear(unclear),
                                [{"type": "quantity_unclear", "heard": heard}])
     quantity = cart.whole_quantity(heard)
     lines, missing = [], []
@@ -309,7 +299,7 @@ def reorder(d: Dialog, u: Understanding) -> Reply:
         else:
             lines.append(CartLine(item, quantity or line.quantity))
     if not lines:
-        return d.anything_else("None of those items are available right now.",
+        return d.anything_else(d.replies.none_available(),
                                [{"type": "refused", "reason": "unavailable"}])
     return _check_reorder(d, lines, missing)
 
@@ -318,7 +308,7 @@ def _check_reorder(d: Dialog, lines: list[CartLine], missing: list[str], *, chec
     """The reorder's read-back, after the same quantity questions add-to-cart asks ("500 bags?")."""
     big = max(lines, key=lambda ln: ln.quantity)
     if big.quantity > MAX_QUANTITY:
-        return d.anything_else(f"I can order at most {MAX_QUANTITY} of one product, so I haven't reordered.",
+        return d.anything_else(d.replies.reorder_at_most(MAX_QUANTITY),
                                [{"type": "refused", "reason": "quantity", "quantity": big.quantity}])
     if big.quantity > d.settings.dialog.max_quantity and not checked:
         return d.say(d.replies.confirm_reorder_quantity(big.quantity, big.item),
@@ -326,7 +316,7 @@ def _check_reorder(d: Dialog, lines: list[CartLine], missing: list[str], *, chec
                      actions=[{"type": "confirm_quantity", "product_id": big.item.product_id, "quantity": big.quantity}])
     reply = _read_back(d, lines, "reorder")
     if missing and reply.expects_answer:
-        note = f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not available, so I left them out. "
+        note = d.replies.left_out(missing)
         d.state.last_question = note + reply.text
         return Reply(text=note + reply.text, actions=reply.actions, expects_answer=True)
     return reply
@@ -335,33 +325,32 @@ def _check_reorder(d: Dialog, lines: list[CartLine], missing: list[str], *, chec
 def answer_confirm_reorder(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
     """'Did you really mean 500?' on a reorder <- 'yes' (read back) / 'no, five' / 'no'."""
     lines: list[CartLine] = pending.data["lines"]
-    unclear = cart.unclear_quantity(u.slots.get("quantity"))
+    unclear = cart.unclear_quantity(u.slots.get("quantity"), d.replies)
     quantity = cart.whole_quantity(u.slots.get("quantity"))
     if unclear:
-        return d.anything_else(f"{unclear} I haven't reordered.", [{"type": "quantity_unclear"}])
+        return d.anything_else(d.replies.not_reordered(unclear), [{"type": "quantity_unclear"}])
     if quantity is not None and len(lines) == 1 and u.intent in cart.ANSWER_INTENTS | {"deny", "reorder"}:
         return _check_reorder(d, [CartLine(lines[0].item, quantity)], pending.data["missing"])
     if u.intent == "confirm" and u.confidence >= d.settings.nlu.min_confidence:
         return _check_reorder(d, lines, pending.data["missing"], checked=True)
     if u.intent in LEAVE_INTENTS:
-        return d.anything_else("OK, I haven't reordered. Anything else?", [{"type": "stopped", "pending": "confirm_reorder"}])
+        return d.anything_else(d.replies.not_reordered(), [{"type": "stopped", "pending": "confirm_reorder"}])
     return None
 
 
 def cancel_order(d: Dialog, u: Understanding) -> Reply:
     order = _latest(d, OPEN_STATES)
     if order is None:
-        return d.anything_else("You don't have an order that can be cancelled.",
+        return d.anything_else(d.replies.nothing_to_cancel(),
                                [{"type": "refused", "reason": "nothing_to_cancel"}])
     if order.state == "shipped":
-        return d.anything_else(f"Your order {order.id} has already shipped, so it can't be cancelled.",
+        return d.anything_else(d.replies.already_shipped(order.id),
                                [{"type": "refused", "reason": "shipped", "order_id": order.id}])
     confirmed = order.confirmed_at or order.created_at
     window = d.settings.dialog.cancel_window_seconds
     if d.clock() - confirmed > window:
         return d.anything_else(
-            f"Your order {order.id} was placed more than {window // 60} minutes ago, so it can't be cancelled "
-            "by voice anymore.", [{"type": "refused", "reason": "cancel_window", "order_id": order.id}])
+            d.replies.cancel_too_late(order.id, window // 60), [{"type": "refused", "reason": "cancel_window", "order_id": order.id}])
     return d.say(d.replies.ask_cancel(order.id, order.total_cents), ask=Pending("cancel_order", {"order_id": order.id}),
                  actions=[{"type": "cancel_asked", "order_id": order.id}])
 
@@ -369,18 +358,18 @@ def cancel_order(d: Dialog, u: Understanding) -> Reply:
 def answer_cancel(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
     order_id = pending.data["order_id"]
     if u.intent == "deny":
-        return d.anything_else("OK, your order stays as it is.", [{"type": "stopped", "pending": "cancel_order"}])
+        return d.anything_else(d.replies.order_stays(), [{"type": "stopped", "pending": "cancel_order"}])
     if u.intent not in ("confirm", "cancel_order"):
         return None
     try:
         order = d.outbox.cancel(order_id)
     except OrderError as exc:
-        return d.anything_else(f"Sorry, I couldn't cancel it: {exc}.",
+        return d.anything_else(d.replies.cancel_failed(str(exc)),
                                [{"type": "refused", "reason": "cancel_failed", "order_id": order_id}])
     if order.state == "cancelled":
         text = d.replies.cancelled(order_id)
     else:
-        text = f"I've asked the store to cancel order {order_id}. I'll know once they answer."
+        text = d.replies.cancel_requested(order_id)
     return d.anything_else(text, [{"type": "order_cancelled", "order_id": order_id, "state": order.state,
                                    "cancel_pending": bool(order.cancel_pending)}])
 

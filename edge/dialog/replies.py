@@ -15,129 +15,23 @@ it is true: the item has the lowest price per unit among several results read ou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from typing import Any
 
 from edge.dialog.state import CartLine, DialogState, Item
-
-# Shelf abbreviations in pack sizes -> the word said in an adjectival size ("a 3 pound bag").
-SIZE_WORDS: dict[str, str] = {
-    "lb": "pound", "lbs": "pound", "oz": "ounce", "fl oz": "fluid ounce", "kg": "kilo", "g": "gram",
-    "l": "liter", "ml": "milliliter", "gal": "gallon", "qt": "quart", "pt": "pint", "ct": "count",
-    "sq ft": "square foot", "ft": "foot", "in": "inch", "rolls": "roll", "roll": "roll", "pr": "pair",
-}
-
-ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
-
-STATUS_WORDS = {
-    "draft": "is not confirmed yet",
-    "confirmed": "is confirmed and waiting on this device to be sent",
-    "queued": "is queued on this device and will be sent as soon as it is back online",
-    "sent": "has been sent, and the store has not confirmed it yet",
-    "acked": "has been received by the store",
-    "shipped": "is on its way",
-    "delivered": "has been delivered",
-    "cancelled": "was cancelled",
-}
-
-
-def money(cents: int) -> str:
-    """$4.99 / $12 (whole dollars without cents, the way people say prices)."""
-    dollars, rest = divmod(int(cents), 100)
-    return f"${dollars:,}" if rest == 0 else f"${dollars:,}.{rest:02d}"
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z ]*?)\s*$")
-
-
-def _parse_size(text: str) -> tuple[float, str] | None:
-    """"3 lb" -> (3.0, "lb"); None when the size is not "<number> <unit>"."""
-    match = _SIZE.match(text.lower())
-    if not match:
-        return None
-    return float(match.group(1)), match.group(2).strip()
-
-
-def _expand(text: str) -> str:
-    """Shelf abbreviations to words, longest first ("fl oz" before "oz"): "half gal" -> "half gallon"."""
-    words = text.lower().split()
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        pair = " ".join(words[i:i + 2])
-        if pair in SIZE_WORDS:
-            out.append(SIZE_WORDS[pair])
-            i += 2
-            continue
-        out.append(SIZE_WORDS.get(words[i], words[i]))
-        i += 1
-    return " ".join(out)
-
-
-def size(item: Item) -> str:
-    """The pack as said aloud: "3 pound bag", "12 fluid ounce cup", "half gallon", "" for one item.
-
-    Adjectival form throughout (a "3 pound bag", not "3 pounds bag"); a single item sold "each"
-    has nothing worth saying, and the selling unit is not repeated ("1 gallon", not "1 gallon gallon").
-    """
-    unit = "" if item.unit in ("each", "") else item.unit
-    parsed = _parse_size(item.size)
-    if parsed is not None and parsed[1] == "ct" and parsed[0] == 1:
-        return f"1 {unit}" if unit else ""
-    if parsed is not None:
-        amount, abbrev = parsed
-        number = str(int(amount)) if amount.is_integer() else f"{amount:g}"
-        spoken = f"{number} {_expand(abbrev)}".strip()
-    else:
-        spoken = _expand(item.size)
-    if unit and spoken.split()[-1:] == [unit]:
-        return spoken
-    return " ".join(part for part in (spoken, unit) if part)
-
-
-def title(item: Item) -> str:
-    """Brand and name ("Green Valley Fuji apples"): the catalog sells one name under several brands."""
-    return f"{item.brand} {item.name}" if item.brand else item.name
-
-
-def counted(quantity: int, item: Item) -> str:
-    """"2 Green Valley Fuji apples": the catalog name already says what it is."""
-    return f"{quantity} {title(item)}"
-
-
-def named(item: Item) -> str:
-    """Name, size and price as one phrase, no full stop: "Green Valley Fuji apples, 3 pound bag, $4.99"."""
-    spoken_size = size(item)
-    return ", ".join([title(item), *([spoken_size] if spoken_size else []), money(item.price_cents)])
-
-
-def spoken_list(phrases: Sequence[str], conjunction: str = "or") -> str:
-    """Join phrases the way a person lists them. Phrases that hold commas themselves (name, size,
-    price) are kept apart by semicolons, and the last one comes after ", or": "A, 1 pound bag,
-    $2.99; B, 2 pound bunch, $2.39, or C, $1.99". Plain words: "milk, eggs and bread"."""
-    parts = [p.strip().rstrip(".;,") for p in phrases if p.strip()]
-    if len(parts) <= 1:
-        return "".join(parts)
-    if not any("," in p for p in parts):
-        return f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
-    return f"{'; '.join(parts[:-1])}, {conjunction} {parts[-1]}"
-
-
-def intro(item: Item, *, verdict: str = "") -> str:
-    """The seed's product introduction: "Green Valley Fuji apples, 3 pound bag, $4.99. Good value."."""
-    text = named(item) + "."
-    if not item.in_stock:
-        text += " Out of stock right now."
-    return f"{text} {verdict}".strip()
-
-
-def best_value(items: Sequence[Item]) -> Item | None:
-    """The item with the lowest price per unit of size, when several share a size unit; else None."""
-    sized = [(i, _parse_size(i.size)) for i in items if i.in_stock]
-    comparable = [(i, p) for i, p in sized if p is not None and p[0] > 0]
-    if len(comparable) < 2 or len({p[1] for _i, p in comparable}) != 1:
-        return None
-    return min(comparable, key=lambda pair: pair[0].price_cents / pair[1][0])[0]
+from edge.dialog.wording import (  # noqa: F401 (re-exported: the dialogue's modules and tests import them here)
+    ORDINAL_WORDS,
+    SIZE_WORDS,
+    STATUS_WORDS,
+    best_value,
+    counted,
+    intro,
+    money,
+    named,
+    size,
+    spoken_list,
+    title,
+)
 
 
 class Replies:
@@ -169,8 +63,8 @@ class Replies:
             return f"I couldn't find {query}."
         return f"Sorry, I couldn't find {query}. You can try another name or a brand."
 
-    def price(self, item: Item) -> str:
-        return intro(item)
+    def price(self, item: Item, verdict: str = "") -> str:
+        return intro(item, verdict=verdict)
 
     def recommendations(self, items: Sequence[Item]) -> str:
         shown = list(items[: self.max_results])
@@ -289,3 +183,208 @@ class Replies:
 
     def fallback(self) -> str:
         return "I'm not sure I can help with that. Say help to hear what I can do."
+
+    def join(self, *sentences: str) -> str:
+        """Sentences said one after another (English puts a space between them)."""
+        return " ".join(part.strip() for part in sentences if part.strip())
+
+    # --- the handlers' own sentences (one method each, so every language words them) -------------
+    def verdict(self) -> str:
+        """Said after a product only when it is the best value among the results (best_value)."""
+        return "Good value."
+
+    def error(self) -> str:
+        return "Sorry, something went wrong on my side. Please try again."
+
+    def timeout(self, pending: str | None, cart_kept: bool) -> str:
+        """Nobody answered the question `pending` (a Pending kind); "" when nothing was asked."""
+        if pending is None:
+            return ""
+        if pending in ("checkout", "pin"):
+            return f"I didn't hear an answer, so I haven't placed the order.{' Your cart is saved.' if cart_kept else ''}"
+        if pending == "cancel_order":
+            return "I didn't hear an answer, so your order stays as it is."
+        return "I didn't hear an answer. Just ask when you need me."
+
+    # cart
+    def unclear_quantity(self, value: float, most: int) -> str:
+        heard = f"minus {-value:g}" if value < 0 else f"{value:g}"
+        return f"I heard {heard}, but I can only use whole numbers from 1 to {most}."
+
+    def ask_again(self, unclear: str, item: Item) -> str:
+        return f"{unclear} How many {item.name} would you like?"
+
+    def out_of_stock(self, item: Item) -> str:
+        return f"Sorry, {item.name} is out of stock right now."
+
+    def at_most(self, most: int) -> str:
+        return f"I can add at most {most} of one product. How many would you like?"
+
+    def unclear_what_to_add(self, unclear: str) -> str:
+        return f"{unclear} What would you like to add, and how many?"
+
+    def which_one(self) -> str:
+        return "Which one would you like?"
+
+    def which_one_again(self, count: int) -> str:
+        options = ", ".join(("first", "second", "third", "fourth", "fifth")[: min(count, 5)])
+        return f"Which one? Say {options}, or the brand."
+
+    def still_which(self) -> str:
+        return "Sorry, I still didn't get which one. Ask again any time."
+
+    def what_to_add(self) -> str:
+        return "What would you like to add?"
+
+    def offer(self, item: Item, verdict: str, quantity: int) -> str:
+        """A product heard with a quantity but not by its own name: introduce it, then ask."""
+        return f"{self.price(item)} {verdict} Shall I add {quantity}?".replace("  ", " ")
+
+    def in_packs(self, item: Item) -> str:
+        """An amount that is no whole number of the item's packs was asked for."""
+        return f"{title(item)} comes in a {size(item)}. How many would you like?"
+
+    def not_added(self, item: Item) -> str:
+        return f"OK, I didn't add {item.name}. Anything else?"
+
+    def say_a_number(self, item: Item) -> str:
+        return f"How many {item.name}? Say a number."
+
+    def cart_empty(self) -> str:
+        return "Your cart is empty."
+
+    def which_to_remove(self, state: DialogState) -> str:
+        return "Which item should I remove? " + self.cart(state)
+
+    def cart_unchanged(self, unclear: str, state: DialogState) -> str:
+        return f"{unclear} I left your cart as it is: {self.cart(state)}"
+
+    # browsing
+    def what_looking_for(self) -> str:
+        return "What are you looking for?"
+
+    def under_price(self, query: str, max_price: float) -> str:
+        """A search's words with its price cap, as said back in "I couldn't find ..."."""
+        return f"{query} under ${max_price:g}"
+
+    def no_faq_answer(self) -> str:
+        return "I don't have an answer to that. I can tell you about returns, delivery fees and opening hours."
+
+    def nothing_to_confirm(self) -> str:
+        return "There's nothing to confirm right now. What would you like to do?"
+
+    def ok(self) -> str:
+        return "OK."
+
+    # orders
+    def purchasing_off(self) -> str:
+        return "Ordering is switched off on this device. You can still browse and build a cart."
+
+    def purchasing_locked(self) -> str:
+        return "Purchasing is locked after too many wrong PINs. The device owner can unlock it."
+
+    def over_limit_no_pin(self, total_cents: int, limit_cents: int, spent_cents: int) -> str:
+        so_far = f" (with {money(spent_cents)} already ordered in this period)" if spent_cents else ""
+        return (f"Your total of {money(total_cents)} is over the spending limit of {money(limit_cents)}{so_far}, "
+                "and no PIN is set up on this device, so I can't place this order. You could remove something "
+                "from the cart.")
+
+    def over_limit_now(self, after_cents: int, limit_cents: int) -> str:
+        return (f"That would bring your spending to {money(after_cents)}, over the limit of {money(limit_cents)}, "
+                "and no PIN is set up, so I haven't placed it.")
+
+    def nothing_to_check_out(self) -> str:
+        return "Your cart is empty, so there's nothing to check out. What would you like to add?"
+
+    def not_placed(self, cart_kept: bool) -> str:
+        return f"OK, I won't place the order.{' Your cart is saved.' if cart_kept else ''}"
+
+    def no_clear_yes(self, cart_kept: bool) -> str:
+        return f"I didn't hear a clear yes, so I haven't placed the order.{' Your cart is saved.' if cart_kept else ''}"
+
+    def clear_yes_please(self, question: str) -> str:
+        return f"Sorry, I didn't catch that. I need a clear yes or no. {question}"
+
+    def no_pin_heard(self) -> str:
+        return "I didn't hear a 4-digit PIN, so I haven't placed the order."
+
+    def pin_locked_now(self) -> str:
+        return ("That PIN is wrong again. Purchasing is now locked until the device owner unlocks it. "
+                "Nothing was ordered.")
+
+    def pin_again(self) -> str:
+        return "That PIN didn't match. Please say it again, or say cancel."
+
+    def order_refused(self, detail: str) -> str:
+        return f"Sorry, I couldn't place that order: {detail}. Nothing was ordered."
+
+    def not_recorded(self, reason: str, cart_kept: bool) -> str:
+        """The outbox could not store a confirmed order; reason is storage_full, outbox_damaged or outbox_failed."""
+        why = {"storage_full": "this device's storage is full",
+               "outbox_damaged": "the device's order store is damaged"}.get(reason, "the device could not save it")
+        return f"Sorry, I couldn't place that order: {why}. Nothing was ordered.{' Your cart is still there.' if cart_kept else ''}"
+
+    def price_rose(self, new_cents: int, quoted_cents: int) -> str:
+        return (f"But the store's total is now {money(new_cents)}, not {money(quoted_cents)}: its prices went up, "
+                f"so the order did not go through. Shall I order it at {money(new_cents)}? Say yes or no.")
+
+    def store_refused(self, why: str) -> str:
+        return f"But the store could not take it ({why or 'no reason given'}), so nothing was ordered."
+
+    def no_orders(self) -> str:
+        return "You don't have any orders yet."
+
+    def status_refused(self, charged_cents: int | None, quoted_cents: int) -> str:
+        """Added to a cancelled order's status: the store refused it (at a higher total, when given)."""
+        if charged_cents:
+            return (f" The store did not take it: its total was {money(charged_cents)}, more than the "
+                    f"{money(quoted_cents)} you said yes to. Check out again to order at today's price.")
+        return " The store did not take it, so nothing was charged."
+
+    def status_cancel_pending(self) -> str:
+        return " You asked to cancel it, and the store hasn't answered yet."
+
+    def no_history(self, product: str) -> str:
+        return f"I can't find {product} in your past orders." if product else "I don't have a previous order to repeat."
+
+    def reorder_unclear(self, unclear: str) -> str:
+        return f"{unclear} Say the reorder again with a whole number."
+
+    def none_available(self) -> str:
+        return "None of those items are available right now."
+
+    def reorder_at_most(self, most: int) -> str:
+        return f"I can order at most {most} of one product, so I haven't reordered."
+
+    def left_out(self, missing: Sequence[str]) -> str:
+        return f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not available, so I left them out. "
+
+    def not_reordered(self, unclear: str = "") -> str:
+        return f"{unclear} I haven't reordered." if unclear else "OK, I haven't reordered. Anything else?"
+
+    def nothing_to_cancel(self) -> str:
+        return "You don't have an order that can be cancelled."
+
+    def already_shipped(self, order_id: int) -> str:
+        return f"Your order {order_id} has already shipped, so it can't be cancelled."
+
+    def cancel_too_late(self, order_id: int, minutes: int) -> str:
+        return f"Your order {order_id} was placed more than {minutes} minutes ago, so it can't be cancelled by voice anymore."
+
+    def order_stays(self) -> str:
+        return "OK, your order stays as it is."
+
+    def cancel_failed(self, detail: str) -> str:
+        return f"Sorry, I couldn't cancel it: {detail}."
+
+    def cancel_requested(self, order_id: int) -> str:
+        return f"I've asked the store to cancel order {order_id}. I'll know once they answer."
+
+
+def replies_for(language: str, *, max_results: int, short: bool) -> Any:
+    """The reply wording for the device's language ([device] language): English, or Mandarin (RepliesZh)."""
+    if language == "zh":
+        from edge.dialog.replies_zh import RepliesZh
+
+        return RepliesZh(max_results=max_results, short=short)
+    return Replies(max_results=max_results, short=short)

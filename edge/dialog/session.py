@@ -116,7 +116,9 @@ class ShopSession:
             self.catalog.close()
             raise
         self.guard = PurchaseGuard(data_dir / GUARD_DB, settings.dialog.pin)
-        faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=self.catalog.searcher.encode)
+        # The sentence encoder is the English MiniLM: a Chinese question is matched on its characters.
+        encode = self.catalog.searcher.encode if settings.device.language == "en" else None
+        faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=encode)
         self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)
         self.dialog = Dialog(settings, self.catalog, self.outbox, self.guard, faq=faq, user=user,
                              sync=self._push if self.sync_client is not None else None)
@@ -200,11 +202,11 @@ class ShopSession:
         actions = [{**a, "state": state} if a.get("type") == "order_queued" and a.get("order_id") == order_id
                    else a for a in turn.reply.actions]
         if refused is not None:
-            reply = Reply(text=f"{turn.reply.text} {refused.text}".strip(), actions=actions + refused.actions,
+            reply = Reply(text=self.dialog.replies.join(turn.reply.text, refused.text), actions=actions + refused.actions,
                           expects_answer=refused.expects_answer)
         else:
-            said = f"{self.dialog.replies.sync_outcome(state)} {outcome}".strip()
-            reply = Reply(text=f"{turn.reply.text} {said}".strip(), actions=actions,
+            said = self.dialog.replies.join(self.dialog.replies.sync_outcome(state), outcome)
+            reply = Reply(text=self.dialog.replies.join(turn.reply.text, said), actions=actions,
                           expects_answer=turn.reply.expects_answer)
         return dataclasses.replace(turn, reply=reply, unsettled_order=None, state=self.dialog.state.summary())
 

@@ -28,6 +28,9 @@ class Item:
     price_cents: int
     category: str = ""
     in_stock: bool = True
+    currency: str = "USD"
+    """The catalog's currency for price_cents ("USD", "CNY"); an order is placed in it (the cloud
+    rejects an order whose currency is not the product's)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from edge.text.cer import character_error_rate
 from edge.text.wer import word_error_rate
 
 
 def check_turn(said: str, expect: dict[str, Any], record: dict[str, Any] | None, state_after: str,
-               wer_tolerance: float) -> list[str]:
-    """The expectations this turn broke (empty when it did everything asked)."""
+               wer_tolerance: float, language: str = "en") -> list[str]:
+    """The expectations this turn broke (empty when it did everything asked). In Mandarin the
+    transcript is scored by character error rate (record["wer"] then holds the CER)."""
     if record is None:
         if said:
             return [f"no answer to {said!r} (the device never finished a turn)"]
@@ -22,10 +24,11 @@ def check_turn(said: str, expect: dict[str, Any], record: dict[str, Any] | None,
             [f"state {state_after}, expected {expect['state_after']}"]
     failures = []
     if said and expect.get("transcript", True):
-        wer = word_error_rate(said, record.get("transcript") or "")
+        score, label = (character_error_rate, "CER") if language == "zh" else (word_error_rate, "WER")
+        wer = score(said, record.get("transcript") or "")
         record["wer"] = round(wer, 3)
         if wer > wer_tolerance:
-            failures.append(f"transcript {record.get('transcript')!r} for {said!r}: WER {wer:.2f} > {wer_tolerance}")
+            failures.append(f"transcript {record.get('transcript')!r} for {said!r}: {label} {wer:.2f} > {wer_tolerance}")
     if "intent" in expect and record.get("intent") != expect["intent"]:
         failures.append(f"intent {record.get('intent')!r}, expected {expect['intent']!r}")
     reply = (record.get("reply") or "").lower()

@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import secrets
 import sys
 import time
@@ -94,12 +95,12 @@ class Simulation:
     def run(self) -> int:
         status = "started"
         try:
-            catalog = demo_catalog(self.settings.models.path)
+            catalog = demo_catalog(self.settings.models.path, self.settings.device.language)
             data = device_dir(catalog, self.out)
             self.cloud = Cloud(catalog, self.out / "cloud.sqlite", self.args.broker)
             url = self.cloud.start()
             self.console.print(f"[dim]cloud service up, broker {redact_url(url)}; device {self.settings.device.id}[/dim]")
-            speaker = UserSpeaker(self.settings, self.scenario.voice)
+            speaker = UserSpeaker(self.settings, self.scenario.voice, language=self.scenario.language)
             audio = self._synthesize(speaker)
             models = load_models(self.settings)
             mcu = open_mcu(self.settings, None, simulate=True)
@@ -138,7 +139,9 @@ class Simulation:
         for s, session in enumerate(self.scenario.sessions):
             for t, turn in enumerate(session.turns):
                 if turn.say:
-                    audio[s, t] = speaker.wake_and_say(phrase, turn.say) if turn.wake else speaker.say(turn.say)
+                    voice = dataclasses.replace(self.scenario.voice, **turn.voice)
+                    audio[s, t] = speaker.wake_and_say(phrase, turn.say, voice) if turn.wake else \
+                        speaker.say(turn.say, voice)
         return audio
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ class Simulation:
                 played = user.play(clip, turn.say, button=turn.button,
                                    timeout=self.settings.dialog.turn_timeout_seconds)
                 failures = check_turn(turn.say, turn.expect, played.record, played.state_after,
-                                      self.scenario.wer_tolerance)
+                                      self.scenario.wer_tolerance, self.scenario.language)
                 self._row(session.name, turn.say, clip, played.record, failures, timeline)
             user.end_session(self.settings.dialog.turn_timeout_seconds)
             self._check_cloud(session, device, timeline)
@@ -311,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         scenario = load_scenario(args.scenario or scenario_for(args.profile))
+        if scenario.language != settings.device.language:  # the scenario's language is the device's for this run
+            settings = load_settings(args.config, {**os.environ, "VOICESHOP_DEVICE__LANGUAGE": scenario.language})
     except (ConfigError, ScenarioError) as exc:
         print(f"python -m edge.simulate: {exc}", file=sys.stderr)
         return 2

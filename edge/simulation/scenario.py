@@ -2,6 +2,7 @@
 
     name: seed
     profile: speaker              # or car (--profile overrides)
+    language: en                  # or zh: the device's [device] language for this run (default en)
     wer_tolerance: 0.25           # word error rate allowed between what was said and the transcript
     user_voice: {speed: 0.92, pitch: 1.12, noise_scale: 0.8, noise_w: 0.9}
     sessions:                     # one device, several sessions (the dialogue starts afresh each time)
@@ -14,8 +15,10 @@
             expect: {intent: add_to_cart, reply_has: [you may also like]}
         expect_after: {cloud_orders: 1}   # orders the cloud has stored once this session is over
 
-A turn may press a button instead of saying the wake phrase (`button: ptt` holds push-to-talk
+A turn may change the voice for its line (`voice: {pitch: 1.2, speed: 0.9}` over user_voice), press a button instead of saying the wake phrase (`button: ptt` holds push-to-talk
 while speaking; `button: tap` taps it first), or say nothing (`say: ""`: the device must time out).
+`--scenario zh` names edge/scenarios/zh.yaml (a bare name is a file in that folder). In a zh scenario,
+`wer_tolerance` bounds the character error rate (edge.text.cer): Chinese has no words to count.
 Every mistake is reported with the file and the place in it, before any model is loaded.
 """
 
@@ -59,6 +62,8 @@ class Turn:
     button: str | None = None
     """None, "ptt" (hold push-to-talk while speaking) or "tap" (tap the button, then speak)."""
     expect: dict[str, Any] = field(default_factory=dict)
+    voice: dict[str, float] = field(default_factory=dict)
+    """This line's changes to the scenario's user_voice (speed, pitch, ...): a person's pitch and tempo vary."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Scenario:
     wer_tolerance: float = 0.25
     voice: UserVoice = field(default_factory=UserVoice)
     description: str = ""
+    language: str = "en"
+    """The device language the conversation is in ("en" or "zh"); the run sets [device] language to it."""
 
     @property
     def turns(self) -> int:
@@ -114,7 +121,7 @@ def _expect(raw: Any, where: str) -> dict[str, Any]:
 
 def _turn(raw: Any, where: str, first: bool) -> Turn:
     _need(isinstance(raw, dict), where, "a turn must be a mapping with at least 'say'")
-    unknown = set(raw) - {"say", "wake", "button", "expect"}
+    unknown = set(raw) - {"say", "wake", "button", "expect", "voice"}
     _need(not unknown, where, f"unknown key(s) {sorted(unknown)}")
     say = raw.get("say")
     _need(isinstance(say, str), f"{where}.say", "must be a string (\"\" for silence)")
@@ -124,7 +131,9 @@ def _turn(raw: Any, where: str, first: bool) -> Turn:
     _need(isinstance(wake, bool), f"{where}.wake", "must be true or false")
     _need(not (wake and button), where, "use either the wake word or a button, not both")
     _need(bool(say.strip()) or not (wake or button), where, "a silent turn cannot wake the device")
-    return Turn(say=say.strip(), wake=wake, button=button, expect=_expect(raw.get("expect"), f"{where}.expect"))
+    voice = _voice(raw["voice"], f"{where}.voice").__dict__ if raw.get("voice") is not None else {}
+    return Turn(say=say.strip(), wake=wake, button=button, expect=_expect(raw.get("expect"), f"{where}.expect"),
+                voice={k: v for k, v in voice.items() if k in raw["voice"]} if voice else {})
 
 
 def _voice(raw: Any, where: str) -> UserVoice:
@@ -153,6 +162,8 @@ def scenario_for(profile: str | None) -> Path:
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and check a scenario file (default: edge/scenarios/default.yaml)."""
     path = Path(path).expanduser() if path else DEFAULT_SCENARIO
+    if path.parent == Path(".") and not path.suffix and not path.exists():  # "zh" -> edge/scenarios/zh.yaml
+        path = SCENARIO_DIR / f"{path.name}.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -163,9 +174,11 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
     where = str(path)
     _need(isinstance(data, dict), where, "must be a mapping with 'sessions'")
-    unknown = set(data) - {"name", "description", "profile", "wer_tolerance", "user_voice", "sessions"}
+    unknown = set(data) - {"name", "description", "profile", "language", "wer_tolerance", "user_voice", "sessions"}
     _need(not unknown, where, f"unknown key(s) {sorted(unknown)}")
     profile = data.get("profile")
+    language = data.get("language", "en")
+    _need(language in ("en", "zh"), f"{where}: language", "must be en or zh")
     _need(profile in (None, "speaker", "car"), f"{where}: profile", "must be speaker or car")
     tolerance = data.get("wer_tolerance", 0.25)
     _need(isinstance(tolerance, (int, float)) and 0 <= tolerance <= 1, f"{where}: wer_tolerance",
@@ -192,4 +205,4 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             expect_after=dict(after)))
     return Scenario(name=str(data.get("name") or path.stem), path=path, sessions=tuple(sessions), profile=profile,
                     wer_tolerance=float(tolerance), voice=_voice(data.get("user_voice"), f"{where}: user_voice"),
-                    description=str(data.get("description") or ""))
+                    description=str(data.get("description") or ""), language=language)
