@@ -227,6 +227,17 @@ def test_nothing_but_a_clear_yes_places_the_order_even_when_the_model_reads_conf
     assert len(outbox.list()) == 1
 
 
+def test_a_listed_yes_the_model_reads_as_checkout_buys_and_a_bare_checkout_does_not(tmp_path):
+    """好的，下单吧 at the read-back: the zh NLU says checkout (下单 = place an order); the words are a yes."""
+    d, outbox = zh_dialog(tmp_path)
+    to_read_back(d)
+    assert kinds(d.handle(heard("好的，下单吧", "checkout", 0.97))) == ["order_queued"]
+    d.state.cart.clear()
+    to_read_back(d)
+    again = d.handle(heard("我要结账，再加一袋香蕉", "checkout", 0.99))  # checkout, but not a listed yes
+    assert "order_queued" not in kinds(again) and len(outbox.list()) == 1
+
+
 def test_a_yes_only_counts_right_after_the_read_back(tmp_path):
     d, outbox = zh_dialog(tmp_path)
     to_read_back(d)

@@ -95,8 +95,12 @@ def checkout(d: Dialog, u: Understanding) -> Reply:
 
 def is_yes(d: Dialog, u: Understanding) -> bool:
     """An explicit yes: one of the closed list of yes phrases AND the model reading `confirm` with
-    high confidence. Either alone is not enough (the model alone read "maybe" as confirm at 0.74)."""
-    return (u.intent == "confirm" and u.confidence >= d.settings.dialog.confirm_min_confidence
+    high confidence. Either alone is not enough (the model alone read "maybe" as confirm at 0.74).
+
+    At the read-back, "checkout" read with the same confidence is a yes too when the words are all on
+    the yes list: "好的，下单吧" (OK, place the order) is what a Mandarin speaker says to "确认下单吗？",
+    and the zh NLU reads 下单 as checkout; the closed list still decides what counts as a yes."""
+    return (u.intent in ("confirm", "checkout") and u.confidence >= d.settings.dialog.confirm_min_confidence
             and explicit_yes(u.text, d.settings.device.language))
 
 
