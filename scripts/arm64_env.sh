@@ -16,7 +16,7 @@ HOSTPY=${HOSTPY:-.venv/bin/python}
 pins=$("$HOSTPY" - <<'PYEOF'
 import importlib.metadata as m
 names = ["numpy", "onnxruntime", "sherpa-onnx", "sherpa-onnx-core", "tokenizers", "soxr", "sqlite-utils",
-         "paho-mqtt", "rapidfuzz", "pyyaml", "piper-tts"]
+         "paho-mqtt", "rapidfuzz", "pyyaml", "piper-tts", "opencc", "pypinyin", "cn2an", "proces"]
 out = []
 for n in names:
     try:
