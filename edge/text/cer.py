@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from edge.asr.mandarin import is_cjk, to_simplified
-from edge.text.wer import edit_distance
+from edge.text.wer import corpus_error_rate, utterance_error_rate
 
 _DIGITS = "零一二三四五六七八九"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -67,17 +67,9 @@ def normalize(text: str) -> list[str]:
 
 def cer(pairs: Iterable[tuple[str, str]]) -> float:
     """Corpus CER over (reference, hypothesis) pairs: total character edits / total reference characters."""
-    edits = chars = 0
-    for ref, hyp in pairs:
-        ref_chars = normalize(ref)
-        edits += edit_distance(ref_chars, normalize(hyp))
-        chars += len(ref_chars)
-    return edits / chars if chars else 0.0
+    return corpus_error_rate(pairs, normalize)
 
 
 def character_error_rate(reference: str, hypothesis: str) -> float:
     """CER of one utterance; 0 for two empty texts, 1 when only the reference is empty."""
-    ref_chars, hyp_chars = normalize(reference), normalize(hypothesis)
-    if not ref_chars:
-        return 0.0 if not hyp_chars else 1.0
-    return edit_distance(ref_chars, hyp_chars) / len(ref_chars)
+    return utterance_error_rate(reference, hypothesis, normalize)

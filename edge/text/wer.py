@@ -14,7 +14,7 @@ device code may not import export/.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from voiceshop_common.numbers import cardinal
 
@@ -54,19 +54,29 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return previous[-1]
 
 
+def corpus_error_rate(pairs: Iterable[tuple[str, str]], units: Callable[[str], list[str]]) -> float:
+    """Total edits / total reference units over (reference, hypothesis) pairs, units being words or characters."""
+    edits = total = 0
+    for ref, hyp in pairs:
+        ref_units = units(ref)
+        edits += edit_distance(ref_units, units(hyp))
+        total += len(ref_units)
+    return edits / total if total else 0.0
+
+
+def utterance_error_rate(reference: str, hypothesis: str, units: Callable[[str], list[str]]) -> float:
+    """Error rate of one utterance; 0 for two empty texts, 1 when only the reference is empty."""
+    ref_units, hyp_units = units(reference), units(hypothesis)
+    if not ref_units:
+        return 0.0 if not hyp_units else 1.0
+    return edit_distance(ref_units, hyp_units) / len(ref_units)
+
+
 def wer(pairs: Iterable[tuple[str, str]]) -> float:
     """Corpus WER over (reference, hypothesis) pairs: total edits / total reference words."""
-    edits = words = 0
-    for ref, hyp in pairs:
-        ref_words = normalize(ref)
-        edits += edit_distance(ref_words, normalize(hyp))
-        words += len(ref_words)
-    return edits / words if words else 0.0
+    return corpus_error_rate(pairs, normalize)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """WER of one utterance; 0 for two empty texts, 1 when only the reference is empty."""
-    ref_words, hyp_words = normalize(reference), normalize(hypothesis)
-    if not ref_words:
-        return 0.0 if not hyp_words else 1.0
-    return edit_distance(ref_words, hyp_words) / len(ref_words)
+    return utterance_error_rate(reference, hypothesis, normalize)
