@@ -40,6 +40,7 @@ from bench.asr_anchor import (
     voice_groups,
 )
 from edge.asr import recognizer_for_settings
+from edge.asr.files import final_transcripts
 from edge.config import load_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript
 from export import speech_noise
@@ -55,12 +56,7 @@ PAD = np.zeros(8000, np.float32)
 
 def _device_transcriber(recognizer: Any):
     def transcribe(audio: np.ndarray) -> str:
-        recognizer.reset()
-        events = []
-        for start in range(0, len(audio), FRAME):
-            events += recognizer.process(AudioChunk(audio[start:start + FRAME], 16000, start / 16000))
-        events += recognizer.flush()
-        return " ".join(e.text for e in events if isinstance(e, FinalTranscript))
+        return " ".join(e.text for e in final_transcripts(recognizer, audio, FRAME))
 
     return transcribe
 

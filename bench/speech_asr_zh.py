@@ -22,7 +22,7 @@ import numpy as np
 
 from bench import summary
 from edge.asr import mandarin
-from edge.asr.files import join_segments
+from edge.asr.files import final_transcripts, join_segments
 from edge.text.cer import cer
 
 GOAL_CER = 0.20
@@ -37,18 +37,12 @@ MEANT = {"我想买苹果": "富士苹果", "来三斤富士苹果": "富士苹�
 def _device(threads: int) -> Any:
     from edge.asr import recognizer_for_settings
     from edge.config import load_settings
-    from edge.events import AudioChunk, FinalTranscript
 
     recognizer = recognizer_for_settings(load_settings(environ={**os.environ, "VOICESHOP_DEVICE__LANGUAGE": "zh"}),
                                          partials=False, speculative=False, threads=threads)
 
     def transcribe(audio: np.ndarray) -> str:
-        recognizer.reset()
-        events = []
-        for start in range(0, len(audio), FRAME):
-            events += recognizer.process(AudioChunk(audio[start:start + FRAME], 16000, start / 16000))
-        events += recognizer.flush()
-        return join_segments([e.text for e in events if isinstance(e, FinalTranscript)])
+        return join_segments([e.text for e in final_transcripts(recognizer, audio, FRAME)])
 
     return transcribe
 

@@ -36,7 +36,6 @@ import numpy as np
 
 from bench.task_commands import Command
 from edge.config import Settings
-from edge.events import AudioChunk, FinalTranscript
 from edge.nlu.normalize import normalize_slot
 from edge.text.wer import edit_distance, normalize
 
@@ -52,16 +51,12 @@ def with_model(settings: Settings, model: str) -> Settings:
 def transcriber(settings: Settings, threads: int = 1) -> Callable[[np.ndarray], str]:
     """audio -> what the device hears (its VAD + Whisper recognizer, no partials or speculation)."""
     from edge.asr import recognizer_for_settings
+    from edge.asr.files import final_transcripts
 
     recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)
 
     def hear(audio: np.ndarray) -> str:
-        recognizer.reset()
-        events = []
-        for start in range(0, len(audio), FRAME):
-            events += recognizer.process(AudioChunk(audio[start:start + FRAME], 16000, start / 16000))
-        events += recognizer.flush()
-        return " ".join(e.text.strip() for e in events if isinstance(e, FinalTranscript) and e.text.strip())
+        return " ".join(e.text.strip() for e in final_transcripts(recognizer, audio, FRAME) if e.text.strip())
 
     return hear
 

@@ -162,8 +162,8 @@ def transcribe_all(examples: Sequence[Example], seed: int, progress: bool = True
     Each line is also appended to `partial` as it is made: a 2-core machine takes about an hour for
     the default set, and a stopped run keeps what it heard."""
     from edge.asr import recognizer_for_settings
+    from edge.asr.files import final_transcripts
     from edge.config import load_settings
-    from edge.events import AudioChunk, FinalTranscript
     from export import speech_noise
     from export.speech_corpus import Voice, clip, read_wav_16k
     from export.speech_noise import Condition
@@ -173,12 +173,7 @@ def transcribe_all(examples: Sequence[Example], seed: int, progress: bool = True
     recognizer = recognizer_for_settings(load_settings(environ={}), partials=False, speculative=False, threads=1)
 
     def transcribe(audio: np.ndarray) -> str:
-        recognizer.reset()
-        events = []
-        for start in range(0, len(audio), 1600):
-            events += recognizer.process(AudioChunk(audio[start:start + 1600], 16000, start / 16000))
-        events += recognizer.flush()
-        return " ".join(e.text for e in events if isinstance(e, FinalTranscript))
+        return " ".join(e.text for e in final_transcripts(recognizer, audio, 1600))
 
     rng = random.Random(seed)
     out: list[Heard] = []

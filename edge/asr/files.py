@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edge.asr.mandarin import has_cjk
 from edge.audio import WavSource
-from edge.events import FinalTranscript
+from edge.events import AudioChunk, FinalTranscript
 
 
 @dataclass
@@ -44,6 +46,17 @@ def join_segments(texts: list[str]) -> str:
             out += " "
         out += text
     return out
+
+
+def final_transcripts(recognizer: Any, audio: np.ndarray, frame: int = 1280) -> list[FinalTranscript]:
+    """Push a 16 kHz float32 array through recognizer from a fresh stream, in frames as a microphone
+    delivers them, and return the finals (the in-memory twin of transcribe_file, for benches and tools)."""
+    recognizer.reset()
+    events = []
+    for start in range(0, len(audio), frame):
+        events += recognizer.process(AudioChunk(audio[start:start + frame], 16000, start / 16000))
+    events += recognizer.flush()
+    return [e for e in events if isinstance(e, FinalTranscript)]
 
 
 def transcribe_file(path: str | Path, recognizer: Any, frame_ms: int = 100) -> Transcript:
