@@ -62,31 +62,40 @@ class VoiceBundle:
     plan: ChunkPlan | None = None
 
 
-def _role(bundle_dir: Path, manifest: dict[str, Any], role: str) -> Path:
+def read_manifest(bundle_dir: Path, bundle: str, fix: str) -> dict[str, Any]:
+    """A voice bundle's manifest.json, checked to describe `bundle`; TtsBundleError saying how to fix it."""
+    path = bundle_dir / "manifest.json"
+    if not path.is_file():
+        raise TtsBundleError(f"no {bundle} bundle at {bundle_dir} (no manifest.json): {fix}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TtsBundleError(f"{path} is unreadable ({exc}): {fix} --force") from None
+    if manifest.get("bundle") != bundle:
+        raise TtsBundleError(f"{path} describes bundle {manifest.get('bundle')!r}, not {bundle!r}")
+    return manifest
+
+
+def bundle_file(bundle_dir: Path, manifest: dict[str, Any], role: str, fix: str) -> Path:
+    """The file the manifest lists for `role`, checked to exist; TtsBundleError saying how to fix it."""
+    bundle = manifest.get("bundle", "tts")
     for name, info in manifest.get("files", {}).items():
         if info.get("role") == role:
             path = bundle_dir / name
             if not path.is_file():
-                raise TtsBundleError(f"tts bundle file {path} ({role}) is missing: {FIX} --force")
+                raise TtsBundleError(f"{bundle} bundle file {path} ({role}) is missing: {fix} --force")
             return path
-    raise TtsBundleError(f"tts bundle at {bundle_dir} lists no {role!r} file: {FIX} --force")
+    raise TtsBundleError(f"{bundle} bundle at {bundle_dir} lists no {role!r} file: {fix} --force")
 
 
 def load_bundle(bundle_dir: str | Path) -> VoiceBundle:
     """Read and check the bundle's manifest.json; TtsBundleError saying how to fix anything wrong."""
     bundle_dir = Path(bundle_dir).expanduser()
     path = bundle_dir / "manifest.json"
-    if not path.is_file():
-        raise TtsBundleError(f"no tts bundle at {bundle_dir} (no manifest.json): {FIX}")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TtsBundleError(f"{path} is unreadable ({exc}): {FIX} --force") from None
-    if manifest.get("bundle") != "tts":
-        raise TtsBundleError(f"{path} describes bundle {manifest.get('bundle')!r}, not 'tts'")
+    manifest = read_manifest(bundle_dir, "tts", FIX)
     extra = manifest.get("extra", {})
-    model, tokens = _role(bundle_dir, manifest, "model"), _role(bundle_dir, manifest, "tokens")
-    latent = _role(bundle_dir, manifest, "latent")
+    model, tokens = bundle_file(bundle_dir, manifest, "model", FIX), bundle_file(bundle_dir, manifest, "tokens", FIX)
+    latent = bundle_file(bundle_dir, manifest, "latent", FIX)
     try:
         chunks = extra["vocoder"]
         plan = ChunkPlan(first_frames=int(chunks["first_frames"]), frames=int(chunks["frames"]),

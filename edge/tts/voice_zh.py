@@ -37,7 +37,7 @@ import onnxruntime as ort
 from edge.config import Settings
 from edge.providers import ort_providers
 from edge.tts.vocoder import run_options, session_options
-from edge.tts.voice import TtsBundleError, TtsError
+from edge.tts.voice import TtsBundleError, TtsError, bundle_file, read_manifest
 from edge.tts.zh_frontend import FIRST_MAX_CHARS, MAX_CHARS, ZhFrontend, normalize_zh, split_clauses_zh
 
 log = logging.getLogger(__name__)
@@ -79,29 +79,12 @@ class ZhVoiceBundle:
     """Channels of the f0 and energy embeddings the masks multiply."""
 
 
-def _role(bundle_dir: Path, manifest: dict[str, Any], role: str) -> Path:
-    for name, info in manifest.get("files", {}).items():
-        if info.get("role") == role:
-            path = bundle_dir / name
-            if not path.is_file():
-                raise TtsBundleError(f"tts-zh bundle file {path} ({role}) is missing: {FIX} --force")
-            return path
-    raise TtsBundleError(f"tts-zh bundle at {bundle_dir} lists no {role!r} file: {FIX} --force")
-
-
 def load_zh_bundle(bundle_dir: str | Path) -> ZhVoiceBundle:
     """Read and check a tts-zh manifest; TtsBundleError saying how to fix anything wrong."""
     bundle_dir = Path(bundle_dir).expanduser()
     path = bundle_dir / "manifest.json"
-    if not path.is_file():
-        raise TtsBundleError(f"no Mandarin voice at {bundle_dir} (no manifest.json): {FIX}")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TtsBundleError(f"{path} is unreadable ({exc}): {FIX} --force") from None
-    if manifest.get("bundle") != BUNDLE:
-        raise TtsBundleError(f"{path} describes bundle {manifest.get('bundle')!r}, not {BUNDLE!r}")
-    files = {role: _role(bundle_dir, manifest, role) for role in ("acoustic", "vocoder", "mapper")}
+    manifest = read_manifest(bundle_dir, BUNDLE, FIX)
+    files = {role: bundle_file(bundle_dir, manifest, role, FIX) for role in ("acoustic", "vocoder", "mapper")}
     try:
         extra = manifest["extra"]
         plan = extra["vocoder_chunks"]
