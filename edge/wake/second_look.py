@@ -138,8 +138,9 @@ class ConfirmedWakeDetector:
 
     def _push(self, samples: np.ndarray) -> None:
         n = min(len(samples), len(self._ring))
-        self._ring = np.roll(self._ring, -n)
-        self._ring[-n:] = samples[-n:]
+        if n:  # shifted in place: no new array on the audio thread every frame
+            self._ring[:-n] = self._ring[n:]
+            self._ring[-n:] = samples[-n:]
 
     def _confirm(self) -> list[WakeDetected]:
         held, self._held = self._held, None
