@@ -144,6 +144,6 @@ class ConfirmedWakeDetector:
 
     def _confirm(self) -> list[WakeDetected]:
         held, self._held = self._held, None
-        verdict = self.look.check(self._ring)
+        verdict = self.look.check(self._ring.copy())  # a snapshot: the ring moves on with the next frame
         self.verdicts = [*self.verdicts[-9:], verdict]
         return [held] if held is not None and verdict.accepted else []
