@@ -66,15 +66,19 @@ def build_zh(n_products: int) -> Path:
     conn = store.open_master(root / "master.db")
     result = publish.publish(conn, signing.load_private_key(root / "keys"), root / "out", bundle_dir=None)
     conn.close()
+    _install(root, Path(result["snapshot"]), "zh bootstrap")
+    return root
+
+
+def _install(root: Path, snapshot: Path, what: str) -> None:
+    """Apply the signed snapshot to a fresh device file as a device does, then move it into place."""
     device = open_catalog(root / "device.db.tmp")
-    applied = apply_delta(device, Path(result["snapshot"]).read_bytes(), load_public_key(root / "keys" /
-                                                                                         signing.PUBLIC_NAME))
+    applied = apply_delta(device, snapshot.read_bytes(), load_public_key(root / "keys" / signing.PUBLIC_NAME))
     device.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     device.close()
     if applied.status != "applied":
-        raise RuntimeError(f"zh bootstrap failed: {applied}")
+        raise RuntimeError(f"{what} failed: {applied}")
     (root / "device.db.tmp").rename(root / "device.db")
-    return root
 
 
 def _current_schema(device: Path) -> bool:
@@ -137,14 +141,7 @@ def build(n_products: int, rebuild: bool) -> Path:
     print(f"  published snapshot v{result['version']} in {time.perf_counter() - t:.1f} s "
           f"({Path(result['snapshot']).stat().st_size / 1e6:.0f} MB)", flush=True)
     t = time.perf_counter()
-    device = open_catalog(root / "device.db.tmp")
-    applied = apply_delta(device, Path(result["snapshot"]).read_bytes(), load_public_key(root / "keys" /
-                                                                                         signing.PUBLIC_NAME))
-    device.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    device.close()
-    if applied.status != "applied":
-        raise RuntimeError(f"bootstrap failed: {applied}")
-    (root / "device.db.tmp").rename(root / "device.db")
+    _install(root, Path(result["snapshot"]), "bootstrap")
     print(f"  device bootstrapped from the snapshot in {time.perf_counter() - t:.1f} s", flush=True)
     return root
 
