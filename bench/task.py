@@ -34,7 +34,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench import summary  # noqa: E402
 from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
-from bench.task_commands import COMMANDS, QUICK  # noqa: E402
+from bench.task_commands import COMMANDS, QUICK, Command  # noqa: E402
+from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES  # noqa: E402
 from bench.task_report import ANCHOR, goals, pool, print_tables, worst_misses  # noqa: E402
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_TASK_CACHE", "~/.cache/voiceshop/bench-task")).expanduser()
@@ -76,12 +77,12 @@ class Heard:
             out.write(json.dumps({"key": key, "text": text}) + "\n")
 
 
-def balanced(indices: list[int]) -> list[int]:
+def balanced(indices: list[int], table: tuple[Command, ...] = COMMANDS) -> list[int]:
     """Command indices taken round-robin over intents (add, search, price, remove, others in turn), so the
     first N of them, the grid a run stopped early holds or `--commands N` asks for, mix the intents."""
     groups: dict[str, list[int]] = {}
     for index in indices:
-        intent = COMMANDS[index].intent
+        intent = table[index].intent
         groups.setdefault(intent if intent in ("add_to_cart", "search", "price_query", "remove_from_cart")
                           else "other", []).append(index)
     queues = list(groups.values())
@@ -91,8 +92,9 @@ def balanced(indices: list[int]) -> list[int]:
     return out
 
 
-def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any) -> dict[str, Any]:
-    command = COMMANDS[command_index]
+def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any,
+            table: tuple[Command, ...] = COMMANDS) -> dict[str, Any]:
+    command = table[command_index]
     return {"model": model, "voice": voice, "field": condition.field if condition else "-",
             "noise": condition.noise if condition else "-", "snr": condition.snr_label if condition else "typed",
             "command": command_index, "said": command.text, "intent_expected": command.intent,
@@ -107,9 +109,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings()
     models_dir = args.models_dir or settings.models.path
-    commands = balanced([COMMANDS.index(c) for c in (QUICK if args.quick else COMMANDS)])[: args.commands or None]
-    voices = VOICES + (EXTRA_VOICES if args.voices == "all" else ())
-    if args.quick:
+    table = DEV_COMMANDS if args.dev else COMMANDS
+    chosen = table if args.dev or not args.quick else QUICK
+    commands = balanced([table.index(c) for c in chosen], table)[: args.commands or None]
+    voices = DEV_VOICES if args.dev else VOICES + (EXTRA_VOICES if args.voices == "all" else ())
+    if args.dev and not (args.noise or args.snr or args.field):
+        conditions = list(DEV_CONDITIONS)
+    elif args.quick:
         conditions = list(QUICK_CONDITIONS)
     else:
         conditions = grid(tuple(args.noise or NOISES), tuple(args.snr or SNRS), tuple(args.field or ("near", "far")))
@@ -119,13 +125,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
         try:
             for index in commands:
-                records.append(_record("-", "typed", None, index, chain.run(COMMANDS[index], COMMANDS[index].text)))
+                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text), table))
             for model in args.models:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
                 for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands
-                    command = COMMANDS[index]
+                    command = table[index]
                     for voice in voices:
                         clean = clean_clip(command.text, voice, args.cache)
                         for condition in conditions:
@@ -136,7 +142,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 heard.add(key, hear(under(clean, condition, key)))
                                 decoded += 1
                             records.append(_record(model, voice.label, condition, index,
-                                                   chain.run(command, heard.known[key])))
+                                                   chain.run(command, heard.known[key]), table))
                             done += 1
                             if done % 100 == 0:
                                 print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "
@@ -150,6 +156,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="the test's subset: 8 commands x 3 voices x 4 conditions")
+    parser.add_argument("--dev", action="store_true",
+                        help="the dev split (bench/task_dev.py: other commands, other voices) to tune on")
     parser.add_argument("--models", type=lambda s: tuple(s.split(",")), default=MODELS,
                         help="ASR models, comma-separated (default tiny.en,base)")
     parser.add_argument("--voices", choices=("default", "all"), default="default",
@@ -187,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
               **pool(r for r in records if (r["model"], r["voice"], r["field"], r["noise"], r["snr"]) == key)}
              for key in dict.fromkeys((r["model"], r["voice"], r["field"], r["noise"], r["snr"]) for r in records)]
     judged = [goals(records, model) for model in args.models]
-    out = args.out or args.cache / ("results-quick.json" if args.quick else "results.json")
+    out = args.out or args.cache / ("results-dev.json" if args.dev else "results-quick.json" if args.quick
+                                    else "results.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"anchor": ANCHOR, "goals": judged, "cells": cells, "misses": misses, "machine": summary.machine(),
               "load_average": os.getloadavg(), **{k: v for k, v in result.items() if k != "records"},
