@@ -10,7 +10,8 @@ words are in the line; the slot missed them.
 
 `Spotter.spot(text)` compares every run of 1-4 heard words (not starting or ending on a function
 word, not made only of command words) with every whole catalog product name and alias, by
-pronunciation (the same espeak-ng phoneme keys as correction), and returns the names heard, best
+pronunciation (the same espeak-ng phoneme keys as correction; a run never starts on a command word
+such as a number), and returns the names heard, best
 first, each with its similarity (0-1), the words it was heard in and whether they are the name's
 own words (`exact`). The dialogue decides what to do with them (edge.dialog.linking.Linker.lookup):
 a name heard word for word is a name said; a sound-alike is something to ask about, never to buy.
@@ -74,8 +75,10 @@ def _variants(words: tuple[str, ...]) -> set[tuple[str, ...]]:
 class Spotter:
     """spot(text) -> [Spot, ...] over one catalog's product names and aliases (English)."""
 
-    def __init__(self, names: Iterable[str], aliases: dict[str, str], sound: Callable[[Sequence[str]], str]) -> None:
-        """names: product names; aliases: alias -> product name; sound: words -> phoneme key."""
+    def __init__(self, names: Iterable[str], aliases: dict[str, str], sound: Callable[[Sequence[str]], str],
+                 units: Iterable[str] = ()) -> None:
+        """names: product names; aliases: alias -> product name; sound: words -> phoneme key; units:
+        selling units ("bag"), which a run never starts on ("two bags of baby card" is no "tea bags")."""
         self._sound = sound
         terms: dict[tuple[str, ...], str] = {}
         for alias, name in aliases.items():
@@ -89,6 +92,7 @@ class Spotter:
                 self.exact.setdefault(form, words)
         self.catalog_words = {w for words in self.terms for w in words}
         self.command_words = command_words() - self.catalog_words
+        self.units = {u for unit in units for u in (normalize(unit), plural(normalize(unit))) if u}
         self._keys = list(self.terms)
         self._sounds = [sound(words) for words in self._keys]
         self._devoiced = [devoiced(s) for s in self._sounds]
@@ -97,13 +101,15 @@ class Spotter:
     def from_catalog(cls, conn: sqlite3.Connection, sound: Callable[[Sequence[str]], str]) -> Spotter:
         names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM products")]
         aliases = dict(conn.execute("SELECT alias, name FROM aliases").fetchall())
-        return cls(names, aliases, sound)
+        units = [r[0] for r in conn.execute("SELECT DISTINCT unit FROM products") if r[0]]
+        return cls(names, aliases, sound, units)
 
     def _windows(self, words: list[str]) -> Iterable[tuple[int, int]]:
         edge = STOPWORDS | INNER_WORDS
         for start in range(len(words)):
-            if words[start] in edge or not words[start].isalpha():
-                continue
+            first = words[start]
+            if first in edge or first in self.command_words or first in self.units or not first.isalpha():
+                continue  # a run starts on a word of the product, not on "two" or "add"
             for end in range(start + 1, min(start + MAX_WORDS, len(words)) + 1):
                 if not words[end - 1].isalpha():
                     break

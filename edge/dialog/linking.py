@@ -142,9 +142,11 @@ def cart_pick(spoken: str, lines: Sequence[tuple[str, str]]) -> int | None:
     return sounds[0][1] if best >= SOUND_MATCH and best - runner_up >= SOUND_MARGIN else None
 
 
-SPOT_MIN = 0.75
+SPOT_MIN = 0.65
 """Similarity (edge.catalog.spotting) from which a product heard in the whole line is taken over a
 product slot that names nothing in the catalog well (tuned on `bench task --dev`, never on the bench)."""
+SPOT_MARGIN = 0.05
+"""...and by which it must sound more like the line than the slot's own result does."""
 SPOT_CART = 0.7
 """The same for a remove request, whose candidates are only the cart's few lines."""
 Spot = Any
@@ -242,7 +244,8 @@ class Linker:
         The slot stands when it names its top result (`name_fit` 2) or the line's best sound-alike is
         that same product; it gives way when it found nothing or a product it does not name, and,
         even when it names one, to a longer run of heard words around it that sounds like another
-        ("honey not cereal" around the slot "honey")."""
+        ("honey not cereal" around the slot "honey"). A slot that holds its result's head noun gives way
+        only to a name heard word for word or to such a longer run."""
         assert self.spot is not None
         spots = [s for s in self.spot(text) if s.score >= SPOT_MIN]
         if not spots:
@@ -251,8 +254,16 @@ class Linker:
         top = found.items[0] if found.items else None
         if top is not None and top.name.lower() == best.name.lower():
             return None
+        if top is None:
+            return best
+        held = self.spot(text, [top.name])  # the slot's own result, as heard in the line, is the one to beat
+        if held and best.score < held[0].score + SPOT_MARGIN:
+            return None
         product = str(slots.get("product") or "").strip()
-        if top is None or not product or name_fit(product, top.name) < 2:
+        fit = name_fit(product, top.name) if product else 0
+        if fit == 0:  # the slot's words do not hold the result's head noun: search guessed
+            return best
+        if fit == 1 and best.exact:  # a name heard word for word against a loose match of the head noun
             return best
         said = utils.default_process(product).split()
         heard = utils.default_process(best.heard).split()
