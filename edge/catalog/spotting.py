@@ -19,6 +19,7 @@ a name heard word for word is a name said; a sound-alike is something to ask abo
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ class Spotter:
 
     def spot(self, text: str, among: Sequence[str] | None = None, cutoff: float = 0.6, limit: int = 5) -> list[Spot]:
         """Product names heard in text, best first (one Spot per name); among: only these names."""
-        words = normalize(text).replace("'", "").split()
+        words = re.sub(r"'s\b", "s", normalize(text)).split()  # "strinci's" -> "strincis"; "i'd" stays out
         allowed = None if among is None else {n.lower() for n in among}
         best: dict[str, Spot] = {}
 
