@@ -66,6 +66,12 @@ class Spot:
         return self.end - self.start
 
 
+def heard_words(text: str) -> list[str]:
+    """The words of a line as spotting reads them (and as its Spots' start/end count them): normalized,
+    a possessive joined to its word ("strinci's" -> "strincis"); "i'd" stays one word, not alphabetic."""
+    return re.sub(r"'s\b", "s", normalize(text)).split()
+
+
 def _variants(words: tuple[str, ...]) -> set[tuple[str, ...]]:
     """A name's words with its last word singular or plural ("avocado", "avocados")."""
     last = words[-1]
@@ -93,7 +99,9 @@ class Spotter:
                 self.exact.setdefault(form, words)
         self.catalog_words = {w for words in self.terms for w in words}
         self.command_words = command_words() - self.catalog_words
-        self.units = {u for unit in units for u in (normalize(unit), plural(normalize(unit))) if u}
+        self.starts_not = command_words() | {u for unit in units for u in (normalize(unit), plural(normalize(unit))) if u}
+        """Words a sound-alike run never starts on: command words (numbers too, though "two percent
+        milk" is a name: that one is found word for word) and selling units."""
         self._keys = list(self.terms)
         self._sounds = [sound(words) for words in self._keys]
         self._devoiced = [devoiced(s) for s in self._sounds]
@@ -108,9 +116,8 @@ class Spotter:
     def _windows(self, words: list[str]) -> Iterable[tuple[int, int]]:
         edge = STOPWORDS | INNER_WORDS
         for start in range(len(words)):
-            first = words[start]
-            if first in edge or first in self.command_words or first in self.units or not first.isalpha():
-                continue  # a run starts on a word of the product, not on "two" or "add"
+            if words[start] in edge or not words[start].isalpha():
+                continue
             for end in range(start + 1, min(start + MAX_WORDS, len(words)) + 1):
                 if not words[end - 1].isalpha():
                     break
@@ -122,7 +129,7 @@ class Spotter:
 
     def spot(self, text: str, among: Sequence[str] | None = None, cutoff: float = 0.6, limit: int = 5) -> list[Spot]:
         """Product names heard in text, best first (one Spot per name); among: only these names."""
-        words = re.sub(r"'s\b", "s", normalize(text)).split()  # "strinci's" -> "strincis"; "i'd" stays out
+        words = heard_words(text)
         allowed = None if among is None else {n.lower() for n in among}
         best: dict[str, Spot] = {}
 
@@ -138,6 +145,8 @@ class Spotter:
             heard = " ".join(run)
             if run in self.exact:
                 keep(Spot(self.terms[self.exact[run]], heard, 1.0, start, end, True))
+                continue
+            if run[0] in self.starts_not:  # a sound-alike starts on a word of the product, not "two" or "bags"
                 continue
             sound = self._sound(run)
             if len(sound) < MIN_SOUNDS:

@@ -256,7 +256,9 @@ class Linker:
         only to a name heard word for word or to such a longer run."""
         assert self.spot is not None
         product = str(slots.get("product") or "").strip()
-        slot = set(utils.default_process(product).replace("'", "").split())
+        from edge.catalog.spotting import heard_words
+
+        slot = set(heard_words(product))
         # A sound-alike of part of the slot explains only that part ("sprouts" of "brussels sprouts" is
         # no lemon lime soda): it must cover the slot's words, or lie outside them, or be word for word.
         spots = [s for s in self.spot(text) if s.score >= (SPOT_MIN if s.exact or s.end - s.start > 1 else SPOT_ONE)
@@ -277,8 +279,7 @@ class Linker:
             return best
         if fit == 1 and best.exact:  # a name heard word for word against a loose match of the head noun
             return best
-        said = utils.default_process(product).split()
-        heard = utils.default_process(best.heard).split()
+        said, heard = heard_words(product), best.heard.split()
         inside = len(heard) > len(said) and any(heard[i:i + len(said)] == said for i in range(len(heard)))
         return best if inside else None
 
