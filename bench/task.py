@@ -36,7 +36,7 @@ from bench import summary  # noqa: E402
 from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
 from bench.task_commands import COMMANDS, QUICK, Command  # noqa: E402
 from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES  # noqa: E402
-from bench.task_report import ANCHOR, goals, pool, print_tables, worst_misses  # noqa: E402
+from bench.task_report import ANCHOR, goals, pool, print_tables, spotting_changes, worst_misses  # noqa: E402
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_TASK_CACHE", "~/.cache/voiceshop/bench-task")).expanduser()
 MODELS = ("tiny.en", "base")
@@ -147,6 +147,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             if done % 100 == 0:
                                 print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "
                                       f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
+            if args.spotting_changes:
+                spot, chain.session.dialog.linker.spot = chain.session.dialog.linker.spot, None
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"])
+                         for r in records]
+                chain.session.dialog.linker.spot = spot
+                for record, outcome in zip(records, plain, strict=True):
+                    record["product_ok_without_spotting"] = outcome.product_ok
         finally:
             chain.close()
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
@@ -167,6 +174,8 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--field", action="append", choices=("near", "far"), help="fields (repeat; default both)")
     parser.add_argument("--commands", type=int, default=0,
                         help="only N commands, taken round-robin over intents (0: all 42)")
+    parser.add_argument("--spotting-changes", action="store_true",
+                        help="also score every clip with the dialogue's spotting off: products fixed and broken by it")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
@@ -191,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  [{miss['model']} {miss['voice']} {miss['field']} {miss['noise']} {miss['snr']}] "
                       f"said {miss['said']!r} heard {miss['heard']!r} -> {miss['intent']}, {miss['picked']}",
                       markup=False, highlight=False)
+    if args.spotting_changes:
+        for model in args.models:
+            change = spotting_changes(records, model)
+            console.print(f"{model}: products the dialogue's spotting fixed / broke (>= 10 dB, "
+                          f"{change['n']} clips naming a product): {change['fixed']} fixed, {change['broken']} broken; "
+                          f"product-correct {change['without']:.3f} without -> {change['with']:.3f} with", highlight=False)
     cells = [{**{k: key[i] for i, k in enumerate(("model", "voice", "field", "noise", "snr"))},
               **pool(r for r in records if (r["model"], r["voice"], r["field"], r["noise"], r["snr"]) == key)}
              for key in dict.fromkeys((r["model"], r["voice"], r["field"], r["noise"], r["snr"]) for r in records)]
