@@ -260,9 +260,9 @@ class Linker:
 
         slot = set(heard_words(product))
         # A sound-alike of part of the slot explains only that part ("sprouts" of "brussels sprouts" is
-        # no lemon lime soda): it must cover the slot's words, or lie outside them, or be word for word.
+        # no lemon lime soda): it must cover most of the slot's words, or lie outside them, or be word for word.
         spots = [s for s in self.spot(text) if s.score >= (SPOT_MIN if s.exact or s.end - s.start > 1 else SPOT_ONE)
-                 and (s.exact or not slot & set(s.heard.split()) or slot <= set(s.heard.split()))]
+                 and (s.exact or not slot & set(s.heard.split()) or 2 * len(slot & set(s.heard.split())) > len(slot))]
         if not spots:
             return None
         best = spots[0]
