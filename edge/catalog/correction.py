@@ -337,6 +337,10 @@ class CatalogCorrector:
             self._spotter = (corrector, Spotter.from_catalog(self.conn, corrector._sound))
         return self._spotter[1].spot(text, among)
 
+    def warm_spotter(self) -> None:
+        """Build the corrector and the spotter now (start-up), not in the first product turn."""
+        self.spot("warm up")
+
 
 def corrector_for_data_dir(data_dir: Path) -> CatalogCorrector:
     """The corrector over a device data dir's catalog.db (read-only use); ValueError saying how to load one."""
