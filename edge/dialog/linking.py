@@ -243,8 +243,7 @@ class Linker:
             or self._search(spot.name, slots.get("max_price"), None, limit, unit)
         if not items:
             return found
-        return Found(items, found.query if found.items else spot.name, spoken=spot.name if spot.exact else spot.heard,
-                     sure=spot.exact)
+        return Found(items, spot.name, spoken=spot.name if spot.exact else spot.heard, sure=spot.exact)
 
     def _heard(self, text: str, slots: dict[str, Any], found: Found) -> Spot | None:
         """The product heard in the whole line that should replace the slot's result, or None.
