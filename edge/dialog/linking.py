@@ -291,7 +291,8 @@ class Linker:
         if not spots or (len(spots) > 1 and spots[1].score >= spots[0].score):
             return None
         lowered = [n.lower() for n in names]
-        return lowered.index(spots[0].name.lower()) if spots[0].name.lower() in lowered else None
+        heard = spots[0].name.lower()
+        return lowered.index(heard) if lowered.count(heard) == 1 else None  # two brands of it: ask which
 
     def _lookup(self, slots: dict[str, Any], limit: int) -> Found:
         product = str(slots.get("product") or "").strip()
