@@ -34,8 +34,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench import summary  # noqa: E402
 from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
-from bench.task_commands import COMMANDS, QUICK  # noqa: E402
-from bench.task_report import ANCHOR, goals, pool, print_tables, worst_misses  # noqa: E402
+from bench.task_commands import COMMANDS, QUICK, Command  # noqa: E402
+from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES  # noqa: E402
+from bench.task_report import ANCHOR, goals, pool, print_tables, spotting_changes, worst_misses  # noqa: E402
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_TASK_CACHE", "~/.cache/voiceshop/bench-task")).expanduser()
 MODELS = ("tiny.en", "base")
@@ -76,12 +77,12 @@ class Heard:
             out.write(json.dumps({"key": key, "text": text}) + "\n")
 
 
-def balanced(indices: list[int]) -> list[int]:
+def balanced(indices: list[int], table: tuple[Command, ...] = COMMANDS) -> list[int]:
     """Command indices taken round-robin over intents (add, search, price, remove, others in turn), so the
     first N of them, the grid a run stopped early holds or `--commands N` asks for, mix the intents."""
     groups: dict[str, list[int]] = {}
     for index in indices:
-        intent = COMMANDS[index].intent
+        intent = table[index].intent
         groups.setdefault(intent if intent in ("add_to_cart", "search", "price_query", "remove_from_cart")
                           else "other", []).append(index)
     queues = list(groups.values())
@@ -91,8 +92,9 @@ def balanced(indices: list[int]) -> list[int]:
     return out
 
 
-def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any) -> dict[str, Any]:
-    command = COMMANDS[command_index]
+def _record(model: str, voice: str, condition: Condition | None, command_index: int, outcome: Any,
+            table: tuple[Command, ...] = COMMANDS) -> dict[str, Any]:
+    command = table[command_index]
     return {"model": model, "voice": voice, "field": condition.field if condition else "-",
             "noise": condition.noise if condition else "-", "snr": condition.snr_label if condition else "typed",
             "command": command_index, "said": command.text, "intent_expected": command.intent,
@@ -107,9 +109,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings()
     models_dir = args.models_dir or settings.models.path
-    commands = balanced([COMMANDS.index(c) for c in (QUICK if args.quick else COMMANDS)])[: args.commands or None]
-    voices = VOICES + (EXTRA_VOICES if args.voices == "all" else ())
-    if args.quick:
+    table = DEV_COMMANDS if args.dev else COMMANDS
+    chosen = table if args.dev or not args.quick else QUICK
+    commands = balanced([table.index(c) for c in chosen], table)[: args.commands or None]
+    voices = DEV_VOICES if args.dev else VOICES + (EXTRA_VOICES if args.voices == "all" else ())
+    if args.dev and not (args.noise or args.snr or args.field):
+        conditions = list(DEV_CONDITIONS)
+    elif args.quick:
         conditions = list(QUICK_CONDITIONS)
     else:
         conditions = grid(tuple(args.noise or NOISES), tuple(args.snr or SNRS), tuple(args.field or ("near", "far")))
@@ -119,13 +125,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
         try:
             for index in commands:
-                records.append(_record("-", "typed", None, index, chain.run(COMMANDS[index], COMMANDS[index].text)))
+                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text), table))
             for model in args.models:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
                 for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands
-                    command = COMMANDS[index]
+                    command = table[index]
                     for voice in voices:
                         clean = clean_clip(command.text, voice, args.cache)
                         for condition in conditions:
@@ -136,11 +142,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 heard.add(key, hear(under(clean, condition, key)))
                                 decoded += 1
                             records.append(_record(model, voice.label, condition, index,
-                                                   chain.run(command, heard.known[key])))
+                                                   chain.run(command, heard.known[key]), table))
                             done += 1
                             if done % 100 == 0:
                                 print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "
                                       f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
+            if args.spotting_changes:
+                spot, chain.session.dialog.linker.spot = chain.session.dialog.linker.spot, None
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"])
+                         for r in records]
+                chain.session.dialog.linker.spot = spot
+                for record, outcome in zip(records, plain, strict=True):
+                    record["product_ok_without_spotting"] = outcome.product_ok
         finally:
             chain.close()
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
@@ -150,6 +163,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="the test's subset: 8 commands x 3 voices x 4 conditions")
+    parser.add_argument("--dev", action="store_true",
+                        help="the dev split (bench/task_dev.py: other commands, other voices) to tune on")
     parser.add_argument("--models", type=lambda s: tuple(s.split(",")), default=MODELS,
                         help="ASR models, comma-separated (default tiny.en,base)")
     parser.add_argument("--voices", choices=("default", "all"), default="default",
@@ -159,6 +174,8 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--field", action="append", choices=("near", "far"), help="fields (repeat; default both)")
     parser.add_argument("--commands", type=int, default=0,
                         help="only N commands, taken round-robin over intents (0: all 42)")
+    parser.add_argument("--spotting-changes", action="store_true",
+                        help="also score every clip with the dialogue's spotting off: products fixed and broken by it")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
@@ -183,11 +200,18 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  [{miss['model']} {miss['voice']} {miss['field']} {miss['noise']} {miss['snr']}] "
                       f"said {miss['said']!r} heard {miss['heard']!r} -> {miss['intent']}, {miss['picked']}",
                       markup=False, highlight=False)
+    if args.spotting_changes:
+        for model in args.models:
+            change = spotting_changes(records, model)
+            console.print(f"{model}: products the dialogue's spotting fixed / broke (>= 10 dB, "
+                          f"{change['n']} clips naming a product): {change['fixed']} fixed, {change['broken']} broken; "
+                          f"product-correct {change['without']:.3f} without -> {change['with']:.3f} with", highlight=False)
     cells = [{**{k: key[i] for i, k in enumerate(("model", "voice", "field", "noise", "snr"))},
               **pool(r for r in records if (r["model"], r["voice"], r["field"], r["noise"], r["snr"]) == key)}
              for key in dict.fromkeys((r["model"], r["voice"], r["field"], r["noise"], r["snr"]) for r in records)]
     judged = [goals(records, model) for model in args.models]
-    out = args.out or args.cache / ("results-quick.json" if args.quick else "results.json")
+    out = args.out or args.cache / ("results-dev.json" if args.dev else "results-quick.json" if args.quick
+                                    else "results.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"anchor": ANCHOR, "goals": judged, "cells": cells, "misses": misses, "machine": summary.machine(),
               "load_average": os.getloadavg(), **{k: v for k, v in result.items() if k != "records"},

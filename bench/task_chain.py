@@ -142,7 +142,7 @@ class Chain:
         conn.close()
         self.products = {int(r["id"]): SimpleNamespace(**dict(r)) for r in rows}
         if self.session.corrector is not None:
-            self.session.corrector.warm()
+            self.session.corrector.warm_spotter()
 
     def close(self) -> None:
         self.session.close()

@@ -142,3 +142,15 @@ def worst_misses(records: Sequence[dict[str, Any]], limit: int = 12) -> list[dic
         if len(out) >= limit:
             break
     return out
+
+
+def spotting_changes(records: Sequence[dict[str, Any]], model: str) -> dict[str, Any]:
+    """Both sides of the dialogue's spotting (edge/catalog/spotting.py) at >= 10 dB: clips whose product
+    it made right (fixed) and made wrong (broken), from the same transcripts scored with it off."""
+    rows = [r for r in records if r["model"] == model and r["snr"] in AT_LEAST_10DB and r["product_ok"] is not None
+            and "product_ok_without_spotting" in r]
+    n = len(rows) or 1
+    return {"n": len(rows), "fixed": sum(r["product_ok"] and not r["product_ok_without_spotting"] for r in rows),
+            "broken": sum(r["product_ok_without_spotting"] and not r["product_ok"] for r in rows),
+            "with": sum(bool(r["product_ok"]) for r in rows) / n,
+            "without": sum(bool(r["product_ok_without_spotting"]) for r in rows) / n}

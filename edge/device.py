@@ -72,7 +72,7 @@ class SessionResponder:
         self.session = session
         self._nlu = nlu
         if getattr(session, "corrector", None) is not None:
-            session.corrector.warm()  # phonemize the catalog now, not in the first reply
+            session.corrector.warm_spotter()  # phonemize the catalog now (correction, spotting), not in the first reply
 
     def answer(self, text: str) -> tuple[Any, float, float]:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""

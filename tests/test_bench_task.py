@@ -162,3 +162,13 @@ def test_quick_run_end_to_end_on_the_real_models(bundle, tmp_path: Path):
         # 24 commands a cell: allow two commands' worth of sampling noise in clean's favour being absent
         assert clean["intent_accuracy"] >= noisy["intent_accuracy"] - 2 / clean["n"], (model, clean, noisy)
     assert {g["model"] for g in report["goals"]} == {"tiny.en", "base"}
+
+
+def test_the_dev_split_shares_no_voice_or_command_with_the_held_out_bench():
+    """`bench task --dev` is what the chain after the recognizer is tuned on: other voices, other lines."""
+    from bench.task_audio import EXTRA_VOICES, VOICES
+    from bench.task_dev import DEV_COMMANDS, DEV_VOICES
+
+    assert not set(DEV_VOICES) & set(VOICES + EXTRA_VOICES)
+    assert not {c.text.lower() for c in DEV_COMMANDS} & {c.text.lower() for c in COMMANDS}
+    assert all(c.intent and (not c.products or c.slots.get("product")) for c in DEV_COMMANDS)

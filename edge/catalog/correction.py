@@ -295,6 +295,7 @@ class CatalogCorrector:
         self._pronounce = pronounce
         self._version: Any = object()
         self._corrector: Corrector | None = None
+        self._spotter: tuple[Corrector, Any] | None = None
         self._chinese = False
 
     def warm(self) -> Corrector | None:
@@ -323,6 +324,22 @@ class CatalogCorrector:
 
         corrector = None if has_cjk(text) else self.warm()
         return Correction(text, text) if corrector is None else corrector.correct(text, context)
+
+    def spot(self, text: str, among: Sequence[str] | None = None) -> list[Any]:
+        """Catalog products heard anywhere in text, by sound (edge.catalog.spotting); [] for Chinese."""
+        from edge.catalog.chinese import has_cjk
+        from edge.catalog.spotting import Spotter
+
+        corrector = None if has_cjk(text) else self.warm()
+        if corrector is None:
+            return []
+        if self._spotter is None or self._spotter[0] is not corrector:  # built with this catalog version
+            self._spotter = (corrector, Spotter.from_catalog(self.conn, corrector._sound))
+        return self._spotter[1].spot(text, among)
+
+    def warm_spotter(self) -> None:
+        """Build the corrector and the spotter now (start-up), not in the first product turn."""
+        self.spot("warm up")
 
 
 def corrector_for_data_dir(data_dir: Path) -> CatalogCorrector:

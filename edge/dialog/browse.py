@@ -53,7 +53,7 @@ def search(d: Dialog, u: Understanding) -> Reply:
             and asks_alternatives(u.text or ""):
         # "Do you have cheaper ones?" reaches the NLU as a search with nothing named.
         return show_recommendations(d, _alternatives(d, subject, u.text))
-    found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+    found = d.linker.lookup(u.slots, limit=d.replies.max_results, text=u.text or "")
     if not found.query:
         return d.anything_else(d.replies.what_looking_for())
     if not found.items:
@@ -64,7 +64,7 @@ def search(d: Dialog, u: Understanding) -> Reply:
 def price_query(d: Dialog, u: Understanding) -> Reply:
     item = d.linker.refer(u.slots, d.state)
     if item is None:
-        found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+        found = d.linker.lookup(u.slots, limit=d.replies.max_results, text=u.text or "")
         if not found.items:
             what = found.query or "that"
             return d.anything_else(d.replies.not_found(what), [{"type": "not_found", "query": found.query}])

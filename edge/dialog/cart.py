@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from edge.dialog.browse import suggestions
-from edge.dialog.linking import NAME_MATCH, name_score
+from edge.dialog.linking import NAME_MATCH, cart_pick, name_score
 from edge.dialog.replies import Replies, best_value
 from edge.dialog.state import CartLine, Item, Pending
 from edge.dialog.wording_zh import pack_of
@@ -109,20 +109,22 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
             return _ask_again(d, found.items[0], unclear, u.slots.get("quantity"))
         return d.anything_else(d.replies.unclear_what_to_add(unclear),
                                [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
-    if not (u.slots.get("product") or u.slots.get("brand")):
-        if d.state.last_results and u.slots.get("ordinal") is None:
-            return d.say(d.replies.which_one(), ask=Pending("choose_product", {"quantity": quantity}))
-        return d.anything_else(d.replies.what_to_add())
+    named_nothing = not (u.slots.get("product") or u.slots.get("brand"))
+    if named_nothing and d.state.last_results and u.slots.get("ordinal") is None:
+        return d.say(d.replies.which_one(), ask=Pending("choose_product", {"quantity": quantity}))
     found = d.linker.refine(u.slots, d.state, d.replies.max_results)
-    if not found.items:
-        found = d.linker.lookup(u.slots, limit=d.replies.max_results)
+    if not found.items:  # the line's text: a product heard outside the (garbled or empty) product slot
+        found = d.linker.lookup(u.slots, limit=d.replies.max_results, text=u.text or "")
+    if named_nothing and not found.items:
+        return d.anything_else(d.replies.what_to_add())
     if not found.items:
         return d.anything_else(d.replies.not_found(found.query), [{"type": "not_found", "query": found.query}])
     top = found.items[0]
     d.state.last_results = [top]
     d.state.focus = top
-    spoken = str(u.slots.get("product") or "")
-    named = spoken and name_score(spoken, top.name) >= NAME_MATCH
+    spoken = str(u.slots.get("product") or "") if found.spoken is None else found.spoken
+    # Only words that name the product put it straight in the cart; a product heard like them is offered.
+    named = found.sure and spoken and name_score(spoken, top.name) >= NAME_MATCH
     if quantity is not None and named:
         return add_item(d, top, quantity, unit=_unit(u))
     verdict = d.replies.verdict() if best_value(found.items) is top and not d.replies.short else ""
@@ -139,11 +141,8 @@ def _cart_line(d: Dialog, slots: dict[str, Any]) -> CartLine | None:
     cart = d.state.cart
     words = " ".join(str(slots.get(k) or "") for k in ("brand", "product")).strip()
     if words:
-        scored = sorted(((name_score(words, f"{ln.item.brand} {ln.item.name}"), n) for n, ln in enumerate(cart)),
-                        reverse=True)
-        if scored and scored[0][0] >= NAME_MATCH and (len(scored) == 1 or scored[1][0] < scored[0][0]):
-            return cart[scored[0][1]]
-        return None
+        index = cart_pick(words, [(ln.item.brand, ln.item.name) for ln in cart])
+        return None if index is None else cart[index]
     ordinal = slots.get("ordinal")
     if isinstance(ordinal, (int, float)) and 1 <= int(ordinal) <= len(cart):
         return cart[int(ordinal) - 1]
@@ -158,6 +157,9 @@ def remove_from_cart(d: Dialog, u: Understanding) -> Reply:
     if not d.state.cart:
         return d.anything_else(d.replies.cart_empty())
     line = _cart_line(d, u.slots)
+    if line is None and u.text:  # the slot named no cart line: one the whole request sounds like
+        index = d.linker.in_cart(u.text, [ln.item.name for ln in d.state.cart])
+        line = None if index is None else d.state.cart[index]
     if line is None:
         what = str(u.slots.get("product") or "").strip()
         if what:

@@ -45,7 +45,10 @@ class Dialog:
 
     def __init__(self, settings: Settings, catalog: CatalogPort, outbox: OutboxPort, guard: PurchaseGuard,
                  *, faq: FaqMatcher | None = None, user: str | None = None,
-                 sync: Callable[[int], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 sync: Callable[[int], None] | None = None, clock: Callable[[], float] = time.time,
+                 spot: Callable[..., list[Any]] | None = None) -> None:
+        """spot: text[, among] -> catalog products heard in the line by sound (edge.catalog.spotting via
+        CatalogCorrector.spot); the linker falls back on it when the NLU's product slot names nothing well."""
         self.settings = settings
         profile = settings.profile
         self.replies = replies_for(settings.device.language, max_results=profile.max_results,
@@ -53,7 +56,7 @@ class Dialog:
         self.catalog = catalog
         self.outbox = outbox
         self.guard = guard
-        self.linker = Linker(catalog, self.replies)
+        self.linker = Linker(catalog, self.replies, spot)
         self.faq = faq
         self.user = user or settings.device.id
         self.sync = sync

@@ -14,7 +14,7 @@ Two jobs:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,21 +99,103 @@ def unit_fit(spoken_unit: str, item: Item) -> int:
     return 1 if item.unit.lower() == unit or (parts and SIZE_WORDS.get(parts[-1], parts[-1]) == unit) else 0
 
 
+SOUND_MATCH = 75
+"""fuzz.ratio (0-100) of Metaphone keys above which misheard words name a cart line ("bernanas")."""
+SOUND_MARGIN = 10
+"""...and by which the best line must beat the next one: the cart is a closed set, so a clear relative
+winner is evidence where an absolute name match is not."""
+
+
+def cart_pick(spoken: str, lines: Sequence[tuple[str, str]]) -> int | None:
+    """The index of the cart line (by its (brand, name)) that spoken words name, or None.
+
+    A remove request names something already in the cart, a handful of lines, so the evidence can
+    be weighed against the other lines rather than against the whole catalog. In order:
+    1. the name, as name_score reads it (the best line, unless another scores the same);
+    2. the head noun: exactly one line whose name's last word (stemmed) was said ("take the banana
+       mouth out" names the bananas, whatever "mouth" was);
+    3. the sound: the one line whose name's Metaphone key is close to the spoken words' key, clearly
+       ahead of the others ("the bernanas"; the brand is left out: "Green Valley" sounds like nothing
+       the user said about bananas).
+    """
+    if not spoken.strip() or not lines:
+        return None
+    names = [f"{brand} {name}".strip() for brand, name in lines]
+    products = [name for _brand, name in lines]
+    scored = sorted(((name_score(spoken, name), n) for n, name in enumerate(names)), reverse=True)
+    if scored[0][0] >= NAME_MATCH and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        return scored[0][1]
+    if has_cjk(spoken):
+        return None
+    heads = [n for n, name in enumerate(names) if name_fit(spoken, name)]
+    if len(heads) == 1:
+        return heads[0]
+    if heads:
+        return None  # two lines share the noun said ("apples"): which one is a question, not a guess
+    from edge.catalog.matching import content_words, phonetic_key
+
+    key = phonetic_key(" ".join(content_words(spoken)))
+    if len(key) < 3:
+        return None
+    sounds = sorted(((fuzz.ratio(key, phonetic_key(name)), n) for n, name in enumerate(products)), reverse=True)
+    best, runner_up = sounds[0][0], sounds[1][0] if len(sounds) > 1 else 0.0
+    return sounds[0][1] if best >= SOUND_MATCH and best - runner_up >= SOUND_MARGIN else None
+
+
+SPOT_MIN = 0.65
+"""Similarity (edge.catalog.spotting) from which a product heard in the whole line is taken over a
+product slot that names nothing in the catalog well (tuned on `bench task --dev`, never on the bench)."""
+SPOT_ONE = 0.75
+"""The same for a sound-alike heard in a single word (more of them are chance: "plantains", "bandages";
+0.65-0.75 made no difference on the dev split)."""
+SPOT_MARGIN = 0.05
+"""...and by which it must sound more like the line than the slot's own result does."""
+SPOT_CART = 0.7
+"""The same for a remove request, whose candidates are only the cart's few lines."""
+Spot = Any
+"""edge.catalog.spotting.Spot (the dialogue reads name, heard, score, exact, start, end)."""
+
+
+def _around(outer: Spot, inner: Spot) -> bool:
+    """outer was heard in more words that include all of inner's ("honey not cereal" around "honey")."""
+    return outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start
+
+
 @dataclass(frozen=True)
 class Found:
     """A lookup's outcome: the items, and the spoken query they answer (for the reply)."""
 
     items: list[Item]
     query: str
+    spoken: str | None = None
+    """The words the top item was found by when they are not the product slot's (a product heard
+    elsewhere in the line); None: the slot's."""
+    sure: bool = True
+    """False when the product was only heard *like* a catalog name: ask before acting on it."""
+
+
+def names_nothing(words: str) -> bool:
+    """A product slot made only of function words ("and", "the") names no product: the NLU cut the
+    product apart ("12 rolls and toilet paper" tags "and"), and searching "and" finds macaroni and cheese."""
+    from edge.catalog.correction import INNER_WORDS
+    from edge.catalog.matching import STOPWORDS, normalize
+
+    if has_cjk(words):
+        return False
+    said = normalize(words).split()
+    return not said or all(w in STOPWORDS or w in INNER_WORDS for w in said)
 
 
 class Linker:
     """Resolve product and brand slots against the catalog and the conversation so far."""
 
-    def __init__(self, catalog: CatalogPort, replies: Any = None) -> None:
-        """replies: the dialogue's Replies (its language words a price cap in the query said back)."""
+    def __init__(self, catalog: CatalogPort, replies: Any = None,
+                 spot: Callable[..., list[Spot]] | None = None) -> None:
+        """replies: the dialogue's Replies (its language words a price cap in the query said back);
+        spot: text[, among] -> catalog products heard in it by sound (CatalogCorrector.spot), or None."""
         self.catalog = catalog
         self.replies = replies
+        self.spot = spot
         self._brands: list[str] | None = None
 
     # --- brands -------------------------------------------------------------------------
@@ -142,8 +224,77 @@ class Linker:
                     price_cents=int(row[7]), in_stock=bool(row[8]), currency=str(row[9] or "USD"))
 
     # --- lookup --------------------------------------------------------------------------
-    def lookup(self, slots: dict[str, Any], limit: int) -> Found:
-        """Search the catalog for the product/brand/max_price slots; in-stock first."""
+    def lookup(self, slots: dict[str, Any], limit: int, text: str = "") -> Found:
+        """Search the catalog for the product/brand/max_price slots; in-stock first.
+
+        With the line's text (and a spotter), a product heard in the line takes over from the slot
+        when the slot names nothing well (see `_heard`): the result then says which words found it
+        and whether they were the name's own (`Found.spoken`, `Found.sure`).
+        """
+        if names_nothing(str(slots.get("product") or "")):
+            slots = {k: v for k, v in slots.items() if k != "product"}
+        found = self._lookup(slots, limit)
+        spot = self._heard(text, slots, found) if text and self.spot is not None else None
+        if spot is None:
+            return found
+        unit = str(slots.get("unit") or "")
+        brand = self.brand(str(slots.get("brand") or ""))
+        items = self._search(spot.name, slots.get("max_price"), brand, limit, unit) \
+            or self._search(spot.name, slots.get("max_price"), None, limit, unit)
+        if not items:
+            return found
+        return Found(items, spot.name, spoken=spot.name if spot.exact else spot.heard, sure=spot.exact)
+
+    def _heard(self, text: str, slots: dict[str, Any], found: Found) -> Spot | None:
+        """The product heard in the whole line that should replace the slot's result, or None.
+
+        The slot stands when it names its top result (`name_fit` 2) or the line's best sound-alike is
+        that same product; it gives way when it found nothing or a product it does not name, and,
+        even when it names one, to a longer run of heard words around it that sounds like another
+        ("honey not cereal" around the slot "honey"). A slot that holds its result's head noun gives way
+        only to a name heard word for word or to such a longer run."""
+        assert self.spot is not None
+        product = str(slots.get("product") or "").strip()
+        from edge.catalog.spotting import heard_words
+
+        slot = set(heard_words(product))
+        # A sound-alike of part of the slot explains only that part ("sprouts" of "brussels sprouts" is
+        # no lemon lime soda): it must cover most of the slot's words, or lie outside them, or be word for word.
+        spots = [s for s in self.spot(text) if s.score >= (SPOT_MIN if s.exact or s.end - s.start > 1 else SPOT_ONE)
+                 and (s.exact or not slot & set(s.heard.split()) or 2 * len(slot & set(s.heard.split())) > len(slot))]
+        if not spots:
+            return None
+        best = spots[0]
+        top = found.items[0] if found.items else None
+        if top is not None and top.name.lower() == best.name.lower():
+            return None
+        if top is None:
+            return best
+        held = self.spot(text, [top.name])  # the slot's own result, as heard in the line, is the one to beat
+        if held and not _around(best, held[0]) and best.score < held[0].score + SPOT_MARGIN:
+            return None
+        fit = name_fit(product, top.name) if product else 0
+        if fit == 0:  # the slot's words do not hold the result's head noun: search guessed
+            return best
+        if fit == 1 and best.exact:  # a name heard word for word against a loose match of the head noun
+            return best
+        said, heard = heard_words(product), best.heard.split()
+        inside = len(heard) > len(said) and any(heard[i:i + len(said)] == said for i in range(len(heard)))
+        return best if inside else None
+
+    def in_cart(self, text: str, names: Sequence[str]) -> int | None:
+        """The index of the cart line (by name) a whole remove request sounds like, or None: one line
+        clearly ahead of the others (the slot named none of them)."""
+        if self.spot is None or not names:
+            return None
+        spots = [s for s in self.spot(text, list(names)) if s.score >= SPOT_CART]
+        if not spots or (len(spots) > 1 and spots[1].score >= spots[0].score):
+            return None
+        lowered = [n.lower() for n in names]
+        heard = spots[0].name.lower()
+        return lowered.index(heard) if lowered.count(heard) == 1 else None  # two brands of it: ask which
+
+    def _lookup(self, slots: dict[str, Any], limit: int) -> Found:
         product = str(slots.get("product") or "").strip()
         spoken_brand = str(slots.get("brand") or "").strip()
         max_price = slots.get("max_price")

@@ -120,11 +120,12 @@ class ShopSession:
         encode = self.catalog.searcher.encode if settings.device.language == "en" else None
         faq = FaqMatcher(entries_from_catalog(self.catalog.faq()), encode=encode)
         self.sync_client = self._start_sync(broker_url if broker_url is not None else settings.broker.url)
+        self.corrector = CatalogCorrector(self.catalog.conn) if settings.asr.correction else None
         self.dialog = Dialog(settings, self.catalog, self.outbox, self.guard, faq=faq, user=user,
-                             sync=self._push if self.sync_client is not None else None)
+                             sync=self._push if self.sync_client is not None else None,
+                             spot=self._spot if self.corrector is not None else None)
         self.dialog.outcome_later = self.sync_client is not None
         self._placed: list[int] = []
-        self.corrector = CatalogCorrector(self.catalog.conn) if settings.asr.correction else None
 
     def _corrected(self, text: str) -> Correction:
         """The line after catalog-aware correction, with what the dialogue has on screen as context."""
@@ -138,6 +139,14 @@ class ShopSession:
         except Exception:  # a correction failure must never cost the turn: the heard text stands
             log.exception("transcript correction failed on %r", text)
             return Correction(text, text)
+
+    def _spot(self, text: str, among: list[str] | None = None) -> list[Any]:
+        """Products heard in a line by sound, for the dialogue's linker; a failure finds nothing."""
+        try:
+            return self.corrector.spot(text, among) if self.corrector is not None else []
+        except Exception:  # a spotting failure must never cost the turn: the NLU's slot stands
+            log.exception("spotting failed on %r", text)
+            return []
 
     def _start_sync(self, url: str) -> Any:
         if not url:
