@@ -94,7 +94,8 @@ class MemorySettings:
     default, which lets big tensors fragment the heap (KiB)."""
 
     trim_after_reply: bool = True
-    """Give freed heap pages back to the kernel (malloc_trim) after each reply, while it plays (on/off)."""
+    """Give freed heap pages back to the kernel (malloc_trim) after each reply, while it plays, and once when
+    the device is ready, after the models' load (on/off)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from edge.audio import AudioError, NullSink, WavSink, open_sink
 from edge.config import Settings
 from edge.events import Emit
 from edge.mcu_link import bridge_for
-from edge.memory import memory_mb, tune_allocator
+from edge.memory import memory_mb, release_freed_memory, tune_allocator
 from edge.pipeline import DeviceLoop
 from edge.stages import Stages
 from firmware_bridge import BridgeError, McuBridge, MuteGate
@@ -283,5 +283,9 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
     if bridge is not None:
         gate.attach(bridge)
         bridge.subscribe(loop.on_mcu_event)
+    if settings.memory.trim_after_reply:
+        # Loading parsed every model file and tokenizer on the heap; what it freed would stay resident
+        # until the first reply's trim (measured: ~6 MB per onnxruntime session after it is built).
+        release_freed_memory()
     log.info("device ready (loaded in %s)", ", ".join(f"{k} {v:.1f} s" for k, v in loaded.items()))
     return Device(loop.start(), session, gate, bridge, sim, loaded, owns_mcu=mcu is None, ready_memory=memory_mb())
