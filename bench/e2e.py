@@ -99,7 +99,7 @@ def memory_steps(data_dir: str) -> None:
     import gc
     import sys
 
-    from edge.memory import memory_mb, release_freed_memory, tune_allocator
+    from edge.memory import memory_mb, release_freed_memory, resident_files, tune_allocator
 
     last = memory_mb()["rss_mb"]
 
@@ -110,9 +110,7 @@ def memory_steps(data_dir: str) -> None:
         print(json.dumps({"step": name, "added_mb": round(now["rss_mb"] - last, 1), **now}), flush=True)
         last = now["rss_mb"]
 
-    step("python (+ edge.memory, edge.config)")
-    import numpy  # noqa: F401
-    step("import numpy")
+    step("python + numpy (edge.memory, edge.config)")
     import onnxruntime  # noqa: F401
     step("import onnxruntime")
     import sherpa_onnx  # noqa: F401
@@ -159,6 +157,7 @@ def memory_steps(data_dir: str) -> None:
         step("freed memory returned (as after each reply)")
     chinese = sorted(name for name in ("pypinyin", "cn2an", "opencc", "jieba") if name in sys.modules)
     print(json.dumps({"modules": chinese, "language": settings.device.language}), flush=True)
+    print(json.dumps({"files": resident_files(8)}), flush=True)
 
 
 def memory_table(data_dir: Path) -> list[dict]:
@@ -251,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{row.get('anon_mb', float('nan')):7.0f} {row.get('file_mb', float('nan')):7.0f}")
     for row in (r for r in steps if "modules" in r):
         print(f"Chinese-only libraries loaded in {row['language']} mode: {', '.join(row['modules']) or 'none'}")
+    for row in (r for r in steps if "files" in r):
+        print("File-backed RSS, largest mapped files (MB): " + ", ".join(f"{Path(name).name} {mb:.0f}"
+                                                                        for name, mb in row["files"]))
     return 0
 
 

@@ -149,4 +149,30 @@ def memory_mb() -> dict[str, float]:
         return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
 
 
-__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "sherpa_provider_string", "tune_allocator"]
+def resident_files(limit: int = 10) -> list[tuple[str, float]]:
+    """The mapped files holding the most of this process's file-backed RSS: (path, MB), largest first.
+
+    Read from /proc/self/smaps (Linux; empty elsewhere): shared libraries (onnxruntime, the one
+    sherpa-onnx bundles, numpy's OpenBLAS, ...) and any file mapped for reading (SQLite's mmap of
+    the catalog). It says where `file_mb` goes; anonymous memory has no name to give.
+    """
+    sizes: dict[str, int] = {}
+    path = ""
+    try:
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split(maxsplit=6)
+                if not head:
+                    continue
+                if not head[0].endswith(":"):  # a mapping's header: address perms offset dev inode [path]
+                    path = head[5].strip() if len(head) > 5 and head[5].startswith("/") else ""
+                elif head[0] == "Rss:" and path:
+                    sizes[path] = sizes.get(path, 0) + int(head[1])
+    except OSError:
+        return []
+    ranked = sorted(sizes.items(), key=lambda item: -item[1])[:limit]
+    return [(name, round(kb / 1024, 1)) for name, kb in ranked]
+
+
+__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "resident_files",
+           "sherpa_provider_string", "tune_allocator"]
