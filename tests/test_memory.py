@@ -149,3 +149,14 @@ def test_a_reply_hands_freed_memory_back_only_when_asked(bundle):
     assert asked.wait(10) and quiet.wait(10)
     assert (asked.stats.release_seconds > 0) == (memory._glibc() is not None)
     assert quiet.stats.release_seconds == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").is_file(), reason="Linux /proc only")
+def test_resident_files_names_a_mapped_file_with_its_resident_size(tmp_path):
+    data = tmp_path / "weights.bin"
+    data.write_bytes(np.arange(4 * 1024 * 1024, dtype=np.float32).tobytes())  # 16 MB
+    mapped = np.memmap(data, dtype=np.float32, mode="r")
+    assert float(mapped.sum()) > 0  # every page read, so resident
+    found = dict(memory.resident_files(1000))
+    assert 15 <= found[str(data)] <= 17
+    assert list(found.values()) == sorted(found.values(), reverse=True)
