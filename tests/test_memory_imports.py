@@ -108,3 +108,12 @@ def test_a_loaded_english_device_has_none_of_them(bundle, tmp_path):
         models.synthesizer.voice.synthesize("Added two bags of apples.")
     """
     assert _imported(code, env={"VOICESHOP_DEVICE__LANGUAGE": "en"}) == []
+
+
+def test_the_synthesizer_still_knows_a_mandarin_voice():
+    # the check no longer imports edge.tts.voice_zh; a ZhVoice (whose module is then loaded) is still one
+    from edge.tts.stream import _is_mandarin
+    from edge.tts.voice_zh import ZhVoice
+
+    assert _is_mandarin(object.__new__(ZhVoice))
+    assert not _is_mandarin(object())
