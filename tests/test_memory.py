@@ -160,3 +160,19 @@ def test_resident_files_names_a_mapped_file_with_its_resident_size(tmp_path):
     found = dict(memory.resident_files(1000))
     assert 15 <= found[str(data)] <= 17
     assert list(found.values()) == sorted(found.values(), reverse=True)
+
+
+@pytest.mark.slow
+def test_the_decoder_chunk_is_the_configured_one_and_the_audio_is_the_same(bundle):
+    from edge.tts import voice_for_settings
+
+    tts = load_bundle(bundle("tts"))
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(tts.dir.parent)})
+    assert voice_for_settings(settings).vocoder.plan.frames == settings.tts.decoder_chunk_frames == 32
+    whole = load_settings(environ={"VOICESHOP_MODELS__DIR": str(tts.dir.parent), "VOICESHOP_TTS__DECODER_CHUNK_FRAMES": "0"})
+    assert voice_for_settings(whole).vocoder.plan.frames == tts.plan.frames  # the bundle's own plan
+    text = "You may also like Green Valley Fuji apples, one pound bag, two twenty-nine."
+    small = Voice(tts, threads=1, noise_scale=0.0, noise_w=0.0, chunk_frames=32).synthesize(text)
+    shipped = Voice(tts, threads=1, noise_scale=0.0, noise_w=0.0).synthesize(text)
+    assert len(small) == len(shipped) > 3 * 32 * tts.plan.hop  # several chunks of 32 frames
+    assert np.max(np.abs(small - shipped)) < 1e-4
