@@ -27,6 +27,19 @@ sentence encoder share one copy of their frozen word embeddings (edge/nlu/bundle
 voice loads first so its load transient sets no peak (edge/device.py), and sherpa's VAD buffer is
 sized from the segment limit (edge/asr).
 
+Issue 21 (<= 300 MB ready, at the end and at the peak), measured part by part in fresh processes
+(`python -m bench e2e` prints the steps; 2026-12-05): an English device no longer imports what it
+never runs: the Mandarin voice's module and pypinyin (+55 MB, edge.tts imports it on first use),
+cryptography (+9 MB, loaded with the first signing key or payload), sqlite-utils with click (+8 MB,
+only when a catalog needs a migration). The voice's decoder runs 32-frame chunks ([tts]
+decoder_chunk_frames; a reply's peak +13 MB over the loaded voice instead of +29 at the bundle's 96,
+same audio). The heap the models' load freed goes back once when the device is ready (~6 MB per
+onnxruntime session built). Measured and not taken: arena off, memory patterns off,
+use_device_allocator_for_initializers and an env-shared arena for the fixed-shape sessions (NLU,
+sentence encoder, wake front end: within 1-2 MB, arena off costs ~20 % CPU on the wake front end);
+prepacking off (-3 MB for the NLU, 1.7x its CPU); ORT-format models (more resident, not less);
+kSameAsRequested for the voice's shared arena (peak +38 MB vs +25: fragmentation).
+
 Whisper's arena, measured per setting in a fresh process (`python -m bench.asr_memory --pads 300`:
 eight commands, one 26 s dictation, eight commands; RSS MB loaded -> after the commands -> end, CPU ms
 per command; load 12 on 2 cores): arena + 1000 padding frames 266 -> 301 -> 368, 113-128 ms; no arena
