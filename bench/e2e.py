@@ -7,7 +7,9 @@ frame to the first synthesized clause (see edge/turns.latencies). Printed as p50
 end to end, beside the anchor: the endpoint's configured silence hold ([asr] min_silence_seconds),
 the floor no compute can go under, so "end to end minus the hold" is what the device adds to it. Memory: `python -m edge run` in its own
 process on the scenario's first session (all models loaded and used), its VmRSS at the end and its
-peak (VmHWM). Goals: p95 <= 650 ms on this 2-core machine; RSS <= 350 MB.
+peak (VmHWM). Goals, both judged on every run: issue 9's, p95 <= 650 ms on this 2-core machine and
+RSS with all models loaded <= 350 MB; issue 21's, p95 <= 500 ms and RSS <= 300 MB when ready, at the end
+of the session and at its peak (a device maker sizes RAM by the peak).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from where the synthesized speech really ends (the simulator knows), in wall tim
 time (a frame the device took late while decoding counts): the goal is judged on the latter."""
 GOAL_P95_MS = 650.0
 GOAL_RSS_MB = 350.0
+"""Issue 9: end of speech -> first audio p95, and RSS with all models loaded (ready only)."""
+GOAL21_P95_MS = 500.0
+GOAL21_RSS_MB = 300.0
+"""Issue 21: the same p95, and RSS when ready, at the end of the session and at its peak."""
 
 
 def _python(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
@@ -83,12 +89,19 @@ def device_memory(sim_out: Path, turns: list[dict], profile: str | None) -> dict
 
 
 def memory_steps(data_dir: str) -> None:
-    """(Run in a fresh process.) RSS added by each part of the device as it loads, as JSON lines."""
+    """(Run in a fresh process.) RSS added by each part of the device as it loads, as JSON lines.
+
+    The order is the device's (edge.device.load_models: voice, NLU, VAD + Whisper, wake word, then
+    the dialogue over the catalog), with the imports first, one line per big library, so each line
+    is what that part adds on top of everything before it. Every line also says how much of the
+    process is anonymous (heap, arenas, weights) and file-backed (mapped libraries and files).
+    """
     import gc
+    import sys
 
-    from edge.memory import memory_mb, release_freed_memory, tune_allocator
+    from edge.memory import memory_mb, release_freed_memory, resident_files, tune_allocator
 
-    last = memory_mb()["rss_mb"]
+    last = 0.0  # the first line is the whole interpreter
 
     def step(name: str) -> None:
         nonlocal last
@@ -97,22 +110,33 @@ def memory_steps(data_dir: str) -> None:
         print(json.dumps({"step": name, "added_mb": round(now["rss_mb"] - last, 1), **now}), flush=True)
         last = now["rss_mb"]
 
+    step("python + numpy (edge.memory, edge.config)")
+    import onnxruntime  # noqa: F401
+    step("import onnxruntime")
+    import sherpa_onnx  # noqa: F401
+    step("import sherpa_onnx")
     from edge.config import load_settings
+    from edge.device import load_models  # noqa: F401  (what `edge run` imports before it loads a model)
     from edge.dialog.session import ShopSession
     from edge.pipeline import DeviceLoop  # noqa: F401  (the loop's own imports count as "runtime")
 
     settings = load_settings()
     tune_allocator(settings.memory)  # as edge.device.load_models does before the first model
-    step("python + runtime imports")
+    step("the device's own modules (edge, tokenizers, ...)")
     # the voice first, as edge.device.load_models does (its load transient on the smallest process); the
-    # rest one step per part (the device loads the NLU before the recognizer; each step is its own memory)
+    # rest one step per part, in the device's order
     from edge.tts import synthesizer_for_settings
 
     zh = settings.device.language == "zh"
     tts = synthesizer_for_settings(settings)
     tts.voice.synthesize("这是新鲜的苹果，要几份？" if zh else "Hello there, how many would you like?")
-    kept = [tts]  # every part stays referenced, as in the device
+    kept: list[object] = [tts]  # every part stays referenced, as in the device
     step("TTS voice (after one synthesis)")
+    from edge.nlu import Understander
+
+    nlu = Understander.from_settings(settings)
+    nlu.understand("我想买苹果" if zh else "I want to buy apples")
+    step("NLU joint model, tokenizer, shared embeddings (one run)")
     from edge.asr import recognizer_for_settings
 
     kept.append(recognizer_for_settings(settings, partials=False))
@@ -121,12 +145,19 @@ def memory_steps(data_dir: str) -> None:
 
     kept.append(detector_for_settings(settings))
     step("wake word")
-    session = ShopSession(settings, Path(data_dir), broker_url="")
+    session = ShopSession(settings, Path(data_dir), broker_url="", nlu=nlu)
+    step("catalog, outbox, guard (SQLite) + dialogue")
+    session.catalog.search("苹果" if zh else "apples", limit=3)
+    step("first catalog query (sentence encoder, vectors)")
+    session.catalog.recommend(settings.device.id, [], 1)
     session.turn("我想买苹果" if zh else "I want to buy apples")
-    step("NLU + catalog + dialogue (after one turn)")
+    step("recommendations + one turn")
     if settings.memory.trim_after_reply:
         release_freed_memory()
         step("freed memory returned (as after each reply)")
+    chinese = sorted(name for name in ("pypinyin", "cn2an", "opencc", "jieba") if name in sys.modules)
+    print(json.dumps({"modules": chinese, "language": settings.device.language}), flush=True)
+    print(json.dumps({"files": resident_files(8)}), flush=True)
 
 
 def memory_table(data_dir: Path) -> list[dict]:
@@ -135,6 +166,10 @@ def memory_table(data_dir: Path) -> list[dict]:
     if result.returncode != 0:
         raise RuntimeError(f"memory steps failed: {result.stderr.strip()[-800:]}")
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def _p(values: list[float], q: float) -> str:
@@ -179,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     early = sum(1 for v in lat["endpoint"] if v < hold_ms - 1)
     print(f"turns ended early (a complete request after {early_ms:.0f} ms of quiet): {early} of {len(lat['endpoint'])}")
     p95 = float(np.percentile(eos, 95)) if eos else float("nan")
-    print(f"goal p95 <= {GOAL_P95_MS:.0f} ms: {'met' if p95 <= GOAL_P95_MS else 'NOT met'} ({p95:.0f} ms; "
-          f"ratio to the hold {p95 / hold_ms:.2f})")
+    for issue, goal in (("issue 9", GOAL_P95_MS), ("issue 21", GOAL21_P95_MS)):
+        print(f"{issue} goal p95 <= {goal:.0f} ms: {_met(p95 <= goal)} ({p95:.0f} ms; ratio to the hold {p95 / hold_ms:.2f})")
     print("\nRuntime memory of `python -m edge run` with all models loaded "
           f"({memory['turns_answered']} turns answered)")
     def parts(anon: float | None, file: float | None) -> str:
@@ -191,26 +226,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'RSS at the end':<28}{memory.get('rss_mb', float('nan')):7.0f} MB"
           + parts(memory.get("anon_mb"), memory.get("file_mb")))
     print(f"{'peak RSS (VmHWM)':<28}{memory.get('peak_rss_mb', float('nan')):7.0f} MB")
-    # Issue 9's measure is the RSS with all models loaded; a device maker sizes RAM by the peak,
-    # so whether the session's end and peak stay under the same line is printed beside it.
-    ready = memory.get("ready_rss_mb") or float("nan")
-    print(f"goal RSS with all models loaded <= {GOAL_RSS_MB:.0f} MB: {'met' if ready <= GOAL_RSS_MB else 'NOT met'} "
+    # Issue 9's measure is the RSS with all models loaded; issue 21's adds the session's end and its peak
+    # (a device maker sizes RAM by the peak).
+    ready, end, peak = (memory.get(key) or float("nan") for key in ("ready_rss_mb", "rss_mb", "peak_rss_mb"))
+    print(f"issue 9 goal RSS with all models loaded <= {GOAL_RSS_MB:.0f} MB: {_met(ready <= GOAL_RSS_MB)} "
           f"({ready:.0f} MB; load: {memory.get('load_seconds')})")
-    for name, key in (("end of the session", "rss_mb"), ("peak", "peak_rss_mb")):
-        value = memory.get(key, float("nan"))
-        print(f"  {name}: {value:.0f} MB, {'within' if value <= GOAL_RSS_MB else 'above'} {GOAL_RSS_MB:.0f} MB")
+    print(f"issue 21 goal RSS ready / end / peak <= {GOAL21_RSS_MB:.0f} MB: "
+          f"{_met(max(ready, end, peak) <= GOAL21_RSS_MB)} ({ready:.0f} / {end:.0f} / {peak:.0f} MB)")
     p50 = float(np.percentile(eos, 50)) if eos else float("nan")
     area = "end to end" if language == "en" else f"end to end ({language})"
     summary.add(area, f"end of speech -> first reply audio, {len(eos)} scenario turns in real time",
-                f"p50 {p50:.0f} / p95 {p95:.0f} ms ({early} ended early)", f"p95 <= {GOAL_P95_MS:.0f} ms",
+                f"p50 {p50:.0f} / p95 {p95:.0f} ms ({early} ended early)",
+                f"p95 <= {GOAL_P95_MS:.0f} ms (issue 9), <= {GOAL21_P95_MS:.0f} ms (issue 21)",
                 f"VAD silence hold {hold_ms:.0f} ms")
     summary.add(area, "device RSS: all models loaded (the goal's measure) / end of a session / peak",
                 f"{memory.get('ready_rss_mb') or float('nan'):.0f} / {memory.get('rss_mb', float('nan')):.0f} / "
-                f"{memory.get('peak_rss_mb', float('nan')):.0f} MB", f"<= {GOAL_RSS_MB:.0f} MB")
+                f"{memory.get('peak_rss_mb', float('nan')):.0f} MB",
+                f"ready <= {GOAL_RSS_MB:.0f} MB (issue 9); all three <= {GOAL21_RSS_MB:.0f} MB (issue 21)")
     print("\nWhere it goes: RSS added by each part as a fresh process loads it (MB)")
-    print(f"{'part':<48}{'added':>7} {'RSS':>7} {'peak':>7}")
-    for row in steps:
-        print(f"{row['step']:<48}{row['added_mb']:7.0f} {row['rss_mb']:7.0f} {row.get('peak_rss_mb', 0.0):7.0f}")
+    print(f"{'part':<52}{'added':>7} {'RSS':>7} {'peak':>7} {'anon':>7} {'file':>7}")
+    for row in (r for r in steps if "step" in r):
+        print(f"{row['step']:<52}{row['added_mb']:7.0f} {row['rss_mb']:7.0f} {row.get('peak_rss_mb', 0.0):7.0f} "
+              f"{row.get('anon_mb', float('nan')):7.0f} {row.get('file_mb', float('nan')):7.0f}")
+    for row in (r for r in steps if "modules" in r):
+        print(f"Chinese-only libraries loaded in {row['language']} mode: {', '.join(row['modules']) or 'none'}")
+    for row in (r for r in steps if "files" in r):
+        print("File-backed RSS, largest mapped files (MB): " + ", ".join(f"{Path(name).name} {mb:.0f}"
+                                                                        for name, mb in row["files"]))
     return 0
 
 

@@ -27,6 +27,19 @@ sentence encoder share one copy of their frozen word embeddings (edge/nlu/bundle
 voice loads first so its load transient sets no peak (edge/device.py), and sherpa's VAD buffer is
 sized from the segment limit (edge/asr).
 
+Issue 21 (<= 300 MB ready, at the end and at the peak), measured part by part in fresh processes
+(`python -m bench e2e` prints the steps; 2026-12-05): an English device no longer imports what it
+never runs: the Mandarin voice's module and pypinyin (+55 MB, edge.tts imports it on first use),
+cryptography (+9 MB, loaded with the first signing key or payload), sqlite-utils with click (+8 MB,
+only when a catalog needs a migration). The voice's decoder runs 32-frame chunks ([tts]
+decoder_chunk_frames; a reply's peak +13 MB over the loaded voice instead of +29 at the bundle's 96,
+same audio). The heap the models' load freed goes back once when the device is ready (~6 MB per
+onnxruntime session built). Measured and not taken: arena off, memory patterns off,
+use_device_allocator_for_initializers and an env-shared arena for the fixed-shape sessions (NLU,
+sentence encoder, wake front end: within 1-2 MB, arena off costs ~20 % CPU on the wake front end);
+prepacking off (-3 MB for the NLU, 1.7x its CPU); ORT-format models (more resident, not less);
+kSameAsRequested for the voice's shared arena (peak +38 MB vs +25: fragmentation).
+
 Whisper's arena, measured per setting in a fresh process (`python -m bench.asr_memory --pads 300`:
 eight commands, one 26 s dictation, eight commands; RSS MB loaded -> after the commands -> end, CPU ms
 per command; load 12 on 2 cores): arena + 1000 padding frames 266 -> 301 -> 368, 113-128 ms; no arena
@@ -149,4 +162,30 @@ def memory_mb() -> dict[str, float]:
         return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
 
 
-__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "sherpa_provider_string", "tune_allocator"]
+def resident_files(limit: int = 10) -> list[tuple[str, float]]:
+    """The mapped files holding the most of this process's file-backed RSS: (path, MB), largest first.
+
+    Read from /proc/self/smaps (Linux; empty elsewhere): shared libraries (onnxruntime, the one
+    sherpa-onnx bundles, numpy's OpenBLAS, ...) and any file mapped for reading (SQLite's mmap of
+    the catalog). It says where `file_mb` goes; anonymous memory has no name to give.
+    """
+    sizes: dict[str, int] = {}
+    path = ""
+    try:
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split(maxsplit=6)
+                if not head:
+                    continue
+                if not head[0].endswith(":"):  # a mapping's header: address perms offset dev inode [path]
+                    path = head[5].strip() if len(head) > 5 and head[5].startswith("/") else ""
+                elif head[0] == "Rss:" and path:
+                    sizes[path] = sizes.get(path, 0) + int(head[1])
+    except OSError:
+        return []
+    ranked = sorted(sizes.items(), key=lambda item: -item[1])[:limit]
+    return [(name, round(kb / 1024, 1)) for name, kb in ranked]
+
+
+__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "resident_files",
+           "sherpa_provider_string", "tune_allocator"]

@@ -149,3 +149,30 @@ def test_a_reply_hands_freed_memory_back_only_when_asked(bundle):
     assert asked.wait(10) and quiet.wait(10)
     assert (asked.stats.release_seconds > 0) == (memory._glibc() is not None)
     assert quiet.stats.release_seconds == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").is_file(), reason="Linux /proc only")
+def test_resident_files_names_a_mapped_file_with_its_resident_size(tmp_path):
+    data = tmp_path / "weights.bin"
+    data.write_bytes(np.arange(4 * 1024 * 1024, dtype=np.float32).tobytes())  # 16 MB
+    mapped = np.memmap(data, dtype=np.float32, mode="r")
+    assert float(mapped.sum()) > 0  # every page read, so resident
+    found = dict(memory.resident_files(1000))
+    assert 15 <= found[str(data)] <= 17
+    assert list(found.values()) == sorted(found.values(), reverse=True)
+
+
+@pytest.mark.slow
+def test_the_decoder_chunk_is_the_configured_one_and_the_audio_is_the_same(bundle):
+    from edge.tts import voice_for_settings
+
+    tts = load_bundle(bundle("tts"))
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(tts.dir.parent)})
+    assert voice_for_settings(settings).vocoder.plan.frames == settings.tts.decoder_chunk_frames == 32
+    whole = load_settings(environ={"VOICESHOP_MODELS__DIR": str(tts.dir.parent), "VOICESHOP_TTS__DECODER_CHUNK_FRAMES": "0"})
+    assert voice_for_settings(whole).vocoder.plan.frames == tts.plan.frames  # the bundle's own plan
+    text = "You may also like Green Valley Fuji apples, one pound bag, two twenty-nine."
+    small = Voice(tts, threads=1, noise_scale=0.0, noise_w=0.0, chunk_frames=32).synthesize(text)
+    shipped = Voice(tts, threads=1, noise_scale=0.0, noise_w=0.0).synthesize(text)
+    assert len(small) == len(shipped) > 3 * 32 * tts.plan.hop  # several chunks of 32 frames
+    assert np.max(np.abs(small - shipped)) < 1e-4

@@ -24,11 +24,12 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+if TYPE_CHECKING:  # cryptography (~10 MB resident) is imported when a payload is verified, not with the device
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 MAGIC = b"VSCATLG1"
 SIGNATURE_BYTES = 64
@@ -126,6 +127,8 @@ def read_header(payload: bytes) -> tuple[Header, bytes, bytes, bytes]:
 
 def open_payload(payload: bytes, public_key: Ed25519PublicKey) -> tuple[Header, dict[str, Any]]:
     """Verify signature and body hash, then decompress and validate; raise PayloadError otherwise."""
+    from cryptography.exceptions import InvalidSignature
+
     header, signed, signature, compressed = read_header(payload)
     try:
         public_key.verify(signature, signed)

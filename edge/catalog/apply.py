@@ -19,15 +19,15 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from typing import TYPE_CHECKING, Any
 
 from edge.catalog import wire
 from edge.catalog.chinese import fts_text
 from edge.catalog.indexing import reindex_aliases, write_products
 from edge.catalog.schema import catalog_version, connect, migrate, set_meta
+
+if TYPE_CHECKING:  # cryptography (~10 MB resident) loads with the first key, not with every catalog
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ class ApplyResult:
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:
     """Read the cloud's catalog signing public key (PEM, or 64 hex characters of the raw key)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     data = Path(path).expanduser().read_bytes()
     if data.lstrip().startswith(b"-----BEGIN"):
         key = load_pem_public_key(data)

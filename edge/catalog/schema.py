@@ -25,8 +25,10 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # imported by migrate() only when a migration is due: ~8 MB resident with click & co.
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +120,16 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
     """Apply every missing migration up to ``target``, each atomically; returns the new version."""
-    db = sqlite_utils.Database(conn)
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                  "description TEXT, applied_at TEXT DEFAULT CURRENT_TIMESTAMP)")
     current = schema_version(conn)
     if current > LATEST:
         raise RuntimeError(f"catalog schema v{current} is newer than this software (v{LATEST}); upgrade it")
+    if current >= target:  # the device's every start: an up-to-date catalog needs no sqlite-utils
+        return current
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
     for version, description, step in MIGRATIONS:
         if current < version <= target:
             conn.execute("BEGIN IMMEDIATE")

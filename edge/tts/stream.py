@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +30,9 @@ from edge.memory import release_freed_memory
 from edge.tts.clauses import split_clauses
 from edge.tts.normalize import normalize
 from edge.tts.voice import TtsError, Voice, voice_for_settings
-from edge.tts.voice_zh import ZhVoice
+
+if TYPE_CHECKING:  # the Mandarin voice's module imports pypinyin (+55 MB): an English device never loads it
+    from edge.tts.voice_zh import ZhVoice
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +194,7 @@ class Synthesizer:
         self.max_clause_words = max(max_clause_words, first_clause_words)
 
     def clauses(self, text: str) -> list[str]:
-        if isinstance(self.voice, ZhVoice):  # Mandarin: its own numbers and punctuation, clauses in characters
+        if _is_mandarin(self.voice):  # Mandarin: its own numbers and punctuation, clauses in characters
             return self.voice.clauses(text)
         return split_clauses(normalize(text), self.first_clause_words, self.max_clause_words)
 
@@ -198,6 +202,12 @@ class Synthesizer:
         """Start synthesizing text; returns at once. An empty or unspeakable reply yields nothing."""
         return Speech(self.voice, self.clauses(text), self.output_rate, self.speed, self.lookahead,
                       self.release_memory)
+
+
+def _is_mandarin(voice: object) -> bool:
+    """Whether voice is a ZhVoice, without importing edge.tts.voice_zh: it cannot be one unless that module is loaded."""
+    module = sys.modules.get("edge.tts.voice_zh")
+    return module is not None and isinstance(voice, module.ZhVoice)
 
 
 def play(speech: Speech, sink: AudioSink) -> SpeechStats:

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,9 +170,14 @@ class Voice:
     """A loaded voice: `chunks(clause)` streams float32 audio at `sample_rate`; `synthesize` joins it."""
 
     def __init__(self, bundle: VoiceBundle, threads: int = 1, providers: Sequence[str] = ("CPUExecutionProvider",),
-                 arena: bool = True, noise_scale: float | None = None, noise_w: float | None = None) -> None:
+                 arena: bool = True, noise_scale: float | None = None, noise_w: float | None = None,
+                 chunk_frames: int = 0) -> None:
+        """chunk_frames: latent frames per decoder chunk after the first (0: the bundle's plan). Any size gives
+        the same audio (each stage's context comes from the plan); a smaller one bounds the decoder's memory."""
         if bundle.latent is None or not bundle.decoder or bundle.plan is None:
             raise TtsBundleError(f"tts bundle at {bundle.dir} has no latent/decoder graphs: {FIX} --force")
+        if chunk_frames:
+            bundle = replace(bundle, plan=replace(bundle.plan, frames=chunk_frames))
         self.bundle = bundle
         self.sample_rate = bundle.sample_rate
         self.noise_scale = bundle.noise_scale if noise_scale is None else noise_scale
@@ -237,4 +242,4 @@ def voice_for_settings(settings: Settings, **overrides: Any) -> Voice | ZhVoice:
         return zh_voice_for_settings(settings, **overrides)
     bundle = load_bundle(settings.models.path / "tts")
     return Voice(bundle, threads=settings.threads.tts, providers=ort_providers(settings.runtime),
-                 arena=settings.memory.tts_arena, **overrides)
+                 arena=settings.memory.tts_arena, **{"chunk_frames": settings.tts.decoder_chunk_frames, **overrides})
