@@ -88,6 +88,10 @@ class MemorySettings:
     """onnxruntime's CPU arena for Whisper: off holds ~22 MB less after commands and ~70 MB less after a long
     dictation, but a command's decode takes ~1.9x the CPU (edge/memory.py) (on/off)."""
 
+    asr_encoder_shrink: bool = True
+    """[asr] runtime "onnxruntime" only: hand the Whisper encoder's free arena regions back after every
+    decode, so a long dictation's buffers are not kept; the decoder keeps its small arena (on/off)."""
+
     mmap_threshold_kb: int = field(default=256, metadata=bound(
         lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768"))
     """glibc malloc maps blocks at least this big and unmaps them on free; 0 keeps glibc's sliding
@@ -180,6 +184,11 @@ class AsrSettings:
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
+
+    runtime: Literal["sherpa", "onnxruntime"] = "sherpa"
+    """What runs the Whisper bundle (engine "whisper"): "sherpa" (sherpa-onnx's OfflineRecognizer) or
+    "onnxruntime" (edge.asr.whisper_ort: the same files and features, a memory setting per graph; the
+    VAD stays sherpa's either way). bench.asr_memory and bench speech compare them."""
 
     online_model_dir: str = ""
     """Directory of a sherpa-onnx streaming transducer (encoder/decoder/joiner + tokens.txt) for engine "online"."""

@@ -122,6 +122,19 @@ def sherpa_provider_string(provider: str, arena: bool) -> str:
     return f"{provider}:{config}"
 
 
+def whisper_ort_memory(settings: MemorySettings) -> tuple[Any, Any]:
+    """(encoder, decoder) edge.asr.whisper_ort.SessionMemory for [asr] runtime "onnxruntime".
+
+    asr_arena off: no arena for either graph. On: both keep one, without memory patterns (every
+    segment length differs); the encoder's, which a long segment grows by tens of MB, is shrunk after
+    every run when asr_encoder_shrink is on. The decoder's tensors are small (a step's cache and logits).
+    """
+    from edge.asr.whisper_ort import SessionMemory
+
+    decoder = SessionMemory(arena=settings.asr_arena)
+    return SessionMemory(arena=settings.asr_arena, shrink=settings.asr_encoder_shrink), decoder
+
+
 def memory_mb() -> dict[str, float]:
     """This process's resident memory now and at its peak (MB), from /proc (Linux) or getrusage.
 
@@ -149,4 +162,5 @@ def memory_mb() -> dict[str, float]:
         return {"peak_rss_mb": round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)}
 
 
-__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "sherpa_provider_string", "tune_allocator"]
+__all__ = ["NO_ARENA_CONFIG", "NO_PATTERN_CONFIG", "memory_mb", "release_freed_memory", "sherpa_provider_string", "tune_allocator",
+           "whisper_ort_memory"]
