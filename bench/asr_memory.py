@@ -7,7 +7,7 @@ dictation (the segment limit, where the arena takes its largest buffers), short 
 It reports resident memory (anonymous: what this process alone holds) after loading, after the
 first commands, at the end, and the peak; and CPU per short-command decode before and after the
 long one, and for the long one. Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort with its
-memory per graph) crossed with [memory] asr_arena / asr_encoder_shrink, and optionally [asr] tail padding.
+memory per graph) crossed with [memory] asr_arena / asr_encoder_arena, and optionally [asr] tail padding.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ _ORT = {"VOICESHOP_ASR__RUNTIME": "onnxruntime"}
 CONFIGS = {
     "sherpa arena": {"VOICESHOP_MEMORY__ASR_ARENA": "true"},
     "sherpa no arena": {"VOICESHOP_MEMORY__ASR_ARENA": "false"},
-    "ort arena + enc shrink": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_SHRINK": "true"},
-    "ort arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_SHRINK": "false"},
+    "ort arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "keep"},
+    "ort arena + enc shrink": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "shrink"},
+    "ort arena - enc arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "off"},
     "ort no arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "false"},
 }
 """[asr] runtime x [memory] settings, at the configured tail padding (--pads adds paddings)."""

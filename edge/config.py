@@ -88,9 +88,10 @@ class MemorySettings:
     """onnxruntime's CPU arena for Whisper: off holds ~22 MB less after commands and ~70 MB less after a long
     dictation, but a command's decode takes ~1.9x the CPU (edge/memory.py) (on/off)."""
 
-    asr_encoder_shrink: bool = True
-    """[asr] runtime "onnxruntime" only: hand the Whisper encoder's free arena regions back after every
-    decode, so a long dictation's buffers are not kept; the decoder keeps its small arena (on/off)."""
+    asr_encoder_arena: Literal["keep", "shrink", "off"] = "keep"
+    """[asr] runtime "onnxruntime" only, with asr_arena on: the Whisper encoder's arena "keep"s its blocks,
+    is "shrink"-ed after every decode, or is "off" (the decoder keeps its small arena in every case). The
+    encoder's buffers grow with a segment's length (attention is quadratic): bench.asr_memory measures each."""
 
     mmap_threshold_kb: int = field(default=256, metadata=bound(
         lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768"))
