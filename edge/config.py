@@ -88,7 +88,7 @@ class MemorySettings:
     """onnxruntime's CPU arena for Whisper: off holds ~22 MB less after commands and ~70 MB less after a long
     dictation, but a command's decode takes ~1.9x the CPU (edge/memory.py) (on/off)."""
 
-    asr_encoder_arena: Literal["keep", "shrink", "off"] = "keep"
+    asr_encoder_arena: Literal["keep", "shrink", "off"] = "off"
     """[asr] runtime "onnxruntime" only, with asr_arena on: the Whisper encoder's arena "keep"s its blocks,
     is "shrink"-ed after every decode, or is "off" (the decoder keeps its small arena in every case). The
     encoder's buffers grow with a segment's length (attention is quadratic): bench.asr_memory measures each."""

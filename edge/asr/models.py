@@ -116,7 +116,8 @@ def bundle_languages(bundle: BundleFiles) -> list[str]:
 
 
 def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
-    """sherpa-onnx OfflineRecognizer on the INT8 Whisper bundle of `[asr] model`, in `[asr] language`.
+    """The INT8 Whisper bundle of `[asr] model`, in `[asr] language`, on `[asr] runtime`: sherpa-onnx's
+    OfflineRecognizer, or edge.asr.whisper_ort.WhisperOrt (the same calls: create_stream, decode_stream).
 
     The language is checked against the manifest here: sherpa given a code the model lacks exits the
     process (multilingual) or ignores it (English-only), and neither says why."""
