@@ -222,3 +222,29 @@ def test_encoder_without_whisper_metadata_is_refused(models, tmp_path):
     assert manifest["files"]["encoder.int8.onnx"]["role"] == "encoder"
     with pytest.raises(AsrError, match="not a sherpa-onnx Whisper encoder.*export asr --force"):
         whisper_recognizer(settings(copy, runtime="onnxruntime"))
+
+
+def test_memory_settings_map_to_one_setting_per_graph():
+    from edge.memory import whisper_ort_memory
+
+    def memory(**values: str):
+        return whisper_ort_memory(load_settings(environ={f"VOICESHOP_MEMORY__{k.upper()}": v
+                                                         for k, v in values.items()}).memory)
+
+    encoder, decoder = memory()
+    assert (encoder.arena, decoder.arena) == (False, True)  # the default, by bench.asr_memory
+    encoder, decoder = memory(asr_encoder_arena="shrink")
+    assert encoder.arena and encoder.shrink and decoder.arena and not decoder.shrink
+    encoder, decoder = memory(asr_arena="false", asr_encoder_arena="keep")
+    assert not encoder.arena and not decoder.arena
+
+
+def test_memory_settings_do_not_change_what_is_heard(models, ours, clips):
+    """The arena is where tensors live, not what they hold: every setting decodes the same tokens."""
+    others = [whisper_recognizer(load_settings(environ={
+        "VOICESHOP_MODELS__DIR": str(models), "VOICESHOP_ASR__RUNTIME": "onnxruntime", **env}), threads=1)
+        for env in ({"VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "keep"}, {"VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "shrink"},
+                    {"VOICESHOP_MEMORY__ASR_ARENA": "false"})]
+    for _, audio in clips[:3]:
+        expected = ours.transcribe_ids(audio)
+        assert all(other.transcribe_ids(audio) == expected for other in others)
