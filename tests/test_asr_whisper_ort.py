@@ -248,3 +248,20 @@ def test_memory_settings_do_not_change_what_is_heard(models, ours, clips):
     for _, audio in clips[:3]:
         expected = ours.transcribe_ids(audio)
         assert all(other.transcribe_ids(audio) == expected for other in others)
+
+
+def test_multilingual_base_transcribes_mandarin_like_sherpa(bundle):
+    """asr-base (multilingual): the language token from the encoder's metadata, then edge.asr.mandarin's cleanup."""
+    from edge.text.cer import cer
+    from export.speech_zh import VARIANTS, clips
+
+    models = bundle("asr-base").parent
+    audio = clips(VARIANTS)[::3]
+    results = {}
+    for runtime in ("sherpa", "onnxruntime"):
+        zh = load_settings(environ={"VOICESHOP_MODELS__DIR": str(models), "VOICESHOP_DEVICE__LANGUAGE": "zh",
+                                    "VOICESHOP_ASR__RUNTIME": runtime})
+        decode = whisper_decoder(whisper_recognizer(zh, threads=1), "zh")
+        results[runtime] = [(text, decode(samples)) for text, samples in audio]
+    assert all(hyp for _, hyp in results["onnxruntime"]), results
+    assert cer(results["onnxruntime"]) <= min(0.25, cer(results["sherpa"]) + 0.05), results
