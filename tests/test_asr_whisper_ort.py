@@ -265,3 +265,13 @@ def test_multilingual_base_transcribes_mandarin_like_sherpa(bundle):
         results[runtime] = [(text, decode(samples)) for text, samples in audio]
     assert all(hyp for _, hyp in results["onnxruntime"]), results
     assert cer(results["onnxruntime"]) <= min(0.25, cer(results["sherpa"]) + 0.05), results
+
+
+def test_a_segment_past_whisper_window_keeps_its_first_29_5_seconds_as_sherpa_does(ours):
+    audio = (0.05 * np.random.default_rng(3).standard_normal(31 * 16000)).astype(np.float32)
+    mel, frames = ours.features(audio)
+    assert frames == 2950 and mel.shape == (1, 80, 3000)
+    np.testing.assert_allclose(mel[0, :, :frames], normalize(mel_energies(audio)[:frames]).T)
+    assert not mel[0, :, frames:].any()  # the 50 frames left are the tail padding
+    short, n = ours.features(audio[:16000], tail_padding_frames=300)
+    assert n == 100 and short.shape == (1, 80, 400)

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from edge.asr.whisper_features import N_MELS, whisper_features
+from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
 
@@ -180,13 +180,13 @@ class WhisperOrt:
 
     def features(self, samples: np.ndarray, tail_padding_frames: int | None = None) -> tuple[np.ndarray, int]:
         """(1, n_mels, frames) encoder input and the real frame count, padded the way sherpa pads."""
-        feats = whisper_features(samples, self.n_mels)
-        frames = len(feats)
-        if frames >= MAX_FRAMES - 50:
+        energies = mel_energies(samples, self.n_mels)
+        frames = len(energies)
+        if frames >= MAX_FRAMES - 50:  # sherpa keeps the first frames, then normalizes them alone
             log.warning("Whisper takes at most %.1f s: the rest of a %.1f s segment is dropped",
                         (MAX_FRAMES - 50) / 100, frames / 100)
             frames = MAX_FRAMES - 50
-            feats = whisper_features(samples[:frames * 160 + 80], self.n_mels)[:frames]
+        feats = normalize(energies[:frames])
         pad = self.tail_padding_frames if tail_padding_frames is None else tail_padding_frames
         total = min(frames + pad, MAX_FRAMES)
         mel = np.zeros((1, self.n_mels, total), np.float32)
