@@ -16,6 +16,9 @@
    frame arrived to the moment the final transcript was returned, p50/p95, with speculative
    decoding on (the device default) and off (decode only once the endpoint is confirmed).
 
+`--asr-compare-runtime` adds, to rows 1 and 2, the device's recognizer with Whisper on the other
+`[asr] runtime` (sherpa-onnx vs edge.asr.whisper_ort on onnxruntime), same VAD, guard and clips.
+
 Goals (issues 4, 18, 21; benchmarks not tests): in every row WER no worse than the anchor and
 processing time <= 0.8x the anchor's; endpoint -> final <= 250 ms p95 for commands <= 5 s.
 """
