@@ -6,7 +6,8 @@ exactly as the device does, then decodes a session-like sequence: short commands
 dictation (the segment limit, where the arena takes its largest buffers), short commands again.
 It reports resident memory (anonymous: what this process alone holds) after loading, after the
 first commands, at the end, and the peak; and CPU per short-command decode before and after the
-long one, and for the long one. Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort with its
+long one, and for the long one. Configurations run one after another: read CPU figures beside the
+load printed on each row (the interleaved same-process CPU comparison is `bench speech --asr-compare-runtime`). Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort with its
 memory per graph) crossed with [memory] asr_arena / asr_encoder_arena, and optionally [asr] tail padding.
 """
 
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             configs[f"{name} pad {pad}"] = {**env, "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
     print(f"load {os.getloadavg()[0]:.1f}")
     print(f"{'configuration':<30} {'loaded':>7} {'commands':>9} {'after 26 s':>10} {'end':>6} {'peak':>6}  "
-          f"{'anon MB: loaded/end':>20}  cpu ms/command before/after  cpu ms 26 s")
+          f"{'anon MB: loaded/end':>20}  cpu ms/command before/after  cpu ms 26 s  load")
     for name, env in configs.items():
         result = subprocess.run([sys.executable, "-m", "bench.asr_memory", "--probe"], capture_output=True, text=True,
                                 env={**os.environ, **env}, check=False)
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<30} {r['loaded']['rss_mb']:>7.0f} {r['after_commands']['rss_mb']:>9.0f} "
               f"{r['after_long']['rss_mb']:>10.0f} {r['end']['rss_mb']:>6.0f} {r['end']['peak_rss_mb']:>6.0f}  "
               f"{r['loaded'].get('anon_mb', 0):>9.0f}/{r['end'].get('anon_mb', 0):<10.0f}  "
-              f"{r['cpu_ms_per_command'][0]:>14.0f}/{r['cpu_ms_per_command'][1]:<14.0f} {r['cpu_ms_long']:>9.0f}")
+              f"{r['cpu_ms_per_command'][0]:>14.0f}/{r['cpu_ms_per_command'][1]:<14.0f} {r['cpu_ms_long']:>9.0f}"
+              f"  {os.getloadavg()[0]:4.1f}")
     return 0
 
 
