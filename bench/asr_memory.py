@@ -6,9 +6,10 @@ exactly as the device does, then decodes a session-like sequence: short commands
 dictation (the segment limit, where the arena takes its largest buffers), short commands again.
 It reports resident memory (anonymous: what this process alone holds) after loading, after the
 first commands, at the end, and the peak; and CPU per short-command decode before and after the
-long one, and for the long one. Configurations run one after another: read CPU figures beside the
-load printed on each row (the interleaved same-process CPU comparison is `bench speech --asr-compare-runtime`). Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort with its
-memory per graph) crossed with [memory] asr_arena / asr_encoder_arena, and optionally [asr] tail padding.
+long one, and for the long one. Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort
+with its memory per graph) crossed with [memory] asr_arena / asr_encoder_arena, optionally with other
+[asr] tail paddings. They run one after another: read the CPU figures beside the load printed on each
+row (the interleaved same-process CPU comparison is `bench speech --asr-compare-runtime`).
 """
 
 from __future__ import annotations
