@@ -172,6 +172,11 @@ class AsrSettings:
     as good as 1000 with the guard's restart cut (edge.asr.guard.cut_restart) at ~23% less CPU (edge/memory.py);
     on onnxruntime 300 and 150 measured within noise of 500 on the held-out sets at 8-13% less CPU (not changed)."""
 
+    short_tail_padding_frames: int = field(default=0, metadata=between(0, 2000))
+    """[asr] runtime "onnxruntime" only: padding by need. Above 0, each segment is first decoded with this many
+    padding frames, and again with tail_padding_frames only when Whisper did not end cleanly (no end-of-text
+    within its token limit, or a repetition/restart the guard would cut); 0 always pads tail_padding_frames."""
+
     model: Literal["tiny.en", "base"] = "tiny.en"
     """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
     errs less in noise but doubles the decode and takes the device to 374 MB (README, bench speech)."""

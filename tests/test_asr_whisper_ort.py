@@ -275,3 +275,34 @@ def test_a_segment_past_whisper_window_keeps_its_first_29_5_seconds_as_sherpa_do
     assert not mel[0, :, frames:].any()  # the 50 frames left are the tail padding
     short, n = ours.features(audio[:16000], tail_padding_frames=300)
     assert n == 100 and short.shape == (1, 80, 400)
+
+
+def test_padding_by_need_decodes_again_only_when_whisper_did_not_end_cleanly(models, clips, monkeypatch):
+    recognizer = whisper_recognizer(settings(models, runtime="onnxruntime", short_tail_padding_frames=100), threads=1)
+    assert (recognizer.short_padding_frames, recognizer.tail_padding_frames) == (100, 500)
+    pads: list[int | None] = []
+    greedy = recognizer._greedy
+
+    def spy(samples, prompt, prefix, pad):
+        pads.append(pad)
+        return greedy(samples, prompt, prefix, pad)
+
+    monkeypatch.setattr(recognizer, "_greedy", spy)
+    pairs = []
+    for text, audio in clips[:4]:
+        stream = recognizer.create_stream()
+        stream.accept_waveform(16000, audio)
+        recognizer.decode_stream(stream)
+        pairs.append((text, stream.result.text))
+    assert pads.count(100) == 4 and wer(pairs) <= 0.15, (pads, pairs)
+    # a decode cut by the token limit (what too little padding causes) is done again with the full padding
+    def cut_short(samples, prompt, prefix, pad):
+        pads.append(pad)
+        return ([220, 220], False) if pad == 100 else greedy(samples, prompt, prefix, pad)
+
+    monkeypatch.setattr(recognizer, "_greedy", cut_short)
+    pads.clear()
+    stream = recognizer.create_stream()
+    stream.accept_waveform(16000, clips[0][1])
+    recognizer.decode_stream(stream)
+    assert pads == [100, None] and wer([(clips[0][0], stream.result.text)]) <= 0.2

@@ -157,6 +157,7 @@ def _whisper_ort(settings: Settings, encoder: Path, decoder: Path, tokens: Path,
     try:
         return WhisperOrt(encoder, decoder, tokens, language=settings.asr.language,
                           threads=threads or settings.threads.asr, tail_padding_frames=settings.asr.tail_padding_frames,
+                          short_padding_frames=settings.asr.short_tail_padding_frames,
                           encoder_memory=encoder_memory, decoder_memory=decoder_memory,
                           providers=providers)
     except ValueError as exc:

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from edge.asr import guard
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -136,7 +137,7 @@ class WhisperOrt:
     """Greedy Whisper over the bundle's encoder and decoder graphs (sherpa-onnx's Whisper layout)."""
 
     def __init__(self, encoder: Path, decoder: Path, tokens: Path, *, language: str = "en", threads: int = 1,
-                 tail_padding_frames: int = 1000, encoder_memory: SessionMemory = SessionMemory(),
+                 tail_padding_frames: int = 1000, short_padding_frames: int = 0, encoder_memory: SessionMemory = SessionMemory(),
                  decoder_memory: SessionMemory = SessionMemory(), providers: Sequence[str] = ("CPUExecutionProvider",),
                  optimization: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL) -> None:
         self.encoder = _session(encoder, threads, encoder_memory, providers, optimization)
@@ -161,6 +162,10 @@ class WhisperOrt:
         self.start = [*sot_sequence, self.no_timestamps]
         """What every decode starts with: the sot sequence, then <|notimestamps|> (sherpa's initial tokens)."""
         self.tail_padding_frames = tail_padding_frames
+        self.short_padding_frames = short_padding_frames
+        """Padding by need: when above 0, decode_stream tries this shorter padding first and decodes again with
+        tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
+        repetition or restart edge.asr.guard would cut: what too little padding causes)."""
         self.tokens = read_tokens(tokens)
         self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
         cache = self.decoder.get_inputs()[1].shape
@@ -173,7 +178,14 @@ class WhisperOrt:
         return WhisperStream()
 
     def decode_stream(self, stream: WhisperStream) -> None:
-        ids = self.transcribe_ids(stream.samples)
+        samples = stream.samples
+        if 0 < self.short_padding_frames < self.tail_padding_frames:
+            ids, ended = self._greedy(samples, (), (), self.short_padding_frames)
+            text = self.text(ids)
+            if ended and guard.cut_restart(guard.cut_repetition(text)) == text:
+                stream.result = Result(text, ids)
+                return
+        ids, _ = self._greedy(samples, (), (), None)
         stream.result = Result(self.text(ids), ids)
 
     # -- the recognizer ------------------------------------------------------------------------------
@@ -230,9 +242,14 @@ class WhisperOrt:
     def transcribe_ids(self, samples: np.ndarray, prompt: Sequence[int] = (), prefix: Sequence[int] = (),
                        tail_padding_frames: int | None = None) -> list[int]:
         """Greedy text tokens (prefix included, end-of-text excluded), sherpa's loop and token limit."""
+        return self._greedy(samples, prompt, prefix, tail_padding_frames)[0]
+
+    def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
+                tail_padding_frames: int | None) -> tuple[list[int], bool]:
+        """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
-            return list(prefix)
+            return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
@@ -244,14 +261,14 @@ class WhisperOrt:
         out = list(prefix)
         for i in range(limit):
             if token == self.eot:
-                break
+                return out, True
             out.append(token)
             if i == limit - 1 or offset >= self.n_text_ctx - 2:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
             token = int(np.argmax(logits[-1]))
-        return out
+        return out, limit == 0 or token == self.eot
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
               end: bool = True, tail_padding_frames: int | None = None) -> float:
