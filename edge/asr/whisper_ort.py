@@ -182,7 +182,7 @@ class WhisperOrt:
         if 0 < self.short_padding_frames < self.tail_padding_frames:
             ids, ended = self._greedy(samples, (), (), self.short_padding_frames)
             text = self.text(ids)
-            if ended and guard.cut_restart(guard.cut_repetition(text)) == text:
+            if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids)
                 return
         ids, _ = self._greedy(samples, (), (), None)
