@@ -6,7 +6,10 @@ exactly as the device does, then decodes a session-like sequence: short commands
 dictation (the segment limit, where the arena takes its largest buffers), short commands again.
 It reports resident memory (anonymous: what this process alone holds) after loading, after the
 first commands, at the end, and the peak; and CPU per short-command decode before and after the
-long one. Configurations: [memory] asr_arena on/off crossed with [asr] tail padding.
+long one, and for the long one. Configurations: [asr] runtime (sherpa-onnx, or edge.asr.whisper_ort
+with its memory per graph) crossed with [memory] asr_arena / asr_encoder_arena, optionally with other
+[asr] tail paddings. They run one after another: read the CPU figures beside the load printed on each
+row (the interleaved same-process CPU comparison is `bench speech --asr-compare-runtime`).
 """
 
 from __future__ import annotations
@@ -20,10 +23,16 @@ import time
 
 import numpy as np
 
+_ORT = {"VOICESHOP_ASR__RUNTIME": "onnxruntime"}
 CONFIGS = {
-    "arena pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
-    "no arena pad 1000": {"VOICESHOP_MEMORY__ASR_ARENA": "false", "VOICESHOP_ASR__TAIL_PADDING_FRAMES": "1000"},
+    "sherpa arena": {"VOICESHOP_MEMORY__ASR_ARENA": "true"},
+    "sherpa no arena": {"VOICESHOP_MEMORY__ASR_ARENA": "false"},
+    "ort arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "keep"},
+    "ort arena + enc shrink": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "shrink"},
+    "ort arena - enc arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "true", "VOICESHOP_MEMORY__ASR_ENCODER_ARENA": "off"},
+    "ort no arena": {**_ORT, "VOICESHOP_MEMORY__ASR_ARENA": "false"},
 }
+"""[asr] runtime x [memory] settings, at the configured tail padding (--pads adds paddings)."""
 
 
 def _probe() -> None:
@@ -53,7 +62,9 @@ def _probe() -> None:
 
     record["cpu_ms_per_command"] = [round(1000 * decode_all(), 1)]
     record["after_commands"] = memory_mb()
+    cpu = time.process_time()
     transcribe(dictation)
+    record["cpu_ms_long"] = round(1000 * (time.process_time() - cpu), 1)
     record["after_long"] = memory_mb()
     record["cpu_ms_per_command"].append(round(1000 * decode_all(), 1))
     record["end"] = memory_mb()
@@ -72,23 +83,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configs = {name: CONFIGS[name] for name in args.configs.split(",") if name}
     for pad in filter(None, args.pads.split(",")):
-        for arena in ("true", "false"):
-            configs[f"{'arena' if arena == 'true' else 'no arena'} pad {pad}"] = {
-                "VOICESHOP_MEMORY__ASR_ARENA": arena, "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
+        for name, env in CONFIGS.items():
+            configs[f"{name} pad {pad}"] = {**env, "VOICESHOP_ASR__TAIL_PADDING_FRAMES": pad}
     print(f"load {os.getloadavg()[0]:.1f}")
-    print(f"{'configuration':<22} {'loaded':>7} {'commands':>9} {'after 26 s':>10} {'end':>6} {'peak':>6}  "
-          f"{'anon MB: loaded/end':>20}  cpu ms/command before/after")
+    print(f"{'configuration':<30} {'loaded':>7} {'commands':>9} {'after 26 s':>10} {'end':>6} {'peak':>6}  "
+          f"{'anon MB: loaded/end':>20}  cpu ms/command before/after  cpu ms 26 s  load")
     for name, env in configs.items():
         result = subprocess.run([sys.executable, "-m", "bench.asr_memory", "--probe"], capture_output=True, text=True,
                                 env={**os.environ, **env}, check=False)
         if result.returncode:
-            print(f"{name:<22} failed: {result.stderr[-400:]}")
+            print(f"{name:<30} failed: {result.stderr[-400:]}")
             continue
         r = json.loads(result.stdout.strip().splitlines()[-1])
-        print(f"{name:<22} {r['loaded']['rss_mb']:>7.0f} {r['after_commands']['rss_mb']:>9.0f} "
+        print(f"{name:<30} {r['loaded']['rss_mb']:>7.0f} {r['after_commands']['rss_mb']:>9.0f} "
               f"{r['after_long']['rss_mb']:>10.0f} {r['end']['rss_mb']:>6.0f} {r['end']['peak_rss_mb']:>6.0f}  "
               f"{r['loaded'].get('anon_mb', 0):>9.0f}/{r['end'].get('anon_mb', 0):<10.0f}  "
-              f"{r['cpu_ms_per_command'][0]:.0f}/{r['cpu_ms_per_command'][1]:.0f}")
+              f"{r['cpu_ms_per_command'][0]:>14.0f}/{r['cpu_ms_per_command'][1]:<14.0f} {r['cpu_ms_long']:>9.0f}"
+              f"  {os.getloadavg()[0]:4.1f}")
     return 0
 
 

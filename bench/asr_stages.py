@@ -13,7 +13,9 @@ that stage's doing:
 - sherpa {int8,fp32}, tail N: sherpa's OfflineRecognizer on the whole clip (its log-mel, no VAD);
 - sherpa int8 + audio silence: the clip followed by S seconds of digital silence before sherpa;
 - device: edge.asr's recognizer (VAD segments, pre-roll, tail, guard), as `transcribe` runs it;
-  "device tN" / "sherpa int8 tN": with N frames of tail padding.
+  "device tN" / "sherpa int8 tN": with N frames of tail padding; "ort" / "ort tN": the device with
+  [asr] runtime = "onnxruntime" (edge.asr.whisper_ort); "ort sN": with padding by need, N frames first
+  ([asr] short_tail_padding_frames).
 """
 
 from __future__ import annotations
@@ -135,6 +137,9 @@ def systems(names: list[str]) -> dict[str, Transcriber]:
     for name in names:
         if name.startswith("device t"):  # "device t300": the device path with that tail padding
             chosen[name] = device(tail_padding_frames=int(name.removeprefix("device t")))
+        elif name == "ort" or name.startswith(("ort t", "ort s")):  # the device, Whisper on onnxruntime
+            key = {"t": "tail_padding_frames", "s": "short_tail_padding_frames"}.get(name[4:5])
+            chosen[name] = device(runtime="onnxruntime", **({key: int(name[5:])} if key else {}))
         elif name.startswith("sherpa int8 t"):
             chosen[name] = sherpa(enc8, dec8, tok, int(name.removeprefix("sherpa int8 t")))
         else:

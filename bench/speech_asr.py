@@ -16,6 +16,9 @@
    frame arrived to the moment the final transcript was returned, p50/p95, with speculative
    decoding on (the device default) and off (decode only once the endpoint is confirmed).
 
+`--asr-compare-runtime` adds, to rows 1 and 2, the device's recognizer with Whisper on the other
+`[asr] runtime` (sherpa-onnx vs edge.asr.whisper_ort on onnxruntime), same VAD, guard and clips.
+
 Goals (issues 4, 18, 21; benchmarks not tests): in every row WER no worse than the anchor and
 processing time <= 0.8x the anchor's; endpoint -> final <= 250 ms p95 for commands <= 5 s.
 """
@@ -23,6 +26,7 @@ processing time <= 0.8x the anchor's; endpoint -> final <= 250 ms p95 for comman
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -65,11 +69,19 @@ DEVICE = "edge.asr (VAD + Whisper INT8)"
 ANCHOR = "faster-whisper int8 (anchor)"
 
 
-def _systems(threads: int) -> dict[str, Any]:
+def _systems(threads: int, compare_runtime: bool = False) -> dict[str, Any]:
+    """The device's recognizer and the anchor; compare_runtime adds the device's recognizer with Whisper on
+    the other [asr] runtime (sherpa-onnx vs edge.asr.whisper_ort), same VAD and guard."""
     settings = load_settings()
-    return {DEVICE: _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False,
-                                                                threads=threads)),
-            ANCHOR: faster_whisper_anchor(threads)}
+    systems = {DEVICE: _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False,
+                                                                   threads=threads))}
+    if compare_runtime:
+        other = "onnxruntime" if settings.asr.runtime == "sherpa" else "sherpa"
+        changed = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime=other))
+        systems[f"edge.asr, Whisper on {other}"] = _device_transcriber(
+            recognizer_for_settings(changed, partials=False, speculative=False, threads=threads))
+    systems[ANCHOR] = faster_whisper_anchor(threads)
+    return systems
 
 
 def _table(title: str, systems: dict[str, Any], utterances: list[Any], clips: list[np.ndarray]) -> tuple[Any, Any, list[str]]:
@@ -91,8 +103,8 @@ def _table(title: str, systems: dict[str, Any], utterances: list[Any], clips: li
     return scores[DEVICE], anchor, refs
 
 
-def accuracy_and_time(threads: int, per_voice: int, noisy: bool = True) -> None:
-    systems = _systems(threads)
+def accuracy_and_time(threads: int, per_voice: int, noisy: bool = True, compare_runtime: bool = False) -> None:
+    systems = _systems(threads, compare_runtime)
     utterances, clean = clip_set(DEFAULT_VOICES, per_voice)
     keys = [u.path.stem for u in utterances]
     sets = [("clean", [np.concatenate([PAD, c, PAD]) for c in clean], "0.5 s pads")]
@@ -112,9 +124,9 @@ def accuracy_and_time(threads: int, per_voice: int, noisy: bool = True) -> None:
               f"WER no worse -> {ours.wer(refs):.3f} vs {anchor.wer(refs):.3f}")
 
 
-def long_form(threads: int, recordings: int) -> None:
+def long_form(threads: int, recordings: int, compare_runtime: bool = False) -> None:
     """Real-length recordings (10-60 s, several voices, pauses of 0.3-1.6 s, every other one noisy)."""
-    systems = _systems(threads)
+    systems = _systems(threads, compare_runtime)
     lengths = [10.0 + 50.0 * i / max(1, recordings - 1) for i in range(recordings)]
     made = [speech_noise.long_form(seconds, i, condition=NOISY[i % len(NOISY)] if i % 2 else speech_noise.Condition())
             for i, seconds in enumerate(lengths)]
@@ -183,14 +195,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--asr-latency-clips", type=int, default=8, help="ASR latency: clips per Piper voice")
     parser.add_argument("--asr-long", type=int, default=8, help="ASR long-form: recordings (10-60 s)")
     parser.add_argument("--asr-clean-only", action="store_true", help="ASR: skip the noisy and reverberant rows")
+    parser.add_argument("--asr-compare-runtime", action="store_true",
+                        help="ASR: also run Whisper on the other [asr] runtime (sherpa vs onnxruntime) in every row")
     parser.add_argument("--asr-zh-variants", type=int, default=3,
                         help="ASR zh: speed/pitch variants of the 12 Mandarin requests (0 skips the zh rows)")
 
 
 def main(args: argparse.Namespace) -> int:
-    accuracy_and_time(args.threads, args.asr_clips, noisy=not args.asr_clean_only)
+    compare = getattr(args, "asr_compare_runtime", False)
+    accuracy_and_time(args.threads, args.asr_clips, noisy=not args.asr_clean_only, compare_runtime=compare)
     if args.asr_long:
-        long_form(args.threads, args.asr_long)
+        long_form(args.threads, args.asr_long, compare_runtime=compare)
     if args.asr_zh_variants:
         from bench.speech_asr_zh import mandarin_cer
 

@@ -88,6 +88,11 @@ class MemorySettings:
     """onnxruntime's CPU arena for Whisper: off holds ~22 MB less after commands and ~70 MB less after a long
     dictation, but a command's decode takes ~1.9x the CPU (edge/memory.py) (on/off)."""
 
+    asr_encoder_arena: Literal["keep", "shrink", "off"] = "off"
+    """[asr] runtime "onnxruntime" only, with asr_arena on: the Whisper encoder's arena "keep"s its blocks,
+    is "shrink"-ed after every decode, or is "off" (the decoder keeps its small arena in every case). The
+    encoder's buffers grow with a segment's length (attention is quadratic): bench.asr_memory measures each."""
+
     mmap_threshold_kb: int = field(default=256, metadata=bound(
         lambda v: v == 0 or 16 <= v <= 32768, "0 or between 16 and 32768"))
     """glibc malloc maps blocks at least this big and unmaps them on free; 0 keeps glibc's sliding
@@ -164,8 +169,14 @@ class AsrSettings:
     """NLU intent probability the text heard so far needs for an early endpoint (0-1)."""
 
     tail_padding_frames: int = field(default=500, metadata=between(50, 2000))
-    """Zero feature frames sherpa appends to each segment so Whisper finds its end (10 ms frames). 500 is as
-    good as 1000 with the guard's restart cut (edge.asr.guard.cut_restart) at ~23% less CPU (edge/memory.py)."""
+    """Zero feature frames appended to each segment so Whisper finds its end (10 ms frames; either runtime). 500 is
+    as good as 1000 with the guard's restart cut (edge.asr.guard.cut_restart) at ~23% less CPU (edge/memory.py);
+    on onnxruntime 300 and 150 measured within noise of 500 on the held-out sets at 8-13% less CPU (not changed)."""
+
+    short_tail_padding_frames: int = field(default=0, metadata=between(0, 2000))
+    """[asr] runtime "onnxruntime" only: padding by need. Above 0, each segment is first decoded with this many
+    padding frames, and again with tail_padding_frames only when Whisper did not end cleanly (no end-of-text
+    within its token limit, or a repetition/restart the guard would cut); 0 always pads tail_padding_frames."""
 
     model: Literal["tiny.en", "base"] = "tiny.en"
     """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
@@ -181,6 +192,11 @@ class AsrSettings:
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
+
+    runtime: Literal["sherpa", "onnxruntime"] = "sherpa"
+    """What runs the Whisper bundle (engine "whisper"): "sherpa" (sherpa-onnx's OfflineRecognizer) or
+    "onnxruntime" (edge.asr.whisper_ort: the same files and features, a memory setting per graph; the
+    VAD stays sherpa's either way). bench.asr_memory and bench speech compare them."""
 
     online_model_dir: str = ""
     """Directory of a sherpa-onnx streaming transducer (encoder/decoder/joiner + tokens.txt) for engine "online"."""

@@ -4,7 +4,8 @@ FinalTranscript and Endpoint events (edge.events).
 Two engines behind one interface (process(chunk) -> events, reset(), flush() -> events):
 
 - `VadRecognizer` (edge.asr.stream): Silero VAD segments the stream, Whisper tiny.en INT8 on
-  sherpa-onnx's OfflineRecognizer decodes each segment, partials by re-decoding, speculative
+  sherpa-onnx's OfflineRecognizer (or, with `[asr] runtime = "onnxruntime"`, on onnxruntime directly:
+  edge.asr.whisper_ort, same files) decodes each segment, partials by re-decoding, speculative
   decoding at pauses, hallucination guard. The default; its models are the shipped bundles.
 - `OnlineRecognizerStream` (edge.asr.online): sherpa-onnx's OnlineRecognizer on a streaming
   transducer the device maker provides (`asr.engine = "online"`).
@@ -57,7 +58,7 @@ def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> 
 
 
 def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.ndarray], str]
-    """A decode(samples) -> text function over a sherpa OfflineRecognizer.
+    """A decode(samples) -> text function over a sherpa OfflineRecognizer or an edge.asr.whisper_ort.WhisperOrt.
 
     language "zh": Whisper's Traditional characters become Simplified, U+FFFD and other garbage go
     and punctuation takes the Chinese forms (edge.asr.mandarin), for partials and finals alike."""

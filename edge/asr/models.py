@@ -18,13 +18,15 @@ import onnxruntime as ort
 import sherpa_onnx
 
 from edge.config import Settings
-from edge.memory import sherpa_provider_string
-from edge.providers import ProviderError, sherpa_provider
+from edge.memory import sherpa_provider_string, whisper_ort_memory
+from edge.providers import ProviderError, ort_providers, sherpa_provider
 
 log = logging.getLogger("edge.asr")
 
 VAD_INPUTS = ["input", "state", "sr"]
 WHISPER_ENCODER_IO = (["mel"], ["n_layer_cross_k", "n_layer_cross_v"])
+WHISPER_DECODER_INPUTS = ["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache", "n_layer_cross_k",
+                          "n_layer_cross_v", "offset"]
 WHISPER_BUNDLES = {"tiny.en": "asr", "base": "asr-base"}
 """`[asr] model` -> the bundle that holds it (python -m export <bundle> builds it)."""
 
@@ -114,7 +116,8 @@ def bundle_languages(bundle: BundleFiles) -> list[str]:
 
 
 def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
-    """sherpa-onnx OfflineRecognizer on the INT8 Whisper bundle of `[asr] model`, in `[asr] language`.
+    """The INT8 Whisper bundle of `[asr] model`, in `[asr] language`, on `[asr] runtime`: sherpa-onnx's
+    OfflineRecognizer, or edge.asr.whisper_ort.WhisperOrt (the same calls: create_stream, decode_stream).
 
     The language is checked against the manifest here: sherpa given a code the model lacks exits the
     process (multilingual) or ignores it (English-only), and neither says why."""
@@ -128,6 +131,8 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
     encoder, decoder, tokens = bundle.file("encoder"), bundle.file("decoder"), bundle.file("tokens")
     if _io_names(encoder) != WHISPER_ENCODER_IO:
         raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export {name} --force")
+    if settings.asr.runtime == "onnxruntime":
+        return _whisper_ort(settings, encoder, decoder, tokens, threads)
     return sherpa_onnx.OfflineRecognizer.from_whisper(
         encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language=settings.asr.language,
         task="transcribe",
@@ -135,6 +140,28 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
         # segments vary in length: no memory pattern kept per length, arena per [memory] asr_arena (edge.memory)
         provider=sherpa_provider_string(provider_for(settings), settings.memory.asr_arena),
         tail_paddings=settings.asr.tail_padding_frames)
+
+
+def _whisper_ort(settings: Settings, encoder: Path, decoder: Path, tokens: Path, threads: int | None) -> Any:
+    """edge.asr.whisper_ort's recognizer on the same files, a memory setting per graph (see whisper_ort_memory)."""
+    from edge.asr.whisper_ort import WhisperOrt
+
+    if _io_names(decoder)[0] != WHISPER_DECODER_INPUTS:
+        raise AsrError(f"{decoder}: not a sherpa-onnx Whisper decoder; rebuild: python -m export "
+                       f"{decoder.parent.name} --force")
+    encoder_memory, decoder_memory = whisper_ort_memory(settings.memory)
+    try:
+        providers = ort_providers(settings.runtime)
+    except ProviderError as exc:
+        raise AsrError(str(exc)) from None
+    try:
+        return WhisperOrt(encoder, decoder, tokens, language=settings.asr.language,
+                          threads=threads or settings.threads.asr, tail_padding_frames=settings.asr.tail_padding_frames,
+                          short_padding_frames=settings.asr.short_tail_padding_frames,
+                          encoder_memory=encoder_memory, decoder_memory=decoder_memory,
+                          providers=providers)
+    except ValueError as exc:
+        raise AsrError(f"{exc}; rebuild: python -m export {encoder.parent.name} --force") from None
 
 
 def online_recognizer(settings: Settings, model_dir: Path, threads: int | None = None) -> Any:

@@ -1,0 +1,311 @@
+"""Whisper on onnxruntime directly: the asr bundle's own files, a session and memory setting per graph.
+
+`[asr] runtime = "onnxruntime"` runs the same encoder/decoder/tokens files sherpa-onnx's
+OfflineRecognizer runs, the same way (edge.asr.whisper_features reproduces its features; greedy
+search, its start tokens, its token limit, its tail padding), behind the few calls the device makes
+of sherpa's recognizer (`create_stream`, `stream.accept_waveform`, `decode_stream`,
+`stream.result.text`), so edge.asr.stream, files, the wake second look and Wyoming take either.
+
+Why not sherpa-onnx here (the VAD stays sherpa's): Whisper's onnxruntime arena was what kept the
+device above its memory goal, and sherpa-onnx 2.0.1 sets one arena switch for both Whisper graphs
+and cannot bound it (its provider config reads only EnableCpuMemArena and EnableMemPattern). The
+encoder is what grows it (its attention is quadratic in a segment's frames), while the decoder makes
+hundreds of small tensors per token and needs its arena. Here each graph has its own
+`SessionMemory`: the encoder without an arena, the decoder with one (`python -m bench.asr_memory`,
+one run, load 3.6: a Whisper process after eight commands and a 26 s dictation holds 307 MB vs
+sherpa's 378, at 124-129 ms CPU per command vs sherpa's 140, and 1.5 s vs 2.0 s for the dictation:
+onnxruntime 1.32 here against the 1.28 inside sherpa-onnx, and IOBinding keeps the cross keys/values
+and the self-attention cache in onnxruntime's memory between steps instead of copying them out).
+
+Where a decoder step goes (ORT profiling, 1 thread; ~3 ms for a 2 s segment, ~6.4 ms at 29 s): the
+vocabulary projection (a 20 MB INT8 matrix read for every token, ~0.9 ms), then the graph's re-layout
+of the cross-attention keys and values at every step (Split per layer, Transpose, the scale Mul:
+~1.3 ms more per 10 s of segment, since the exported graph takes them stacked and unscaled), then
+~400 small nodes. Graph optimization levels measured alike; binding the outputs saves their copies.
+Both graph costs are the bundle's, which this runtime must run unchanged.
+
+Beyond sherpa's decoding, two small calls a later feature needs: a `prompt` (previous text, after
+<|startofprev|>) and a `prefix` (forced first tokens of the transcript), and `score`, the sum of
+log-probabilities of a forced token sequence (a wake word's second look, catalog biasing). The
+decoder graph bakes in Whisper's suppression (non-speech tokens always, a blank or end-of-text as
+the first token at position len(sot sequence)): with a prompt that position is inside the prompt,
+so the first text token after a prompt is not kept from being a blank.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from edge.asr import guard
+from edge.asr.whisper_features import N_MELS, mel_energies, normalize
+
+log = logging.getLogger("edge.asr")
+
+RATE = 16000
+MAX_FRAMES = 3000
+"""Whisper's window (30 s of 10 ms frames); sherpa keeps at most MAX_FRAMES - 50 real frames."""
+_SHRINK = "memory.enable_memory_arena_shrinkage"
+_DECODER_OUTPUTS = ("logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache")
+
+
+@dataclass(frozen=True)
+class SessionMemory:
+    """onnxruntime memory options for one Whisper graph."""
+
+    arena: bool = True
+    """onnxruntime's CPU arena (BFC): without it every tensor is a malloc/mmap, ~1.9x the CPU per command."""
+    shrink: bool = False
+    """Hand the arena's wholly free regions back after every run: bounded like no arena, while a run
+    still reuses its blocks. Only with arena."""
+    pattern: bool = False
+    """Memory patterns (a plan kept per input shape): segments vary in length, so off by default."""
+
+
+@dataclass
+class Result:
+    """What sherpa's OfflineRecognitionResult offers that the device reads."""
+
+    text: str = ""
+    tokens: list[int] | None = None
+
+
+class WhisperStream:
+    """One utterance's audio (sherpa's OfflineStream interface: accept_waveform, then decode_stream)."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self.result = Result()
+
+    def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
+        """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
+        audio = np.asarray(samples, np.float32).reshape(-1)
+        if sample_rate != RATE:
+            if sample_rate <= 0:
+                raise ValueError(f"sample rate must be positive, got {sample_rate}")
+            import soxr
+
+            audio = soxr.resample(audio, sample_rate, RATE).astype(np.float32)
+        self._parts.append(audio)
+
+    @property
+    def samples(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
+
+
+def read_tokens(path: Path) -> dict[int, bytes]:
+    """sherpa's Whisper tokens.txt (`base64(bytes) id` a line) -> id -> token bytes."""
+    table: dict[int, bytes] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            text, token_id = line.rsplit(" ", 1)
+            table[int(token_id)] = base64.b64decode(text)
+    return table
+
+
+def _session(path: Path, threads: int, memory: SessionMemory, providers: Sequence[str],
+             optimization: ort.GraphOptimizationLevel) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = memory.arena
+    options.enable_mem_pattern = memory.pattern
+    options.graph_optimization_level = optimization
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
+
+
+def _run_options(memory: SessionMemory) -> ort.RunOptions:
+    options = ort.RunOptions()
+    if memory.arena and memory.shrink:
+        options.add_run_config_entry(_SHRINK, "cpu:0")
+    return options
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class WhisperOrt:
+    """Greedy Whisper over the bundle's encoder and decoder graphs (sherpa-onnx's Whisper layout)."""
+
+    def __init__(self, encoder: Path, decoder: Path, tokens: Path, *, language: str = "en", threads: int = 1,
+                 tail_padding_frames: int = 1000, short_padding_frames: int = 0, encoder_memory: SessionMemory = SessionMemory(),
+                 decoder_memory: SessionMemory = SessionMemory(), providers: Sequence[str] = ("CPUExecutionProvider",),
+                 optimization: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL) -> None:
+        self.encoder = _session(encoder, threads, encoder_memory, providers, optimization)
+        self.decoder = _session(decoder, threads, decoder_memory, providers, optimization)
+        self._encoder_run, self._decoder_run = _run_options(encoder_memory), _run_options(decoder_memory)
+        meta = self.encoder.get_modelmeta().custom_metadata_map
+        try:
+            self.n_mels = int(meta.get("n_mels", N_MELS))
+            self.n_text_ctx = int(meta["n_text_ctx"])
+            self.eot, self.sot_prev = int(meta["eot"]), int(meta["sot_prev"])
+            self.no_timestamps = int(meta["no_timestamps"])
+            sot_sequence = [int(t) for t in meta["sot_sequence"].split(",")]
+            if int(meta.get("is_multilingual", 0)):
+                codes = meta["all_language_codes"].split(",")
+                ids = [int(t) for t in meta["all_language_tokens"].split(",")]
+                if language not in codes:
+                    raise ValueError(f"{encoder}: no language {language!r} (it has {', '.join(codes[:12])} ...)")
+                sot_sequence[1] = ids[codes.index(language)]
+                sot_sequence[2] = int(meta["transcribe"])
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValueError(f"{encoder}: not a sherpa-onnx Whisper encoder ({exc})") from None
+        self.start = [*sot_sequence, self.no_timestamps]
+        """What every decode starts with: the sot sequence, then <|notimestamps|> (sherpa's initial tokens)."""
+        self.tail_padding_frames = tail_padding_frames
+        self.short_padding_frames = short_padding_frames
+        """Padding by need: when above 0, decode_stream tries this shorter padding first and decodes again with
+        tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
+        repetition or restart edge.asr.guard would cut: what too little padding causes)."""
+        self.tokens = read_tokens(tokens)
+        self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
+        cache = self.decoder.get_inputs()[1].shape
+        self._grow = not isinstance(cache[2], int)
+        self._cache_shape = (int(cache[0]), 1, self.n_text_ctx if not self._grow else 0, int(cache[3]))
+
+    # -- sherpa's OfflineRecognizer interface -------------------------------------------------------
+
+    def create_stream(self) -> WhisperStream:
+        return WhisperStream()
+
+    def decode_stream(self, stream: WhisperStream) -> None:
+        samples = stream.samples
+        if 0 < self.short_padding_frames < self.tail_padding_frames:
+            ids, ended = self._greedy(samples, (), (), self.short_padding_frames)
+            text = self.text(ids)
+            if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
+                stream.result = Result(text, ids)
+                return
+        ids, _ = self._greedy(samples, (), (), None)
+        stream.result = Result(self.text(ids), ids)
+
+    # -- the recognizer ------------------------------------------------------------------------------
+
+    def features(self, samples: np.ndarray, tail_padding_frames: int | None = None) -> tuple[np.ndarray, int]:
+        """(1, n_mels, frames) encoder input and the real frame count, padded the way sherpa pads."""
+        energies = mel_energies(samples, self.n_mels)
+        frames = len(energies)
+        if frames >= MAX_FRAMES - 50:  # sherpa keeps the first frames, then normalizes them alone
+            log.warning("Whisper takes at most %.1f s: the rest of a %.1f s segment is dropped",
+                        (MAX_FRAMES - 50) / 100, frames / 100)
+            frames = MAX_FRAMES - 50
+        feats = normalize(energies[:frames])
+        pad = self.tail_padding_frames if tail_padding_frames is None else tail_padding_frames
+        total = min(frames + pad, MAX_FRAMES)
+        mel = np.zeros((1, self.n_mels, total), np.float32)
+        mel[0, :, :frames] = feats.T
+        return mel, frames
+
+    def encode(self, samples: np.ndarray, tail_padding_frames: int | None = None) -> tuple[list[ort.OrtValue], int]:
+        """Cross-attention keys and values (left in onnxruntime's memory) and the real frame count."""
+        mel, frames = self.features(samples, tail_padding_frames)
+        binding = self.encoder.io_binding()
+        binding.bind_cpu_input("mel", mel)
+        for output in ("n_layer_cross_k", "n_layer_cross_v"):
+            binding.bind_output(output)
+        self.encoder.run_with_iobinding(binding, self._encoder_run)
+        return binding.get_outputs(), frames
+
+    def _step(self, binding: ort.IOBinding, tokens: Sequence[int], cache: Sequence[ort.OrtValue],
+              offset: int) -> tuple[np.ndarray, list[ort.OrtValue]]:
+        binding.bind_cpu_input("tokens", np.array([tokens], np.int64))
+        binding.bind_ortvalue_input(self._decoder_inputs[1], cache[0])
+        binding.bind_ortvalue_input(self._decoder_inputs[2], cache[1])
+        binding.bind_cpu_input("offset", np.array([offset], np.int64))
+        binding.clear_binding_outputs()  # a run leaves its outputs bound, at their shapes: let the next allocate
+        for output in _DECODER_OUTPUTS:
+            binding.bind_output(output)
+        self.decoder.run_with_iobinding(binding, self._decoder_run)
+        logits, k, v = binding.get_outputs()
+        return logits.numpy()[0], [k, v]
+
+    def _begin(self, cross: Sequence[ort.OrtValue]) -> tuple[ort.IOBinding, list[ort.OrtValue]]:
+        binding = self.decoder.io_binding()
+        binding.bind_ortvalue_input("n_layer_cross_k", cross[0])
+        binding.bind_ortvalue_input("n_layer_cross_v", cross[1])
+        empty = np.zeros(self._cache_shape, np.float32)
+        return binding, [ort.OrtValue.ortvalue_from_numpy(empty), ort.OrtValue.ortvalue_from_numpy(empty.copy())]
+
+    def initial(self, prompt: Sequence[int] = (), prefix: Sequence[int] = ()) -> list[int]:
+        """The tokens fed before the first predicted one: [<|startofprev|>, *prompt] if any, the start, the prefix."""
+        return ([self.sot_prev, *prompt] if prompt else []) + self.start + list(prefix)
+
+    def transcribe_ids(self, samples: np.ndarray, prompt: Sequence[int] = (), prefix: Sequence[int] = (),
+                       tail_padding_frames: int | None = None) -> list[int]:
+        """Greedy text tokens (prefix included, end-of-text excluded), sherpa's loop and token limit."""
+        return self._greedy(samples, prompt, prefix, tail_padding_frames)[0]
+
+    def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
+                tail_padding_frames: int | None) -> tuple[list[int], bool]:
+        """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
+            return list(prefix), True
+        cross, frames = self.encode(samples, tail_padding_frames)
+        # sherpa: "assume at most 6 tokens per second", at most half the text context
+        limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
+        binding, cache = self._begin(cross)
+        feed = self.initial(prompt, prefix)
+        logits, cache = self._step(binding, feed, cache, 0)
+        offset = len(feed)
+        token = int(np.argmax(logits[-1]))
+        out = list(prefix)
+        for i in range(limit):
+            if token == self.eot:
+                return out, True
+            out.append(token)
+            if i == limit - 1 or offset >= self.n_text_ctx - 2:
+                break  # sherpa runs one more step here and discards it
+            logits, cache = self._step(binding, [token], cache, offset)
+            offset += 1
+            token = int(np.argmax(logits[-1]))
+        return out, limit == 0 or token == self.eot
+
+    def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
+              end: bool = True, tail_padding_frames: int | None = None) -> float:
+        """Sum of log-probabilities of `tokens` (then end-of-text, if `end`) following the start: one decoder run."""
+        if not tokens and not end:
+            return 0.0
+        cross, _ = self.encode(np.asarray(samples, np.float32).reshape(-1), tail_padding_frames)
+        binding, cache = self._begin(cross)
+        feed = self.initial(prompt, prefix)
+        targets = [*tokens, self.eot] if end else list(tokens)
+        if len(feed) + len(targets) > self.n_text_ctx:
+            raise ValueError(f"{len(feed) + len(targets)} tokens: Whisper's text context is {self.n_text_ctx}")
+        logits, _ = self._step(binding, feed + list(tokens), cache, 0)
+        logp = _log_softmax(logits[len(feed) - 1:len(feed) - 1 + len(targets)].astype(np.float64))
+        return float(logp[np.arange(len(targets)), targets].sum())
+
+    def text(self, ids: Sequence[int]) -> str:
+        """Token ids -> text (bytes joined first: a character may span tokens); ids outside the table are skipped."""
+        raw = b"".join(self.tokens.get(i, b"") for i in ids)
+        return raw.decode("utf-8", errors="replace")
+
+    def encode_text(self, text: str) -> list[int]:
+        """Greedy longest-match tokens of text (for prompts and forced sequences; not BPE's own merges).
+
+        Whisper's BPE would split some words differently, so scores of these sequences are slightly
+        lower than of the model's own tokenization: compare scores made the same way."""
+        if not hasattr(self, "_by_bytes"):
+            self._by_bytes = {raw: i for i, raw in sorted(self.tokens.items(), reverse=True) if i < self.eot}
+            self._longest = max(len(raw) for raw in self._by_bytes)
+        raw, out, at = text.encode("utf-8"), [], 0
+        while at < len(raw):
+            for size in range(min(self._longest, len(raw) - at), 0, -1):
+                token = self._by_bytes.get(raw[at:at + size])
+                if token is not None:
+                    out.append(token)
+                    at += size
+                    break
+            else:
+                raise ValueError(f"byte {raw[at]} of {text!r} has no token")
+        return out
