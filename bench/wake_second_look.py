@@ -27,7 +27,7 @@ from export.wake_eval import PositiveStream, detected
 
 SIMILARITIES = (0.75, 0.8, 1.0)
 """Similarities the word look tries: 0.75 takes "Hey, Shah" and "A shot" for "hey shop", 1.0 only the phrase's skeleton."""
-LOGPROBS = (-3.5, -4.5, -5.5)
+LOGPROBS = (-4.0, -5.0, -5.5, -6.0)
 """Mean log-probabilities per phrase token the forced look tries (dev split: phrase median -2.0, ordinary speech < -6)."""
 MINIMUMS = {"words": SIMILARITIES, "forced": LOGPROBS}
 

@@ -246,7 +246,7 @@ class WakeSettings:
     [asr] runtime = "onnxruntime"; edge/wake/phrase_score.py), "words" compares what Whisper heard with
     the phrase by sound (edge/wake/second_look.py)."""
 
-    second_look_min_logprob: float = field(default=-4.5, metadata=between(-20, 0))
+    second_look_min_logprob: float = field(default=-5.0, metadata=between(-20, 0))
     """Mean log-probability per phrase token above which the forced second look confirms (natural log)."""
 
     second_look_similarity: float = field(default=0.75, metadata=between(0, 1))

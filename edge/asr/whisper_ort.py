@@ -223,6 +223,11 @@ class WhisperOrt:
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix)
         cross, frames = self.encode(samples, tail_padding_frames)
+        return self.greedy(cross, frames, prompt, prefix)
+
+    def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
+               prefix: Sequence[int] = ()) -> list[int]:
+        """transcribe_ids on an encoded window (encode's output), for callers that score it too."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
         binding, cache = self._begin(cross)

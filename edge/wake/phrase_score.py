@@ -34,6 +34,9 @@ import numpy as np
 
 from edge.wake.second_look import SAMPLE_RATE, Verdict
 
+MAX_STARTS = 3
+"""Word starts, counted from the end of what was heard, where the phrase is tried (plus the very start and end)."""
+
 
 def phrase_spellings(phrase: str) -> list[str]:
     """The ways Whisper may write the phrase at the start of a transcript (leading space: a word start)."""
@@ -53,7 +56,7 @@ def phrase_spellings(phrase: str) -> list[str]:
 class ForcedLook:
     """Score the phrase under the recognizer's Whisper (edge.asr.whisper_ort.WhisperOrt) given the window."""
 
-    def __init__(self, whisper: Any, phrase: str, min_logprob: float = -4.5, window_seconds: float = 1.8) -> None:
+    def __init__(self, whisper: Any, phrase: str, min_logprob: float = -5.0, window_seconds: float = 1.8) -> None:
         if not hasattr(whisper, "continuation_logprobs"):
             raise ValueError("the forced second look needs Whisper on onnxruntime ([asr] runtime = \"onnxruntime\")")
         self.whisper = whisper
@@ -64,12 +67,13 @@ class ForcedLook:
 
     def score(self, audio: np.ndarray) -> tuple[float, str]:
         """(best mean log-probability per phrase token, what the free decode heard)."""
-        heard = self.whisper.transcribe_ids(audio)
-        starts = sorted({0, len(heard), *(i for i, t in enumerate(heard)
-                                          if self.whisper.tokens.get(t, b"").startswith(b" "))})
+        cross, frames = self.whisper.encode(audio)
+        heard = self.whisper.greedy(cross, frames)
+        words = [i for i, t in enumerate(heard) if self.whisper.tokens.get(t, b"").startswith(b" ")]
+        # the window ends just after the phrase: it starts at the beginning or at one of the last words
+        starts = sorted({0, len(heard), *words[-MAX_STARTS:]})
         begin = self.whisper.initial()
         candidates = [(begin + heard[:k], spelling) for k in starts for spelling in self._spellings]
-        cross, _ = self.whisper.encode(audio)
         logps = self.whisper.continuation_logprobs(cross, [before + spelling for before, spelling in candidates])
         best = max(float(np.mean(logp[len(before) - 1:])) for (before, _), logp in zip(candidates, logps, strict=True))
         return best, self.whisper.text(heard)
