@@ -14,11 +14,12 @@ per token of the phrase, taking the best of:
 - every place the phrase may start in what was heard: the free decode's first k words, at each
   word start, come before it (the window may begin with the end of other speech).
 
-On the dev split (training-like voices: espeak training variants, Piper, flite awb/kal; 40 phrases,
-32 confusables, 27 windows of ordinary sentences) the phrase scored -1.97 per token at the median
-(5th percentile -4.4), confusables -4.5 ("hey stop", "pay shop": the neighbours are what the first
-stage is for), ordinary speech -7.8 to -6.1. `python -m bench wake --second-look` measures the
-held-out voices and real speech; [wake] second_look_min_logprob is the threshold.
+On the dev split (training-like voices only: espeak training variants, Piper joe, flite awb/kal;
+never the bench's held-out voices) the phrase, alone or after or before other words, scored -2.36
+per token at the median (5th percentile -4.5, 58 of 60 at or above -5.0); its confusables ("hey
+stop", "pay shop") -4.8 (the neighbours are what the first stage is for); 57 windows of ordinary
+sentences -8.7 to -5.45 (median -7.0), so [wake] second_look_min_logprob defaults to -5.0.
+`python -m bench wake --second-look forced` measures the held-out voices and real speech.
 
 One decode of the window (as the word look) plus one teacher-forced decoder pass per candidate
 (spellings x start places, each alone: see WhisperOrt.continuation_logprobs), spent only on a
