@@ -170,23 +170,23 @@ def _report(cands: list[Candidate], results: dict[str, dict], material: dict, ho
 
 
 def _second_look(cands: list[Candidate], results: dict[str, dict], material: dict, settings,
-                 first_stage: list[float], refractory: float) -> None:
+                 first_stage: list[float], refractory: float, method: str) -> None:
     from bench import wake_second_look
 
     for c in cands:
         if not c.label.startswith("custom"):
             continue
-        _log(f"{c.label}: second look on every detection (one Whisper decode each)")
-        look = wake_second_look.make_look(c.model.phrase, settings.wake.second_look_similarity)
+        _log(f"{c.label}: second look ({method}) on every detection (one Whisper decode each)")
+        look = wake_second_look.make_look(c.model.phrase, method)
         raw = results[c.label]["raw"]
         thresholds = sorted(set(first_stage or [c.threshold, 0.35, 0.25]), reverse=True)
         rows = wake_second_look.evaluate(look, settings.wake.second_look_tail_seconds, thresholds,
-                                         wake_second_look.SIMILARITIES, refractory,
+                                         wake_second_look.MINIMUMS[method], refractory,
                                          material["positives"][c.model.phrase], raw["positive"],
                                          {"synthetic": raw["synthetic"], "real": raw["real"]})
-        wake_second_look.report(c.label, rows)
+        wake_second_look.report(c.label, method, rows)
         best = min(rows, key=lambda r: (r["fa_synthetic"] + r["fa_real"]) if r["detection"] >= 0.97 else 1e9 - r["detection"])
-        summary.add("wake word", f"{c.label} + second look at {best['threshold']:.2f}: detection / FA per h syn / real",
+        summary.add("wake word", f"{c.label} + {method} second look at {best['threshold']:.2f}/{best['minimum']:g}: detection / FA per h syn / real",
                     f"{_pct(best['detection'])} / {best['fa_synthetic']:.1f} / {best['fa_real']:.1f}",
                     ">= 97 % / <= 0.1 / <= 0.1", "recognizer confirms each detection")
 
@@ -200,8 +200,10 @@ def main(argv: list[str]) -> int:
                         help="another custom wake bundle to run too (e.g. a phrase candidate); repeatable")
     parser.add_argument("--only", action="append", default=[],
                         help="run only this model (label as printed, e.g. custom or hey_mycroft); repeatable")
-    parser.add_argument("--second-look", action="store_true",
-                        help="also confirm the custom head's detections with the recognizer (edge.wake.second_look)")
+    parser.add_argument("--second-look", nargs="?", const="config", choices=["config", "forced", "words"],
+                        help="also confirm the custom head's detections with the recognizer: forced (the phrase's "
+                             "log-probability, edge.wake.phrase_score) or words (edge.wake.second_look); "
+                             "default [wake] second_look_method")
     parser.add_argument("--first-stage", type=float, action="append", default=[],
                         help="first-stage thresholds to try with --second-look (default: shipped, 0.35, 0.25)")
     parser.add_argument("--plot", type=Path, default=Path("bench-results/wake_det.png"), help="DET plot PNG path")
@@ -227,7 +229,8 @@ def main(argv: list[str]) -> int:
     results = {c.label: _evaluate(c, material, refractory) for c in cands}
     _report(cands, results, material, hours)
     if args.second_look:
-        _second_look(cands, results, material, settings, args.first_stage, refractory)
+        method = settings.wake.second_look_method if args.second_look == "config" else args.second_look
+        _second_look(cands, results, material, settings, args.first_stage, refractory, method)
     plot = save_det_plot(args.plot, {c.label: results[c.label]["det"] for c in cands},
                          {c.label: c.threshold for c in cands}, hours)
     print(f"\nDET plot: {plot}")

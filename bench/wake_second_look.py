@@ -2,7 +2,8 @@
 
 For the custom head, at its shipped threshold and at lower first-stage thresholds, every detection
 on the bench's material (held-out positive streams, ordinary synthetic speech, real recorded speech)
-is checked by `edge.wake.second_look.SecondLook` on the audio the device would hold (the window
+is checked by a second look (`edge.wake.second_look.SecondLook`, the words Whisper hears, or
+`edge.wake.phrase_score.ForcedLook`, the phrase's log-probability) on the audio the device would hold (the window
 ending `tail` after the detection), with the device's own Whisper recognizer. Reported: detection
 overall and for the worst voice group, false accepts per hour (synthetic, real) with the second look,
 and the second look's CPU as a share of one core while listening (decodes only happen on
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,32 +26,44 @@ from export.wake_bench_data import GROUPS
 from export.wake_eval import PositiveStream, detected
 
 SIMILARITIES = (0.75, 0.8, 1.0)
-"""Similarities the bench tries: 0.75 takes "Hey, Shah" and "A shot" for "hey shop", 1.0 only the phrase's skeleton."""
+"""Similarities the word look tries: 0.75 takes "Hey, Shah" and "A shot" for "hey shop", 1.0 only the phrase's skeleton."""
+LOGPROBS = (-4.0, -5.0, -5.5, -6.0)
+"""Mean log-probabilities per phrase token the forced look tries (dev split: phrase median -2.0, ordinary speech < -6)."""
+MINIMUMS = {"words": SIMILARITIES, "forced": LOGPROBS}
 
 
-def make_look(phrase: str, min_similarity: float) -> SecondLook:
-    """The second look as the device builds it: the configured Whisper bundle and espeak-ng phonemes."""
+def make_look(phrase: str, method: str) -> Any:
+    """The second look as the device builds it: the configured Whisper bundle (on onnxruntime for the
+    forced look) and, for the word look, espeak-ng phonemes."""
+    import dataclasses
+
     from edge.asr import whisper_decoder
     from edge.asr.models import whisper_recognizer
-    from edge.catalog.correction import espeak_pronouncer
     from edge.config import load_settings
+    from edge.wake.phrase_score import ForcedLook
 
     settings = load_settings()
+    window = settings.wake.second_look_window_seconds
+    if method == "forced":
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime="onnxruntime"))
+        return ForcedLook(whisper_recognizer(settings, threads=1), phrase, window_seconds=window)
+    from edge.catalog.correction import espeak_pronouncer
+
     return SecondLook(whisper_decoder(whisper_recognizer(settings, threads=1)), phrase, espeak_pronouncer(),
-                      min_similarity=min_similarity, window_seconds=settings.wake.second_look_window_seconds)
+                      window_seconds=window)
 
 
 class _Judge:
     """Verdicts on windows of named audio, decoded once each; CPU seconds spent per audio kind."""
 
-    def __init__(self, look: SecondLook, tail_seconds: float) -> None:
+    def __init__(self, look: Any, tail_seconds: float) -> None:
         self.look = look
         self.tail = int(tail_seconds * 16000)
         self.cache: dict[tuple[str, int], Verdict] = {}
         self.cpu: dict[str, float] = {}
 
     def __call__(self, kind: str, key: str, audio: np.ndarray, step: int) -> float:
-        """The similarity heard in the window ending `tail` after step (decoded on first use)."""
+        """The look's score for the window ending `tail` after step (decoded on first use)."""
         if (key, step) not in self.cache:
             end = min(len(audio), (step + 1) * STEP_SAMPLES + self.tail)
             window = audio[max(0, end - self.look.window): end]
@@ -58,40 +72,40 @@ class _Judge:
             began = time.process_time()
             self.cache[(key, step)] = self.look.check(window)
             self.cpu[kind] = self.cpu.get(kind, 0.0) + time.process_time() - began
-        return self.cache[(key, step)].similarity
+        return self.cache[(key, step)].score
 
 
 def _confirmed(judge: _Judge, kind: str, key: str, audio: np.ndarray, scores: np.ndarray, threshold: float,
-               refractory: float, similarity: float) -> tuple[int, int]:
+               refractory: float, minimum: float) -> tuple[int, int]:
     """(first-stage fires, confirmed fires) on one piece of audio."""
     fires = fire_steps(scores, threshold, refractory)
-    return len(fires), sum(judge(kind, key, audio, step) >= similarity for step in fires)
+    return len(fires), sum(judge(kind, key, audio, step) >= minimum for step in fires)
 
 
-def evaluate(look: SecondLook, tail_seconds: float, thresholds: Sequence[float], similarities: Sequence[float],
+def evaluate(look: Any, tail_seconds: float, thresholds: Sequence[float], minimums: Sequence[float],
              refractory: float, streams: list[PositiveStream], pos_scores: list[np.ndarray],
              negatives: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> list[dict]:
-    """One row per (first-stage threshold, similarity); negatives: kind -> [(audio, scores)]."""
+    """One row per (first-stage threshold, the look's minimum score); negatives: kind -> [(audio, scores)]."""
     judge = _Judge(look, tail_seconds)
     hours = {kind: sum(len(a) for a, _ in parts) / 16000 / 3600 for kind, parts in negatives.items()}
     rows = []
-    for threshold, similarity in ((t, s) for t in thresholds for s in similarities):
+    for threshold, minimum in ((t, m) for t in thresholds for m in minimums):
         groups: dict[str, list[int]] = {g: [0, 0] for g in GROUPS}
         hits = 0
         for i, (stream, scores) in enumerate(zip(streams, pos_scores, strict=True)):
             fires = fire_steps(scores, threshold, refractory)
-            kept = [s for s in fires if judge("positive", f"pos{i}", stream.audio, s) >= similarity]
+            kept = [s for s in fires if judge("positive", f"pos{i}", stream.audio, s) >= minimum]
             hit = detected(kept, stream)[0]
             hits += hit
             groups.setdefault(stream.voice, [0, 0])
             groups[stream.voice][0] += hit
             groups[stream.voice][1] += 1
-        row = {"threshold": threshold, "similarity": similarity, "detection": hits / max(1, len(streams)),
+        row = {"threshold": threshold, "minimum": minimum, "detection": hits / max(1, len(streams)),
                "worst_group": min(((h / max(1, t), g) for g, (h, t) in groups.items() if t), default=(0.0, "-"))}
         for kind, parts in negatives.items():
             first = kept = 0
             for j, (audio, scores) in enumerate(parts):
-                f, k = _confirmed(judge, kind, f"{kind}{j}", audio, scores, threshold, refractory, similarity)
+                f, k = _confirmed(judge, kind, f"{kind}{j}", audio, scores, threshold, refractory, minimum)
                 first, kept = first + f, kept + k
             row[f"fa_{kind}_first"] = first / max(hours[kind], 1e-9)
             row[f"fa_{kind}"] = kept / max(hours[kind], 1e-9)
@@ -104,14 +118,18 @@ def evaluate(look: SecondLook, tail_seconds: float, thresholds: Sequence[float],
     return rows
 
 
-def report(label: str, rows: list[dict]) -> None:
-    print(f"\nSecond look ({label}; the recognizer confirms each detection whose words sound like the phrase: "
-          "skeleton similarity >= sim); CPU = decode time on negatives over the hours listened, one core")
-    print(f"{'first-stage thr':>16}{'sim':>6}{'detect':>9}{'worst group':>22}{'FA/h syn 1st->2nd':>20}"
+HOW = {"words": "the words Whisper hears sound like the phrase: skeleton similarity >= min",
+       "forced": "the phrase's mean log-probability per token under Whisper >= min"}
+
+
+def report(label: str, method: str, rows: list[dict]) -> None:
+    print(f"\nSecond look, {method} ({label}; confirmed when {HOW[method]}); "
+          "CPU = the look's time on negatives over the hours listened, one core")
+    print(f"{'first-stage thr':>16}{'min':>6}{'detect':>9}{'worst group':>22}{'FA/h syn 1st->2nd':>20}"
           f"{'FA/h real 1st->2nd':>21}{'2nd-look CPU':>14}{'decode p50':>12}")
     for r in rows:
         worst = f"{r['worst_group'][1]} {100 * r['worst_group'][0]:.0f} %"
-        print(f"{r['threshold']:>16.3f}{r['similarity']:>6.2f}{100 * r['detection']:>8.1f}%{worst:>22}"
+        print(f"{r['threshold']:>16.3f}{r['minimum']:>6.2f}{100 * r['detection']:>8.1f}%{worst:>22}"
               f"{r.get('fa_synthetic_first', 0):>10.1f} -> {r.get('fa_synthetic', 0):<6.1f}"
               f"{r.get('fa_real_first', 0):>11.1f} -> {r.get('fa_real', 0):<6.1f}"
               f"{100 * r['cpu']:>13.2f}%{r['decode_ms_p50']:>10.0f} ms")

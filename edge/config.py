@@ -256,6 +256,14 @@ class WakeSettings:
     second_look: bool = False
     """Confirm each detection by decoding the last window with the ASR and comparing its phonemes with the phrase (edge/wake/second_look.py; on/off)."""
 
+    second_look_method: Literal["forced", "words"] = "forced"
+    """How the second look judges the window: "forced" scores the phrase's tokens under Whisper (needs
+    [asr] runtime = "onnxruntime"; edge/wake/phrase_score.py), "words" compares what Whisper heard with
+    the phrase by sound (edge/wake/second_look.py)."""
+
+    second_look_min_logprob: float = field(default=-5.0, metadata=between(-20, 0))
+    """Mean log-probability per phrase token above which the forced second look confirms (natural log)."""
+
     second_look_similarity: float = field(default=0.75, metadata=between(0, 1))
     """Similarity (0-1) of a run of heard words to the phrase, as consonant skeletons, for the second look to confirm."""
 

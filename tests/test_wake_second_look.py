@@ -111,7 +111,7 @@ def test_the_setting_puts_the_second_look_behind_the_detector() -> None:
     from edge.config import load_settings
     from edge.wake import confirmed_detector
 
-    settings = load_settings(environ={"VOICESHOP_WAKE__SECOND_LOOK": "true",
+    settings = load_settings(environ={"VOICESHOP_WAKE__SECOND_LOOK": "true", "VOICESHOP_WAKE__SECOND_LOOK_METHOD": "words",
                                       "VOICESHOP_WAKE__SECOND_LOOK_SIMILARITY": "0.8"})
     wrapped = confirmed_detector(settings, _Fires(set()), lambda audio: "hey shop")
     assert isinstance(wrapped, ConfirmedWakeDetector) and wrapped.look.min_similarity == 0.8

@@ -71,6 +71,7 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
         text = stream.result.text.strip()
         return mandarin.clean(text) if language == "zh" else text
 
+    decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
     return decode
 
 

@@ -251,6 +251,11 @@ class WhisperOrt:
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
+        return self.greedy(cross, frames, prompt, prefix)
+
+    def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
+               prefix: Sequence[int] = ()) -> list[int]:
+        """transcribe_ids on an encoded window (encode's output), for callers that score it too."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
         binding, cache = self._begin(cross)
@@ -308,4 +313,20 @@ class WhisperOrt:
                     break
             else:
                 raise ValueError(f"byte {raw[at]} of {text!r} has no token")
+        return out
+
+    def continuation_logprobs(self, cross: Sequence[ort.OrtValue], sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """For each whole token sequence (start tokens included): log P(token j+1 | tokens up to j, audio).
+
+        Teacher forcing, one decoder pass per sequence. Not batched on purpose: the INT8 decoder
+        quantizes its activations with one scale per tensor, so a sequence's scores would depend on
+        what else shared its batch (up to 0.24 nats per token, measured); alone, they do not."""
+        out: list[np.ndarray] = []
+        for sequence in sequences:
+            if not 1 < len(sequence) <= self.n_text_ctx:
+                raise ValueError(f"{len(sequence)} tokens: a forced sequence has 2 to {self.n_text_ctx}")
+            binding, cache = self._begin(cross)
+            logits, _ = self._step(binding, list(sequence), cache, 0)
+            logp = _log_softmax(logits[:-1].astype(np.float32))
+            out.append(logp[np.arange(len(sequence) - 1), np.asarray(sequence[1:])])
         return out

@@ -31,15 +31,24 @@ def detector_for_settings(settings: Settings, model: ListenModel | None = None) 
 
 
 def confirmed_detector(settings: Settings, detector: WakeDetector, decode: Any) -> Any:
-    """detector behind a second look that decodes with the recognizer's Whisper (settings.wake.second_look)."""
-    from edge.catalog.correction import espeak_pronouncer
+    """detector behind a second look with the recognizer's Whisper (settings.wake.second_look): decode is
+    the recognizer's decode(samples) -> text, whose `recognizer` the forced look scores with."""
     from edge.wake.second_look import ConfirmedWakeDetector, SecondLook
 
     if decode is None:
         raise ValueError("wake.second_look needs the Whisper recognizer (asr.engine = \"whisper\")")
     wake = settings.wake
-    look = SecondLook(decode, detector.phrase, espeak_pronouncer(), min_similarity=wake.second_look_similarity,
-                      window_seconds=wake.second_look_window_seconds)
+    look: Any
+    if wake.second_look_method == "forced":
+        from edge.wake.phrase_score import ForcedLook
+
+        look = ForcedLook(getattr(decode, "recognizer", None), detector.phrase,
+                          min_logprob=wake.second_look_min_logprob, window_seconds=wake.second_look_window_seconds)
+    else:
+        from edge.catalog.correction import espeak_pronouncer
+
+        look = SecondLook(decode, detector.phrase, espeak_pronouncer(), min_similarity=wake.second_look_similarity,
+                          window_seconds=wake.second_look_window_seconds)
     return ConfirmedWakeDetector(detector, look, tail_seconds=wake.second_look_tail_seconds)
 
 

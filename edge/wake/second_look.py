@@ -47,8 +47,9 @@ class Verdict:
 
     accepted: bool
     heard: str
-    similarity: float
-    """Best phoneme similarity of a run of heard words to the phrase (0-1)."""
+    score: float
+    """The look's score: the best phoneme similarity of a run of heard words to the phrase (0-1), or,
+    for the forced look (edge.wake.phrase_score), the phrase's mean log-probability per token."""
     decode_ms: float
 
 

@@ -1,0 +1,99 @@
+"""The forced second look: the phrase's log-probability under the device's Whisper decides a wake."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from edge.wake.phrase_score import ForcedLook, phrase_spellings
+
+RATE = 16000
+
+
+def test_spellings_cover_whispers_casing_and_punctuation() -> None:
+    forms = phrase_spellings("hey shop")
+    assert " Hey shop" in forms and " Hey, shop" in forms and " hey shop" in forms and " Hey Shop" in forms
+    assert len(forms) == len(set(forms)) and all(f.startswith(" ") for f in forms)
+    assert phrase_spellings("computer") == [" Computer", " computer", " Computer."]
+    with pytest.raises(ValueError, match="empty"):
+        phrase_spellings("  ")
+
+
+def test_the_forced_look_refuses_a_recognizer_it_cannot_score_with() -> None:
+    with pytest.raises(ValueError, match="onnxruntime"):
+        ForcedLook(object(), "hey shop")
+
+
+def test_the_setting_chooses_the_forced_look_and_says_what_it_needs() -> None:
+    from edge.config import load_settings
+    from edge.wake import confirmed_detector
+
+    settings = load_settings(environ={"VOICESHOP_WAKE__SECOND_LOOK": "true"})
+    assert settings.wake.second_look_method == "forced"
+
+    class _Detector:
+        phrase = "hey shop"
+
+    def decode(audio: np.ndarray) -> str:  # a sherpa-style decode: no recognizer to score with
+        return ""
+
+    with pytest.raises(ValueError, match="onnxruntime"):
+        confirmed_detector(settings, _Detector(), decode)
+
+
+@pytest.fixture(scope="module")
+def whisper(bundle):
+    from edge.asr.models import whisper_recognizer
+    from edge.config import load_settings
+
+    bundle("vad")
+    settings = load_settings(environ={})
+    settings = dataclasses.replace(settings, models=dataclasses.replace(settings.models, dir=str(bundle("asr").parent)),
+                                   asr=dataclasses.replace(settings.asr, runtime="onnxruntime"))
+    return whisper_recognizer(settings, threads=1)
+
+
+@pytest.mark.slow
+def test_teacher_forcing_agrees_with_the_recognizers_own_score(whisper) -> None:
+    """Each sequence is scored alone, the same every time, and as the recognizer's score() scores it."""
+    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
+
+    audio = read_wav_16k(clip("hey shop add two apples", PIPER_JOE).path)
+    cross, _ = whisper.encode(audio)
+    begin = whisper.initial()
+    sequences = [begin + whisper.encode_text(t) for t in (" Hey shop", " Hey, shop, add two apples.", " A")]
+    together = whisper.continuation_logprobs(cross, sequences)
+    alone = [whisper.continuation_logprobs(cross, [s])[0] for s in reversed(sequences)][::-1]
+    for a, b, sequence in zip(together, alone, sequences, strict=True):
+        assert len(a) == len(sequence) - 1 and np.all(a <= 0)
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="forced sequence"):
+        whisper.continuation_logprobs(cross, [begin[:1]])
+    # the forced score of a whole sequence agrees with the recognizer's own score()
+    spoken = whisper.encode_text(" Hey, shop, add two apples.")
+    total = whisper.score(audio, spoken, end=False)
+    assert abs(total - float(together[1][len(begin) - 1:].sum())) < 1e-2
+
+
+@pytest.mark.slow
+def test_the_phrase_scores_high_and_ordinary_speech_low(whisper) -> None:
+    """Piper's voice: the phrase (alone, after other words, before a request) passes at the default
+    threshold; ordinary speech does not; a neighbour scores below the phrase."""
+    from edge.config import load_settings
+    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
+
+    minimum = load_settings(environ={}).wake.second_look_min_logprob
+    look = ForcedLook(whisper, "hey shop", min_logprob=minimum)
+    pad = np.zeros(4000, np.float32)
+
+    def window(text: str) -> np.ndarray:
+        return np.concatenate([pad, read_wav_16k(clip(text, PIPER_JOE).path)[:int(1.6 * RATE)], pad])
+
+    phrase = [look.check(window(t)) for t in ("hey shop", "okay hey shop", "hey shop add two apples")]
+    ordinary = [look.check(window(t)) for t in ("the weather is nice today", "put the kettle on please")]
+    neighbour = look.check(window("hey stop"))
+    assert all(v.accepted for v in phrase), phrase
+    assert not any(v.accepted for v in ordinary), ordinary
+    assert neighbour.score < min(v.score for v in phrase), (neighbour, phrase)
