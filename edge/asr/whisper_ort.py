@@ -254,8 +254,9 @@ class WhisperOrt:
         return self.greedy(cross, frames, prompt, prefix)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
-               prefix: Sequence[int] = ()) -> list[int]:
-        """transcribe_ids on an encoded window (encode's output), for callers that score it too."""
+               prefix: Sequence[int] = ()) -> tuple[list[int], bool]:
+        """Greedy tokens of an encoded window (encode's output; callers that also score it encode once), and
+        whether Whisper ended them with end-of-text rather than the token limit."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
         binding, cache = self._begin(cross)
