@@ -186,8 +186,8 @@ def test_text_round_trips_through_tokens(ours):
 # -- settings and files ---------------------------------------------------------------------------------------
 
 def test_runtime_setting_is_validated():
-    assert load_settings(environ={}).asr.runtime == "sherpa"
-    assert load_settings(environ={"VOICESHOP_ASR__RUNTIME": "onnxruntime"}).asr.runtime == "onnxruntime"
+    assert load_settings(environ={}).asr.runtime == "onnxruntime"
+    assert load_settings(environ={"VOICESHOP_ASR__RUNTIME": "sherpa"}).asr.runtime == "sherpa"
     with pytest.raises(ConfigError, match="runtime"):
         load_settings(environ={"VOICESHOP_ASR__RUNTIME": "tflite"})
     with pytest.raises(ConfigError, match="asr_encoder_arena"):
