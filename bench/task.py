@@ -133,7 +133,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
         try:
             for index in commands:
-                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text), table))
+                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
+                                       table))
             for model in args.models:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
@@ -157,14 +158,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                       f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
             if args.spotting_changes:
                 spot, chain.session.dialog.linker.spot = chain.session.dialog.linker.spot, None
-                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"])
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
                          for r in records]
                 chain.session.dialog.linker.spot = spot
                 for record, outcome in zip(records, plain, strict=True):
                     record["product_ok_without_spotting"] = outcome.product_ok
             if args.reading_changes:
                 chain.session.read_commands = False
-                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"])
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
                          for r in records]
                 chain.session.read_commands = True
                 for record, outcome in zip(records, plain, strict=True):

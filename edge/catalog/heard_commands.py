@@ -45,6 +45,15 @@ CART_INTENTS = frozenset(("add_to_cart", "remove_from_cart"))
 THRESHOLD = 0.65
 """Least phoneme similarity of heard words and the opening or noun read in their place (dev: 0.65
 fixed 23 broke 1, 0.70 11/0, 0.75 10/0)."""
+SURE = 0.75
+"""One heard word less alike than this to an opening is read as it only when it is a function word (Whisper's
+"and" for a clipped "add", "but" for "put"); "good night shop" is not "put night shop"."""
+FUNCTION_WORDS = frozenset(("and", "but", "that", "with", "have", "had", "then", "than", "in", "on", "at", "a", "an",
+                            "the", "to", "of", "or", "so", "as", "if"))
+"""Words that say nothing at the start of a request: a verb Whisper clipped or blurred often comes out as one."""
+SAID = 0.95
+"""Heard words this alike to an opening are that opening as said ("checkout" for "check out"): the line's
+opening is then not re-read at all (it was "take out please")."""
 MAX_READINGS = 4
 """Readings the NLU is asked about, best first (each costs one NLU pass, ~3 ms)."""
 _WORDS = re.compile(r"[a-z0-9']+")
@@ -89,15 +98,20 @@ class CommandReader:
         for size in range(1, min(4, len(words)) + 1):
             heard = tuple(words[:size])
             key = self._key(heard)
-            if len(key) < 2:
+            if len(key) < 2 or set(heard) & set(FRAME_NOUNS):  # "send my order ..." is no misheard "where is my order"
                 continue
             for opening, sound, verb in self._openings:
-                if tuple(words[:len(opening)]) == opening or heard == opening:
-                    continue  # said as the opening already
                 similarity = Levenshtein.normalized_similarity(key, sound)
-                if similarity >= self.threshold:
+                if tuple(words[:len(opening)]) == opening or similarity >= SAID:
+                    return self._frame_readings(words)  # the line opens with a command as said ("checkout please")
+                if similarity >= self.threshold and (similarity >= SURE or size > 1 or heard[0] in FUNCTION_WORDS):
                     found.append(Reading(" ".join((*opening, *words[size:])), " ".join(heard), " ".join(opening),
                                          similarity, verb))
+        return sorted(found + self._frame_readings(words), key=lambda r: -r.similarity)
+
+    def _frame_readings(self, words: list[str]) -> list[Reading]:
+        """Readings with the noun after "my"/"the" read as cart, order or basket ("where is my over")."""
+        found: list[Reading] = []
         for index in range(len(words) - 1):
             lead, noun = words[index], words[index + 1]
             if lead not in FRAME_LEADS or noun in FRAME_NOUNS or not noun.isalpha():
@@ -108,7 +122,7 @@ class CommandReader:
                 if similarity >= self.threshold:
                     found.append(Reading(" ".join((*words[:index + 1], target, *words[index + 2:])), noun, target,
                                          similarity, False))
-        return sorted(found, key=lambda r: -r.similarity)
+        return found
 
     def choose(self, understand: Callable[[str], Understanding], text: str,
                heard: Understanding | None = None) -> tuple[Understanding, Reading | None]:

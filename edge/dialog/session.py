@@ -246,11 +246,13 @@ class ShopSession:
                           expects_answer=turn.reply.expects_answer)
         return dataclasses.replace(turn, reply=reply, unsettled_order=None, state=self.dialog.state.summary())
 
-    def turn(self, text: str, *, settle: bool = True) -> Turn:
+    def turn(self, text: str, *, settle: bool = True, heard: bool = False) -> Turn:
         """One typed (or transcribed) line through NLU and dialogue.
 
         With settle=False an order's confirmation comes back before the cloud has answered
-        (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest.
+        (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest. heard: the
+        line is a transcript, whose command words may be misheard and are re-read by sound
+        (`_command_read`); typed words are what the user meant to write.
         """
         answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
         corrected = Correction(text, text) if answering_pin else self._corrected(text)
@@ -260,7 +262,7 @@ class ShopSession:
         except Exception:  # a bad line must not end the session
             log.exception("NLU failed on %r", text)
             understanding = Understanding(text=text, intent="other", confidence=0.0)
-        if not answering_pin and self.dialog.state.pending is None:
+        if heard and not answering_pin and self.dialog.state.pending is None:
             understanding, corrected = self._command_read(text, understanding, corrected)
             text = understanding.text
         self._placed.clear()
