@@ -36,7 +36,15 @@ from bench import summary  # noqa: E402
 from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
 from bench.task_commands import COMMANDS, QUICK, Command  # noqa: E402
 from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES  # noqa: E402
-from bench.task_report import ANCHOR, goals, pool, print_tables, spotting_changes, worst_misses  # noqa: E402
+from bench.task_report import (  # noqa: E402
+    ANCHOR,
+    goals,
+    pool,
+    print_tables,
+    reading_changes,
+    spotting_changes,
+    worst_misses,
+)
 
 CACHE = Path(os.environ.get("VOICESHOP_BENCH_TASK_CACHE", "~/.cache/voiceshop/bench-task")).expanduser()
 MODELS = ("tiny.en", "base")
@@ -125,7 +133,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
         try:
             for index in commands:
-                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text), table))
+                records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
+                                       table))
             for model in args.models:
                 heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
                 todo = len(voices) * len(commands) * len(conditions)
@@ -149,11 +158,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                       f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
             if args.spotting_changes:
                 spot, chain.session.dialog.linker.spot = chain.session.dialog.linker.spot, None
-                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"])
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
                          for r in records]
                 chain.session.dialog.linker.spot = spot
                 for record, outcome in zip(records, plain, strict=True):
                     record["product_ok_without_spotting"] = outcome.product_ok
+            if args.reading_changes:
+                chain.session.read_commands = False
+                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
+                         for r in records]
+                chain.session.read_commands = True
+                for record, outcome in zip(records, plain, strict=True):
+                    record["intent_ok_without_reading"] = outcome.intent_ok
+                    record["product_ok_without_reading"] = outcome.product_ok
         finally:
             chain.close()
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
@@ -176,6 +193,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only N commands, taken round-robin over intents (0: all 42)")
     parser.add_argument("--spotting-changes", action="store_true",
                         help="also score every clip with the dialogue's spotting off: products fixed and broken by it")
+    parser.add_argument("--reading-changes", action="store_true",
+                        help="also score every clip with the command re-reading (edge/catalog/heard_commands.py) off: "
+                             "intents and products it fixed and broke")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
@@ -206,6 +226,14 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"{model}: products the dialogue's spotting fixed / broke (>= 10 dB, "
                           f"{change['n']} clips naming a product): {change['fixed']} fixed, {change['broken']} broken; "
                           f"product-correct {change['without']:.3f} without -> {change['with']:.3f} with", highlight=False)
+    if args.reading_changes:
+        for model in ("-", *args.models):
+            change = reading_changes(records, model)
+            console.print(f"{model if model != '-' else 'typed'}: the command re-reading's changes ("
+                          f"{'>= 10 dB, ' if model != '-' else ''}{change['n']} lines): intent {change['fixed']} "
+                          f"fixed, {change['broken']} broken ({change['without']:.3f} without -> {change['with']:.3f} "
+                          f"with); product-correct {change['product_fixed']} fixed, {change['product_broken']} broken",
+                          highlight=False)
     cells = [{**{k: key[i] for i, k in enumerate(("model", "voice", "field", "noise", "snr"))},
               **pool(r for r in records if (r["model"], r["voice"], r["field"], r["noise"], r["snr"]) == key)}
              for key in dict.fromkeys((r["model"], r["voice"], r["field"], r["noise"], r["snr"]) for r in records)]

@@ -157,8 +157,8 @@ class Chain:
             raise ValueError(f"the demo catalog has no in-stock {brand} {name}")
         return to_item(max(rows, key=lambda p: (p.popularity, -p.id)))
 
-    def run(self, command: Command, heard: str) -> Outcome:
-        """One fresh conversation: the heard line as the command's first turn."""
+    def run(self, command: Command, heard: str, typed: bool = False) -> Outcome:
+        """One fresh conversation: the heard line (typed: the command's text as typed) as its first turn."""
         from edge.dialog.state import CartLine, DialogState
 
         reference = normalize(command.text)
@@ -168,7 +168,7 @@ class Chain:
                            fn=len(expected_slots(command)), errors=len(reference), words=len(reference), reply="")
         cart = [CartLine(self.item(name, command.brand if n == 0 else ""), 1) for n, name in enumerate(command.cart)]
         self.session.dialog.state = DialogState(cart=cart)
-        turn = self.session.turn(heard, settle=False)
+        turn = self.session.turn(heard, settle=False, heard=not typed)
         picked_id = picked_product(turn.reply.actions, self.session.dialog.state)
         product = self.products.get(picked_id) if picked_id is not None else None
         product_ok = None if not command.products else (

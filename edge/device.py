@@ -79,7 +79,7 @@ class SessionResponder:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
         began = time.perf_counter()
         self._nlu.last_seconds = 0.0
-        turn = self.session.turn(text, settle=False)
+        turn = self.session.turn(text, settle=False, heard=True)
         total = time.perf_counter() - began
         return turn, self._nlu.last_seconds, max(0.0, total - self._nlu.last_seconds)
 

@@ -81,6 +81,9 @@ class Understanding:
     intent: str
     confidence: float
     slots: dict[str, Any] = field(default_factory=dict)
+    repaired: bool = False
+    """The intent is the NLU's reading of the line with a misheard command word repaired by sound
+    (edge.catalog.heard_commands), not of the words heard: the dialogue asks before it adds or removes."""
 
 
 @dataclass(frozen=True)

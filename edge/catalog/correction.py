@@ -296,6 +296,7 @@ class CatalogCorrector:
         self._version: Any = object()
         self._corrector: Corrector | None = None
         self._spotter: tuple[Corrector, Any] | None = None
+        self._reader: tuple[Corrector, Any] | None = None
         self._chinese = False
 
     def warm(self) -> Corrector | None:
@@ -337,9 +338,22 @@ class CatalogCorrector:
             self._spotter = (corrector, Spotter.from_catalog(self.conn, corrector._sound))
         return self._spotter[1].spot(text, among)
 
+    def command_reader(self) -> Any:
+        """The CommandReader (edge.catalog.heard_commands) on this corrector's phoneme keys, or None for
+        a Chinese catalog."""
+        from edge.catalog.heard_commands import CommandReader
+
+        corrector = self.warm()
+        if corrector is None:
+            return None
+        if self._reader is None or self._reader[0] is not corrector:
+            self._reader = (corrector, CommandReader(corrector._sound))
+        return self._reader[1]
+
     def warm_spotter(self) -> None:
-        """Build the corrector and the spotter now (start-up), not in the first product turn."""
+        """Build the corrector, the spotter and the command reader now (start-up), not in the first turn."""
         self.spot("warm up")
+        self.command_reader()
 
 
 def corrector_for_data_dir(data_dir: Path) -> CatalogCorrector:

@@ -99,6 +99,10 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     quantity = _quantity(u.slots.get("quantity"))
     unclear = unclear_quantity(u.slots.get("quantity"), d.replies)
     item = d.linker.refer(u.slots, d.state)
+    if item is not None and u.repaired and not unclear:  # "add" was not heard, only read: ask first
+        d.state.focus = item
+        return d.say(d.replies.offer(item, "", quantity or 1),
+                     ask=Pending("confirm_add", {"item": item, "quantity": quantity or 1}))
     if item is not None:
         return _ask_again(d, item, unclear, u.slots.get("quantity")) if unclear else add_item(d, item, quantity)
     if unclear:
@@ -124,7 +128,7 @@ def add_to_cart(d: Dialog, u: Understanding) -> Reply:
     d.state.focus = top
     spoken = str(u.slots.get("product") or "") if found.spoken is None else found.spoken
     # Only words that name the product put it straight in the cart; a product heard like them is offered.
-    named = found.sure and spoken and name_score(spoken, top.name) >= NAME_MATCH
+    named = found.sure and spoken and name_score(spoken, top.name) >= NAME_MATCH and not u.repaired
     if quantity is not None and named:
         return add_item(d, top, quantity, unit=_unit(u))
     verdict = d.replies.verdict() if best_value(found.items) is top and not d.replies.short else ""
@@ -170,6 +174,14 @@ def remove_from_cart(d: Dialog, u: Understanding) -> Reply:
         return d.anything_else(d.replies.cart_unchanged(unclear, d.state),
                                [{"type": "quantity_unclear", "heard": u.slots.get("quantity")}])
     quantity = _quantity(u.slots.get("quantity"))
+    if u.repaired:  # "remove" was not heard, only read from words that sound like it: ask first
+        return d.say(d.replies.confirm_remove(line.item),
+                     ask=Pending("confirm_remove", {"item": line.item, "quantity": quantity}))
+    return _remove_line(d, line, quantity)
+
+
+def _remove_line(d: Dialog, line: CartLine, quantity: int | None) -> Reply:
+    """Take quantity (all when None or not less than the line's) of a cart line out of the cart."""
     item = line.item
     action = {"type": "remove_from_cart", "product_id": item.product_id, "sku": item.sku}
     if quantity is not None and quantity < line.quantity:
@@ -266,6 +278,19 @@ def answer_confirm_quantity(d: Dialog, u: Understanding, pending: Pending) -> Re
     return None
 
 
+def answer_confirm_remove(d: Dialog, u: Understanding, pending: Pending) -> Reply | None:
+    """'Shall I remove the chickpeas?' <- 'yes' (removes them, if still in the cart) / 'no'."""
+    item: Item = pending.data["item"]
+    if u.intent == "confirm":
+        line = next((ln for ln in d.state.cart if ln.item.product_id == item.product_id), None)
+        if line is None:
+            return d.anything_else(d.replies.cart(d.state))
+        return _remove_line(d, line, pending.data.get("quantity"))
+    if u.intent in ("deny", "cancel_order"):
+        return d.anything_else(d.replies.anything_else(), [{"type": "stopped"}])
+    return None
+
+
 INTENTS = {
     "add_to_cart": add_to_cart,
     "remove_from_cart": remove_from_cart,
@@ -277,4 +302,5 @@ PENDING = {
     "quantity": answer_quantity,
     "confirm_add": answer_confirm_add,
     "confirm_quantity": answer_confirm_quantity,
+    "confirm_remove": answer_confirm_remove,
 }

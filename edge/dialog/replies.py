@@ -256,6 +256,10 @@ class Replies:
     def which_to_remove(self, state: DialogState) -> str:
         return "Which item should I remove? " + self.cart(state)
 
+    def confirm_remove(self, item: Item) -> str:
+        """A remove request read from words that only sound like one: ask before the cart changes."""
+        return f"Shall I remove {title(item)} from your cart?"
+
     def cart_unchanged(self, unclear: str, state: DialogState) -> str:
         return f"{unclear} I left your cart as it is: {self.cart(state)}"
 

@@ -242,6 +242,9 @@ class RepliesZh:
     def which_to_remove(self, state: DialogState) -> str:
         return "要删掉哪一件？" + self.cart(state)
 
+    def confirm_remove(self, item: Item) -> str:
+        return f"要把{title(item)}从购物车删掉吗？"
+
     def cart_unchanged(self, unclear: str, state: DialogState) -> str:
         return f"{unclear}购物车没有改动：{self.cart(state)}"
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.catalog.correction import CatalogCorrector, Correction
+from edge.catalog.chinese import has_cjk
+from edge.catalog.correction import CatalogCorrector, Correction, Edit
 from edge.config import Settings
 from edge.dialog import orders
 from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY
@@ -126,6 +127,9 @@ class ShopSession:
                              spot=self._spot if self.corrector is not None else None)
         self.dialog.outcome_later = self.sync_client is not None
         self._placed: list[int] = []
+        self.read_commands = True
+        """Re-read a line whose command word sounds misheard (edge.catalog.heard_commands); bench task
+        turns it off to count what it fixed and broke."""
 
     def _corrected(self, text: str) -> Correction:
         """The line after catalog-aware correction, with what the dialogue has on screen as context."""
@@ -139,6 +143,29 @@ class ShopSession:
         except Exception:  # a correction failure must never cost the turn: the heard text stands
             log.exception("transcript correction failed on %r", text)
             return Correction(text, text)
+
+    def _command_read(self, text: str, heard: Understanding,
+                      corrected: Correction) -> tuple[Understanding, Correction]:
+        """The line read with a misheard command word repaired (edge.catalog.heard_commands), when the NLU
+        reads that as another intent more confidently; marked `repaired`, with the edit beside the
+        correction's. Only outside a question: an answer ("yes", "two", a PIN) is never re-read."""
+        if not self.read_commands or self.corrector is None or heard.confidence <= 0.0:
+            return heard, corrected
+        try:
+            reader = self.corrector.command_reader()
+            if reader is None or has_cjk(text):
+                return heard, corrected
+            understanding, reading = reader.choose(self.nlu.understand, text, heard)
+        except Exception:  # a failed re-reading must never cost the turn: the heard reading stands
+            log.exception("command re-reading failed on %r", text)
+            return heard, corrected
+        if reading is None:
+            return heard, corrected
+        edit = Edit(reading.heard, reading.written, "command", reading.similarity)
+        log.info("heard %r read as %r (%s %.2f -> %s %.2f)", text, reading.text, heard.intent, heard.confidence,
+                 understanding.intent, understanding.confidence)
+        return (dataclasses.replace(understanding, repaired=True),
+                Correction(reading.text, corrected.raw_text, (*corrected.edits, edit)))
 
     def _spot(self, text: str, among: list[str] | None = None) -> list[Any]:
         """Products heard in a line by sound, for the dialogue's linker; a failure finds nothing."""
@@ -219,11 +246,13 @@ class ShopSession:
                           expects_answer=turn.reply.expects_answer)
         return dataclasses.replace(turn, reply=reply, unsettled_order=None, state=self.dialog.state.summary())
 
-    def turn(self, text: str, *, settle: bool = True) -> Turn:
+    def turn(self, text: str, *, settle: bool = True, heard: bool = False) -> Turn:
         """One typed (or transcribed) line through NLU and dialogue.
 
         With settle=False an order's confirmation comes back before the cloud has answered
-        (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest.
+        (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest. heard: the
+        line is a transcript, whose command words may be misheard and are re-read by sound
+        (`_command_read`); typed words are what the user meant to write.
         """
         answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
         corrected = Correction(text, text) if answering_pin else self._corrected(text)
@@ -233,6 +262,9 @@ class ShopSession:
         except Exception:  # a bad line must not end the session
             log.exception("NLU failed on %r", text)
             understanding = Understanding(text=text, intent="other", confidence=0.0)
+        if heard and not answering_pin and self.dialog.state.pending is None:
+            understanding, corrected = self._command_read(text, understanding, corrected)
+            text = understanding.text
         self._placed.clear()
         reply = self.dialog.handle(understanding)
         shown_text, slots = text, dict(understanding.slots)

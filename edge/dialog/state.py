@@ -75,6 +75,7 @@ PENDING_KINDS = (
     "pin",               # the order is above the spending limit; say the PIN
     "cancel_order",      # cancel this order?
     "confirm_reorder",   # a reorder with an unusually large quantity; really?
+    "confirm_remove",    # a remove request read from words that only sound like one; remove it?
 )
 
 

@@ -87,7 +87,7 @@ class Conversations:
                 return NotHandled(text=dialog.replies.fallback(), context=context).event()
             own, self.session.dialog = self.session.dialog, dialog
             try:
-                turn = self.session.turn(text, settle=True)
+                turn = self.session.turn(text, settle=True, heard=True)
             finally:
                 self.session.dialog = own
         context["expects_answer"] = turn.reply.expects_answer
