@@ -31,6 +31,17 @@ def cli():
 MODELS_DIR = Path(os.environ.get("VOICESHOP_MODELS_DIR", "~/.cache/voiceshop/models")).expanduser()
 
 
+def asr_settings(models: Path = MODELS_DIR, **asr: object):
+    """Settings over a models dir with [asr] keys given as VOICESHOP_ASR__* (booleans as TOML writes them):
+    the recognizer tests' one way to ask for a runtime, padding or endpointing setting."""
+    from edge.config import load_settings
+
+    environ = {"VOICESHOP_MODELS__DIR": str(models)}
+    environ.update({f"VOICESHOP_ASR__{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+                    for key, value in asr.items()})
+    return load_settings(environ=environ)
+
+
 def ensure_bundle(name: str) -> Path:
     """Build (or reuse, when up to date) a model bundle through export/, as a user would."""
     result = run_cli("export", name, "--out", str(MODELS_DIR), timeout=3600)

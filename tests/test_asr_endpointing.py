@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from edge.asr import completeness_check, ends_open, recognizer_for_settings
-from edge.config import load_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript
 from edge.simulation.driver import voiced_end
 from edge.text.wer import word_error_rate
-from tests.conftest import MODELS_DIR
+from tests.conftest import asr_settings as _settings
 
 RATE = 16000
 FRAME = 1280  # 80 ms, the device's default frame
@@ -36,12 +35,6 @@ FRAME = 1280  # 80 ms, the device's default frame
 ])
 def test_ends_open(text: str, open_: bool) -> None:
     assert ends_open(text) is open_
-
-
-def _settings(**asr: object):
-    environ = {"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}
-    environ.update({f"VOICESHOP_ASR__{k.upper()}": str(v) for k, v in asr.items()})
-    return load_settings(environ=environ)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,13 @@ import numpy as np
 import pytest
 
 from edge.asr import recognizer_for_settings
-from edge.config import load_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 from export.speech_corpus import PIPER_JOE, SENTENCES, clip, long_recording, read_wav_16k
 from export.wer import wer
 from tests.conftest import MODELS_DIR
+from tests.conftest import asr_settings as settings
 
 FRAME = 1280  # 80 ms, the device's default frame
-
-
-def settings(**asr: object):
-    environ = {"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}
-    environ.update({f"VOICESHOP_ASR__{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
-                    for key, value in asr.items()})
-    return load_settings(environ=environ)
 
 
 @pytest.fixture(scope="module")

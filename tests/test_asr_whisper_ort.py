@@ -19,14 +19,9 @@ from edge.events import AudioChunk, FinalTranscript
 from export.speech_corpus import ESPEAK_VOICES, PIPER_JOE, SENTENCES, clip, read_wav_16k
 from export.wer import wer
 from tests.conftest import MODELS_DIR
+from tests.conftest import asr_settings as settings
 
 PAD = np.zeros(8000, np.float32)
-
-
-def settings(models=MODELS_DIR, **asr: object):
-    environ = {"VOICESHOP_MODELS__DIR": str(models)}
-    environ.update({f"VOICESHOP_ASR__{key.upper()}": str(value) for key, value in asr.items()})
-    return load_settings(environ=environ)
 
 
 @pytest.fixture(scope="module")
