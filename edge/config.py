@@ -204,7 +204,8 @@ class AsrSettings:
     """What runs the Silero VAD (engine "whisper"): "onnxruntime" (edge.asr.vad_ort: sherpa-onnx 2.0.1's
     VoiceActivityDetector logic on the same file, segments equal to the sample) or "sherpa" (its own
     VoiceActivityDetector). With both runtimes on "onnxruntime" sherpa-onnx is never imported: its second
-    onnxruntime cost +28.7 MB resident for the VAD alone, against +5.6 MB here (edge/asr/vad_ort.py)."""
+    onnxruntime cost +28 MB resident for the VAD against +6 MB here; bench e2e 272 / 285 / 294 MB ready /
+    end / peak vs 296 / 311 / 320 with "sherpa", same p95 and CPU (edge/asr/vad_ort.py, bench.vad_runtime)."""
 
     online_model_dir: str = ""
     """Directory of a sherpa-onnx streaming transducer (encoder/decoder/joiner + tokens.txt) for engine "online"."""
