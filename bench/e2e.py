@@ -113,9 +113,12 @@ def memory_steps(data_dir: str) -> None:
     step("python + numpy (edge.memory, edge.config)")
     import onnxruntime  # noqa: F401
     step("import onnxruntime")
-    import sherpa_onnx  # noqa: F401
-    step("import sherpa_onnx")
     from edge.config import load_settings
+
+    asr = load_settings().asr
+    if "sherpa" in (asr.runtime, asr.vad_runtime) or asr.engine == "online":  # else the device never loads it
+        import sherpa_onnx  # noqa: F401
+        step("import sherpa_onnx (its own onnxruntime)")
     from edge.device import load_models  # noqa: F401  (what `edge run` imports before it loads a model)
     from edge.dialog.session import ShopSession
     from edge.pipeline import DeviceLoop  # noqa: F401  (the loop's own imports count as "runtime")

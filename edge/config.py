@@ -196,9 +196,16 @@ class AsrSettings:
     runtime: Literal["sherpa", "onnxruntime"] = "onnxruntime"
     """What runs the Whisper bundle (engine "whisper"): "onnxruntime" (edge.asr.whisper_ort: the same files
     and features, a memory setting per graph, the logits the wake word's forced second look scores with)
-    or "sherpa" (sherpa-onnx's OfflineRecognizer); the VAD stays sherpa's either way. Measured in
+    or "sherpa" (sherpa-onnx's OfflineRecognizer); the VAD's runtime is vad_runtime. Measured in
     bench.asr_memory and bench speech: onnxruntime holds 307 vs 378 MB after a dictation at a little less
     CPU, WER within near-ties."""
+
+    vad_runtime: Literal["sherpa", "onnxruntime"] = "onnxruntime"
+    """What runs the Silero VAD (engine "whisper"): "onnxruntime" (edge.asr.vad_ort: sherpa-onnx 2.0.1's
+    VoiceActivityDetector logic on the same file, segments equal to the sample) or "sherpa" (its own
+    VoiceActivityDetector). With both runtimes on "onnxruntime" sherpa-onnx is never imported: its second
+    onnxruntime cost +28 MB resident for the VAD against +6 MB here; bench e2e 272 / 285 / 294 MB ready /
+    end / peak vs 296 / 311 / 320 with "sherpa", same p95 and CPU (edge/asr/vad_ort.py, bench.vad_runtime)."""
 
     online_model_dir: str = ""
     """Directory of a sherpa-onnx streaming transducer (encoder/decoder/joiner + tokens.txt) for engine "online"."""

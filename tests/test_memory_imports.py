@@ -18,9 +18,10 @@ import pytest
 
 from tests.conftest import REPO
 
-KEPT_OUT = ("pypinyin", "sqlite_utils", "cryptography", "click")
+KEPT_OUT = ("pypinyin", "sqlite_utils", "cryptography", "click", "sherpa_onnx")
 """Top-level modules an English device must not import: the Mandarin voice's front end, the catalog's
-migration tool (an up-to-date catalog needs none), the signature check (only when a payload or key is used)."""
+migration tool (an up-to-date catalog needs none), the signature check (only when a payload or key is used),
+sherpa-onnx and its second onnxruntime (Whisper and the VAD run on the onnxruntime package by default)."""
 
 
 def _imported(code: str, env: dict[str, str] | None = None) -> list[str]:
@@ -108,6 +109,21 @@ def test_a_loaded_english_device_has_none_of_them(bundle, tmp_path):
         models.synthesizer.voice.synthesize("Added two bags of apples.")
     """
     assert _imported(code, env={"VOICESHOP_DEVICE__LANGUAGE": "en"}) == []
+
+
+def test_sherpa_onnx_comes_in_only_with_a_sherpa_runtime(bundle):
+    bundle("vad")
+    bundle("asr")
+    build = """
+        from edge.config import load_settings
+        from edge.asr import recognizer_for_settings
+        recognizer_for_settings(load_settings())
+    """
+    assert _imported(build, env={"VOICESHOP_DEVICE__LANGUAGE": "en"}) == []
+    assert _imported(build, env={"VOICESHOP_DEVICE__LANGUAGE": "en", "VOICESHOP_ASR__VAD_RUNTIME": "sherpa"}) == [
+        "sherpa_onnx"]
+    assert _imported(build, env={"VOICESHOP_DEVICE__LANGUAGE": "en", "VOICESHOP_ASR__RUNTIME": "sherpa"}) == [
+        "sherpa_onnx"]
 
 
 def test_the_synthesizer_still_knows_a_mandarin_voice():

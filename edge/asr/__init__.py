@@ -3,7 +3,8 @@ FinalTranscript and Endpoint events (edge.events).
 
 Two engines behind one interface (process(chunk) -> events, reset(), flush() -> events):
 
-- `VadRecognizer` (edge.asr.stream): Silero VAD segments the stream, Whisper tiny.en INT8 on
+- `VadRecognizer` (edge.asr.stream): Silero VAD (on onnxruntime, edge.asr.vad_ort, or with
+  `[asr] vad_runtime = "sherpa"` sherpa-onnx's VoiceActivityDetector) segments the stream, Whisper tiny.en INT8 on
   sherpa-onnx's OfflineRecognizer (or, with `[asr] runtime = "onnxruntime"`, on onnxruntime directly:
   edge.asr.whisper_ort, same files) decodes each segment, partials by re-decoding, speculative
   decoding at pauses, hallucination guard. The default; its models are the shipped bundles.
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from edge.asr.complete import CompleteRequest, ends_open
-from edge.asr.models import AsrError, online_recognizer, vad_config, whisper_recognizer
+from edge.asr.models import AsrError, online_recognizer, vad_maker, whisper_recognizer
 from edge.asr.online import OnlineEvents, OnlineRecognizerStream
 from edge.asr.stream import Endpointing, VadRecognizer
 from edge.config import Settings
@@ -35,7 +36,7 @@ __all__ = ["AsrError", "CompleteRequest", "Endpointing", "OnlineEvents", "Online
            "completeness_check", "endpointing_for", "ends_open", "recognizer_for_settings", "whisper_decoder"]
 
 VAD_BUFFER_MARGIN_SECONDS = 10.0
-"""Room in sherpa's VAD sample buffer beyond the longest segment it may hold (max_speech).
+"""Room in the VAD's sample buffer beyond the longest segment it may hold (max_speech).
 
 The buffer is a ring of float samples (64 KB per second at 16 kHz) that a long-running device
 touches end to end, so its size is resident memory: sized from the segment limit it holds 48 s
@@ -88,12 +89,8 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
             raise AsrError('asr.engine = "online" needs asr.online_model_dir (a sherpa-onnx streaming transducer)')
         return OnlineRecognizerStream(online_recognizer(settings, Path(settings.asr.online_model_dir).expanduser(),
                                                         threads))
-    import sherpa_onnx
-
     endpointing = endpointing_for(settings, partials=partials, speculative=speculative)
     max_speech = endpointing.max_segment + 10.0
-    config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
+    make_vad = vad_maker(settings, endpointing.pause, max_speech, max_speech + VAD_BUFFER_MARGIN_SECONDS)
     decode = whisper_decoder(whisper_recognizer(settings, threads), settings.asr.language)
-    buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
-    return VadRecognizer(lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds),
-                         decode, endpointing, complete)
+    return VadRecognizer(make_vad, decode, endpointing, complete)

@@ -4,22 +4,26 @@ Every path and number is visible here, sherpa-onnx example style, and every fail
 `AsrError` whose message names the file and the command that builds it. The Silero file is checked
 with onnxruntime before sherpa-onnx touches it: given the wrong file, sherpa's C++ calls exit(-1)
 and the whole device dies without a Python exception.
+
+sherpa_onnx is imported only where a sherpa model is built (`[asr] runtime` or `vad_runtime`
+"sherpa", the online engine): it loads a second onnxruntime, ~17 MB of code and allocator a device
+that runs everything on the onnxruntime package does not need (edge.asr.vad_ort).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import onnxruntime as ort
-import sherpa_onnx
 
 from edge.config import Settings
 from edge.memory import sherpa_provider_string, whisper_ort_memory
-from edge.providers import ProviderError, ort_providers, sherpa_provider
+from edge.providers import ProviderError, ort_providers, ort_session, sherpa_provider
 
 log = logging.getLogger("edge.asr")
 
@@ -27,6 +31,8 @@ VAD_INPUTS = ["input", "state", "sr"]
 WHISPER_ENCODER_IO = (["mel"], ["n_layer_cross_k", "n_layer_cross_v"])
 WHISPER_DECODER_INPUTS = ["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache", "n_layer_cross_k",
                           "n_layer_cross_v", "offset"]
+MIN_SPEECH_SECONDS = 0.25
+"""Silero must call this much audio speech before a segment opens (either VAD runtime)."""
 WHISPER_BUNDLES = {"tiny.en": "asr", "base": "asr-base"}
 """`[asr] model` -> the bundle that holds it (python -m export <bundle> builds it)."""
 
@@ -90,16 +96,54 @@ def check_vad_file(path: Path) -> None:
 
 def vad_config(settings: Settings, min_silence: float, max_speech: float) -> tuple[Any, int]:
     """sherpa VadModelConfig for the vad bundle, and its window size (samples)."""
+    import sherpa_onnx
+
     bundle = open_bundle(settings.models.path, "vad")
     model = bundle.file("model")
     check_vad_file(model)
     window = int(bundle.manifest.get("extra", {}).get("window_size", 512))
     silero = sherpa_onnx.SileroVadModelConfig(
         model=str(model), threshold=settings.asr.vad_threshold, min_silence_duration=min_silence,
-        min_speech_duration=0.25, window_size=window, max_speech_duration=max_speech)
+        min_speech_duration=MIN_SPEECH_SECONDS, window_size=window, max_speech_duration=max_speech)
     config = sherpa_onnx.VadModelConfig(silero_vad=silero, sample_rate=16000, num_threads=settings.threads.vad,
                                         provider=provider_for(settings))
     return config, window
+
+
+def vad_maker(settings: Settings, min_silence: float, max_speech: float,
+              buffer_seconds: float) -> Callable[[], Any]:
+    """A function that builds a fresh Silero VoiceActivityDetector on `[asr] vad_runtime` (the file is
+    checked now, so a missing or wrong file fails at load, not at the first frame).
+
+    "onnxruntime": edge.asr.vad_ort.SileroVadOrt, one session shared by every detector made (each
+    keeps its own LSTM state); "sherpa": sherpa_onnx.VoiceActivityDetector, a model per detector."""
+    if settings.asr.vad_runtime == "sherpa":
+        import sherpa_onnx
+
+        config, _window = vad_config(settings, min_silence, max_speech)
+        return lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds)
+    from edge.asr.vad_ort import SHIFT, SileroVadOrt
+
+    bundle = open_bundle(settings.models.path, "vad")
+    model = bundle.file("model")
+    window = int(bundle.manifest.get("extra", {}).get("window_size", SHIFT))
+    if window != SHIFT:
+        raise AsrError(f"{bundle.path}/manifest.json: window_size {window}; Silero v5 at 16 kHz takes {SHIFT}. "
+                       "Rebuild: python -m export vad --force")
+    try:
+        session = ort_session(str(model), settings.runtime, settings.threads.vad)
+    except ProviderError as exc:
+        raise AsrError(str(exc)) from None
+    except Exception as exc:  # onnxruntime raises several types for corrupt files
+        raise AsrError(f"{model}: onnxruntime cannot load it ({exc}); rebuild: python -m export vad --force") from None
+    inputs = [i.name for i in session.get_inputs()]
+    if inputs != VAD_INPUTS:
+        raise AsrError(f"{model}: inputs {inputs}; the Silero VAD needs {VAD_INPUTS} "
+                       "(silero_vad.onnx). Rebuild: python -m export vad --force")
+    threshold = settings.asr.vad_threshold
+    return lambda: SileroVadOrt(session, threshold=threshold, min_silence_duration=min_silence,
+                                min_speech_duration=MIN_SPEECH_SECONDS, max_speech_duration=max_speech,
+                                buffer_size_in_seconds=buffer_seconds)
 
 
 def whisper_bundle_name(model: str) -> str:
@@ -133,6 +177,8 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
         raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export {name} --force")
     if settings.asr.runtime == "onnxruntime":
         return _whisper_ort(settings, encoder, decoder, tokens, threads)
+    import sherpa_onnx
+
     return sherpa_onnx.OfflineRecognizer.from_whisper(
         encoder=str(encoder), decoder=str(decoder), tokens=str(tokens), language=settings.asr.language,
         task="transcribe",
@@ -178,6 +224,8 @@ def online_recognizer(settings: Settings, model_dir: Path, threads: int | None =
         if matches:
             return matches[0]
         raise AsrError(f"{model_dir}: no {stem}*.onnx (a streaming transducer needs encoder, decoder, joiner)")
+
+    import sherpa_onnx
 
     if not model_dir.is_dir():
         raise AsrError(f"online model directory {model_dir} does not exist (asr.online_model_dir)")

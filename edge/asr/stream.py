@@ -1,6 +1,6 @@
 """VAD-segmented streaming recognition: push 16 kHz frames, get speech events back.
 
-The recognizer owns one sherpa-onnx VoiceActivityDetector (Silero) and one offline decoder. Silero
+The recognizer owns one Silero VoiceActivityDetector (edge.asr.vad_ort, or sherpa-onnx's) and one offline decoder. Silero
 is set to a short `pause_seconds` of silence so that every pause surfaces as a finished VAD segment;
 our own logic decides what a pause means:
 

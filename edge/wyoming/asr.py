@@ -47,8 +47,6 @@ class RecognizerPool:
         self._idle.append(self._make())  # one now: load errors surface at startup, not at the first request
 
     def _factory(self, settings: Settings) -> Callable[[], Any]:
-        import sherpa_onnx
-
         from edge.asr import (
             VAD_BUFFER_MARGIN_SECONDS,
             VadRecognizer,
@@ -56,20 +54,17 @@ class RecognizerPool:
             recognizer_for_settings,
             whisper_decoder,
         )
-        from edge.asr.models import vad_config, whisper_recognizer
+        from edge.asr.models import vad_maker, whisper_recognizer
 
         if settings.asr.engine == "online":  # a streaming transducer keeps its state in its own stream
             return lambda: recognizer_for_settings(settings)
         endpointing = endpointing_for(settings, partials=False, speculative=True)
         max_speech = endpointing.max_segment + 10.0
-        config, _window = vad_config(settings, min_silence=endpointing.pause, max_speech=max_speech)
+        make_vad = vad_maker(settings, endpointing.pause, max_speech, max_speech + VAD_BUFFER_MARGIN_SECONDS)
         decode = whisper_decoder(whisper_recognizer(settings), settings.asr.language)
-        buffer_seconds = max_speech + VAD_BUFFER_MARGIN_SECONDS
 
         def make() -> Any:
-            return VadRecognizer(
-                lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds),
-                decode, endpointing)
+            return VadRecognizer(make_vad, decode, endpointing)
 
         return make
 
