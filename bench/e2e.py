@@ -113,10 +113,10 @@ def memory_steps(data_dir: str) -> None:
     step("python + numpy (edge.memory, edge.config)")
     import onnxruntime  # noqa: F401
     step("import onnxruntime")
-    from edge.config import load_settings
+    from edge.config import load_settings, whisper_runtime
 
     asr = load_settings().asr
-    if "sherpa" in (asr.runtime, asr.vad_runtime) or asr.engine == "online":  # else the device never loads it
+    if "sherpa" in (whisper_runtime(asr), asr.vad_runtime) or asr.engine == "online":  # else the device never loads it
         import sherpa_onnx  # noqa: F401
         step("import sherpa_onnx (its own onnxruntime)")
     from edge.device import load_models  # noqa: F401  (what `edge run` imports before it loads a model)

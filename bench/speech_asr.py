@@ -45,7 +45,7 @@ from bench.asr_anchor import (
 )
 from edge.asr import recognizer_for_settings
 from edge.asr.files import final_transcripts
-from edge.config import load_settings
+from edge.config import load_settings, whisper_runtime
 from edge.events import AudioChunk, Endpoint, FinalTranscript
 from export import speech_noise
 from export.speech_corpus import PIPER_VOICES
@@ -76,7 +76,7 @@ def _systems(threads: int, compare_runtime: bool = False) -> dict[str, Any]:
     systems = {DEVICE: _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False,
                                                                    threads=threads))}
     if compare_runtime:
-        other = "onnxruntime" if settings.asr.runtime == "sherpa" else "sherpa"
+        other = "onnxruntime" if whisper_runtime(settings.asr) == "sherpa" else "sherpa"
         changed = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime=other))
         systems[f"edge.asr, Whisper on {other}"] = _device_transcriber(
             recognizer_for_settings(changed, partials=False, speculative=False, threads=threads))

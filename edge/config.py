@@ -193,12 +193,12 @@ class AsrSettings:
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 
-    runtime: Literal["sherpa", "onnxruntime"] = "onnxruntime"
+    runtime: Literal["auto", "onnxruntime", "sherpa"] = "auto"
     """What runs the Whisper bundle (engine "whisper"): "onnxruntime" (edge.asr.whisper_ort: the same files
-    and features, a memory setting per graph, the logits the wake word's forced second look scores with)
-    or "sherpa" (sherpa-onnx's OfflineRecognizer); the VAD's runtime is vad_runtime. Measured in
-    bench.asr_memory and bench speech: onnxruntime holds 307 vs 378 MB after a dictation at a little less
-    CPU, WER within near-ties."""
+    and features, a memory setting per graph, the logits the wake word's forced second look scores with),
+    "sherpa" (sherpa-onnx's OfflineRecognizer), or "auto": onnxruntime for tiny.en, sherpa for base (see
+    whisper_runtime); the VAD's runtime is vad_runtime. Measured for tiny.en in bench.asr_memory and bench
+    speech: onnxruntime holds 307 vs 378 MB after a dictation at a little less CPU, WER within near-ties."""
 
     vad_runtime: Literal["sherpa", "onnxruntime"] = "onnxruntime"
     """What runs the Silero VAD (engine "whisper"): "onnxruntime" (edge.asr.vad_ort: sherpa-onnx 2.0.1's
@@ -410,6 +410,18 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
     return _follow_language(overlay(Settings, environment, settings, "", "environment"))
 
 
+AUTO_RUNTIME = {"tiny.en": "onnxruntime", "base": "sherpa"}
+"""[asr] runtime "auto" per model. Whisper base on onnxruntime took ~1.5x sherpa's CPU a command (290 vs
+190 ms for 2 s of audio) and `bench e2e --scenario zh` p95 760 vs 450 ms (2026-12-05, load ~1); tiny.en is
+the other way round (less CPU and 71 MB less after a dictation on onnxruntime). The forced wake look needs
+onnxruntime, so a device whose "auto" chose sherpa listens without it."""
+
+
+def whisper_runtime(asr: AsrSettings) -> str:
+    """The runtime that runs Whisper for these settings ("auto" resolved by model)."""
+    return AUTO_RUNTIME.get(asr.model, "onnxruntime") if asr.runtime == "auto" else asr.runtime
+
+
 ZH_SPENDING_LIMIT_FEN = 70000
 """700元, about the default $100: the zh catalog prices in fen, where 10000 would be 100元 (two bags of apples)."""
 
@@ -418,12 +430,23 @@ def _follow_language(settings: Settings) -> Settings:
     """One switch for the language: Mandarin needs the multilingual Whisper, so zh sets the ASR to it,
     and a zh device keeps its data (catalog, orders) in <data_dir>/zh, so that an English and a Chinese
     device on one machine never read each other's catalog (an explicit --db is used as given). The
-    default spending limit is meant in dollars; in yuan it becomes ZH_SPENDING_LIMIT_FEN."""
+    default spending limit is meant in dollars; in yuan it becomes ZH_SPENDING_LIMIT_FEN. Then [asr]
+    runtime "auto" is resolved (AUTO_RUNTIME); where it chose sherpa, the forced wake look goes off."""
     if settings.device.language == "zh":
         asr = dataclasses.replace(settings.asr, model="base", language="zh")
         device = dataclasses.replace(settings.device, data_dir=str(Path(settings.device.data_dir) / "zh"))
         dialog = settings.dialog
         if dialog.spending_limit_cents == DialogSettings.spending_limit_cents:  # the default, in dollars
             dialog = dataclasses.replace(dialog, spending_limit_cents=ZH_SPENDING_LIMIT_FEN)
-        return dataclasses.replace(settings, asr=asr, device=device, dialog=dialog)
-    return settings
+        return _resolve_runtime(dataclasses.replace(settings, asr=asr, device=device, dialog=dialog))
+    return _resolve_runtime(settings)
+
+
+def _resolve_runtime(settings: Settings) -> Settings:
+    if settings.asr.runtime != "auto":
+        return settings
+    runtime = whisper_runtime(settings.asr)
+    wake = settings.wake
+    if runtime != "onnxruntime" and wake.second_look and wake.second_look_method == "forced":
+        wake = dataclasses.replace(wake, second_look=False)  # it scores on onnxruntime only
+    return dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime=runtime), wake=wake)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from edge.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
+from edge.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings, whisper_runtime
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -17,8 +18,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_shipped_defaults_match_dataclass_defaults():
-    # The TOML is what device makers read; it must not drift from the code's defaults.
-    assert load_settings(environ={}) == Settings()
+    # The TOML is what device makers read; it must not drift from the code's defaults. Loading resolves
+    # [asr] runtime "auto" for the model (tiny.en: onnxruntime), as the device would.
+    defaults = Settings()
+    assert defaults.asr.runtime == "auto"
+    assert load_settings(environ={}) == dataclasses.replace(
+        defaults, asr=dataclasses.replace(defaults.asr, runtime=whisper_runtime(defaults.asr)))
+    assert whisper_runtime(defaults.asr) == "onnxruntime"
 
 
 def test_shipped_toml_lists_every_key():
@@ -163,3 +169,15 @@ def test_errors_about_secret_settings_do_not_echo_the_value(tmp_path, text, secr
 def test_errors_about_ordinary_settings_still_show_the_value(tmp_path):
     with pytest.raises(ConfigError, match="got 500"):
         load_settings(write(tmp_path, "[audio]\nframe_ms = 500\n"), environ={})
+
+
+def test_auto_runtime_follows_the_model_and_the_forced_look_follows_the_runtime():
+    zh = load_settings(environ={"VOICESHOP_DEVICE__LANGUAGE": "zh"})
+    assert (zh.asr.model, zh.asr.runtime, zh.wake.second_look) == ("base", "sherpa", False)
+    chosen = load_settings(environ={"VOICESHOP_DEVICE__LANGUAGE": "zh", "VOICESHOP_ASR__RUNTIME": "onnxruntime"})
+    assert (chosen.asr.runtime, chosen.wake.second_look) == ("onnxruntime", True)
+    en = load_settings(environ={})
+    assert (en.asr.runtime, en.wake.second_look, en.wake.second_look_method) == ("onnxruntime", True, "forced")
+    assert load_settings(environ={"VOICESHOP_ASR__MODEL": "base"}).asr.runtime == "sherpa"
+    with pytest.raises(ConfigError, match="runtime"):
+        load_settings(environ={"VOICESHOP_ASR__RUNTIME": "tflite"})

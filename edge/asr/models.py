@@ -21,7 +21,7 @@ from typing import Any
 
 import onnxruntime as ort
 
-from edge.config import Settings
+from edge.config import Settings, whisper_runtime
 from edge.memory import sherpa_provider_string, whisper_ort_memory
 from edge.providers import ProviderError, ort_providers, ort_session, sherpa_provider
 
@@ -175,7 +175,7 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
     encoder, decoder, tokens = bundle.file("encoder"), bundle.file("decoder"), bundle.file("tokens")
     if _io_names(encoder) != WHISPER_ENCODER_IO:
         raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export {name} --force")
-    if settings.asr.runtime == "onnxruntime":
+    if whisper_runtime(settings.asr) == "onnxruntime":
         return _whisper_ort(settings, encoder, decoder, tokens, threads)
     import sherpa_onnx
 

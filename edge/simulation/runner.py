@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from edge.audio import AudioError, WavSink, read_audio, write_wav
 from edge.config import ConfigError, Settings, load_settings
@@ -248,7 +249,7 @@ class Simulation:
             self.console.print(f"end of speech -> first reply audio: p50 {lat['p50_ms']:.0f} ms, "
                                f"p95 {lat['p95_ms']:.0f} ms over {lat['turns']} turns")
         for failure in self.failures:
-            self.console.print(f"[red]✗ {failure}[/red]")
+            self.console.print(f"[red]✗ {escape(failure)}[/red]")  # a failure may quote "[asr] ..."
         self.console.print(f"{verdict}. Output folder: {self.out}\n  report: {self.out / 'report.html'}")
 
     def _conversation(self) -> None:

@@ -59,7 +59,9 @@ class ForcedLook:
 
     def __init__(self, whisper: Any, phrase: str, min_logprob: float = -5.0, window_seconds: float = 1.8) -> None:
         if not hasattr(whisper, "continuation_logprobs"):
-            raise ValueError("the forced second look needs Whisper on onnxruntime ([asr] runtime = \"onnxruntime\")")
+            raise ValueError('[wake] second_look_method = "forced" needs Whisper on onnxruntime ([asr] runtime = '
+                             '"onnxruntime"); with the sherpa runtime set [wake] second_look = false or '
+                             'second_look_method = "words"')
         self.whisper = whisper
         self.phrase = phrase
         self.min_score = min_logprob
