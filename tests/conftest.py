@@ -62,3 +62,11 @@ def bundle():
         return built[name]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def models(bundle):
+    """The models dir with the recognizer's bundles (VAD, tiny.en) built; a test module may define its own."""
+    bundle("vad")
+    bundle("asr")
+    return MODELS_DIR

@@ -10,17 +10,9 @@ from edge.asr import recognizer_for_settings
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 from export.speech_corpus import PIPER_JOE, SENTENCES, clip, long_recording, read_wav_16k
 from export.wer import wer
-from tests.conftest import MODELS_DIR
 from tests.conftest import asr_settings as settings
 
 FRAME = 1280  # 80 ms, the device's default frame
-
-
-@pytest.fixture(scope="module")
-def models(bundle):
-    bundle("vad")
-    bundle("asr")
-    return MODELS_DIR
 
 
 @pytest.fixture(scope="module")

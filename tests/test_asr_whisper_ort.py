@@ -18,17 +18,9 @@ from edge.config import ConfigError, load_settings
 from edge.events import AudioChunk, FinalTranscript
 from export.speech_corpus import ESPEAK_VOICES, PIPER_JOE, SENTENCES, clip, read_wav_16k
 from export.wer import wer
-from tests.conftest import MODELS_DIR
 from tests.conftest import asr_settings as settings
 
 PAD = np.zeros(8000, np.float32)
-
-
-@pytest.fixture(scope="module")
-def models(bundle):
-    bundle("vad")
-    bundle("asr")
-    return MODELS_DIR
 
 
 @pytest.fixture(scope="module")
