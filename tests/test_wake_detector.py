@@ -236,3 +236,20 @@ def test_cli_unreadable_inputs_give_transcribes_error_record(cli, wake_bundle, p
     assert "is a directory" in expected[0]["error"] and "0x0007" in expected[1]["error"]
     both = cli("edge", "wake", str(wav), "--wav", str(wav), env=env)
     assert both.returncode == 2 and "one WAV file" in both.stderr
+
+
+def test_cli_listens_as_the_device_does_behind_the_second_look(cli, wake_bundle, positive):
+    """[wake] second_look is on by default: each detection carries the forced look's score, the summary
+    what was looked at; --first-stage-only lists the detector alone, as before."""
+    wav, start, end = positive
+    env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
+    looked = cli("edge", "wake", str(wav), "--json", env=env)
+    assert looked.returncode == 0, looked.stderr
+    records = [json.loads(line) for line in looked.stdout.splitlines()]
+    wakes = [r for r in records if r["event"] == "wake"]
+    assert len(wakes) == 1 and wakes[0]["second_look"] >= -5.0, records
+    assert records[-1]["second_look"] == {"method": "forced", "checked": 1, "refused": 0}
+    alone = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
+    records = [json.loads(line) for line in alone.stdout.splitlines()]
+    assert [r for r in records if r["event"] == "wake"][0].keys() == {"event", "phrase", "score", "timestamp"}
+    assert "second_look" not in records[-1]

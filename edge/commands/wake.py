@@ -4,7 +4,9 @@ For trying a phrase or a threshold on real recordings before putting it on a dev
 read by the same reader as `transcribe` (any rate, 8/16/24/32-bit or float, extensible, µ-law
 refused by name, cut-short files played up to their end with a note) and fed in frames of
 settings.audio.frame_ms through the streaming detector the device loop uses, with settings.wake's
-threshold and refractory period (override with --threshold). A file that cannot be read gives the
+threshold and refractory period (override with --threshold), and behind the device's second look when
+[wake] second_look is on (the default: each detection confirmed by the recognizer's Whisper;
+--first-stage-only lists what the detector alone fires on). A file that cannot be read gives the
 same {"file", "error"} record as `transcribe` (with --json) and exit status 2. `--wav FILE` is the
 older spelling of FILE.
 """
@@ -18,11 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.asr import whisper_decoder
+from edge.asr.models import AsrError, whisper_recognizer
 from edge.audio import AudioError, WavSource
 from edge.cli import emit_json, fail
 from edge.config import Settings
 from edge.events import AudioChunk
-from edge.wake import WakeBundleError, detector_for_settings, load_for_settings
+from edge.wake import WakeBundleError, confirmed_detector, detector_for_settings, load_for_settings
 from edge.wake.features import SAMPLE_RATE
 
 
@@ -32,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wav", type=Path, metavar="FILE", help="the same as FILE (older spelling)")
     parser.add_argument("--threshold", type=float, help="override settings.wake.threshold (0-1)")
     parser.add_argument("--scores", action="store_true", help="also print every step's score")
+    parser.add_argument("--first-stage-only", action="store_true",
+                        help="the detector alone, without the second look ([wake] second_look)")
 
 
 def read_wav_with_notes(path: Path) -> tuple[np.ndarray, list[str]]:
@@ -67,6 +73,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (ValueError, WakeBundleError) as exc:
         fail(str(exc))
     detector = detector_for_settings(settings, model)
+    look = settings.wake.second_look and not args.first_stage_only
+    if look:  # as the device listens: each detection confirmed by the recognizer's Whisper
+        try:
+            detector = confirmed_detector(settings, detector, whisper_decoder(
+                whisper_recognizer(settings, threads=1), settings.asr.language))
+        except (AsrError, ValueError) as exc:
+            fail(f"{exc} (or run with --first-stage-only)")
     frame = SAMPLE_RATE * settings.audio.frame_ms // 1000
     detections = 0
     started = time.process_time()
@@ -75,11 +88,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                            timestamp=offset / SAMPLE_RATE)
         for event in detector.process(chunk):
             detections += 1
+            confirmed = {"second_look": detector.verdicts[-1].score} if look and detector.verdicts else {}
             if args.json:
                 emit_json({"event": "wake", "phrase": event.phrase, "score": round(event.score, 4),
-                           "timestamp": round(event.timestamp, 3)})
+                           "timestamp": round(event.timestamp, 3), **confirmed})
             else:
-                print(f"{event.timestamp:8.2f} s  wake {event.phrase!r}  score {event.score:.3f}")
+                print(f"{event.timestamp:8.2f} s  wake {event.phrase!r}  score {event.score:.3f}"
+                      + (f"  second look {confirmed['second_look']:.2f}" if confirmed else ""))
         if args.scores:
             stamp = round((offset + len(chunk.samples)) / SAMPLE_RATE, 3)
             if args.json:
@@ -90,6 +105,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     seconds = len(audio) / SAMPLE_RATE
     summary = {"event": "summary", "file": str(path), "detections": detections, "audio_seconds": round(seconds, 2),
                "cpu_seconds": round(cpu, 3), "threshold": detector.threshold}
+    if look:
+        summary["second_look"] = {"method": settings.wake.second_look_method, "checked": detector.checked,
+                                  "refused": detector.checked - detector.confirmed}
     if notes:
         summary["notes"] = notes
     if args.json:

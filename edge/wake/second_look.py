@@ -103,6 +103,9 @@ class ConfirmedWakeDetector:
         self._since = 0
         self.verdicts: list[Verdict] = []
         """The last few verdicts (for logs and the bench)."""
+        self.checked = 0
+        """First-stage detections looked at so far (the ones refused are checked minus confirmed)."""
+        self.confirmed = 0
 
     @property
     def phrase(self) -> str:
@@ -147,4 +150,6 @@ class ConfirmedWakeDetector:
         held, self._held = self._held, None
         verdict = self.look.check(self._ring.copy())  # a snapshot: the ring moves on with the next frame
         self.verdicts = [*self.verdicts[-9:], verdict]
+        self.checked += 1
+        self.confirmed += verdict.accepted
         return [held] if held is not None and verdict.accepted else []
