@@ -282,14 +282,19 @@ class WhisperOrt:
         if not tokens and not end:
             return 0.0
         cross, _ = self.encode(np.asarray(samples, np.float32).reshape(-1), tail_padding_frames)
-        binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)
         targets = [*tokens, self.eot] if end else list(tokens)
         if len(feed) + len(targets) > self.n_text_ctx:
             raise ValueError(f"{len(feed) + len(targets)} tokens: Whisper's text context is {self.n_text_ctx}")
-        logits, _ = self._step(binding, feed + list(tokens), cache, 0)
-        logp = _log_softmax(logits[len(feed) - 1:len(feed) - 1 + len(targets)].astype(np.float64))
-        return float(logp[np.arange(len(targets)), targets].sum())
+        return float(self._forced(cross, feed + list(tokens), targets, len(feed) - 1, np.float64).sum())
+
+    def _forced(self, cross: Sequence[ort.OrtValue], inputs: Sequence[int], targets: Sequence[int], first: int,
+                dtype: type = np.float32) -> np.ndarray:
+        """log P(targets[i] | inputs up to position first + i, audio), from one teacher-forced decoder pass."""
+        binding, cache = self._begin(cross)
+        logits, _ = self._step(binding, list(inputs), cache, 0)
+        logp = _log_softmax(logits[first:first + len(targets)].astype(dtype))
+        return logp[np.arange(len(targets)), np.asarray(targets)]
 
     def text(self, ids: Sequence[int]) -> str:
         """Token ids -> text (bytes joined first: a character may span tokens); ids outside the table are skipped."""
@@ -326,8 +331,5 @@ class WhisperOrt:
         for sequence in sequences:
             if not 1 < len(sequence) <= self.n_text_ctx:
                 raise ValueError(f"{len(sequence)} tokens: a forced sequence has 2 to {self.n_text_ctx}")
-            binding, cache = self._begin(cross)
-            logits, _ = self._step(binding, list(sequence), cache, 0)
-            logp = _log_softmax(logits[:-1].astype(np.float32))
-            out.append(logp[np.arange(len(sequence) - 1), np.asarray(sequence[1:])])
+            out.append(self._forced(cross, sequence, sequence[1:], 0))
         return out
