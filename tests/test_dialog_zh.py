@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from edge.catalog.search import Product
 from edge.config import load_settings
 from edge.dialog import Dialog, PurchaseGuard
 from edge.dialog.assent import explicit_yes
@@ -33,20 +34,9 @@ from edge.orders import Outbox
 PIN = "1234"
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
-    """A product row as the catalog returns it (the fields `linking.to_item` reads)."""
-
-    id: int
-    sku: str
-    name: str
-    brand: str
-    category: str
-    unit: str
-    pack_size: str
-    price_cents: int
-    currency: str = "CNY"
-    in_stock: bool = True
+def Row(*fields: object) -> Product:  # noqa: N802 - reads as the rows below
+    """A zh product row as the catalog returns it (edge.catalog.search.Product), in stock, priced in CNY."""
+    return Product(*fields, currency="CNY", in_stock=True, popularity=0.0)
 
 
 SHELF = (
@@ -60,7 +50,7 @@ SHELF = (
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
-    product: Row
+    product: Product
     score: float = 1.0
     reason: str = "test"
 
