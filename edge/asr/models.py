@@ -58,6 +58,9 @@ class BundleFiles:
                 return path
         raise AsrError(f"{self.path}/manifest.json lists no '{role}' file; rebuild: python -m export {self.path.name}")
 
+    def has(self, role: str) -> bool:
+        return any(info.get("role") == role for info in self.manifest.get("files", {}).values())
+
 
 def open_bundle(models_dir: Path, name: str) -> BundleFiles:
     path = models_dir / name
@@ -176,7 +179,9 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
     if _io_names(encoder) != WHISPER_ENCODER_IO:
         raise AsrError(f"{encoder}: not a sherpa-onnx Whisper encoder; rebuild: python -m export {name} --force")
     if whisper_runtime(settings.asr) == "onnxruntime":
-        return _whisper_ort(settings, encoder, decoder, tokens, threads)
+        # the decoder built for this runtime (cross keys/values laid out once per segment), where the bundle has one
+        ort_decoder = bundle.file("decoder_ort") if bundle.has("decoder_ort") else decoder
+        return _whisper_ort(settings, encoder, ort_decoder, tokens, threads)
     import sherpa_onnx
 
     return sherpa_onnx.OfflineRecognizer.from_whisper(
@@ -188,11 +193,20 @@ def whisper_recognizer(settings: Settings, threads: int | None = None) -> Any:
         tail_paddings=settings.asr.tail_padding_frames)
 
 
+def _decoder_inputs_known(names: list[str]) -> bool:
+    """sherpa's decoder inputs, or the per-layer decoder's (export/whisper_onnx.py: cross_k_0.., cross_v_0..)."""
+    if names == WHISPER_DECODER_INPUTS:
+        return True
+    layers = (len(names) - 4) // 2
+    return layers > 0 and names == [*WHISPER_DECODER_INPUTS[:3], *(f"cross_k_{i}" for i in range(layers)),
+                                    *(f"cross_v_{i}" for i in range(layers)), "offset"]
+
+
 def _whisper_ort(settings: Settings, encoder: Path, decoder: Path, tokens: Path, threads: int | None) -> Any:
     """edge.asr.whisper_ort's recognizer on the same files, a memory setting per graph (see whisper_ort_memory)."""
     from edge.asr.whisper_ort import WhisperOrt
 
-    if _io_names(decoder)[0] != WHISPER_DECODER_INPUTS:
+    if not _decoder_inputs_known(_io_names(decoder)[0]):
         raise AsrError(f"{decoder}: not a sherpa-onnx Whisper decoder; rebuild: python -m export "
                        f"{decoder.parent.name} --force")
     encoder_memory, decoder_memory = whisper_ort_memory(settings.memory)

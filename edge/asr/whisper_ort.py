@@ -17,12 +17,14 @@ sherpa's 378, at 124-129 ms CPU per command vs sherpa's 140, and 1.5 s vs 2.0 s 
 onnxruntime 1.32 here against the 1.28 inside sherpa-onnx, and IOBinding keeps the cross keys/values
 and the self-attention cache in onnxruntime's memory between steps instead of copying them out).
 
-Where a decoder step goes (ORT profiling, 1 thread; ~3 ms for a 2 s segment, ~6.4 ms at 29 s): the
-vocabulary projection (a 20 MB INT8 matrix read for every token, ~0.9 ms), then the graph's re-layout
-of the cross-attention keys and values at every step (Split per layer, Transpose, the scale Mul:
-~1.3 ms more per 10 s of segment, since the exported graph takes them stacked and unscaled), then
-~400 small nodes. Graph optimization levels measured alike; binding the outputs saves their copies.
-Both graph costs are the bundle's, which this runtime must run unchanged.
+Where a decoder step goes (ORT profiling, 1 thread; ~3 ms for a 2 s segment, ~6.4 ms at 29 s, with
+sherpa's decoder): the vocabulary projection (a 20 MB INT8 matrix read for every token, ~0.9 ms),
+then the graph's re-layout of the cross-attention keys and values at every step (Split per layer,
+Transpose, the scale Mul: ~1.3 ms more per 10 s of segment, since sherpa's decoder takes them
+stacked and unscaled), then ~400 small nodes. So the bundle ships a second decoder for this runtime
+(export/whisper_onnx.py, "per_layer" cross inputs): `encode` lays the keys and values out once per
+segment (`_laid_out`) and binds each layer's as a view, and no step copies them again. A bundle
+without it (an older build, or sherpa's own files) runs on the stacked decoder as before.
 
 Beyond sherpa's decoding, two small calls a later feature needs: a `prompt` (previous text, after
 <|startofprev|>) and a `prefix` (forced first tokens of the transcript), and `score`, the sum of
@@ -168,6 +170,11 @@ class WhisperOrt:
         repetition or restart edge.asr.guard would cut: what too little padding causes)."""
         self.tokens = read_tokens(tokens)
         self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
+        self._cross_names = self._decoder_inputs[3:-1]
+        self._per_layer = self._cross_names[0] == "cross_k_0"
+        self._n_head = int(meta.get("n_text_head", 0))
+        if self._per_layer and not self._n_head:
+            raise ValueError(f"{encoder}: no n_text_head in the metadata, which a per-layer decoder needs")
         cache = self.decoder.get_inputs()[1].shape
         self._grow = not isinstance(cache[2], int)
         self._cache_shape = (int(cache[0]), 1, self.n_text_ctx if not self._grow else 0, int(cache[3]))
@@ -213,7 +220,19 @@ class WhisperOrt:
         for output in ("n_layer_cross_k", "n_layer_cross_v"):
             binding.bind_output(output)
         self.encoder.run_with_iobinding(binding, self._encoder_run)
-        return binding.get_outputs(), frames
+        outputs = binding.get_outputs()
+        return (self._laid_out(outputs[0].numpy(), outputs[1].numpy()) if self._per_layer else outputs), frames
+
+    def _laid_out(self, keys: np.ndarray, values: np.ndarray) -> list[ort.OrtValue]:
+        """Stacked (L, N, T, state) keys/values -> the per-layer decoder's inputs: keys (N, head, d, T) scaled by
+        d^-0.25 and values (N, head, T, d), each layer a view of one contiguous array (laid out once, not per token)."""
+        n_layer, n_audio, frames, state = keys.shape
+        d = state // self._n_head
+        split = (n_layer, n_audio, frames, self._n_head, d)
+        k = np.ascontiguousarray(keys.reshape(split).transpose(0, 1, 3, 4, 2))
+        k *= np.float32(d ** -0.25)
+        v = np.ascontiguousarray(values.reshape(split).transpose(0, 1, 3, 2, 4))
+        return [ort.OrtValue.ortvalue_from_numpy(layer) for layer in (*k, *v)]
 
     def _step(self, binding: ort.IOBinding, tokens: Sequence[int], cache: Sequence[ort.OrtValue],
               offset: int) -> tuple[np.ndarray, list[ort.OrtValue]]:
@@ -230,8 +249,8 @@ class WhisperOrt:
 
     def _begin(self, cross: Sequence[ort.OrtValue]) -> tuple[ort.IOBinding, list[ort.OrtValue]]:
         binding = self.decoder.io_binding()
-        binding.bind_ortvalue_input("n_layer_cross_k", cross[0])
-        binding.bind_ortvalue_input("n_layer_cross_v", cross[1])
+        for name, value in zip(self._cross_names, cross, strict=True):
+            binding.bind_ortvalue_input(name, value)
         empty = np.zeros(self._cache_shape, np.float32)
         return binding, [ort.OrtValue.ortvalue_from_numpy(empty), ort.OrtValue.ortvalue_from_numpy(empty.copy())]
 
