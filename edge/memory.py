@@ -60,8 +60,8 @@ dictation): sherpa arena 272 -> 296 -> 378, peak 385, 140 ms, 2011 ms; sherpa no
 277, peak 339, 204-224 ms, 3970 ms; onnxruntime, both arenas kept 273 -> 297 -> 384, 128-133 ms, 1506 ms;
 encoder arena shrunk after each decode 274 -> 296 -> 362; **encoder without arena, decoder with** 274 ->
 287 -> 307, peak 354, 124-129 ms, 1486 ms; neither 274 -> 281 -> 284, 158-161 ms, 2818 ms. Shrinking
-frees little because the decoder's arena also grows on a long segment (each step re-lays the cross
-keys/values out, ~2 MB a layer at 28 s), and the encoder without an arena costs little: its tensors
+frees little because the decoder's arena also grows on a long segment (with sherpa's stacked decoder each
+step re-lays the cross keys/values out, ~2 MB a layer at 28 s; the bundle's per-layer decoder does not), and the encoder without an arena costs little: its tensors
 are few and large (mmap'd either way), where the decoder makes hundreds of small ones per token.
 
 A malloc arena cap (M_ARENA_MAX) and glibc's transparent huge pages (glibc.malloc.hugetlb)

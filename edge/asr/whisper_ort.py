@@ -172,9 +172,10 @@ class WhisperOrt:
         self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
         self._cross_names = self._decoder_inputs[3:-1]
         self._per_layer = self._cross_names[0] == "cross_k_0"
-        self._n_head = int(meta.get("n_text_head", 0))
-        if self._per_layer and not self._n_head:
-            raise ValueError(f"{encoder}: no n_text_head in the metadata, which a per-layer decoder needs")
+        self._n_head, self._n_layer, self._n_state = (int(meta.get(key, 0)) for key in
+                                                      ("n_text_head", "n_text_layer", "n_text_state"))
+        if self._per_layer and not (self._n_head and self._n_layer and self._n_state):
+            raise ValueError(f"{encoder}: no n_text_head/layer/state in the metadata, which a per-layer decoder needs")
         cache = self.decoder.get_inputs()[1].shape
         self._grow = not isinstance(cache[2], int)
         self._cache_shape = (int(cache[0]), 1, self.n_text_ctx if not self._grow else 0, int(cache[3]))
@@ -213,26 +214,35 @@ class WhisperOrt:
         return mel, frames
 
     def encode(self, samples: np.ndarray, tail_padding_frames: int | None = None) -> tuple[list[ort.OrtValue], int]:
-        """Cross-attention keys and values (left in onnxruntime's memory) and the real frame count."""
+        """Cross-attention keys and values (left in onnxruntime's memory, or laid out per layer for a per-layer
+        decoder) and the real frame count."""
         mel, frames = self.features(samples, tail_padding_frames)
         binding = self.encoder.io_binding()
         binding.bind_cpu_input("mel", mel)
-        for output in ("n_layer_cross_k", "n_layer_cross_v"):
-            binding.bind_output(output)
+        if not self._per_layer:
+            for output in ("n_layer_cross_k", "n_layer_cross_v"):
+                binding.bind_output(output)
+            self.encoder.run_with_iobinding(binding, self._encoder_run)
+            return binding.get_outputs(), frames
+        # written straight into numpy (no copy out of onnxruntime), then laid out once for every token's step
+        shape = (self._n_layer, 1, (mel.shape[2] + 1) // 2, self._n_state)  # conv2: stride 2, padding 1
+        stacked = [np.empty(shape, np.float32) for _ in range(2)]
+        for output, array in zip(("n_layer_cross_k", "n_layer_cross_v"), stacked, strict=True):
+            binding.bind_output(output, "cpu", 0, np.float32, list(shape), array.ctypes.data)
         self.encoder.run_with_iobinding(binding, self._encoder_run)
-        outputs = binding.get_outputs()
-        return (self._laid_out(outputs[0].numpy(), outputs[1].numpy()) if self._per_layer else outputs), frames
+        return self._laid_out(stacked), frames
 
-    def _laid_out(self, keys: np.ndarray, values: np.ndarray) -> list[ort.OrtValue]:
-        """Stacked (L, N, T, state) keys/values -> the per-layer decoder's inputs: keys (N, head, d, T) scaled by
-        d^-0.25 and values (N, head, T, d), each layer a view of one contiguous array (laid out once, not per token)."""
-        n_layer, n_audio, frames, state = keys.shape
+    def _laid_out(self, stacked: list[np.ndarray]) -> list[ort.OrtValue]:
+        """Stacked (L, N, T, state) keys and values -> the per-layer decoder's inputs: keys (N, head, d, T) scaled
+        by d^-0.25 and values (N, head, T, d). Each stacked array is dropped once laid out, so a 28 s segment
+        holds at most three of the four 9 MB arrays at once."""
+        n_layer, n_audio, frames, state = stacked[0].shape
         d = state // self._n_head
         split = (n_layer, n_audio, frames, self._n_head, d)
-        k = np.ascontiguousarray(keys.reshape(split).transpose(0, 1, 3, 4, 2))
-        k *= np.float32(d ** -0.25)
-        v = np.ascontiguousarray(values.reshape(split).transpose(0, 1, 3, 2, 4))
-        return [ort.OrtValue.ortvalue_from_numpy(layer) for layer in (*k, *v)]
+        keys = np.ascontiguousarray(stacked.pop(0).reshape(split).transpose(0, 1, 3, 4, 2))
+        keys *= np.float32(d ** -0.25)
+        values = np.ascontiguousarray(stacked.pop(0).reshape(split).transpose(0, 1, 3, 2, 4))
+        return [ort.OrtValue.ortvalue_from_numpy(layer) for layer in (*keys, *values)]
 
     def _step(self, binding: ort.IOBinding, tokens: Sequence[int], cache: Sequence[ort.OrtValue],
               offset: int) -> tuple[np.ndarray, list[ort.OrtValue]]:
