@@ -102,6 +102,7 @@ def _export_fp32(model: wm.Whisper, source: Path, work: Path) -> dict[str, Any]:
     whisper_onnx.add_metadata(work / "encoder.onnx", metadata)
     for layout in whisper_onnx.CACHE_LAYOUTS:
         whisper_onnx.export_decoder(model, work / f"decoder.{layout}.onnx", layout, rules)
+        whisper_onnx.export_decoder(model, work / f"decoder.{layout}.per_layer.onnx", layout, rules, cross="per_layer")
     count = whisper_onnx.write_tokens(vocabulary, metadata["eot"], work / "tokens.txt")
     prefix = whisper_multilingual.sot_sequence(vocabulary, "en")
     return {"metadata": metadata, "tokens": count, "suppress": dataclasses.asdict(rules), "prefix": prefix}
@@ -124,7 +125,8 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     clips = [read_wav_16k(u.path) for u in asr._calibration_clips()]
     torch_greedy = asr_parity.TorchGreedy(model)
     ranges = whisper_quant.measure_ranges(model, lambda: [torch_greedy(c) for c in clips])
-    fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS)]
+    fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}{cross}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS
+                                           for cross in ("", ".per_layer"))]
     plan = whisper_quant.plan_exclusions(model, ranges, fp32_files)
     for path in fp32_files:
         whisper_quant.quantize(path, work / path.name.replace(".onnx", ".int8.onnx"), plan[path.name])
@@ -135,9 +137,20 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     shutil.copy(work / "encoder.int8.onnx", staging / "encoder.int8.onnx")
     shutil.copy(work / f"decoder.{layout}.int8.onnx", staging / "decoder.int8.onnx")
     shutil.copy(work / "tokens.txt", staging / "tokens.txt")
+    shutil.copy(work / f"decoder.{layout}.per_layer.int8.onnx", staging / "decoder.ort.int8.onnx")
     (work / "decoder.onnx").unlink(missing_ok=True)
     (work / f"decoder.{layout}.onnx").rename(work / "decoder.onnx")
     asr.check_interface(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx")
+
+    print("[export] asr-base: checking the per-layer decoder against sherpa's on parity clips", flush=True)
+    agreement = asr._per_layer_agreement(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
+                                         staging / "decoder.ort.int8.onnx", staging / "tokens.txt",
+                                         [read_wav_16k(u.path) for u in corpus(asr.PARITY_VOICES)[::asr.AGREEMENT_STRIDE]])
+    if agreement["wer_between"] > asr.TOLERANCE:
+        raise RuntimeError(f"the per-layer decoder disagrees with sherpa's decoder: {agreement}")
+    runtime_ms = {name: asr._runtime_step_ms(staging / "encoder.int8.onnx", staging / file, staging / "tokens.txt",
+                                             clips[0])
+                  for name, file in (("stacked", "decoder.int8.onnx"), ("per_layer", "decoder.ort.int8.onnx"))}
 
     print("[export] asr-base: measuring WER (PyTorch greedy, FP32, INT8) on synthesized speech", flush=True)
     utterances = corpus(asr.PARITY_VOICES)
@@ -175,9 +188,14 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         parity=parity,
         decisions=[*asr._decisions(step_ms, layout, ranges, parity),
                    f"multilingual: sot_sequence {prefix} (sherpa sets the language and task tokens); "
-                   f"{len(languages)} languages; parity measured with language 'en'"],
+                   f"{len(languages)} languages; parity measured with language 'en'",
+                   f"decoder.ort.int8.onnx (per-layer cross inputs, the onnxruntime runtime): step at 1200 frames "
+                   f"{runtime_ms} ms; greedy texts vs sherpa's decoder on {agreement['clips']} clips: "
+                   f"{agreement['identical_tokens']} identical, WER between {agreement['wer_between']:.4f}"],
         tools=tool_versions(["torch", "openai-whisper", "piper-tts", *SOURCE_PACKAGES]),
         extra={"sample_rate": 16000, "model": "base", "cache_layout": layout, "decoder_step_ms_int8": step_ms,
+               "decoder_ort": {"cross_inputs": "per_layer", "agreement": agreement,
+                               "runtime_step_ms_1200_frames": runtime_ms},
                "tail_paddings": asr.DEVICE_TAIL_PADDINGS, "max_seconds_per_decode": 29.5,
                "languages": languages, "multilingual": True,
                "dims": dataclasses.asdict(dims), "encoder_metadata": metadata, "tokens": exported["tokens"],
