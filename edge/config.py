@@ -414,7 +414,10 @@ AUTO_RUNTIME = {"tiny.en": "onnxruntime", "base": "sherpa"}
 """[asr] runtime "auto" per model. Whisper base on onnxruntime took ~1.5x sherpa's CPU a command (290 vs
 190 ms for 2 s of audio) and `bench e2e --scenario zh` p95 760 vs 450 ms (2026-12-05, load ~1); tiny.en is
 the other way round (less CPU and 71 MB less after a dictation on onnxruntime). The forced wake look needs
-onnxruntime, so a device whose "auto" chose sherpa listens without it."""
+onnxruntime, so a device whose "auto" chose sherpa listens without it. Since the bundles carry a per-layer
+decoder for onnxruntime (2026-12-06, load ~3), base on onnxruntime took 250-290 ms a command vs sherpa's
+308-317 ms, the same transcripts (zh 24/24): base stays on sherpa until the zh device is measured end to end
+again at equal load."""
 
 
 def whisper_runtime(asr: AsrSettings) -> str:
