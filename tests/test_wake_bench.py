@@ -67,6 +67,6 @@ def test_equal_detection_finds_the_highest_threshold_that_reaches_each_rate():
     assert threshold_for(pos, streams, 1.0, refractory=2.0) <= 0.1  # the lowest peak
     rows = at_detection(pos, streams, {"synthetic": negatives, "real": negatives[:0] + 0.0}, 2.0, (0.9, 0.5))
     assert rows[0]["detection"] == 0.9 and rows[0]["fa_synthetic"] == 60.0  # 0.5 >= 0.19: every minute fires
-    assert 0.5 < rows[1]["threshold"] <= 0.55 and rows[1]["fa_synthetic"] == 0.0  # above 0.5 nothing fires
+    assert 0.54 < rows[1]["threshold"] < 0.551 and rows[1]["fa_synthetic"] == 0.0  # the fifth-highest peak is 0.55
     silent = [np.full(40, 0.01, np.float32)] * 10
     assert threshold_for(silent, streams, 0.5, refractory=2.0) is None  # never detected: says so
