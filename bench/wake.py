@@ -10,7 +10,8 @@ own phrase (export/wake_bench_data.py):
   confusables), on real recorded speech held out of training (AMI meetings, a Mandarin
   speaker: export/wake_real.py), and the share of confusable renderings that fire (apart);
 - CPU of one core while listening, through the live streaming detector (one thread);
-- a DET plot (detection vs false accepts per hour, both negative sets) saved as PNG.
+- a DET plot (detection vs false accepts per hour, both negative sets) saved as PNG, and the false
+  accepts at equal detection (97/95/90/85 %: bench/wake_operating.py), how phrase candidates compare.
 
 Accuracy scores are computed in batches with the streaming detector's exact windows; each run
 re-checks that equality per model on one stream. Goals (issue 17): <= 3 % false rejects overall,
