@@ -10,7 +10,8 @@ own phrase (export/wake_bench_data.py):
   confusables), on real recorded speech held out of training (AMI meetings, a Mandarin
   speaker: export/wake_real.py), and the share of confusable renderings that fire (apart);
 - CPU of one core while listening, through the live streaming detector (one thread);
-- a DET plot (detection vs false accepts per hour, both negative sets) saved as PNG.
+- a DET plot (detection vs false accepts per hour, both negative sets) saved as PNG, and the false
+  accepts at equal detection (97/95/90/85 %: bench/wake_operating.py), how phrase candidates compare.
 
 Accuracy scores are computed in batches with the streaming detector's exact windows; each run
 re-checks that equality per model on one stream. Goals (issue 17): <= 3 % false rejects overall,
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import summary
+from bench import summary, wake_operating
 from bench.wake_models import (
     Candidate,
     batch_scores,
@@ -94,6 +95,8 @@ def _evaluate(c: Candidate, material: dict, refractory: float) -> dict:
         "worst_confusables": sorted(((v[0] / v[1], t) for t, v in worst_conf.items() if v[0]), reverse=True)[:4],
         "streaming_diff": check_streaming(c, streams[0].audio),
         "cpu": streaming_cpu(c, material["ordinary"][0][: int(CPU_SECONDS * 16000)]),
+        "at_detection": wake_operating.at_detection(pos, streams, {"synthetic": synthetic, "real": real}, refractory),
+        "max_detection": wake_operating.max_detection(pos, streams, refractory),
         "det": {"synthetic": det_points(pos, streams, synthetic, thresholds_for(c.threshold), refractory),
                 "real": det_points(pos, streams, real, thresholds_for(c.threshold), refractory)},
         "raw": {"positive": pos, "synthetic": list(zip(material["ordinary"], synthetic_parts, strict=True)),
@@ -164,6 +167,8 @@ def _report(cands: list[Candidate], results: dict[str, dict], material: dict, ho
         by_source = ", ".join(f"{k} {n}" for k, n in r["fa_real_by_source"].items())
         print(f"  {c.label}: {text}; real false accepts by source: {by_source}; streaming==batch within "
               f"{r['streaming_diff']:.1e}; confusables firing: {conf}")
+    wake_operating.report({c.label: results[c.label]["at_detection"] for c in cands},
+                          {c.label: results[c.label]["max_detection"] for c in cands})
     if hours["real"] < 1:
         print(f"(real speech: {60 * hours['real']:.1f} min held out, so one false accept = "
               f"{1 / hours['real']:.1f} /h; zero bounds the rate only to < {3 / hours['real']:.0f} /h at 95 %)")

@@ -49,3 +49,24 @@ def test_real_stream_uses_only_held_out_clips():
     assert seconds["ami"] == 1.0 and 0.5 + 0.3 <= seconds["gcin"] <= 0.5 + 1.5
     assert len(audio) == int(round((seconds["ami"] + seconds["gcin"]) * 16000))
     assert not np.any(np.isclose(audio, 0.3))  # the training clip is not in it
+
+
+def test_equal_detection_finds_the_highest_threshold_that_reaches_each_rate():
+    from bench.wake_operating import at_detection, threshold_for
+
+    streams, pos = [], []
+    for peak in np.linspace(0.1, 0.91, 10):  # peaks 0.1, 0.19, ..., 0.91
+        scores = np.full(40, 0.01, np.float32)
+        scores[20:23] = peak
+        pos.append(scores)
+        streams.append(PositiveStream(np.zeros(1), 0.8, 1.6, "espeak"))
+    negatives = np.zeros(4500, np.float32)  # six minutes of 80 ms steps
+    negatives[::750] = 0.5  # one score of 0.5 a minute (refractory 2 s: each one fires)
+    at_90 = threshold_for(pos, streams, 0.9, refractory=2.0)
+    assert at_90 is not None and 0.18 < at_90 <= 0.19  # the second-lowest peak must still fire
+    assert threshold_for(pos, streams, 1.0, refractory=2.0) <= 0.1  # the lowest peak
+    rows = at_detection(pos, streams, {"synthetic": negatives, "real": negatives[:0] + 0.0}, 2.0, (0.9, 0.5))
+    assert rows[0]["detection"] == 0.9 and rows[0]["fa_synthetic"] == 60.0  # 0.5 >= 0.19: every minute fires
+    assert 0.54 < rows[1]["threshold"] < 0.551 and rows[1]["fa_synthetic"] == 0.0  # the fifth-highest peak is 0.55
+    silent = [np.full(40, 0.01, np.float32)] * 10
+    assert threshold_for(silent, streams, 0.5, refractory=2.0) is None  # never detected: says so
