@@ -190,6 +190,14 @@ class AsrSettings:
     correction: bool = True
     """Rewrite spans that sound like a catalog name (and are none) before the NLU; keeps "raw_text" (on/off)."""
 
+    prompt: Literal["off", "style", "dialog", "catalog"] = "off"
+    """Whisper's initial prompt (edge/asr/prompt.py; [asr] runtime "onnxruntime" only, sherpa's has none): "off",
+    "style" (a command-style sentence), "dialog" (+ the products the dialogue offered, the cart, the focus) or
+    "catalog" (+ the catalog's most popular product names up to prompt_tokens)."""
+
+    prompt_tokens: int = field(default=160, metadata=between(16, 223))
+    """The prompt's token budget (Whisper reads at most 223 previous-text tokens; each costs decoder work once per decode)."""
+
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 

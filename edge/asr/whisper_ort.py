@@ -29,7 +29,9 @@ Beyond sherpa's decoding, two small calls a later feature needs: a `prompt` (pre
 log-probabilities of a forced token sequence (a wake word's second look, catalog biasing). The
 decoder graph bakes in Whisper's suppression (non-speech tokens always, a blank or end-of-text as
 the first token at position len(sot sequence)): with a prompt that position is inside the prompt,
-so the first text token after a prompt is not kept from being a blank.
+so `greedy` suppresses both at the first predicted token itself (Whisper's SuppressBlank), and
+`score` of a prompted sequence is not kept from a blank start. A stream's `prompt` (edge.asr.prompt)
+reaches decode_stream, the call the device's recognizer makes.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class WhisperStream:
     def __init__(self) -> None:
         self._parts: list[np.ndarray] = []
         self.result = Result()
+        self.prompt: tuple[int, ...] = ()
+        """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
         """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
@@ -167,6 +171,8 @@ class WhisperOrt:
         tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
         repetition or restart edge.asr.guard would cut: what too little padding causes)."""
         self.tokens = read_tokens(tokens)
+        self._blank = [i for i, raw in self.tokens.items() if raw == b" "][:1]
+        """Whisper's "blank" (a lone space), kept from starting a transcript as its SuppressBlank does."""
         self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
         cache = self.decoder.get_inputs()[1].shape
         self._grow = not isinstance(cache[2], int)
@@ -178,14 +184,14 @@ class WhisperOrt:
         return WhisperStream()
 
     def decode_stream(self, stream: WhisperStream) -> None:
-        samples = stream.samples
+        samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
         if 0 < self.short_padding_frames < self.tail_padding_frames:
-            ids, ended = self._greedy(samples, (), (), self.short_padding_frames)
+            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids)
                 return
-        ids, _ = self._greedy(samples, (), (), None)
+        ids, _ = self._greedy(samples, prompt, (), None)
         stream.result = Result(self.text(ids), ids)
 
     # -- the recognizer ------------------------------------------------------------------------------
@@ -263,7 +269,11 @@ class WhisperOrt:
         feed = self.initial(prompt, prefix)
         logits, cache = self._step(binding, feed, cache, 0)
         offset = len(feed)
-        token = int(np.argmax(logits[-1]))
+        first = logits[-1]
+        if prompt and not prefix:  # the graph's blank/end-of-text suppression fell inside the prompt: do it here
+            first = first.copy()
+            first[[self.eot, *self._blank]] = -np.inf
+        token = int(np.argmax(first))
         out = list(prefix)
         for i in range(limit):
             if token == self.eot:
