@@ -43,9 +43,9 @@ MAX_CONTEXT_NAMES = 12
 
 def popular_names(conn: sqlite3.Connection, limit: int = 200) -> list[str]:
     """Distinct product names of a catalog, the most popular first (a name's best SKU counts)."""
-    rows = conn.execute("SELECT name, MAX(popularity) AS p FROM products GROUP BY lower(name) "
-                        "ORDER BY p DESC, name LIMIT ?", (limit,)).fetchall()
-    return [str(r[0]) for r in rows if r[0]]
+    rows = conn.execute("SELECT name, MAX(popularity) AS p FROM products WHERE trim(coalesce(name, '')) != '' "
+                        "GROUP BY lower(name) ORDER BY p DESC, name LIMIT ?", (limit,)).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _unique(names: Iterable[str]) -> list[str]:
