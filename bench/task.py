@@ -54,7 +54,7 @@ QUICK_CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 5.0, "ne
                     Condition("music", 10.0, "near"), Condition("car", 10.0, "far"))
 AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_bytes()).hexdigest()[:12]
 """Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
-_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py")
+_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
 
 
 def prompt_key(asr: Any) -> str:

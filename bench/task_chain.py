@@ -59,7 +59,7 @@ def transcriber(settings: Settings, threads: int = 1, catalog: sqlite3.Connectio
     if settings.asr.prompt != "off" and prompt is None:
         raise SystemExit(f"[asr] prompt {settings.asr.prompt!r}: this recognizer takes no prompt (runtime sherpa?)")
     if prompt is not None:
-        recognizer.prompt = prompt.ids
+        recognizer.prompt = prompt
     return Hear(recognizer, prompt)
 
 

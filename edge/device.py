@@ -191,7 +191,7 @@ def attach_prompt(settings: Settings, asr: Any, session: Any) -> None:
             log.info("[asr] prompt %r: this recognizer takes no prompt (runtime sherpa or engine online)",
                      settings.asr.prompt)
         return
-    asr.prompt = prompt.ids
+    asr.prompt = prompt
     session.on_context = prompt.update
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -64,8 +65,9 @@ def test_popular_names_are_distinct_names_by_best_popularity():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE products (id INTEGER, name TEXT, popularity REAL)")
     conn.executemany("INSERT INTO products VALUES (?, ?, ?)",
-                     [(1, "whole milk", 0.2), (2, "Whole Milk", 0.9), (3, "bananas", 0.5), (4, "", 1.0)])
-    assert [n.lower() for n in popular_names(conn)] == ["whole milk", "bananas"]
+                     [(1, "whole milk", 0.2), (2, "Whole Milk", 0.9), (3, "bananas", 0.5), (4, "", 1.0),
+                      (5, "organic bananas", 0.95), (6, "organic oat milk", 0.3)])  # a variant of bananas; oat milk is no name
+    assert [n.lower() for n in popular_names(conn)] == ["whole milk", "bananas", "organic oat milk"]
     assert len(popular_names(conn, limit=1)) == 1
 
 
@@ -99,28 +101,57 @@ def test_prompt_for_needs_a_recognizer_that_takes_one():
     assert prompt_for(object(), "off", 160) is None
 
 
-def test_the_recognizer_decodes_with_the_prompt_of_the_moment():
-    """VadRecognizer hands the prompt's ids of the moment to its decoder; `decode` (the wake word's
-    second look) stays unprompted."""
+def test_echoes_of_the_prompt_are_told_from_requests():
+    prompt = AsrPrompt(words, "dialog")
+    prompt.update(["oat milk", "russet potatoes", "lactose free cottage cheese"])
+    assert prompt.echoes("Lactose free cottage cheese, russet potatoes, oat milk, oat milk")  # the list, read back
+    assert prompt.echoes("Oat milk, oat milk, oat milk.")  # one name, looping
+    assert prompt.echoes(STYLE.lower().replace("add ", "I'll add "))  # the style sentence
+    for request in ("remove the oat milk please", "add lactose free cottage cheese", "russet potatoes and oat milk",
+                    "add two cans of tuna", "oat milk", ""):
+        assert not prompt.echoes(request), request
+    assert not AsrPrompt(words, "off").echoes("oat milk, oat milk, oat milk")
+
+
+def test_the_recognizer_decodes_with_the_prompt_and_hears_an_echo_again_without():
+    """VadRecognizer hands its prompt to the decoder (whisper_decoder), which decodes with the prompt's ids
+    of the moment and again without them when the text echoes the prompt; `decode` (the wake word's second
+    look) stays unprompted."""
+    from edge.asr import whisper_decoder
     from edge.asr.stream import Endpointing, VadRecognizer
 
     seen: list[tuple[int, ...]] = []
 
-    def decode(samples: np.ndarray, prompt: tuple[int, ...] = ()) -> str:
-        seen.append(tuple(prompt))
-        return "add milk"
+    class Whisper:  # WhisperOrt's decoding calls
+        echo = False
+
+        def transcribe_ids(self) -> None:
+            pass
+
+        def create_stream(self) -> SimpleNamespace:
+            return SimpleNamespace(accept_waveform=lambda rate, samples: None, prompt=())
+
+        def decode_stream(self, stream: SimpleNamespace) -> None:
+            seen.append(tuple(stream.prompt))
+            stream.result = SimpleNamespace(text="oat milk, oat milk, oat milk" if self.echo and stream.prompt
+                                            else "add milk")
 
     class Vad:
         def reset(self) -> None:
             pass
 
+    whisper = Whisper()
+    decode = whisper_decoder(whisper)
     recognizer = VadRecognizer(Vad, decode, Endpointing())
     audio = np.zeros(1600, np.float32)
-    recognizer._run_decode(audio)
+    assert recognizer._run_decode(audio)[0] == "add milk"
     prompt = AsrPrompt(words, "dialog")
-    recognizer.prompt = prompt.ids
+    recognizer.prompt = prompt
     recognizer._run_decode(audio)
     prompt.update(["oat milk"])
     recognizer._run_decode(audio)
     assert seen == [(), tuple(words(STYLE)), tuple(words(f"oat milk, {STYLE}"))]
+    whisper.echo = True
+    assert recognizer._run_decode(audio)[0] == "add milk"  # the echo was decoded again, plain
+    assert seen[-2:] == [tuple(words(f"oat milk, {STYLE}")), ()]
     assert recognizer.decode is decode

@@ -25,6 +25,7 @@ to any; tests/test_asr_prompt.py checks that noise and silence stay empty with t
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -32,20 +33,39 @@ from typing import Literal
 
 PromptMode = Literal["off", "style", "dialog", "catalog"]
 MODES: tuple[str, ...] = ("off", "style", "dialog", "catalog")
+_WORD = re.compile(r"[a-z0-9']+")
 MAX_PROMPT_TOKENS = 223
 """Whisper's own limit for previous text: half its 448-token context, less <|startofprev|>."""
 STYLE = "Add two cans of tuna and a box of crackers to my cart."
 """A request the way a shopper says it (numbers in words, a unit, "to my cart"): style, not content.
 Neither a bench command nor a dev command (bench/task_commands.py, bench/task_dev.py)."""
+ECHO_WORDS = 4
+"""A run of this many transcript words that copies the prompt across two of its items ("russet
+potatoes, oat milk") is Whisper echoing its prompt, not a shopper."""
+ECHO_STYLE_WORDS = 7
+"""... and a run this long copied from anywhere in it (STYLE itself: "two cans of tuna and a box")."""
+ECHO_REPEATS = 3
+"""... and a prompt name said this often in one segment ("oat milk, oat milk, oat milk")."""
 MAX_CONTEXT_NAMES = 12
 """Dialogue names kept (the most recent first): a search offers at most a handful, a cart rarely more."""
 
 
 def popular_names(conn: sqlite3.Connection, limit: int = 200) -> list[str]:
-    """Distinct product names of a catalog, the most popular first (a name's best SKU counts)."""
+    """Distinct product names of a catalog, the most popular first (a name's best SKU counts).
+
+    A variant ("organic bananas", "unscented rubber gloves") is left out when its plain name is a
+    catalog name too: the prompt's room goes to different products (the demo catalog's 405 names
+    are 295 plain ones), and the plain words are the ones Whisper has to hear."""
     rows = conn.execute("SELECT name, MAX(popularity) AS p FROM products WHERE trim(coalesce(name, '')) != '' "
-                        "GROUP BY lower(name) ORDER BY p DESC, name LIMIT ?", (limit,)).fetchall()
-    return [str(r[0]) for r in rows]
+                        "GROUP BY lower(name) ORDER BY p DESC, name").fetchall()
+    names = [" ".join(str(r[0]).split()) for r in rows]
+    known = {n.lower() for n in names}
+
+    def variant(name: str) -> bool:
+        words = name.lower().split()
+        return any(" ".join(words[i:]) in known for i in range(1, len(words)))
+
+    return [n for n in names if not variant(n)][:limit]
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -125,6 +145,26 @@ class AsrPrompt:
             with self._lock:
                 self._made = made
         return made[1], made[2]
+
+    def echoes(self, text: str) -> bool:
+        """Whether a transcript looks copied from the current prompt (ECHO_*): Whisper writes its prompt
+        back on noise the VAD let through; the decoder then hears the segment again without it."""
+        heard = _WORD.findall(text.lower())
+        prompt = self.text
+        if not heard or not prompt:
+            return False
+        items = [_WORD.findall(item.lower()) for item in prompt.split(",")]
+        words = [w for item in items for w in item]
+        item_of = [n for n, item in enumerate(items) for _ in item]
+        for i in range(len(heard)):
+            for j in (j for j, w in enumerate(words) if w == heard[i]):
+                size = 0
+                while i + size < len(heard) and j + size < len(words) and heard[i + size] == words[j + size]:
+                    size += 1
+                if size >= ECHO_STYLE_WORDS or (size >= ECHO_WORDS and item_of[j] != item_of[j + size - 1]):
+                    return True
+        return any(sum(heard[k:k + len(item)] == item for k in range(len(heard))) >= ECHO_REPEATS
+                   for item in items[:-1] if item)
 
     @property
     def text(self) -> str:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +61,7 @@ SPLIT_SEARCH = 3 * RATE
 """How far back from the length limit to look for a quiet place to cut (samples)."""
 
 Decode = Callable[..., str]
-"""decode(samples) -> text, or decode(samples, prompt_ids) -> text when a prompt is set (edge.asr.whisper_decoder)."""
+"""decode(samples) -> text, or decode(samples, prompt) with a prompt set (edge.asr.whisper_decoder)."""
 Complete = Callable[[str], bool]
 
 
@@ -155,8 +155,8 @@ class VadRecognizer:
         self.complete = complete
         """text -> is it a whole request? (edge.asr.complete); None: never endpoint early. It runs on
         the thread that feeds frames (the device's audio thread) and calls the NLU there."""
-        self.prompt: Callable[[], Sequence[int]] | None = None
-        """Previous-text token ids for every decode (edge.asr.prompt.AsrPrompt.ids), or None: no prompt.
+        self.prompt: Any = None
+        """Whisper's prompt for every decode (an edge.asr.prompt.AsrPrompt, handed to the decoder), or None.
         Set by whoever knows the shop (the device builder, bench task); `decode` stays unprompted."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
                       "dropped_by_guard": 0, "early_endpoints": 0}
@@ -225,8 +225,7 @@ class VadRecognizer:
 
     def _run_decode(self, audio: np.ndarray) -> tuple[str, float]:
         started = time.perf_counter()
-        prompt = self.prompt() if self.prompt is not None else ()
-        text = self._decode(audio, prompt) if prompt else self._decode(audio)
+        text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
         seconds = time.perf_counter() - started
         self.stats["decodes"] += 1
         self.stats["decode_seconds"] += seconds
