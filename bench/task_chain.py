@@ -51,15 +51,12 @@ def transcriber(settings: Settings, threads: int = 1, catalog: sqlite3.Connectio
     """audio -> what the device hears (its VAD + Whisper recognizer, no partials or speculation), with
     the device's Whisper prompt ([asr] prompt, edge.asr.prompt, over `catalog`) when one is set."""
     from edge.asr import recognizer_for_settings
-    from edge.asr.prompt import prompt_for
+    from edge.asr.prompt import attach_prompt
 
     recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)
-    whisper = getattr(recognizer.decode, "recognizer", None)
-    prompt = prompt_for(whisper, settings.asr.prompt, settings.asr.prompt_tokens, catalog)
+    prompt = attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog)
     if settings.asr.prompt != "off" and prompt is None:
         raise SystemExit(f"[asr] prompt {settings.asr.prompt!r}: this recognizer takes no prompt (runtime sherpa?)")
-    if prompt is not None:
-        recognizer.prompt = prompt
     return Hear(recognizer, prompt)
 
 

@@ -180,19 +180,11 @@ def load_models(settings: Settings) -> Models:
 
 def attach_prompt(settings: Settings, asr: Any, session: Any) -> None:
     """Whisper's initial prompt over this session's catalog and dialogue ([asr] prompt, edge.asr.prompt):
-    the recognizer asks it at each decode, the session tells it the products on screen after each turn.
-    Nothing when off, or on a recognizer without prompts (sherpa's runtime, the online engine)."""
-    from edge.asr.prompt import prompt_for
+    the recognizer asks it at each decode, the session tells it the products on screen after each turn."""
+    from edge.asr.prompt import attach_prompt as attach
 
-    recognizer = getattr(getattr(asr, "decode", None), "recognizer", None)
-    prompt = prompt_for(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, session.catalog.conn)
-    if prompt is None or not hasattr(asr, "prompt"):
-        if settings.asr.prompt != "off":
-            log.info("[asr] prompt %r: this recognizer takes no prompt (runtime sherpa or engine online)",
-                     settings.asr.prompt)
-        return
-    asr.prompt = prompt
-    session.on_context = prompt.update
+    prompt = attach(asr, settings.asr.prompt, settings.asr.prompt_tokens, session.catalog.conn)
+    session.on_context = prompt.update if prompt is not None else None
 
 
 def warm_up_session(session: Any, user: str) -> None:

@@ -25,11 +25,14 @@ to any; tests/test_asr_prompt.py checks that noise and silence stay empty with t
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
+
+log = logging.getLogger("edge.asr")
 
 PromptMode = Literal["off", "style", "dialog", "catalog"]
 MODES: tuple[str, ...] = ("off", "style", "dialog", "catalog")
@@ -188,3 +191,17 @@ def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connect
 
     catalog = popular_names(conn) if conn is not None and mode == "catalog" else []
     return AsrPrompt(ByteBpe(tokens, eot).encode, mode, budget, catalog)
+
+
+def attach_prompt(recognizer: Any, mode: str, budget: int, conn: sqlite3.Connection | None = None) -> AsrPrompt | None:
+    """Give a recognizer (edge.asr.stream.VadRecognizer over WhisperOrt) the prompt of `[asr] prompt`;
+    the prompt, or None when off or when the recognizer takes none (sherpa's runtime, the online
+    engine: said once in the log)."""
+    whisper = getattr(getattr(recognizer, "decode", None), "recognizer", None)
+    prompt = prompt_for(whisper, mode, budget, conn)
+    if prompt is None or not hasattr(recognizer, "prompt"):
+        if mode != "off":
+            log.info("[asr] prompt %r: this recognizer takes no prompt (runtime sherpa or engine online)", mode)
+        return None
+    recognizer.prompt = prompt
+    return prompt
