@@ -190,7 +190,7 @@ class AsrSettings:
     correction: bool = True
     """Rewrite spans that sound like a catalog name (and are none) before the NLU; keeps "raw_text" (on/off)."""
 
-    prompt: Literal["off", "style", "dialog", "catalog"] = "off"
+    prompt: Literal["off", "style", "dialog", "catalog"] = "dialog"
     """Whisper's initial prompt (edge/asr/prompt.py; [asr] runtime "onnxruntime" only, sherpa's has none): "off",
     "style" (a command-style sentence), "dialog" (+ the products the dialogue offered, the cart, the focus) or
     "catalog" (+ the catalog's most popular product names up to prompt_tokens)."""

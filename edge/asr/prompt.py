@@ -39,9 +39,11 @@ MODES: tuple[str, ...] = ("off", "style", "dialog", "catalog")
 _WORD = re.compile(r"[a-z0-9']+")
 MAX_PROMPT_TOKENS = 223
 """Whisper's own limit for previous text: half its 448-token context, less <|startofprev|>."""
-STYLE = "Add two cans of tuna and a box of crackers to my cart."
-"""A request the way a shopper says it (numbers in words, a unit, "to my cart"): style, not content.
-Neither a bench command nor a dev command (bench/task_commands.py, bench/task_dev.py)."""
+STYLE = "How much is the tuna? Add two cans of tuna and a box of crackers to my cart."
+"""Requests the way a shopper says them (a question, numbers in words, a unit, "to my cart"): style, not
+content; no product of a bench or dev command (bench/task_commands.py, bench/task_dev.py). On the dev
+split (bench task --dev, tiny.en, >= 10 dB, "dialog") the question before the request measured intent
+0.887 -> 0.897, product-correct 0.659 -> 0.680, WER 0.325 -> 0.311 against the request alone."""
 ECHO_WORDS = 4
 """A run of this many transcript words that copies the prompt across two of its items ("russet
 potatoes, oat milk") is Whisper echoing its prompt, not a shopper."""
