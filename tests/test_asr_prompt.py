@@ -242,3 +242,28 @@ def test_non_speech_stays_empty_with_the_prompt_on(shop, kind):
     text = guard.accept(recognizer.decode(audio, prompt), audio, len(audio) / 16000)
     assert not any(name in _words(text) for name in cart), text
     assert not prompt.echoes(text), text
+
+
+def test_the_session_tells_the_prompt_the_products_on_screen(bundle, tmp_path):
+    """ShopSession.on_context (the device sets it to AsrPrompt.update) hears after every turn what the
+    dialogue offered, holds in the cart and has in focus: the next request is heard with those names."""
+    from edge.config import load_settings
+    from edge.dialog.session import ShopSession
+    from edge.simulation.world import demo_catalog, device_dir
+    from tests.conftest import MODELS_DIR
+
+    bundle("nlu")
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
+    session = ShopSession(settings, device_dir(demo_catalog(MODELS_DIR), tmp_path), broker_url="")
+    prompt = AsrPrompt(words, "dialog")
+    session.on_context = prompt.update
+    try:
+        session.turn("do you have any bananas", settle=False)
+        offered = session.context_names()
+        assert offered and any("banana" in name.lower() for name in offered)
+        assert prompt.text.endswith(f"{offered[0]}, {STYLE}")  # the first offered nearest the speech
+        session.on_context = None  # a listener that is gone is never called
+        session.turn("what's in my cart", settle=False)
+        assert prompt.text.endswith(f"{offered[0]}, {STYLE}")
+    finally:
+        session.close()
