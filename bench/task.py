@@ -58,9 +58,11 @@ _PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_or
 
 
 def prompt_key(asr: Any) -> str:
-    """The transcript cache's suffix for [asr] prompt: "" when off (the unprompted cache), else the mode,
-    budget and the prompt code's hash (a new prompt makes new transcripts)."""
-    if asr.prompt == "off":
+    """The transcript cache's suffix for [asr] prompt: "" when off or on a runtime without prompts (the
+    unprompted cache), else the mode, budget and the prompt code's hash (a new prompt makes new transcripts)."""
+    from edge.config import whisper_runtime
+
+    if asr.prompt == "off" or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
     code = hashlib.sha256(b"".join((root / p).read_bytes() for p in _PROMPT_SOURCES)).hexdigest()[:8]
@@ -153,7 +155,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
                                        table))
             for model in args.models:
-                heard, hear = Heard(args.cache, model, models_dir, args.fresh, prompt_key(settings.asr)), None
+                heard = Heard(args.cache, model, models_dir, args.fresh, prompt_key(with_model(settings, model).asr))
+                hear = None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
                 for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands

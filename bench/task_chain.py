@@ -54,10 +54,8 @@ def transcriber(settings: Settings, threads: int = 1, catalog: sqlite3.Connectio
     from edge.asr.prompt import attach_prompt
 
     recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)
-    prompt = attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog)
-    if settings.asr.prompt != "off" and prompt is None:
-        raise SystemExit(f"[asr] prompt {settings.asr.prompt!r}: this recognizer takes no prompt (runtime sherpa?)")
-    return Hear(recognizer, prompt)
+    # as on the device: a recognizer without prompts (base's "auto" runtime is sherpa) hears without one
+    return Hear(recognizer, attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog))
 
 
 class Hear:
