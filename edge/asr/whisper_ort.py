@@ -54,6 +54,8 @@ RATE = 16000
 MAX_FRAMES = 3000
 """Whisper's window (30 s of 10 ms frames); sherpa keeps at most MAX_FRAMES - 50 real frames."""
 _SHRINK = "memory.enable_memory_arena_shrinkage"
+WIDE_FEED = 8
+"""Feeds longer than this (the start tokens and a prefix are shorter; a prompt is longer) run with arena shrinkage."""
 _DECODER_OUTPUTS = ("logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache")
 
 
@@ -147,6 +149,10 @@ class WhisperOrt:
         self.encoder = _session(encoder, threads, encoder_memory, providers, optimization)
         self.decoder = _session(decoder, threads, decoder_memory, providers, optimization)
         self._encoder_run, self._decoder_run = _run_options(encoder_memory), _run_options(decoder_memory)
+        self._wide_run = _run_options(SessionMemory(decoder_memory.arena, shrink=True))
+        """A first step wider than WIDE_FEED tokens (a prompt) hands its arena regions back when it ends:
+        its logits and their projection are rows x 51,864 floats each, which the decoder's arena would
+        otherwise keep for the device's life (bench e2e: +20 MB at the end and peak with a prompt)."""
         meta = self.encoder.get_modelmeta().custom_metadata_map
         try:
             self.n_mels = int(meta.get("n_mels", N_MELS))
@@ -222,7 +228,7 @@ class WhisperOrt:
         return binding.get_outputs(), frames
 
     def _step(self, binding: ort.IOBinding, tokens: Sequence[int], cache: Sequence[ort.OrtValue],
-              offset: int) -> tuple[np.ndarray, list[ort.OrtValue]]:
+              offset: int, run: ort.RunOptions | None = None) -> tuple[np.ndarray, list[ort.OrtValue]]:
         binding.bind_cpu_input("tokens", np.array([tokens], np.int64))
         binding.bind_ortvalue_input(self._decoder_inputs[1], cache[0])
         binding.bind_ortvalue_input(self._decoder_inputs[2], cache[1])
@@ -230,7 +236,7 @@ class WhisperOrt:
         binding.clear_binding_outputs()  # a run leaves its outputs bound, at their shapes: let the next allocate
         for output in _DECODER_OUTPUTS:
             binding.bind_output(output)
-        self.decoder.run_with_iobinding(binding, self._decoder_run)
+        self.decoder.run_with_iobinding(binding, run or self._decoder_run)
         logits, k, v = binding.get_outputs()
         return logits.numpy()[0], [k, v]
 
@@ -267,7 +273,7 @@ class WhisperOrt:
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
         binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)
-        logits, cache = self._step(binding, feed, cache, 0)
+        logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
         offset = len(feed)
         first = logits[-1]
         if prompt and not prefix:  # the graph's blank/end-of-text suppression fell inside the prompt: do it here
