@@ -21,6 +21,7 @@ so an interrupted run resumes and a second run re-scores in about a minute. `--f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,18 +54,31 @@ QUICK_CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 5.0, "ne
                     Condition("music", 10.0, "near"), Condition("car", 10.0, "far"))
 AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_bytes()).hexdigest()[:12]
 """Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
+_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
+
+
+def prompt_key(asr: Any) -> str:
+    """The transcript cache's suffix for [asr] prompt: "" when off or on a runtime without prompts (the
+    unprompted cache), else the mode, budget and the prompt code's hash (a new prompt makes new transcripts)."""
+    from edge.config import whisper_runtime
+
+    if asr.prompt == "off" or whisper_runtime(asr) != "onnxruntime":
+        return ""
+    root = Path(__file__).resolve().parent.parent
+    code = hashlib.sha256(b"".join((root / p).read_bytes() for p in _PROMPT_SOURCES)).hexdigest()[:8]
+    return f"-prompt-{asr.prompt}{asr.prompt_tokens}-{code}"
 
 
 class Heard:
     """Transcripts cached per ASR bundle build, one JSON line each (appended as they are made)."""
 
-    def __init__(self, cache: Path, model: str, models_dir: Path, fresh: bool) -> None:
+    def __init__(self, cache: Path, model: str, models_dir: Path, fresh: bool, prompt: str = "") -> None:
         manifest = models_dir / BUNDLES[model] / "manifest.json"
         if not manifest.is_file():
             raise SystemExit(f"no {BUNDLES[model]} bundle under {models_dir}: build it with "
                              f"`python -m export {BUNDLES[model]}`")
         bundle = hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
-        self.path = cache / "heard" / f"{model}-{bundle}-{AUDIO_CODE}.jsonl"
+        self.path = cache / "heard" / f"{model}-{bundle}-{AUDIO_CODE}{prompt}.jsonl"
         self.known: dict[str, str] = {}
         if self.path.is_file() and not fresh:
             for line in self.path.read_text().splitlines():
@@ -116,6 +130,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from edge.simulation.world import demo_catalog, device_dir
 
     settings = load_settings()
+    if args.prompt is not None or args.prompt_tokens is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(
+            settings.asr, prompt=args.prompt or settings.asr.prompt,
+            prompt_tokens=args.prompt_tokens or settings.asr.prompt_tokens))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -128,6 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         conditions = grid(tuple(args.noise or NOISES), tuple(args.snr or SNRS), tuple(args.field or ("near", "far")))
     records: list[dict[str, Any]] = []
+    hearers: list[tuple[str, Any]] = []
     started, cpu_started, decoded = time.time(), time.process_time(), 0
     with tempfile.TemporaryDirectory() as tmp:
         chain = Chain(settings, device_dir(demo_catalog(models_dir), Path(tmp)))
@@ -136,7 +155,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
                                        table))
             for model in args.models:
-                heard, hear = Heard(args.cache, model, models_dir, args.fresh), None
+                heard = Heard(args.cache, model, models_dir, args.fresh, prompt_key(with_model(settings, model).asr))
+                hear = None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
                 for index in commands:  # outermost: a run stopped early holds the whole grid of its first commands
@@ -147,8 +167,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             key = Heard.key(voice.label, command.text, condition)
                             if key not in heard.known:
                                 if hear is None:
-                                    hear = transcriber(with_model(settings, model), args.threads)
-                                heard.add(key, hear(under(clean, condition, key)))
+                                    hear = transcriber(with_model(settings, model), args.threads,
+                                                       chain.session.catalog.conn)
+                                    hearers.append((model, hear))
+                                context = [chain.item(name, command.brand if n == 0 else "").name
+                                           for n, name in enumerate(command.cart)]
+                                heard.add(key, hear(under(clean, condition, key), context))
                                 decoded += 1
                             records.append(_record(model, voice.label, condition, index,
                                                    chain.run(command, heard.known[key]), table))
@@ -175,6 +199,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             chain.close()
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
             "conditions": [c.label for c in conditions], "commands": len(commands), "decoded": decoded,
+            "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
+            "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
 
@@ -197,6 +223,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also score every clip with the command re-reading (edge/catalog/heard_commands.py) off: "
                              "intents and products it fixed and broke")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
+    parser.add_argument("--prompt", choices=("off", "style", "dialog", "catalog"), default=None,
+                        help="Whisper's initial prompt (default [asr] prompt; edge/asr/prompt.py); cached apart")
+    parser.add_argument("--prompt-tokens", type=int, default=None, help="the prompt's budget (default [asr] prompt_tokens)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")
@@ -248,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"{result['decoded']} clips decoded this run ({len(records)} outcomes scored) in "
                   f"{result['wall_seconds'] / 60:.1f} min wall, {result['cpu_seconds'] / 60:.1f} min CPU; "
                   f"JSON: {out}", highlight=False)
+    if result["decoded"]:
+        console.print(f"[asr] prompt {result['prompt']['mode']!r} ({result['prompt']['tokens']} tokens): decode wall time "
+                      + ", ".join(f"{m} {s:.1f} s" for m, s in result["decode_seconds"].items())
+                      + f" over {result['decoded']} clips decoded this run", highlight=False, markup=False)
     for g in judged:
         good = g["at_least_10db"]
         summary.add("task", f"{g['model']}: intent / product-correct, held-out voices >= 10 dB",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -48,17 +47,34 @@ def with_model(settings: Settings, model: str) -> Settings:
     return dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, model=model))
 
 
-def transcriber(settings: Settings, threads: int = 1) -> Callable[[np.ndarray], str]:
-    """audio -> what the device hears (its VAD + Whisper recognizer, no partials or speculation)."""
+def transcriber(settings: Settings, threads: int = 1, catalog: sqlite3.Connection | None = None) -> Hear:
+    """audio -> what the device hears (its VAD + Whisper recognizer, no partials or speculation), with
+    the device's Whisper prompt ([asr] prompt, edge.asr.prompt, over `catalog`) when one is set."""
     from edge.asr import recognizer_for_settings
-    from edge.asr.files import final_transcripts
+    from edge.asr.prompt import attach_prompt
 
     recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)
+    # as on the device: a recognizer without prompts (base's "auto" runtime is sherpa) hears without one
+    return Hear(recognizer, attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog))
 
-    def hear(audio: np.ndarray) -> str:
-        return " ".join(e.text.strip() for e in final_transcripts(recognizer, audio, FRAME) if e.text.strip())
 
-    return hear
+class Hear:
+    """The device's recognizer over whole clips; `context` sets what the dialogue would show (the
+    prompt's products: a remove command's cart) before a clip is heard."""
+
+    def __init__(self, recognizer: Any, prompt: Any) -> None:
+        self.recognizer, self.prompt = recognizer, prompt
+
+    def __call__(self, audio: np.ndarray, context: list[str] | None = None) -> str:
+        from edge.asr.files import final_transcripts
+
+        if self.prompt is not None:
+            self.prompt.update(context or [])
+        return " ".join(e.text.strip() for e in final_transcripts(self.recognizer, audio, FRAME) if e.text.strip())
+
+    @property
+    def decode_seconds(self) -> float:
+        return float(self.recognizer.stats["decode_seconds"])
 
 
 def _canon(value: Any) -> str:

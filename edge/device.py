@@ -178,6 +178,15 @@ def load_models(settings: Settings) -> Models:
     return Models(wake, asr, synthesizer, nlu, timed.seconds)
 
 
+def attach_prompt(settings: Settings, asr: Any, session: Any) -> None:
+    """Whisper's initial prompt over this session's catalog and dialogue ([asr] prompt, edge.asr.prompt):
+    the recognizer asks it at each decode, the session tells it the products on screen after each turn."""
+    from edge.asr.prompt import attach_prompt as attach
+
+    prompt = attach(asr, settings.asr.prompt, settings.asr.prompt_tokens, session.catalog.conn)
+    session.on_context = prompt.update if prompt is not None else None
+
+
 def warm_up_session(session: Any, user: str) -> None:
     """The first NLU run and catalog queries are several times slower than the rest: do them now."""
     _voice, line, query = WARM_UP[session.settings.device.language]
@@ -272,6 +281,7 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
             sim.stop()
         raise DeviceError(str(exc)) from None
     warm_up_session(session, settings.device.id)
+    attach_prompt(settings, models.asr, session)
     loaded = {**models.seconds, "dialog": round(time.perf_counter() - began, 2)}
     gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client

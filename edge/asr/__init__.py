@@ -20,7 +20,7 @@ full min_silence_seconds. The check runs on the thread that feeds the recognizer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +59,31 @@ def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> 
 
 
 def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.ndarray], str]
-    """A decode(samples) -> text function over a sherpa OfflineRecognizer or an edge.asr.whisper_ort.WhisperOrt.
+    """A decode(samples, prompt=None) -> text function over a sherpa OfflineRecognizer or an
+    edge.asr.whisper_ort.WhisperOrt. prompt: an edge.asr.prompt.AsrPrompt, which only WhisperOrt takes
+    (sherpa's recognizer decodes without it); a transcript that echoes it is decoded again without.
 
     language "zh": Whisper's Traditional characters become Simplified, U+FFFD and other garbage go
     and punctuation takes the Chinese forms (edge.asr.mandarin), for partials and finals alike."""
     from edge.asr import mandarin
 
-    def decode(samples: np.ndarray) -> str:
+    takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
+
+    def once(samples: np.ndarray, ids: Sequence[int]) -> str:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
+        if ids and takes_prompt:
+            stream.prompt = tuple(ids)
         recognizer.decode_stream(stream)
         text = stream.result.text.strip()
         return mandarin.clean(text) if language == "zh" else text
+
+    def decode(samples: np.ndarray, prompt: Any = None) -> str:
+        ids = prompt.ids() if prompt is not None and takes_prompt else ()
+        text = once(samples, ids)
+        if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
+            text = once(samples, ())
+        return text
 
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
     return decode

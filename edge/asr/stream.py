@@ -60,7 +60,8 @@ noise that never stops cannot hold the endpoint off (samples)."""
 SPLIT_SEARCH = 3 * RATE
 """How far back from the length limit to look for a quiet place to cut (samples)."""
 
-Decode = Callable[[np.ndarray], str]
+Decode = Callable[..., str]
+"""decode(samples) -> text, or decode(samples, prompt) with a prompt set (edge.asr.whisper_decoder)."""
 Complete = Callable[[str], bool]
 
 
@@ -154,6 +155,9 @@ class VadRecognizer:
         self.complete = complete
         """text -> is it a whole request? (edge.asr.complete); None: never endpoint early. It runs on
         the thread that feeds frames (the device's audio thread) and calls the NLU there."""
+        self.prompt: Any = None
+        """Whisper's prompt for every decode (an edge.asr.prompt.AsrPrompt, handed to the decoder), or None.
+        Set by whoever knows the shop (the device builder, bench task); `decode` stays unprompted."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
                       "dropped_by_guard": 0, "early_endpoints": 0}
         self.reset()
@@ -221,7 +225,7 @@ class VadRecognizer:
 
     def _run_decode(self, audio: np.ndarray) -> tuple[str, float]:
         started = time.perf_counter()
-        text = self._decode(audio)
+        text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
         seconds = time.perf_counter() - started
         self.stats["decodes"] += 1
         self.stats["decode_seconds"] += seconds

@@ -31,7 +31,9 @@ Beyond sherpa's decoding, two small calls a later feature needs: a `prompt` (pre
 log-probabilities of a forced token sequence (a wake word's second look, catalog biasing). The
 decoder graph bakes in Whisper's suppression (non-speech tokens always, a blank or end-of-text as
 the first token at position len(sot sequence)): with a prompt that position is inside the prompt,
-so the first text token after a prompt is not kept from being a blank.
+so `greedy` suppresses both at the first predicted token itself (Whisper's SuppressBlank), and
+`score` of a prompted sequence is not kept from a blank start. A stream's `prompt` (edge.asr.prompt)
+reaches decode_stream, the call the device's recognizer makes.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ RATE = 16000
 MAX_FRAMES = 3000
 """Whisper's window (30 s of 10 ms frames); sherpa keeps at most MAX_FRAMES - 50 real frames."""
 _SHRINK = "memory.enable_memory_arena_shrinkage"
+WIDE_FEED = 8
+"""Feeds longer than this (the start tokens and a prefix are shorter; a prompt is longer) run with arena shrinkage."""
 _DECODER_OUTPUTS = ("logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache")
 
 
@@ -84,6 +88,8 @@ class WhisperStream:
     def __init__(self) -> None:
         self._parts: list[np.ndarray] = []
         self.result = Result()
+        self.prompt: tuple[int, ...] = ()
+        """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
         """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
@@ -145,6 +151,10 @@ class WhisperOrt:
         self.encoder = _session(encoder, threads, encoder_memory, providers, optimization)
         self.decoder = _session(decoder, threads, decoder_memory, providers, optimization)
         self._encoder_run, self._decoder_run = _run_options(encoder_memory), _run_options(decoder_memory)
+        self._wide_run = _run_options(SessionMemory(decoder_memory.arena, shrink=True))
+        """A first step wider than WIDE_FEED tokens (a prompt) hands its arena regions back when it ends:
+        its logits and their projection are rows x 51,864 floats each, which the decoder's arena would
+        otherwise keep for the device's life (bench e2e: +20 MB at the end and peak with a prompt)."""
         meta = self.encoder.get_modelmeta().custom_metadata_map
         try:
             self.n_mels = int(meta.get("n_mels", N_MELS))
@@ -169,6 +179,8 @@ class WhisperOrt:
         tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
         repetition or restart edge.asr.guard would cut: what too little padding causes)."""
         self.tokens = read_tokens(tokens)
+        self._blank = [i for i, raw in self.tokens.items() if raw == b" "][:1]
+        """Whisper's "blank" (a lone space), kept from starting a transcript as its SuppressBlank does."""
         self._decoder_inputs = [i.name for i in self.decoder.get_inputs()]
         self._cross_names = self._decoder_inputs[3:-1]
         self._per_layer = self._cross_names[0] == "cross_k_0"
@@ -186,14 +198,14 @@ class WhisperOrt:
         return WhisperStream()
 
     def decode_stream(self, stream: WhisperStream) -> None:
-        samples = stream.samples
+        samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
         if 0 < self.short_padding_frames < self.tail_padding_frames:
-            ids, ended = self._greedy(samples, (), (), self.short_padding_frames)
+            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids)
                 return
-        ids, _ = self._greedy(samples, (), (), None)
+        ids, _ = self._greedy(samples, prompt, (), None)
         stream.result = Result(self.text(ids), ids)
 
     # -- the recognizer ------------------------------------------------------------------------------
@@ -245,7 +257,7 @@ class WhisperOrt:
         return [ort.OrtValue.ortvalue_from_numpy(layer) for layer in (*keys, *values)]
 
     def _step(self, binding: ort.IOBinding, tokens: Sequence[int], cache: Sequence[ort.OrtValue],
-              offset: int) -> tuple[np.ndarray, list[ort.OrtValue]]:
+              offset: int, run: ort.RunOptions | None = None) -> tuple[np.ndarray, list[ort.OrtValue]]:
         binding.bind_cpu_input("tokens", np.array([tokens], np.int64))
         binding.bind_ortvalue_input(self._decoder_inputs[1], cache[0])
         binding.bind_ortvalue_input(self._decoder_inputs[2], cache[1])
@@ -253,7 +265,7 @@ class WhisperOrt:
         binding.clear_binding_outputs()  # a run leaves its outputs bound, at their shapes: let the next allocate
         for output in _DECODER_OUTPUTS:
             binding.bind_output(output)
-        self.decoder.run_with_iobinding(binding, self._decoder_run)
+        self.decoder.run_with_iobinding(binding, run or self._decoder_run)
         logits, k, v = binding.get_outputs()
         return logits.numpy()[0], [k, v]
 
@@ -290,9 +302,13 @@ class WhisperOrt:
         limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
         binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)
-        logits, cache = self._step(binding, feed, cache, 0)
+        logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
         offset = len(feed)
-        token = int(np.argmax(logits[-1]))
+        first = logits[-1]
+        if prompt and not prefix:  # the graph's blank/end-of-text suppression fell inside the prompt: do it here
+            first = first.copy()
+            first[[self.eot, *self._blank]] = -np.inf
+        token = int(np.argmax(first))
         out = list(prefix)
         for i in range(limit):
             if token == self.eot:

@@ -3,7 +3,8 @@
 One JSON object per file: {"file", "text", "segments": [{"start", "end", "text"}], "audio_seconds",
 "processing_seconds"} (processing excludes model load; "notes" appears when the audio needed
 cleaning). With --correct, "text" is corrected against the device's catalog (edge/catalog/correction.py)
-and "raw_text" + "corrections" say what was heard. A file that cannot be read gives {"file", "error"} and exit status 1 after the others.
+and "raw_text" + "corrections" say what was heard. Whisper hears with the device's prompt ([asr] prompt,
+edge/asr/prompt.py: the style sentence; a file has no dialogue), the same keys either way. A file that cannot be read gives {"file", "error"} and exit status 1 after the others.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except AsrError as exc:
         fail(str(exc))
     corrector = corrector_if_asked(args, settings)
+    from edge.asr.prompt import attach_prompt
+
+    # a file has no dialogue: the prompt is the style sentence (and with --correct, "catalog" adds its names)
+    attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens,
+                  corrector.conn if corrector is not None else None)
     status = 0
     for path in args.files:
         try:

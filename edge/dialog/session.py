@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,17 +128,31 @@ class ShopSession:
                              spot=self._spot if self.corrector is not None else None)
         self.dialog.outcome_later = self.sync_client is not None
         self._placed: list[int] = []
+        self.on_context: Callable[[list[str]], None] | None = None
+        """Told the products the dialogue shows (`context_names`) after every turn: the ASR prompt's
+        update (edge.asr.prompt.AsrPrompt.update) on a device; None tells no one."""
         self.read_commands = True
         """Re-read a line whose command word sounds misheard (edge.catalog.heard_commands); bench task
         turns it off to count what it fixed and broke."""
+
+    def context_names(self) -> list[str]:
+        """The product names the dialogue has on screen: just offered, in the cart, in focus."""
+        state = self.dialog.state
+        context = [item.name for item in state.last_results] + [line.item.name for line in state.cart]
+        return context + ([state.focus.name] if state.focus is not None else [])
+
+    def _tell_context(self) -> None:
+        if self.on_context is not None:
+            try:
+                self.on_context(self.context_names())
+            except Exception:  # the listener's failure must never cost the turn
+                log.exception("context listener failed")
 
     def _corrected(self, text: str) -> Correction:
         """The line after catalog-aware correction, with what the dialogue has on screen as context."""
         if self.corrector is None or not text.strip():
             return Correction(text, text)
-        state = self.dialog.state
-        context = [item.name for item in state.last_results] + [line.item.name for line in state.cart]
-        context += [state.focus.name] if state.focus is not None else []
+        context = self.context_names()
         try:
             return self.corrector.correct(text, context)
         except Exception:  # a correction failure must never cost the turn: the heard text stands
@@ -275,10 +290,12 @@ class ShopSession:
                     self.dialog.state.summary(), unsettled_order=placed if placed in self._placed else None)
         if corrected.changed:
             turn.raw_text, turn.corrections = corrected.raw_text, [e.to_json() for e in corrected.edits]
+        self._tell_context()
         return self.settle(turn) if settle else turn
 
     def timeout(self) -> Turn:
         reply = self.dialog.timeout()
+        self._tell_context()
         return Turn("", None, None, {}, reply, self.dialog.state.summary())
 
     def close(self) -> None:
