@@ -23,11 +23,18 @@ _PRETOKEN = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?[^\s\w]+|
 punctuation to GPT-2) has its own branch."""
 
 
+def ranks(tokens: Mapping[int, bytes], first_special: int) -> dict[bytes, int]:
+    """Token bytes -> id for the text tokens (ids below first_special), the lowest id where bytes repeat:
+    BPE's merge ranks, and the table WhisperOrt.encode_text matches against (one table for both)."""
+    return {raw: i for i, raw in sorted(tokens.items(), reverse=True) if i < first_special}
+
+
 class ByteBpe:
     """Text -> token ids by rank-ordered byte-pair merges (ids below `first_special` are ranks)."""
 
-    def __init__(self, tokens: Mapping[int, bytes], first_special: int) -> None:
-        self.rank = {raw: i for i, raw in tokens.items() if i < first_special}
+    def __init__(self, tokens: Mapping[int, bytes], first_special: int, rank: dict[bytes, int] | None = None) -> None:
+        """rank: `ranks(tokens, first_special)` when the caller already holds it (a recognizer's table)."""
+        self.rank = ranks(tokens, first_special) if rank is None else rank
         missing = [b for b in range(256) if bytes([b]) not in self.rank]
         if missing:
             raise ValueError(f"not a byte-level vocabulary: {len(missing)} single bytes have no token")

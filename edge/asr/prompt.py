@@ -192,7 +192,8 @@ def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connect
     from edge.asr.bpe import ByteBpe
 
     catalog = popular_names(conn) if conn is not None and mode == "catalog" else []
-    return AsrPrompt(ByteBpe(tokens, eot).encode, mode, budget, catalog)
+    shared = getattr(recognizer, "token_ids", None)  # WhisperOrt's table, also its forced look's: not built twice
+    return AsrPrompt(ByteBpe(tokens, eot, shared).encode, mode, budget, catalog)
 
 
 def attach_prompt(recognizer: Any, mode: str, budget: int, conn: sqlite3.Connection | None = None) -> AsrPrompt | None:

@@ -39,6 +39,7 @@ reaches decode_stream, the call the device's recognizer makes.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edge.asr import guard
+from edge.asr.bpe import ranks
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -346,18 +348,22 @@ class WhisperOrt:
         raw = b"".join(self.tokens.get(i, b"") for i in ids)
         return raw.decode("utf-8", errors="replace")
 
+    @functools.cached_property
+    def token_ids(self) -> dict[bytes, int]:
+        """Text token bytes -> id (edge.asr.bpe.ranks), built once for encode_text and the prompt's BPE."""
+        return ranks(self.tokens, self.eot)
+
     def encode_text(self, text: str) -> list[int]:
         """Greedy longest-match tokens of text (for prompts and forced sequences; not BPE's own merges).
 
         Whisper's BPE would split some words differently, so scores of these sequences are slightly
         lower than of the model's own tokenization: compare scores made the same way."""
-        if not hasattr(self, "_by_bytes"):
-            self._by_bytes = {raw: i for i, raw in sorted(self.tokens.items(), reverse=True) if i < self.eot}
-            self._longest = max(len(raw) for raw in self._by_bytes)
+        if not hasattr(self, "_longest"):
+            self._longest = max(len(raw) for raw in self.token_ids)
         raw, out, at = text.encode("utf-8"), [], 0
         while at < len(raw):
             for size in range(min(self._longest, len(raw) - at), 0, -1):
-                token = self._by_bytes.get(raw[at:at + size])
+                token = self.token_ids.get(raw[at:at + size])
                 if token is not None:
                     out.append(token)
                     at += size
