@@ -62,13 +62,13 @@ def say(piper: PiperSynth, text: str, level: float = 0.4) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def positive(piper, tmp_path_factory):
-    """'Hey shop, add two bottles of milk to my cart.' after 1.2 s of room noise; returns (wav, start, end)."""
-    phrase = say(piper, "Hey shop,")
+    """'Hello shopkeeper, add two bottles of milk to my cart.' after 1.2 s of room noise; returns (wav, start, end)."""
+    phrase = say(piper, "Hello shopkeeper,")
     request = say(piper, "add two bottles of milk to my cart.")
     lead, gap, tail = room(1.2, 1), room(0.3, 2), room(1.5, 3)
     audio = np.concatenate([lead, phrase + room(len(phrase) / RATE, 4), gap, request, tail])
     start = len(lead) / RATE
-    return write_wav(tmp_path_factory.mktemp("wake") / "hey_shop.wav", audio), start, start + len(phrase) / RATE
+    return write_wav(tmp_path_factory.mktemp("wake") / "hello_shopkeeper.wav", audio), start, start + len(phrase) / RATE
 
 
 def feed(detector: WakeDetector, audio: np.ndarray, frame: int = 1280) -> list:
@@ -84,7 +84,7 @@ def test_phrase_fires_exactly_once_near_its_end(model, positive):
     events = feed(WakeDetector(model, 0.5, 2.0), read_wav(wav))
     assert len(events) == 1, events
     assert start + 0.3 * (end - start) <= events[0].timestamp <= end + 1.0, (events[0], start, end)
-    assert events[0].phrase == "hey shop" and events[0].source == "model" and events[0].score >= 0.5
+    assert events[0].phrase == "hello shopkeeper" and events[0].source == "model" and events[0].score >= 0.5
 
 
 def test_frame_size_does_not_change_the_detection(model, positive):
@@ -97,15 +97,14 @@ def test_frame_size_does_not_change_the_detection(model, positive):
 
 
 def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
-    # The issue's confusables and everyday requests in the Piper voice with its noise off (training
-    # always had noise on). Measured, not hidden: other renderings do fire on some of these (held-out
-    # espeak variants on "hey shawn"/"hey stop"/"workshop"; a -400 cent Piper on "workshop"; a +400
-    # cent one on "hey shawn" after another "hey shawn"): see the manifest's held-out confusable
-    # figures and `python -m bench wake`. This guards the one voice we can hold to "never".
-    # Not in the list: "they shop there every Sunday". Since the corpus grew (commit 6ce98cf: false
-    # rejects 12 % -> 3.3 % on held-out voices) the head fires on this voice's "they shop" (0.86):
-    # a confusable the bench counts among its false accepts, left visible there, not hidden here.
-    texts = ["hey shawn", "hey stop", "shopping list", "workshop", "I left my bag at the workshop",
+    # Sound-alikes of the default phrase ("hello shopkeeper") and everyday requests in the Piper voice
+    # with its noise off (training always had noise on). Measured, not hidden: held-out renderings do
+    # fire on some sound-alikes (the bench's "hello chopkeeper", "okay shopkeeper", "shopkeeper" alone):
+    # see the manifest's held-out confusable figures and `python -m bench wake`. This guards the one
+    # voice we can hold to "never"; the list was written before the bundle was built, and leaves out
+    # "shopkeeper" said without "hello", which fired on 3 of 4 held-out renderings in the phrase bench.
+    texts = ["hello shoppers", "yellow sweater", "the shop keeps closing early", "hello there",
+             "shopping list", "hello, is anybody home", "ask the cashier for a receipt",
              "add milk to my shopping list", "what's the weather like tomorrow", "put the kettle on",
              "can you stop the music", "order two bags of rice", "the shop on the corner is closed",
              "okay, stop the timer"]
@@ -119,7 +118,7 @@ def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
 
 
 def test_refractory_period_blocks_a_quick_repeat(model, piper):
-    phrase = say(piper, "Hey shop.")
+    phrase = say(piper, "Hello shopkeeper.")
     twice = np.concatenate([room(1.0, 5), phrase, room(0.6, 6), phrase, room(1.5, 7)])
     long_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=3.0), twice)
     short_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=0.3), twice)
@@ -145,7 +144,7 @@ def test_bad_frames_raise_clearly_and_lose_nothing(model, positive):
 
 
 def test_reset_clears_the_refractory_period(model, piper):
-    phrase = np.concatenate([room(0.8, 8), say(piper, "Hey shop."), room(0.8, 9)])
+    phrase = np.concatenate([room(0.8, 8), say(piper, "Hello shopkeeper."), room(0.8, 9)])
     detector = WakeDetector(model, 0.5, refractory_seconds=60.0)
     assert len(feed(detector, phrase)) == 1
     assert feed(detector, phrase) == []  # still inside the 60 s refractory period
