@@ -103,7 +103,9 @@ def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
     # see the manifest's held-out confusable figures and `python -m bench wake`. This guards the one
     # voice we can hold to "never"; the list was written before the bundle was built, and leaves out
     # "shopkeeper" said without "hello", which fired on 3 of 4 held-out renderings in the phrase bench.
-    texts = ["hello shoppers", "yellow sweater", "the shop keeps closing early", "hello there",
+    # "Hello shoppers" was on it and fires here (0.98, as does "hello sugar", 0.84): the first stage
+    # hears "hello shop..." as the phrase; the second look is what refuses them (the test below).
+    texts = ["yellow sweater", "the shop keeps closing early", "hello there",
              "shopping list", "hello, is anybody home", "ask the cashier for a receipt",
              "add milk to my shopping list", "what's the weather like tomorrow", "put the kettle on",
              "can you stop the music", "order two bags of rice", "the shop on the corner is closed",
@@ -115,6 +117,27 @@ def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
     detector = WakeDetector(model, 0.5, 2.0)
     events = feed(detector, read_wav(wav))
     assert events == [], [(round(e.timestamp, 2), round(e.score, 3)) for e in events]
+
+
+def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wake_bundle, piper, tmp_path):
+    """"Hello shoppers" fires the head alone (above); the device, with its default forced second look, does
+    not wake on it, and still wakes on the phrase said after it. Measured, not hidden: this voice's "Hello
+    sugar." passes both stages (head 0.55, look -4.82 against the -5.0 minimum), so it is not in the list."""
+    parts = [room(1.2, 20)]
+    for i, text in enumerate(("Hello shoppers.", "Hello shoppers, the store closes at nine.")):
+        parts += [say(piper, text), room(2.5, 21 + i)]  # past the refractory period after each
+    start = sum(len(p) for p in parts) / RATE
+    parts += [say(piper, "Hello shopkeeper,"), room(1.5, 30)]
+    wav = write_wav(tmp_path / "near.wav", np.concatenate(parts))
+    env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
+    first = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
+    fired = [json.loads(line) for line in first.stdout.splitlines()]
+    assert len([r for r in fired if r["event"] == "wake"]) == 3, first.stdout  # the head takes all three
+    looked = cli("edge", "wake", str(wav), "--json", env=env)
+    assert looked.returncode == 0, looked.stderr
+    records = [json.loads(line) for line in looked.stdout.splitlines()]
+    wakes = [r for r in records if r["event"] == "wake"]
+    assert len(wakes) == 1 and wakes[0]["timestamp"] >= start, records
 
 
 def test_refractory_period_blocks_a_quick_repeat(model, piper):
