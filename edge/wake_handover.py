@@ -1,6 +1,6 @@
 """From the wake word to the request: what the recognizer gets, and what the transcript keeps.
 
-"Hey shop, I want to buy apples" may be said in one breath. The wake model fires a little after
+"Hello shopkeeper, I want to buy apples" may be said in one breath. The wake model fires a little after
 the phrase, so the audio handed to the recognizer must start early enough to keep the request's
 first word (`request_preroll`), and the transcript may then begin with the phrase or its tail,
 which is trimmed off (`strip_wake_phrase`). `Preroll` keeps the frames the wake word heard.
@@ -79,14 +79,29 @@ def strip_wake_phrase(text: str, phrase: str) -> str:
     """The request without the wake phrase the pre-roll carried into the recognizer.
 
     The audio handed to the recognizer starts a little before the wake word fired, so the
-    transcript often begins with the phrase or its tail ("Hey shop, I want...", "Shop. I want...").
-    Leading words that fuzzily match the phrase's last words are dropped, and only those.
+    transcript often begins with the phrase or its tail ("Hello shopkeeper, I want...", "Keeper. I
+    want..."). Leading words that fuzzily match the phrase's last words are dropped, and only those; a
+    compound may be heard as two words ("shop keeper", "keep her"), so two heard words written together
+    may stand for one phrase word when the first alone does not match it.
     """
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
     target = [w.lower() for w in _WORD.findall(phrase)]
-    for k in range(min(len(target), len(words)), 0, -1):
-        tail, head = target[-k:], words[:k]
-        if all(fuzz.ratio(t, h[2]) >= WAKE_WORD_MATCH for t, h in zip(tail, head, strict=True)):
-            rest = text[head[-1][1]:]
+    for k in range(len(target), 0, -1):
+        taken = _leading_match(target[-k:], [w[2] for w in words])
+        if taken:
+            rest = text[words[taken - 1][1]:]
             return rest.lstrip(" ,.!?;:-").strip()
     return text.strip()
+
+
+def _leading_match(tail: list[str], heard: list[str]) -> int:
+    """How many leading heard words spell the phrase words `tail`, one or two heard words each (0: they do not)."""
+    at = 0
+    for word in tail:
+        if at < len(heard) and fuzz.ratio(word, heard[at]) >= WAKE_WORD_MATCH:
+            at += 1
+        elif at + 1 < len(heard) and fuzz.ratio(word, heard[at] + heard[at + 1]) >= WAKE_WORD_MATCH:
+            at += 2
+        else:
+            return 0
+    return at

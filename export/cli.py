@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from edge.config import WakeSettings
 from export.bundle import DEFAULT_OUT, is_up_to_date, publish, staging_dir, verify_files, write_manifest
 
 # Build order matters for `all`: later bundles may use earlier ones (wake positives need the voice).
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"bundle directory (default {DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     parser.add_argument("--check", action="store_true", help="verify hashes and parity; exit 1 on drift")
-    parser.add_argument("--phrase", help="wake phrase to train (wake bundle only; default \"hey shop\")")
+    parser.add_argument("--phrase", help=f"wake phrase to train (wake bundle only; default \"{WakeSettings.phrase}\")")
     parser.add_argument("--npu", action="store_true",
                         help="nlu only: also build the static QDQ INT8 NPU variant (the nlu-npu bundle)")
     parser.add_argument("-v", "--verbose", action="store_true")

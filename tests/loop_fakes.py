@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.config import WakeSettings
 from edge.events import (
     AudioChunk,
     Endpoint,
@@ -59,7 +60,7 @@ def _has(chunk: AudioChunk, level: float) -> bool:
 class ScriptedWake:
     """Fires once at the first frame of each run of WAKE-level frames."""
 
-    def __init__(self, phrase: str = "hey shop") -> None:
+    def __init__(self, phrase: str = WakeSettings.phrase) -> None:
         self.phrase = phrase
         self.frames = 0
         self.resets = 0

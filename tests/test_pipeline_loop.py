@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from edge.audio import WavSource
+from edge.config import WakeSettings
 from edge.device import load_models, open_device
 from edge.mcu_link import bridge_for
 from edge.simulation.driver import Recorder, User
@@ -29,6 +30,8 @@ from tests.pipeline_rig import BUNDLES, RATE, edge_run, settings_for, speaker, w
 
 pytestmark = pytest.mark.slow
 
+PHRASE = WakeSettings.phrase
+"""The default wake phrase, which the default wake bundle listens for."""
 # The reply asks "how many?", so the device listens on without a wake word; the file then ends in
 # silence, the question times out and the device says so before going idle.
 EVERY_STATE = ["wake", "listening", "thinking", "speaking", "listening", "thinking", "speaking", "idle"]
@@ -56,7 +59,7 @@ def _dedupe(items: list[str]) -> list[str]:
 
 
 def test_wake_phrase_then_request_drives_every_state(catalog, voice, tmp_path: Path) -> None:
-    audio = with_silence(voice.wake_and_say("hey shop", "I want to buy apples"))
+    audio = with_silence(voice.wake_and_say(PHRASE, "I want to buy apples"))
     replies = tmp_path / "replies"
     records, result = edge_run(write(tmp_path / "request.wav", audio), device_dir(catalog, tmp_path),
                                "--sim-mcu", "--output", str(replies))
@@ -126,7 +129,7 @@ def _until(predicate: Any, timeout: float = 5.0) -> bool:
 def test_mute_is_a_hard_gate(models, catalog, voice, tmp_path: Path) -> None:
     rig = Rig(models, catalog, tmp_path, muted=True)
     try:
-        request = voice.wake_and_say("hey shop", "I want to buy apples")
+        request = voice.wake_and_say(PHRASE, "I want to buy apples")
         played = rig.user.play(request, "I want to buy apples", button=None, timeout=2.0)
         counts = rig.loop.counts
         assert counts["wake_in"] == 0 and counts["asr_in"] == 0, counts
@@ -179,12 +182,12 @@ class PacedSink:
 def test_wake_word_while_speaking_stops_the_reply(models, catalog, voice, tmp_path: Path) -> None:
     rig = Rig(models, catalog, tmp_path, open_reply=lambda n: PacedSink())
     try:
-        rig.user.feed(with_silence(voice.wake_and_say("hey shop", "I want to buy apples"), gap=0.2))
+        rig.user.feed(with_silence(voice.wake_and_say(PHRASE, "I want to buy apples"), gap=0.2))
         assert _until(lambda: rig.loop.state == "speaking" or not rig.loop.busy, 30.0)
         while rig.loop.state in ("wake", "listening"):  # the endpoint needs its silence
             rig.user.silence(0.08)
         assert _until(lambda: rig.loop.state == "speaking", 30.0), rig.loop.state
-        played = rig.user.play(voice.wake_and_say("hey shop", "what's in my cart"), "what's in my cart",
+        played = rig.user.play(voice.wake_and_say(PHRASE, "what's in my cart"), "what's in my cart",
                                button=None, timeout=2.0)
         assert [r["event"] for r in rig.recorder.records].count("barge_in") == 1
         first, second = rig.events("turn")[:2]
@@ -215,7 +218,7 @@ def test_unreachable_broker_shows_offline_and_orders_queue(models, catalog, voic
         assert _until(lambda: rig.sim.led == LedPattern.OFFLINE), rig.sim.led
         lines = ["I want to buy apples", "Two bags, please.", "I'm ready to check out.", "Yes, place the order."]
         for n, line in enumerate(lines):
-            clip = voice.wake_and_say("hey shop", line) if n == 0 else voice.say(line)
+            clip = voice.wake_and_say(PHRASE, line) if n == 0 else voice.say(line)
             played = rig.user.play(clip, line, button=None, timeout=2.0)
             assert played.record is not None, (line, rig.recorder.records[-5:])
         assert played.record["intent"] == "confirm" and "queued" in played.record["reply"], played.record

@@ -29,6 +29,22 @@ def test_strip_wake_phrase(heard: str, wanted: str) -> None:
     assert strip_wake_phrase(heard, "hey shop") == wanted
 
 
+@pytest.mark.parametrize(("heard", "wanted"), [
+    ("Hello shopkeeper, I want to buy apples.", "I want to buy apples."),
+    ("Hello, shop keeper. I want to buy apples", "I want to buy apples"),  # the compound heard as two words
+    ("Shopkeeper, what's in my cart?", "what's in my cart?"),
+    ("Shop keeper I want apples", "I want apples"),
+    ("Keeper. Add two bags of rice", "Add two bags of rice"),            # the pre-roll caught only the tail
+    ("Keep her, add two bags of rice", "add two bags of rice"),          # the tail misheard as two words
+    ("Keep the apples in my cart", "Keep the apples in my cart"),        # a word that merely sounds alike
+    ("Shop for apples", "Shop for apples"),                              # half a compound is not the phrase
+    ("Shopkeeper I want", "I want"),                                     # "I" is not taken for part of the phrase
+    ("Hello shopkeeper", ""),
+])
+def test_strip_wake_phrase_compound(heard: str, wanted: str) -> None:
+    assert strip_wake_phrase(heard, "hello shopkeeper") == wanted
+
+
 def test_strip_wake_phrase_drops_only_a_leading_phrase() -> None:
     assert strip_wake_phrase("I said hey shop twice", "hey shop") == "I said hey shop twice"
     assert strip_wake_phrase("Computer, what's in my cart", "computer") == "what's in my cart"

@@ -84,6 +84,7 @@ def test_streamed_text_without_any_clause_end_is_capped():
 
 def test_wake_model_names_are_slugs_of_the_phrase():
     assert wake_name("hey shop") == "hey_shop" and wake_name("  Hey, Shop!  ") == "hey_shop"
+    assert wake_name("Hello, Shopkeeper") == "hello_shopkeeper"
 
 
 

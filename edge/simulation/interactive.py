@@ -27,7 +27,7 @@ def _lines() -> Any:
 def interact(sim: Any, device: Any, user: Any, speaker: Any, timeline: Any) -> None:
     settings = sim.settings
     if sim.args.mic:
-        timeline.note("speak into the microphone (\"hey shop, ...\"); Ctrl-C ends")
+        timeline.note(f"speak into the microphone (\"{settings.wake.phrase}, ...\"); Ctrl-C ends")
         sim.recorder.listeners.append(
             lambda r: r["event"] == "turn" and sim._row("microphone", "", None, r, [], timeline))
         source = open_source("mic", settings.audio.sample_rate, settings.audio.frame_ms)

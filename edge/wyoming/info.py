@@ -55,7 +55,7 @@ def bundle_version(manifest: dict[str, Any]) -> str:
 
 
 def wake_name(phrase: str) -> str:
-    """"hey shop" -> "hey_shop": the model name clients put in `detect` names and get in `detection`."""
+    """"Hello, Shopkeeper" -> "hello_shopkeeper": the model name clients put in `detect` names and get in `detection`."""
     return re.sub(r"[^a-z0-9]+", "_", phrase.strip().lower()).strip("_") or "wake"
 
 
