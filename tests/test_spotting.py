@@ -167,3 +167,28 @@ def test_through_the_real_nlu(bundle, tmp_path):
         assert picked == ["toilet paper"] or (asked is not None and asked.data["item"].name == "toilet paper"), turn
     finally:
         session.close()
+
+
+@pytest.mark.parametrize(("line", "intent", "slots", "meant"), [
+    # the slot's result held one of its words by chance; a sound-alike explains them all (dev split lines)
+    ("look for dishwasher pads", "search", {"product": "dishwasher pads"}, "dishwasher pods"),
+    ("do you have any cartic cheese", "search", {"product": "cartic cheese"}, "cottage cheese"),
+    ("can you add two jars of creamy peanut burger", "add_to_cart",
+     {"quantity": 2, "unit": "jar", "product": "creamy peanut burger"}, "creamy peanut butter"),
+    # a one-word name heard word for word inside a longer sound-alike run
+    ("what sort of granola virus have you got", "search", {"product": "granola virus"}, "granola bars"),
+    ("search for coke and head water", "search", {"product": "coke"}, "coconut water"),
+])
+def test_a_sound_alike_of_the_whole_slot_beats_a_result_sharing_one_word(catalog, spotter, tmp_path, line, intent,
+                                                                         slots, meant):
+    dialog = _dialog(catalog, spotter, tmp_path)
+    reply = dialog.handle(Understanding(line, intent, 0.95, slots))
+    assert _names(dialog, reply)[:1] == [meant], reply
+    assert "add_to_cart" not in _types(reply) and dialog.state.cart == []  # heard like it, not as it: asked
+
+
+def test_a_longer_name_heard_word_for_word_stands(catalog, spotter, tmp_path):
+    dialog = _dialog(catalog, spotter, tmp_path)
+    reply = dialog.handle(Understanding("can you put 3 gallons of whole milk in there", "add_to_cart", 0.97,
+                                        {"quantity": 3, "unit": "gallon", "product": "whole milk"}))
+    assert _names(dialog, reply)[:1] == ["whole milk"], reply
