@@ -177,13 +177,6 @@ def _explains_more(said: Sequence[str], heard: Sequence[str], result: str, score
             and content <= {_stem(w) for w in heard})
 
 
-def _more_content(run: Sequence[str], inner: Sequence[str]) -> bool:
-    from edge.catalog.correction import INNER_WORDS
-    from edge.catalog.matching import STOPWORDS
-
-    return any(w not in STOPWORDS and w not in INNER_WORDS and w not in inner for w in run)
-
-
 @dataclass(frozen=True)
 class Found:
     """A lookup's outcome: the items, and the spoken query they answer (for the reply)."""
@@ -288,13 +281,6 @@ class Linker:
         if not spots:
             return None
         best = spots[0]
-        # "granola virus" is granola bars more than granola, "coke and head water" coconut water more than cola: a
-        # sound-alike run around a one-word name heard word for word, longer by content words, is the product (a
-        # longer name heard word for word stands: "whole milk in there" is no "whole chicken")
-        if best.exact and best.size == 1:
-            longer = [s for s in spots[1:] if not s.exact and s.score >= SPOT_COVER and _around(s, best)
-                      and _more_content(s.heard.split(), best.heard.split())]
-            best = longer[0] if longer else best
         top = found.items[0] if found.items else None
         if top is not None and top.name.lower() == best.name.lower():
             return None
