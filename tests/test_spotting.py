@@ -167,3 +167,31 @@ def test_through_the_real_nlu(bundle, tmp_path):
         assert picked == ["toilet paper"] or (asked is not None and asked.data["item"].name == "toilet paper"), turn
     finally:
         session.close()
+
+
+@pytest.mark.parametrize(("line", "intent", "slots", "meant"), [
+    # the slot's result held one of its words by chance; a sound-alike explains them all (dev split lines)
+    ("look for dishwasher pads", "search", {"product": "dishwasher pads"}, "dishwasher pods"),
+    ("do you have any cartic cheese", "search", {"product": "cartic cheese"}, "cottage cheese"),
+    ("can you add two jars of creamy peanut burger", "add_to_cart",
+     {"quantity": 2, "unit": "jar", "product": "creamy peanut burger"}, "creamy peanut butter"),
+])
+def test_a_sound_alike_of_the_whole_slot_beats_a_result_sharing_one_word(catalog, spotter, tmp_path, line, intent,
+                                                                         slots, meant):
+    dialog = _dialog(catalog, spotter, tmp_path)
+    reply = dialog.handle(Understanding(line, intent, 0.95, slots))
+    assert _names(dialog, reply)[:1] == [meant], reply
+    assert "add_to_cart" not in _types(reply) and dialog.state.cart == []  # heard like it, not as it: asked
+
+
+@pytest.mark.parametrize(("line", "slots", "meant"), [
+    ("can you put 3 gallons of whole milk in there", {"quantity": 3, "unit": "gallon", "product": "whole milk"},
+     "whole milk"),
+    # the result found by sound ("rusted" -> russet) shares one word of two but is no chance match
+    ("a bag of rusted potatoes please", {"quantity": 1, "unit": "bag", "product": "rusted potatoes"},
+     "russet potatoes"),
+])
+def test_a_name_heard_or_found_by_sound_stands(catalog, spotter, tmp_path, line, slots, meant):
+    dialog = _dialog(catalog, spotter, tmp_path)
+    reply = dialog.handle(Understanding(line, "add_to_cart", 0.97, slots))
+    assert _names(dialog, reply)[:1] == [meant], reply

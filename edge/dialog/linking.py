@@ -150,6 +150,9 @@ SPOT_ONE = 0.75
 0.65-0.75 made no difference on the dev split)."""
 SPOT_MARGIN = 0.05
 """...and by which it must sound more like the line than the slot's own result does."""
+SPOT_COVER = 0.7
+"""Similarity from which a sound-alike heard across all of a slot's words replaces the slot's result when that
+result shares only some of them (`_explains_more`; tuned on `bench task --dev`)."""
 SPOT_CART = 0.7
 """The same for a remove request, whose candidates are only the cart's few lines."""
 Spot = Any
@@ -159,6 +162,19 @@ Spot = Any
 def _around(outer: Spot, inner: Spot) -> bool:
     """outer was heard in more words that include all of inner's ("honey not cereal" around "honey")."""
     return outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start
+
+
+def _explains_more(said: Sequence[str], heard: Sequence[str], result: str, score: float) -> bool:
+    """A sound-alike heard in every content word of the slot, where the slot's result shares only some of
+    them: "dishwasher pads" is no puppy pads, "creamy peanut burger" no salted peanuts, "cartic cheese" no
+    cheddar cheese; the result held the slot's last word by chance. Asked about, never acted on (not exact)."""
+    from edge.catalog.correction import INNER_WORDS
+    from edge.catalog.matching import STOPWORDS
+
+    content = {_stem(w) for w in said if w not in STOPWORDS and w not in INNER_WORDS}
+    shared = content & {_stem(w) for w in utils.default_process(result).split()}
+    return (score >= SPOT_COVER and len(content) > 1 and 2 * len(shared) <= len(content)
+            and content <= {_stem(w) for w in heard})
 
 
 @dataclass(frozen=True)
@@ -280,7 +296,7 @@ class Linker:
             return best
         said, heard = heard_words(product), best.heard.split()
         inside = len(heard) > len(said) and any(heard[i:i + len(said)] == said for i in range(len(heard)))
-        return best if inside else None
+        return best if inside or _explains_more(said, heard, top.name, best.score) else None
 
     def in_cart(self, text: str, names: Sequence[str]) -> int | None:
         """The index of the cart line (by name) a whole remove request sounds like, or None: one line
