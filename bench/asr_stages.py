@@ -15,7 +15,8 @@ that stage's doing:
 - device: edge.asr's recognizer (VAD segments, pre-roll, tail, guard), as `transcribe` runs it;
   "device tN" / "sherpa int8 tN": with N frames of tail padding; "ort" / "ort tN": the device with
   [asr] runtime = "onnxruntime" (edge.asr.whisper_ort); "ort sN": with padding by need, N frames first
-  ([asr] short_tail_padding_frames).
+  ([asr] short_tail_padding_frames); "ort mS": segments split at S seconds ([asr] max_segment_seconds);
+  the words combine ("ort t200 m15").
 """
 
 from __future__ import annotations
@@ -137,9 +138,10 @@ def systems(names: list[str]) -> dict[str, Transcriber]:
     for name in names:
         if name.startswith("device t"):  # "device t300": the device path with that tail padding
             chosen[name] = device(tail_padding_frames=int(name.removeprefix("device t")))
-        elif name == "ort" or name.startswith(("ort t", "ort s")):  # the device, Whisper on onnxruntime
-            key = {"t": "tail_padding_frames", "s": "short_tail_padding_frames"}.get(name[4:5])
-            chosen[name] = device(runtime="onnxruntime", **({key: int(name[5:])} if key else {}))
+        elif name == "ort" or name.startswith("ort "):  # the device, Whisper on onnxruntime: "ort t200 m15"
+            keys = {"t": "tail_padding_frames", "s": "short_tail_padding_frames", "m": "max_segment_seconds"}
+            chosen[name] = device(runtime="onnxruntime", **{keys[w[0]]: float(w[1:]) if w[0] == "m" else int(w[1:])
+                                                            for w in name.split()[1:]})
         elif name.startswith("sherpa int8 t"):
             chosen[name] = sherpa(enc8, dec8, tok, int(name.removeprefix("sherpa int8 t")))
         else:
