@@ -73,11 +73,11 @@ def streaming_cpu(candidate: Candidate, audio: np.ndarray) -> float:
 
 
 def positive_streams(renderings: list[Rendering], requests: list[Utterance], copies: int,
-                     seed: int) -> list[PositiveStream]:
+                     seed: int, spec: AugSpec | None = None) -> list[PositiveStream]:
     """Each held-out phrase rendering `copies` times: [speech or quiet] + phrase + [request] in a held-out
-    room and noise (AugSpec.heldout: SNR 5-20 dB, 15 % clean)."""
+    room and noise (AugSpec.heldout: SNR 5-20 dB, 15 % clean; spec = AugSpec.train() for the dev split)."""
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
-    spec = AugSpec.heldout()
+    spec = spec or AugSpec.heldout()
     out = []
     for r in (r for r in renderings if r.kind == "phrase"):
         for _ in range(copies):
@@ -94,22 +94,24 @@ def positive_streams(renderings: list[Rendering], requests: list[Utterance], cop
     return out
 
 
-def confusable_clips(renderings: list[Rendering], pool: list[Utterance], seed: int) -> list[tuple[np.ndarray, str]]:
-    """Each held-out confusable rendering alone (1 s before, 1.5 s after) in a held-out room."""
+def confusable_clips(renderings: list[Rendering], pool: list[Utterance], seed: int,
+                     spec: AugSpec | None = None) -> list[tuple[np.ndarray, str]]:
+    """Each held-out confusable rendering alone (1 s before, 1.5 s after) in a held-out room (or spec's)."""
     nrng = np.random.default_rng(seed)
+    spec = spec or AugSpec.heldout()
     out = []
     for r in (r for r in renderings if r.kind == "confusable"):
         dry = np.concatenate([np.zeros(RATE, np.float32), r.audio, np.zeros(int(1.5 * RATE), np.float32)])
-        out.append((finish(nrng, dry, AugSpec.heldout(), pool), r.text))
+        out.append((finish(nrng, dry, spec, pool), r.text))
     return out
 
 
-def real_stream(clips: list[RealClip], seed: int = 7) -> tuple[np.ndarray, dict[str, float]]:
-    """The held-out real recordings as one stream: meetings as recorded, syllable runs at random levels
-    with 0.3-1.5 s of quiet room noise between them; and seconds per source."""
+def real_stream(clips: list[RealClip], seed: int = 7, split: str = "heldout") -> tuple[np.ndarray, dict[str, float]]:
+    """The held-out (or split's) real recordings as one stream: meetings as recorded, syllable runs at random
+    levels with 0.3-1.5 s of quiet room noise between them; and seconds per source."""
     rng = np.random.default_rng(seed)
     parts, seconds = [], {}
-    for clip in (c for c in clips if c.split == "heldout"):
+    for clip in (c for c in clips if c.split == split):
         audio = clip.audio
         if clip.source == "gcin":
             audio = audio * 10 ** (rng.uniform(-20, -3) / 20) / (np.abs(audio).max() + 1e-9)

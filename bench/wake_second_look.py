@@ -27,8 +27,9 @@ from export.wake_eval import PositiveStream, detected
 
 SIMILARITIES = (0.75, 0.8, 1.0)
 """Similarities the word look tries: 0.75 takes "Hey, Shah" and "A shot" for "hey shop", 1.0 only the phrase's skeleton."""
-LOGPROBS = (-4.0, -5.0, -5.5, -6.0)
-"""Mean log-probabilities per phrase token the forced look tries (dev split: phrase median -2.0, ordinary speech < -6)."""
+LOGPROBS = (-4.0, -4.5, -5.0, -5.5, -6.0)
+"""Mean log-probabilities per phrase token the forced look tries ("hello shopkeeper", training side, bench.wake_look_dev:
+phrase median -2.1, ordinary speech that fires the head -8.8 to -5.2; the shipped minimum, -4.5, is chosen there)."""
 MINIMUMS = {"words": SIMILARITIES, "forced": LOGPROBS}
 
 
@@ -53,7 +54,7 @@ def make_look(phrase: str, method: str) -> Any:
                       window_seconds=window)
 
 
-class _Judge:
+class Judge:
     """Verdicts on windows of named audio, decoded once each; CPU seconds spent per audio kind."""
 
     def __init__(self, look: Any, tail_seconds: float) -> None:
@@ -75,7 +76,7 @@ class _Judge:
         return self.cache[(key, step)].score
 
 
-def _confirmed(judge: _Judge, kind: str, key: str, audio: np.ndarray, scores: np.ndarray, threshold: float,
+def _confirmed(judge: Judge, kind: str, key: str, audio: np.ndarray, scores: np.ndarray, threshold: float,
                refractory: float, minimum: float) -> tuple[int, int]:
     """(first-stage fires, confirmed fires) on one piece of audio."""
     fires = fire_steps(scores, threshold, refractory)
@@ -84,9 +85,10 @@ def _confirmed(judge: _Judge, kind: str, key: str, audio: np.ndarray, scores: np
 
 def evaluate(look: Any, tail_seconds: float, thresholds: Sequence[float], minimums: Sequence[float],
              refractory: float, streams: list[PositiveStream], pos_scores: list[np.ndarray],
-             negatives: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> list[dict]:
-    """One row per (first-stage threshold, the look's minimum score); negatives: kind -> [(audio, scores)]."""
-    judge = _Judge(look, tail_seconds)
+             negatives: dict[str, list[tuple[np.ndarray, np.ndarray]]], judge: Judge | None = None) -> list[dict]:
+    """One row per (first-stage threshold, the look's minimum score); negatives: kind -> [(audio, scores)].
+    Each window's verdict stays in judge.cache under ("pos<i>" or "<kind><j>", step) for a caller that passes one."""
+    judge = judge or Judge(look, tail_seconds)
     hours = {kind: sum(len(a) for a, _ in parts) / 16000 / 3600 for kind, parts in negatives.items()}
     rows = []
     for threshold, minimum in ((t, m) for t in thresholds for m in minimums):

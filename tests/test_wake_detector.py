@@ -121,10 +121,10 @@ def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
 
 def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wake_bundle, piper, tmp_path):
     """"Hello shoppers" fires the head alone (above); the device, with its default forced second look, does
-    not wake on it, and still wakes on the phrase said after it. Measured, not hidden: this voice's "Hello
-    sugar." passes both stages (head 0.55, look -4.82 against the -5.0 minimum), so it is not in the list."""
+    not wake on it, and still wakes on the phrase said after it. "Hello sugar." fires the head too (0.55 in
+    this voice) and its look scored -4.82: passed at the old -5.0 minimum, refused at -4.5."""
     parts = [room(1.2, 20)]
-    for i, text in enumerate(("Hello shoppers.", "Hello shoppers, the store closes at nine.")):
+    for i, text in enumerate(("Hello shoppers.", "Hello shoppers, the store closes at nine.", "Hello sugar.")):
         parts += [say(piper, text), room(2.5, 21 + i)]  # past the refractory period after each
     start = sum(len(p) for p in parts) / RATE
     parts += [say(piper, "Hello shopkeeper,"), room(1.5, 30)]
@@ -132,7 +132,7 @@ def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wak
     env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
     first = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
     fired = [json.loads(line) for line in first.stdout.splitlines()]
-    assert len([r for r in fired if r["event"] == "wake"]) == 3, first.stdout  # the head takes all three
+    assert len([r for r in fired if r["event"] == "wake"]) == 4, first.stdout  # the head takes all four
     looked = cli("edge", "wake", str(wav), "--json", env=env)
     assert looked.returncode == 0, looked.stderr
     records = [json.loads(line) for line in looked.stdout.splitlines()]
@@ -269,7 +269,7 @@ def test_cli_listens_as_the_device_does_behind_the_second_look(cli, wake_bundle,
     assert looked.returncode == 0, looked.stderr
     records = [json.loads(line) for line in looked.stdout.splitlines()]
     wakes = [r for r in records if r["event"] == "wake"]
-    assert len(wakes) == 1 and wakes[0]["second_look"] >= -5.0, records
+    assert len(wakes) == 1 and wakes[0]["second_look"] >= WakeSettings().second_look_min_logprob, records
     assert records[-1]["second_look"] == {"method": "forced", "checked": 1, "refused": 0}
     alone = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
     records = [json.loads(line) for line in alone.stdout.splitlines()]
