@@ -169,7 +169,9 @@ def test_score_is_the_sum_of_step_log_probabilities(ours, clips):
         row = logits[-1].astype(np.float64)
         total += row[token] - row.max() - np.log(np.exp(row - row.max()).sum())
         feed = [token]
-    assert ours.score(audio, tokens) == pytest.approx(total, abs=0.05)
+    # INT8 activations are quantized per run: one batched pass and single-token steps round a little apart,
+    # a few hundredths of a nat per token (an off-by-one token or a missed end-of-text costs whole nats)
+    assert ours.score(audio, tokens) == pytest.approx(total, abs=0.01 * (len(tokens) + 1) + 0.03)
 
 
 def test_scores_prefer_what_was_said(ours, clips):

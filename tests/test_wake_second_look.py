@@ -91,7 +91,7 @@ def test_the_real_recognizer_confirms_the_phrase_and_refuses_a_neighbour(bundle,
     from edge.asr import whisper_decoder
     from edge.asr.models import whisper_recognizer
     from edge.config import load_settings
-    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
+    from export.speech_corpus import PIPER_VOICES, clip, read_wav_16k
 
     settings = load_settings(environ={})
     settings = dataclasses.replace(settings, models=dataclasses.replace(settings.models, dir=str(bundle("asr").parent)))
@@ -99,12 +99,14 @@ def test_the_real_recognizer_confirms_the_phrase_and_refuses_a_neighbour(bundle,
                       min_similarity=settings.wake.second_look_similarity)
     pad = np.zeros(4000, np.float32)
     # tiny.en often writes the bare phrase as "Hey, Shah" or "A shot" (skeleton 0.75): phrase + request,
-    # as a device hears it, is what must pass; a neighbour and ordinary speech must not.
+    # as a device hears it, is what must pass (in most of the voice's three speaking rates: one rendering may
+    # come out "shot at two apples"); a neighbour and ordinary speech must pass in none.
     for text, want in (("hey shop add two apples", True), ("hey shop what is in my cart", True),
                        ("hey stop the music", False), ("the weather is nice today", False)):
-        audio = np.concatenate([pad, read_wav_16k(clip(text, PIPER_JOE).path)[:int(1.6 * RATE)], pad])
-        verdict = look.check(audio)
-        assert verdict.accepted is want, (text, verdict)
+        verdicts = [look.check(np.concatenate([pad, read_wav_16k(clip(text, voice).path)[:int(1.6 * RATE)], pad]))
+                    for voice in PIPER_VOICES]
+        accepted = sum(v.accepted for v in verdicts)
+        assert (accepted >= 2) if want else (accepted == 0), (text, verdicts)
 
 
 def test_the_setting_puts_the_second_look_behind_the_detector() -> None:
