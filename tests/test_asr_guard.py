@@ -30,6 +30,12 @@ def test_a_restarted_phrase_keeps_one_copy():
     assert cut_restart("Remove the towels from my cart. Remove the towels from my cart. Remove the") == \
         "Remove the towels from my cart."
     assert cut_restart("I want the I want the red one") == "I want the red one"
+    # after a finished sentence, one or two of its first words again, left open, are a restart (the simulator's
+    # wake turns: the endpoint waited the full hold for "...last time. Order the" to go on)
+    assert cut_restart("Order the same as last time. Order the") == "Order the same as last time."
+    assert cut_restart("I want to buy apples. I") == "I want to buy apples."
+    assert cut_restart("Add two apples. Add milk") == "Add two apples. Add milk"  # a new request
+    assert cut_restart("Add milk. Add") == "Add milk. Add"  # too short a phrase to call a loop
     # what people do say twice, and sentences that merely share words, stay
     assert cut_restart("add milk add milk") == "add milk add milk"
     assert cut_restart("no no no") == "no no no"

@@ -127,8 +127,8 @@ def _repeats_prefix(copy: list[str], phrase: list[str], looped: bool = False) ->
 
 def cut_restart(text: str, looped: bool = False) -> str:
     """Drop a second copy of a 3+ word phrase that follows it at once: a whole copy anywhere, or a
-    cut-off copy (>= MIN_LOOP_WORDS words, or any length once a whole copy proved the loop; no
-    sentence end) that runs to the end of the text."""
+    cut-off copy (>= MIN_LOOP_WORDS words, or any length once a whole copy proved the loop or the phrase
+    ended its sentence; no sentence end of its own) that runs to the end of the text."""
     tokens = _tokens(text)
     keys = [_key(t) for t in tokens]
     n = len(tokens)
@@ -141,8 +141,11 @@ def cut_restart(text: str, looped: bool = False) -> str:
             if keys[again:again + size] == phrase:
                 return cut_restart(_join(tokens[:again] + tokens[again + size:]), looped=True)
             rest = keys[again:]
-            if open_end and (looped or len(rest) >= MIN_LOOP_WORDS) and len(rest) < size \
-                    and _repeats_prefix(rest, phrase, looped):
+            # after a finished sentence even one word of it again, left open, is the decoder restarting
+            # ("Order the same as last time. Order the"), never a request: the endpoint waited for it
+            restarted = looped or tokens[again - 1].endswith(_SENTENCE_END)
+            if open_end and (restarted or len(rest) >= MIN_LOOP_WORDS) and len(rest) < size \
+                    and _repeats_prefix(rest, phrase, restarted):
                 return _join(tokens[:again]).rstrip(",;:，；：、")
     return text
 
