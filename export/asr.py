@@ -158,20 +158,23 @@ def _per_layer_agreement(encoder: Path, stacked: Path, per_layer: Path, tokens: 
     return {"clips": len(clips), "identical_tokens": same, "wer_between": round(wer(pairs), 4)}
 
 
-def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
-    torch.set_num_threads(1)
-    work = fp32_dir()
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    print("[export] asr: loading Whisper tiny.en from the CTranslate2 files", flush=True)
-    model = load_whisper(model_dir())
-    print("[export] asr: exporting FP32 encoder and decoders", flush=True)
-    exported = _export_fp32(model, work)
-    metadata = exported["metadata"]
+@dataclasses.dataclass
+class Staged:
+    """What quantize_and_stage decided and measured, for the manifest."""
 
-    print("[export] asr: calibrating activation ranges and quantizing", flush=True)
-    clips = [read_wav_16k(u.path) for u in _calibration_clips()]
-    torch_greedy = asr_parity.TorchGreedy(model)
+    plan: dict[str, list[str]]
+    ranges: list[whisper_quant.LayerRange]
+    step_ms: dict[str, float]
+    layout: str
+    agreement: dict[str, Any]
+    runtime_ms: dict[str, float]
+
+
+def quantize_and_stage(model: wm.Whisper, torch_greedy: asr_parity.TorchGreedy, clips: list[np.ndarray], work: Path,
+                       staging: Path, label: str) -> Staged:
+    """The INT8 half of a Whisper bundle (asr and asr-base alike): calibrate the outlier layers on clips,
+    quantize every FP32 graph in work, keep the faster cache layout, stage the device's four files, and
+    check the per-layer decoder against sherpa's."""
     ranges = whisper_quant.measure_ranges(model, lambda: [torch_greedy(c) for c in clips])
     fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}{cross}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS
                                            for cross in ("", ".per_layer"))]
@@ -190,7 +193,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     (work / f"decoder.{layout}.onnx").rename(work / "decoder.onnx")
     check_interface(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx")
 
-    print("[export] asr: checking the per-layer decoder against sherpa's on the calibration clips", flush=True)
+    print(f"[export] {label}: checking the per-layer decoder against sherpa's on parity clips", flush=True)
     agreement = _per_layer_agreement(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
                                      staging / "decoder.ort.int8.onnx", staging / "tokens.txt",
                                      [read_wav_16k(u.path) for u in corpus(PARITY_VOICES)[::AGREEMENT_STRIDE]])
@@ -198,6 +201,26 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         raise RuntimeError(f"the per-layer decoder disagrees with sherpa's decoder: {agreement}")
     runtime_ms = {name: _runtime_step_ms(staging / "encoder.int8.onnx", staging / file, staging / "tokens.txt", clips[0])
                   for name, file in (("stacked", "decoder.int8.onnx"), ("per_layer", "decoder.ort.int8.onnx"))}
+    return Staged(plan, ranges, step_ms, layout, agreement, runtime_ms)
+
+
+def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
+    torch.set_num_threads(1)
+    work = fp32_dir()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    print("[export] asr: loading Whisper tiny.en from the CTranslate2 files", flush=True)
+    model = load_whisper(model_dir())
+    print("[export] asr: exporting FP32 encoder and decoders", flush=True)
+    exported = _export_fp32(model, work)
+    metadata = exported["metadata"]
+
+    print("[export] asr: calibrating activation ranges and quantizing", flush=True)
+    clips = [read_wav_16k(u.path) for u in _calibration_clips()]
+    torch_greedy = asr_parity.TorchGreedy(model)
+    staged = quantize_and_stage(model, torch_greedy, clips, work, staging, "asr")
+    plan, ranges, step_ms, layout = staged.plan, staged.ranges, staged.step_ms, staged.layout
+    agreement, runtime_ms = staged.agreement, staged.runtime_ms
 
     print("[export] asr: measuring WER (PyTorch greedy, FP32, INT8) on synthesized speech", flush=True)
     utterances = corpus(PARITY_VOICES)

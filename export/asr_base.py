@@ -124,33 +124,9 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     print("[export] asr-base: calibrating activation ranges and quantizing", flush=True)
     clips = [read_wav_16k(u.path) for u in asr._calibration_clips()]
     torch_greedy = asr_parity.TorchGreedy(model)
-    ranges = whisper_quant.measure_ranges(model, lambda: [torch_greedy(c) for c in clips])
-    fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}{cross}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS
-                                           for cross in ("", ".per_layer"))]
-    plan = whisper_quant.plan_exclusions(model, ranges, fp32_files)
-    for path in fp32_files:
-        whisper_quant.quantize(path, work / path.name.replace(".onnx", ".int8.onnx"), plan[path.name])
-
-    step_ms = {lay: round(asr._decoder_step_ms(work / f"decoder.{lay}.int8.onnx", work / "encoder.int8.onnx",
-                                               clips[0]), 2) for lay in whisper_onnx.CACHE_LAYOUTS}
-    layout = min(step_ms, key=step_ms.get)
-    shutil.copy(work / "encoder.int8.onnx", staging / "encoder.int8.onnx")
-    shutil.copy(work / f"decoder.{layout}.int8.onnx", staging / "decoder.int8.onnx")
-    shutil.copy(work / "tokens.txt", staging / "tokens.txt")
-    shutil.copy(work / f"decoder.{layout}.per_layer.int8.onnx", staging / "decoder.ort.int8.onnx")
-    (work / "decoder.onnx").unlink(missing_ok=True)
-    (work / f"decoder.{layout}.onnx").rename(work / "decoder.onnx")
-    asr.check_interface(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx")
-
-    print("[export] asr-base: checking the per-layer decoder against sherpa's on parity clips", flush=True)
-    agreement = asr._per_layer_agreement(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
-                                         staging / "decoder.ort.int8.onnx", staging / "tokens.txt",
-                                         [read_wav_16k(u.path) for u in corpus(asr.PARITY_VOICES)[::asr.AGREEMENT_STRIDE]])
-    if agreement["wer_between"] > asr.TOLERANCE:
-        raise RuntimeError(f"the per-layer decoder disagrees with sherpa's decoder: {agreement}")
-    runtime_ms = {name: asr._runtime_step_ms(staging / "encoder.int8.onnx", staging / file, staging / "tokens.txt",
-                                             clips[0])
-                  for name, file in (("stacked", "decoder.int8.onnx"), ("per_layer", "decoder.ort.int8.onnx"))}
+    staged = asr.quantize_and_stage(model, torch_greedy, clips, work, staging, "asr-base")
+    plan, ranges, step_ms, layout = staged.plan, staged.ranges, staged.step_ms, staged.layout
+    agreement, runtime_ms = staged.agreement, staged.runtime_ms
 
     print("[export] asr-base: measuring WER (PyTorch greedy, FP32, INT8) on synthesized speech", flush=True)
     utterances = corpus(asr.PARITY_VOICES)

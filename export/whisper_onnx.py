@@ -27,7 +27,8 @@ by head^-0.25, values (N, n_head, T, head). With sherpa's stacked inputs every s
 whole (n_text_layer, N, T, state) pair to cut out each layer (Split) and re-lays out and scales it
 (Transpose, Mul): copies that grow with the segment (~1 ms per 10 s of audio per token, measured),
 while the runtime can lay them out once per segment and bind each layer as a view. Input order:
-tokens, the two self caches, cross_k_0..cross_k_{L-1}, cross_v_0..cross_v_{L-1}, offset.
+tokens, the two self caches, cross_k_0..cross_k_{L-1}, cross_v_0..cross_v_{L-1}, offset. It decodes one
+sequence (batch 1), so its reshapes are constants rather than shape computations at every token.
 
 Weights stay inline (legacy TorchScript exporter, opset 17): the dynamo exporter writes external
 `.onnx.data` files, which sherpa's loaders do not expect.
@@ -89,13 +90,29 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, n_head: int, mask: Tensor | None) -
     return (weights @ v).permute(0, 2, 1, 3).reshape(n_batch, n_q, n_state)
 
 
-def _attend_laid_out(q: Tensor, k: Tensor, v: Tensor, n_head: int) -> Tensor:
-    """Attention over keys (N, n_head, head, T) pre-scaled by head^-0.25 and values (N, n_head, T, head)."""
-    n_batch, n_q, n_state = q.shape
+def _attend_one(q: Tensor, k: Tensor, v: Tensor, n_head: int, mask: Tensor | None, laid_out: bool) -> Tensor:
+    """Attention for one sequence (the per-layer decoder's batch of 1), reshaped by constants.
+
+    `_attend`'s views take their sizes from the tensors, which the tracer writes as a
+    Shape -> Gather -> Unsqueeze -> Concat chain per reshape, run at every token. With the batch fixed
+    and the length left to -1 the shapes are constants: 333 -> 269 nodes after onnxruntime's
+    optimizer, ~7 % less time per token, identical greedy transcripts (27 of 27 segments, 3-20 s).
+    laid_out: k is (1, n_head, head, T) pre-scaled by head^-0.25 and v (1, n_head, T, head) (the cross
+    inputs); else k and v are (1, T, n_state) like q."""
+    n_state = q.shape[-1]
     head = n_state // n_head
-    q = q.view(n_batch, n_q, n_head, head).permute(0, 2, 1, 3) * head ** -0.25
-    weights = F.softmax(q @ k, dim=-1)
-    return (weights @ v).permute(0, 2, 1, 3).reshape(n_batch, n_q, n_state)
+    q = q.reshape(1, -1, n_head, head).transpose(1, 2)
+    if laid_out:
+        q = q * head ** -0.25
+    else:
+        q = q * head ** -0.5
+        k = k.reshape(1, -1, n_head, head).permute(0, 2, 3, 1)
+        v = v.reshape(1, -1, n_head, head).transpose(1, 2)
+    weights = q @ k
+    if mask is not None:
+        weights = weights + mask
+    weights = F.softmax(weights, dim=-1)
+    return (weights @ v).transpose(1, 2).reshape(1, -1, n_state)
 
 
 def _self_attention_block(block: wm.ResidualAttentionBlock, x: Tensor) -> Tensor:
@@ -152,20 +169,11 @@ class WhisperDecoder(nn.Module):
         self.first_text_position = rules.first_text_position
 
     def forward(self, tokens: Tensor, in_k: Tensor, in_v: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """rest: cross_k, cross_v, offset (stacked), or cross_k_0.., cross_v_0.., offset (per_layer)."""
+        """rest: cross_k, cross_v, offset (stacked), or cross_k_0.., cross_v_0.., offset (per_layer: batch 1)."""
         dec = self.decoder
         n_layer = len(dec.blocks)
         offset = rest[-1]
-        if self.cross == "stacked":
-            cross_k, cross_v = rest[0], rest[1]
-
-            def attend_cross(i: int, q: Tensor, n_head: int) -> Tensor:
-                return _attend(q, cross_k[i], cross_v[i], n_head, None)
-        else:
-            keys_in, values_in = rest[:n_layer], rest[n_layer:2 * n_layer]
-
-            def attend_cross(i: int, q: Tensor, n_head: int) -> Tensor:
-                return _attend_laid_out(q, keys_in[i], values_in[i], n_head)
+        one = self.cross == "per_layer"
         n_new = tokens.shape[1]
         start = offset[0]
         end = start + n_new
@@ -176,12 +184,21 @@ class WhisperDecoder(nn.Module):
         for i, block in enumerate(dec.blocks):
             attn = block.attn
             h = block.attn_ln(x)
-            keys = torch.cat([in_k[i, :, :start], attn.key(h)], dim=1)
-            values = torch.cat([in_v[i, :, :start], attn.value(h)], dim=1)
-            x = x + attn.out(_attend(attn.query(h), keys, values, attn.n_head, mask))
+            # a grown cache holds exactly `start` slots: slicing it would only add nodes
+            past_k, past_v = (in_k[i], in_v[i]) if one and self.layout == "grow" else (in_k[i, :, :start], in_v[i, :, :start])
+            keys = torch.cat([past_k, attn.key(h)], dim=1)
+            values = torch.cat([past_v, attn.value(h)], dim=1)
+            q = attn.query(h)
+            heard = _attend_one(q, keys, values, attn.n_head, mask, False) if one else _attend(q, keys, values, attn.n_head, mask)
+            x = x + attn.out(heard)
             cross = block.cross_attn
             h = block.cross_attn_ln(x)
-            x = x + cross.out(attend_cross(i, cross.query(h), cross.n_head))
+            q = cross.query(h)
+            if one:
+                heard = _attend_one(q, rest[i], rest[n_layer + i], cross.n_head, None, True)
+            else:
+                heard = _attend(q, rest[0][i], rest[1][i], cross.n_head, None)
+            x = x + cross.out(heard)
             x = x + block.mlp(block.mlp_ln(x))
             if self.layout == "full":
                 keys = torch.cat([keys, in_k[i, :, end:]], dim=1)
@@ -224,7 +241,6 @@ def export_decoder(model: wm.Whisper, path: Path, layout: str, rules: SuppressRu
     cache_len = dims.n_text_ctx if layout == "full" else 2
     cache = torch.zeros(dims.n_text_layer, 1, cache_len, dims.n_text_state)
     offset = torch.tensor([2], dtype=torch.int64)
-    cache_axes = {1: "n_audio"} if layout == "full" else {1: "n_audio", 2: "n_cache"}
     names = cross_input_names(dims.n_text_layer, cross)
     if cross == "stacked":
         stacked = torch.zeros(dims.n_text_layer, 1, 600, dims.n_text_state)
@@ -235,7 +251,11 @@ def export_decoder(model: wm.Whisper, path: Path, layout: str, rules: SuppressRu
         keys = [torch.zeros(1, dims.n_text_head, head, 600) for _ in range(dims.n_text_layer)]
         values = [torch.zeros(1, dims.n_text_head, 600, head) for _ in range(dims.n_text_layer)]
         cross_args = (*keys, *values)
-        cross_axes = {name: {0: "n_audio", 3 if name.startswith("cross_k") else 2: "n_audio_ctx"} for name in names}
+        cross_axes = {name: {3 if name.startswith("cross_k") else 2: "n_audio_ctx"} for name in names}
+    # the per-layer decoder decodes one sequence (its reshapes are constants: _attend_one)
+    batch = {} if cross == "per_layer" else {0: "n_audio"}
+    cache_batch = {} if cross == "per_layer" else {1: "n_audio"}
+    cache_axes = cache_batch if layout == "full" else {**cache_batch, 2: "n_cache"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -243,12 +263,12 @@ def export_decoder(model: wm.Whisper, path: Path, layout: str, rules: SuppressRu
             str(path), dynamo=False, opset_version=OPSET,
             input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache", *names, "offset"],
             output_names=["logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache"],
-            dynamic_axes={"tokens": {0: "n_audio", 1: "n_tokens"},
+            dynamic_axes={"tokens": {**batch, 1: "n_tokens"},
                           "in_n_layer_self_k_cache": cache_axes, "in_n_layer_self_v_cache": cache_axes,
                           **cross_axes,
-                          "logits": {0: "n_audio", 1: "n_tokens"},
-                          "out_n_layer_self_k_cache": {1: "n_audio", 2: "n_cache_out"},
-                          "out_n_layer_self_v_cache": {1: "n_audio", 2: "n_cache_out"}},
+                          "logits": {**batch, 1: "n_tokens"},
+                          "out_n_layer_self_k_cache": {**cache_batch, 2: "n_cache_out"},
+                          "out_n_layer_self_v_cache": {**cache_batch, 2: "n_cache_out"}},
         )
 
 

@@ -14,6 +14,7 @@ from export import whisper_onnx
 from export.asr import check_interface, model_dir
 from export.ct2 import Ct2FormatError, read_model_bin
 from export.wer import normalize, wer
+from tests.int8_range import matmul_weight_range
 
 SHERPA_METADATA = ("n_mels", "n_text_layer", "n_text_ctx", "n_text_state", "n_vocab", "sot", "eot", "blank_id",
                    "translate", "transcribe", "is_multilingual", "no_speech", "no_timestamps", "sot_sequence")
@@ -104,6 +105,16 @@ def test_bundle_manifest_and_interface(bundle):
     assert agreement["clips"] >= 20 and agreement["wer_between"] <= 0.01
     names = [i.name for i in ort.InferenceSession(str(path / roles["decoder_ort"])).get_inputs()]
     assert names == [*names[:3], *(f"cross_k_{i}" for i in range(4)), *(f"cross_v_{i}" for i in range(4)), "offset"]
+
+
+def test_bundle_int8_weights_fit_seven_bits(bundle):
+    """tests/int8_range.py: the same bundle must decode alike on AVX2-only x86, AVX-512 VNNI and ARM."""
+    path = bundle("asr")
+    assert json.loads((path / "manifest.json").read_text())["quantization"]["reduce_range"] is True
+    for name in ("encoder.int8.onnx", "decoder.int8.onnx", "decoder.ort.int8.onnx"):
+        count, low, high = matmul_weight_range(path / name)
+        assert count >= 8, name
+        assert low >= -64 and high <= 64, (name, low, high)
 
 
 def test_bundle_parity_int8_within_the_gate(bundle):

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from export.bundle import Manifest, verify_files
+from tests.int8_range import matmul_weight_range
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +42,11 @@ def test_manifest_records_source_quantization_and_parity(nlu_bundle):
     assert manifest.source["version"] and len(manifest.source["archive_sha256"]) == 64
     q = manifest.quantization
     assert q["config"] == "AutoQuantizationConfig.arm64" and q["is_static"] is False and q["per_channel"] is True
+    assert q["reduce_range"] is True  # tests/int8_range.py
+    roles = {info["role"]: name for name, info in manifest.files.items()}
+    for role in ("nlu", "encoder"):
+        count, low, high = matmul_weight_range(nlu_bundle / roles[role])
+        assert count >= 6 and low >= -64 and high <= 64, (role, count, low, high)
     gen = manifest.parity["heldout_generated"]
     for metric in ("intent_accuracy", "slot_f1"):
         assert gen["fp32"][metric] - gen["int8"][metric] <= 0.005, metric

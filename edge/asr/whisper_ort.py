@@ -23,7 +23,9 @@ then the graph's re-layout of the cross-attention keys and values at every step 
 Transpose, the scale Mul: ~1.3 ms more per 10 s of segment, since sherpa's decoder takes them
 stacked and unscaled), then ~400 small nodes. So the bundle ships a second decoder for this runtime
 (export/whisper_onnx.py, "per_layer" cross inputs): `encode` lays the keys and values out once per
-segment (`_laid_out`) and binds each layer's as a view, and no step copies them again. A bundle
+segment (`_laid_out`) and binds each layer's as a view, and no step copies them again. That decoder
+decodes one sequence only, so its reshapes are constants instead of shape arithmetic at every token
+(333 -> 269 nodes after onnxruntime's optimizer, ~7 % less time per token, the same tokens). A bundle
 without it (an older build, or sherpa's own files) runs on the stacked decoder as before.
 
 Beyond sherpa's decoding, two small calls a later feature needs: a `prompt` (previous text, after
