@@ -136,7 +136,9 @@ def test_typed_lines_are_not_re_read(session):
 def test_a_misheard_add_is_add_to_cart_but_adds_nothing_without_a_yes(session, heard):
     _cart(session)
     turn = session.turn(heard, settle=False, heard=True)
-    assert turn.intent == "add_to_cart" and turn.corrections[-1]["kind"] == "command"
+    # read as an add by a repaired verb, or (the 7-bit NLU, "but three cans ...") by the NLU itself at low confidence:
+    # either way nothing goes into the cart before a yes
+    assert turn.intent == "add_to_cart"
     assert session.dialog.state.cart == [] and turn.reply.expects_answer
     session.turn("no", settle=False, heard=True)
     assert session.dialog.state.cart == []

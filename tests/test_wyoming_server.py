@@ -134,17 +134,24 @@ def test_asr_streams_each_sentence_while_audio_comes_then_the_transcript_in_any_
 
 def test_tts_speaks_whole_requests_and_text_streams_clause_by_clause(server):
     text = "Sure, I added two bags of coffee to your cart."
-    events = run(exchange(server.port, [Synthesize(text=text).event()], lambda e: e.type in ("audio-stop", "error")))
-    start = AudioStart.from_event(events[0])
-    assert (start.rate, start.width, start.channels) == (22050, 2, 1)
-    audio = b"".join(AudioChunk.from_event(e).audio for e in of_type(events, "audio-chunk"))
-    samples = np.frombuffer(audio, "<i2").astype(np.float32) / 32768
-    assert 1.5 < len(samples) / 22050 < 6.0 and np.sqrt(np.mean(samples ** 2)) > 0.02
-    heard = run(transcribe(server.port, samples, rate=22050))  # our own ears: the words are there
-    said = Transcript.from_event(of_type(heard, "transcript")[0]).text
-    # the voice samples its noise afresh each time, and tiny.en sometimes hears "to you, Carl" in a rendering:
-    # the request's words must be heard, the line near enough
-    assert {"two", "bags", "coffee"} <= set(normalize(said)) and wer([(text, said)]) <= 0.4, said
+    heard_lines = []
+    for _ in range(2):
+        events = run(exchange(server.port, [Synthesize(text=text).event()], lambda e: e.type in ("audio-stop", "error")))
+        start = AudioStart.from_event(events[0])
+        assert (start.rate, start.width, start.channels) == (22050, 2, 1)
+        audio = b"".join(AudioChunk.from_event(e).audio for e in of_type(events, "audio-chunk"))
+        samples = np.frombuffer(audio, "<i2").astype(np.float32) / 32768
+        assert 1.5 < len(samples) / 22050 < 6.0 and np.sqrt(np.mean(samples ** 2)) > 0.02
+        heard = run(transcribe(server.port, samples, rate=22050))  # our own ears: the words are there
+        said = Transcript.from_event(of_type(heard, "transcript")[0]).text
+        heard_lines.append(said)
+        # the request's words must be heard, the line near enough
+        if {"two", "bags", "coffee"} <= set(normalize(said)) and wer([(text, said)]) <= 0.4:
+            break
+    else:
+        # the voice samples its noise afresh each time and tiny.en mishears some renderings ("to you, Carl";
+        # "I have a tea bags of coffee to you, Corn" once in a CI run): one of two renderings must be heard right
+        raise AssertionError(heard_lines)
 
     async def streamed() -> tuple[list[Event], int]:
         received: list[Event] = []
