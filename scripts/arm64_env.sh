@@ -36,6 +36,14 @@ for tool in qemu-aarch64-static debootstrap dpkg-deb; do
   command -v "$tool" >/dev/null || { say "missing $tool (apt-get install qemu-user-static debootstrap)"; exit 1; }
 done
 mkdir -p "$CACHE"
+# One builder at a time: a second bootstrap sharing this cache (a CI clone beside a work tree) would rm -rf the
+# rootfs the first is filling. The second waits, then finds the environment ready.
+exec 9>"$CACHE/.build.lock"
+flock 9
+if [[ -f "$CACHE/ready-$KEY" ]]; then
+  echo "$CACHE"
+  exit 0
+fi
 
 if [[ ! -x "$ROOTFS/usr/bin/python3.11" ]]; then
   # The mirror apt already uses (deb822 URIs: lines or classic deb lines), never a commented one.
