@@ -120,17 +120,19 @@ class CommandReader:
 
     def _sure(self, heard: tuple[str, ...], opening: tuple[str, ...], similarity: float) -> bool:
         """Whether heard words may be read as the opening: SURE, or more than one word, or a function word.
-        Heard words that are all the opening's first words are not re-read ("how much" + "are"). When they begin with the opening's own words and one word differs, that word must sound like
-        the one read in its place (REST): "how much longer" is not "how much are" ("longer"/"are" 0.17), while
-        "actually believe" is "actually delete" and "where is my over" "where is my order" (0.6 each)."""
+
+        Heard words that are all the opening's first words are not re-read (a reading would only add words:
+        "how much" + "are"). When they begin with the opening's own words and one word differs, that word
+        must sound like the one read in its place (REST): "how much longer" is not "how much are"
+        ("longer"/"are" 0.17), while "actually believe" is "actually delete" and "where is my over"
+        "where is my order" (0.6 each)."""
         said = 0
         while said < min(len(heard), len(opening)) and heard[said] == opening[said]:
             said += 1
-        if said == len(heard):  # every heard word said as the opening's: a reading would only add words
+        if said == len(heard):
             return False
-        unlike = said and len(heard) - said == 1 and heard[-1] not in FUNCTION_WORDS and \
-            Levenshtein.normalized_similarity(self._key(heard[said:]), self._key(opening[said:])) < REST
-        if unlike:
+        if said and len(heard) - said == 1 and heard[-1] not in FUNCTION_WORDS and \
+                Levenshtein.normalized_similarity(self._key(heard[said:]), self._key(opening[said:])) < REST:
             return False
         return similarity >= SURE or len(heard) > 1 or heard[0] in FUNCTION_WORDS
 
