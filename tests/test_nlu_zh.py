@@ -104,6 +104,14 @@ def test_bundle_meets_goals_on_held_out(bundle):
     assert manifest.extra["vocabulary"]["pieces_kept"] < 60000
     fp32 = manifest.parity["heldout_generated"]["fp32"]
     assert fp32["intent_accuracy"] - scores.intent_accuracy <= 0.01
+    assert fp32["slot_f1"] - scores.slot_f1 <= 0.01
+    # The feed-forward outputs the export keeps float (export.nlu_zh.FLOAT_NODES) are float MatMuls in the file.
+    import onnx
+
+    kept = set(manifest.quantization["float_in_joint"]["nodes"])
+    assert len(kept) == 12
+    ops = {node.name: node.op_type for node in onnx.load(str(loaded.path("nlu"))).graph.node}
+    assert {ops.get(name) for name in kept} == {"MatMul"}
     runtime = RuntimeSettings()
     assert Understander(loaded.path("nlu"), loaded.path("tokenizer"), loaded.labels, runtime).understand(
         "来两斤苹果").slots == {"quantity": 2, "unit": "斤", "product": "苹果"}
