@@ -16,6 +16,7 @@ that stage's doing:
   "device tN" / "sherpa int8 tN": with N frames of tail padding; "ort" / "ort tN": the device with
   [asr] runtime = "onnxruntime" (edge.asr.whisper_ort); "ort sN": with padding by need, N frames first
   ([asr] short_tail_padding_frames); "ort mS": segments split at S seconds ([asr] max_segment_seconds);
+  "ort pS": utterances decoded together in windows of up to S seconds, as `transcribe` does ([asr] pack_seconds);
   the words combine ("ort t200 m15").
 """
 
@@ -112,7 +113,8 @@ def device(**asr: object) -> Transcriber:
 
     environ = {f"VOICESHOP_ASR__{k.upper()}": str(v) for k, v in asr.items()}
     settings = load_settings(environ={**os.environ, **environ})
-    return _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False, threads=1))
+    return _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False, threads=1,
+                                                       pack="pack_seconds" in asr))
 
 
 def systems(names: list[str]) -> dict[str, Transcriber]:
@@ -139,8 +141,9 @@ def systems(names: list[str]) -> dict[str, Transcriber]:
         if name.startswith("device t"):  # "device t300": the device path with that tail padding
             chosen[name] = device(tail_padding_frames=int(name.removeprefix("device t")))
         elif name == "ort" or name.startswith("ort "):  # the device, Whisper on onnxruntime: "ort t200 m15"
-            keys = {"t": "tail_padding_frames", "s": "short_tail_padding_frames", "m": "max_segment_seconds"}
-            chosen[name] = device(runtime="onnxruntime", **{keys[w[0]]: float(w[1:]) if w[0] == "m" else int(w[1:])
+            keys = {"t": "tail_padding_frames", "s": "short_tail_padding_frames", "m": "max_segment_seconds",
+                    "p": "pack_seconds"}
+            chosen[name] = device(runtime="onnxruntime", **{keys[w[0]]: float(w[1:]) if w[0] in "mp" else int(w[1:])
                                                             for w in name.split()[1:]})
         elif name.startswith("sherpa int8 t"):
             chosen[name] = sherpa(enc8, dec8, tok, int(name.removeprefix("sherpa int8 t")))

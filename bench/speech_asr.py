@@ -69,17 +69,18 @@ DEVICE = "edge.asr (VAD + Whisper INT8)"
 ANCHOR = "faster-whisper int8 (anchor)"
 
 
-def _systems(threads: int, compare_runtime: bool = False) -> dict[str, Any]:
+def _systems(threads: int, compare_runtime: bool = False, pack: bool = False) -> dict[str, Any]:
     """The device's recognizer and the anchor; compare_runtime adds the device's recognizer with Whisper on
-    the other [asr] runtime (sherpa-onnx vs edge.asr.whisper_ort), same VAD and guard."""
+    the other [asr] runtime (sherpa-onnx vs edge.asr.whisper_ort), same VAD and guard. pack: as `edge
+    transcribe` reads a file (utterances in windows of [asr] pack_seconds, edge.asr.packing)."""
     settings = load_settings()
     systems = {DEVICE: _device_transcriber(recognizer_for_settings(settings, partials=False, speculative=False,
-                                                                   threads=threads))}
+                                                                   threads=threads, pack=pack))}
     if compare_runtime:
         other = "onnxruntime" if whisper_runtime(settings.asr) == "sherpa" else "sherpa"
         changed = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime=other))
         systems[f"edge.asr, Whisper on {other}"] = _device_transcriber(
-            recognizer_for_settings(changed, partials=False, speculative=False, threads=threads))
+            recognizer_for_settings(changed, partials=False, speculative=False, threads=threads, pack=pack))
     systems[ANCHOR] = faster_whisper_anchor(threads)
     return systems
 
@@ -125,8 +126,9 @@ def accuracy_and_time(threads: int, per_voice: int, noisy: bool = True, compare_
 
 
 def long_form(threads: int, recordings: int, compare_runtime: bool = False) -> None:
-    """Real-length recordings (10-60 s, several voices, pauses of 0.3-1.6 s, every other one noisy)."""
-    systems = _systems(threads, compare_runtime)
+    """Real-length recordings (10-60 s, several voices, pauses of 0.3-1.6 s, every other one noisy), read as
+    `edge transcribe` reads a file."""
+    systems = _systems(threads, compare_runtime, pack=True)
     lengths = [10.0 + 50.0 * i / max(1, recordings - 1) for i in range(recordings)]
     made = [speech_noise.long_form(seconds, i, condition=NOISY[i % len(NOISY)] if i % 2 else speech_noise.Condition())
             for i, seconds in enumerate(lengths)]

@@ -178,6 +178,11 @@ class AsrSettings:
     padding frames, and again with tail_padding_frames only when Whisper did not end cleanly (no end-of-text
     within its token limit, or a repetition/restart the guard would cut); 0 always pads tail_padding_frames."""
 
+    pack_seconds: float = field(default=28.0, metadata=between(0, 29.5))
+    """Files and other offline input (`edge transcribe`): consecutive utterances are decoded together in Whisper
+    windows of up to this many seconds, one tail padding per window (edge.asr.packing); 0 decodes each alone.
+    Live requests never wait for it."""
+
     model: Literal["tiny.en", "base"] = "tiny.en"
     """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
     errs less in noise but doubles the decode and takes the device to 374 MB (README, bench speech)."""

@@ -20,6 +20,7 @@ full min_silence_seconds. The check runs on the thread that feeds the recognizer
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,14 +44,17 @@ touches end to end, so its size is resident memory: sized from the segment limit
 at the defaults, ~3 MB, where a fixed 120 s held 7.7 MB."""
 
 
-def endpointing_for(settings: Settings, *, partials: bool = True, speculative: bool = True) -> Endpointing:
-    """Endpointing from settings.asr (relaxed mode swaps in the longer silence)."""
+def endpointing_for(settings: Settings, *, partials: bool = True, speculative: bool = True,
+                    pack: bool = False) -> Endpointing:
+    """Endpointing from settings.asr (relaxed mode swaps in the longer silence). pack: offline input whose
+    finals may come late (a file), so utterances are decoded in windows of [asr] pack_seconds."""
     asr = settings.asr
     silence = asr.relaxed_min_silence_seconds if asr.relaxed else asr.min_silence_seconds
     early = 0.0 if asr.relaxed or not speculative else min(asr.early_endpoint_seconds, silence)
     return Endpointing(pause=min(asr.pause_seconds, 0.8 * silence), silence=silence, early_silence=early,
                        partial_interval=asr.partial_interval_seconds, max_segment=asr.max_segment_seconds,
-                       partials=partials, speculative=speculative)
+                       partials=partials, speculative=speculative,
+                       pack=settings.asr.pack_seconds if pack and not (partials or speculative) else 0.0)
 
 
 def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> CompleteRequest:
@@ -59,9 +63,10 @@ def completeness_check(settings: Settings, understand: Callable[[str], Any]) -> 
 
 
 def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.ndarray], str]
-    """A decode(samples, prompt=None) -> text function over a sherpa OfflineRecognizer or an
+    """A decode(samples, prompt=None, timed=False) -> text function over a sherpa OfflineRecognizer or an
     edge.asr.whisper_ort.WhisperOrt. prompt: an edge.asr.prompt.AsrPrompt, which only WhisperOrt takes
     (sherpa's recognizer decodes without it); a transcript that echoes it is decoded again without.
+    timed: Whisper's timestamp mode (edge.asr.timestamps), for packed windows; WhisperOrt only.
 
     language "zh": Whisper's Traditional characters become Simplified, U+FFFD and other garbage go
     and punctuation takes the Chinese forms (edge.asr.mandarin), for partials and finals alike."""
@@ -69,32 +74,36 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
 
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
 
-    def once(samples: np.ndarray, ids: Sequence[int]) -> str:
+    def once(samples: np.ndarray, ids: Sequence[int], timed: bool) -> str:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         if ids and takes_prompt:
             stream.prompt = tuple(ids)
+        if timed and takes_prompt:
+            stream.timed = True
         recognizer.decode_stream(stream)
         text = stream.result.text.strip()
         return mandarin.clean(text) if language == "zh" else text
 
-    def decode(samples: np.ndarray, prompt: Any = None) -> str:
+    def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False) -> str:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
-        text = once(samples, ids)
+        text = once(samples, ids, timed)
         if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            text = once(samples, ())
+            text = once(samples, (), timed)
         return text
 
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
+    decode.timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
     return decode
 
 
 def recognizer_for_settings(settings: Settings, *, partials: bool = True, speculative: bool = True,
-                            threads: int | None = None,
+                            threads: int | None = None, pack: bool = False,
                             complete: Callable[[str], bool] | None = None) -> VadRecognizer | OnlineRecognizerStream:
     """The configured recognizer, ready to take frames. Raises AsrError with the fix in its message.
 
-    complete: the early-endpoint check (completeness_check); None never ends a request early. The
+    complete: the early-endpoint check (completeness_check); None never ends a request early.
+    pack: a file or other input nobody waits on (endpointing_for; without partials and speculation). The
     online engine has its own endpointing and takes none.
     """
     if settings.asr.engine == "online":
@@ -102,8 +111,10 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
             raise AsrError('asr.engine = "online" needs asr.online_model_dir (a sherpa-onnx streaming transducer)')
         return OnlineRecognizerStream(online_recognizer(settings, Path(settings.asr.online_model_dir).expanduser(),
                                                         threads))
-    endpointing = endpointing_for(settings, partials=partials, speculative=speculative)
+    endpointing = endpointing_for(settings, partials=partials, speculative=speculative, pack=pack)
     max_speech = endpointing.max_segment + 10.0
     make_vad = vad_maker(settings, endpointing.pause, max_speech, max_speech + VAD_BUFFER_MARGIN_SECONDS)
     decode = whisper_decoder(whisper_recognizer(settings, threads), settings.asr.language)
+    if endpointing.pack and not decode.timed:  # sherpa's recognizer has no timestamp mode: decode one by one
+        endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)

@@ -1,8 +1,9 @@
 """Transcribe whole recordings with the streaming recognizer: any length, one result per file.
 
-A file goes through exactly the device's path (VAD segments, Whisper per segment, the guard,
-splits at 28 s), only faster than real time and without partial decodes, so what `transcribe`
-prints is what the device would have heard. Processing time excludes loading the models.
+A file goes through the device's path (VAD segments, Whisper, the guard, splits at 28 s), only
+faster than real time and without partial decodes; a recognizer built with `pack=True` (as
+`transcribe` builds it) decodes the utterances in windows of up to [asr] pack_seconds instead of one
+by one (edge.asr.packing). Processing time excludes loading the models.
 """
 
 from __future__ import annotations

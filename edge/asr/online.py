@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.asr import guard
-from edge.asr.stream import RATE, clean_samples
+from edge.asr.buffer import RATE, clean_samples
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 
 

@@ -33,12 +33,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from edge.asr import guard
+from edge.asr.buffer import StreamAudio, clean_samples
+from edge.asr.packing import Packer
 from edge.asr.pauses import WINDOW, pause_threshold, quietest_point
 from edge.asr.pauses import level_dbfs as _level
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
@@ -77,6 +79,9 @@ class Endpointing:
     max_segment: float = 28.0
     partials: bool = True
     speculative: bool = True
+    pack: float = 0.0
+    """Offline only (no partials, no speculation): decode consecutive utterances together in windows of up
+    to this many seconds (edge.asr.packing); 0 decodes each at its endpoint."""
 
 
 @dataclass
@@ -109,41 +114,6 @@ class _Speculation:
     """The completeness check's answer, asked once when an early endpoint is possible."""
 
 
-@dataclass
-class _Audio:
-    """The stream's recent audio, addressable by absolute sample index."""
-
-    base: int = 0
-    data: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-
-    @property
-    def end(self) -> int:
-        return self.base + len(self.data)
-
-    def push(self, samples: np.ndarray) -> None:
-        self.data = np.concatenate([self.data, samples])
-
-    def slice(self, start: int, stop: int) -> np.ndarray:
-        start, stop = max(start, self.base), min(stop, self.end)
-        return self.data[start - self.base:stop - self.base]
-
-    def forget_before(self, index: int) -> None:
-        if index > self.base:
-            self.data = self.data[index - self.base:]
-            self.base = index
-
-
-def clean_samples(chunk: AudioChunk) -> np.ndarray:
-    """Frame samples as finite float32 in [-1, 1]; a wrong rate is a caller bug we name clearly."""
-    if chunk.sample_rate != RATE:
-        raise ValueError(f"the recognizer takes {RATE} Hz audio, got a {chunk.sample_rate} Hz frame "
-                         "(edge.audio sources resample; pass sample_rate=16000)")
-    samples = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
-    if not np.all(np.isfinite(samples)):
-        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
-    return np.clip(samples, -1.0, 1.0)
-
-
 class VadRecognizer:
     """The streaming interface over Silero VAD + an offline decoder (Whisper on sherpa-onnx)."""
 
@@ -160,6 +130,10 @@ class VadRecognizer:
         Set by whoever knows the shop (the device builder, bench task); `decode` stays unprompted."""
         self.stats = {"decodes": 0, "decode_seconds": 0.0, "speculative_hits": 0, "speculative_misses": 0,
                       "dropped_by_guard": 0, "early_endpoints": 0}
+        if endpointing.pack and (endpointing.partials or endpointing.speculative):
+            raise ValueError("packing utterances holds their finals back: only without partials and speculation")
+        self._packer = Packer(endpointing.pack, lambda audio, speech: self._decode_group(audio, speech, timed=True)) \
+            if endpointing.pack else None
         self.reset()
 
     @property
@@ -177,13 +151,15 @@ class VadRecognizer:
             self._vad = self._make_vad()
         else:
             self._vad.reset()
-        self._audio = _Audio()
+        self._audio = StreamAudio()
         self._utt: _Utterance | None = None
         self._t0: float | None = None
         self._swallow = False
         """An early endpoint came before Silero's segment ended: that segment is already committed."""
         self._threshold: tuple[int, int, float] = (-1, -1, 0.0)
         """(from, to, dBFS): the pause threshold last computed, reused within one frame."""
+        if self._packer is not None:
+            self._packer.reset()
 
     def process(self, chunk: AudioChunk) -> list[Any]:
         samples = clean_samples(chunk)
@@ -199,8 +175,11 @@ class VadRecognizer:
         self._maybe_speculate()
         self._maybe_split(events)
         self._maybe_endpoint(events)
+        if self._packer is not None and self._packer.overdue(self._audio.end):
+            events += self._packer.flush()
         if self._utt is None:
-            self._audio.forget_before(self._audio.end - PREROLL - RATE)
+            keep = self._audio.end - PREROLL - RATE
+            self._audio.forget_before(self._packer.keep_from(keep) if self._packer is not None else keep)
         return events
 
     def flush(self) -> list[Any]:
@@ -215,6 +194,8 @@ class VadRecognizer:
                 utt.speech += max(0, self._audio.end - utt.start - utt.speech)
             self._commit(utt, stop, events)
             events.append(Endpoint(self._time(self._audio.end)))
+        if self._packer is not None:
+            events += self._packer.flush()
         self.reset()
         return events
 
@@ -223,9 +204,12 @@ class VadRecognizer:
     def _time(self, index: int) -> float:
         return (self._t0 or 0.0) + index / RATE
 
-    def _run_decode(self, audio: np.ndarray) -> tuple[str, float]:
+    def _run_decode(self, audio: np.ndarray, timed: bool = False) -> tuple[str, float]:
         started = time.perf_counter()
-        text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
+        if timed:  # a packed window (edge.asr.packing)
+            text = self._decode(audio, self.prompt, timed=True)
+        else:
+            text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
         seconds = time.perf_counter() - started
         self.stats["decodes"] += 1
         self.stats["decode_seconds"] += seconds
@@ -327,9 +311,10 @@ class VadRecognizer:
         return utt.speech + max(0, live)
 
     def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
-        audio = self._audio.slice(utt.start, stop)
-        raw, seconds = self._run_decode(audio)
-        speech = self._speech_so_far(utt) / RATE
+        return self._decode_group(self._audio.slice(utt.start, stop), self._speech_so_far(utt) / RATE)
+
+    def _decode_group(self, audio: np.ndarray, speech: float, timed: bool = False) -> tuple[str, float]:
+        raw, seconds = self._run_decode(audio, timed)
         text = guard.accept(raw, audio, speech)
         if raw.strip() and not text:
             self.stats["dropped_by_guard"] += 1
@@ -337,13 +322,19 @@ class VadRecognizer:
         return text, seconds
 
     def _commit(self, utt: _Utterance, stop: int, events: list[Any]) -> None:
-        if utt.speculation is not None:  # still valid: nothing louder than a pause came after it
+        end = utt.last_end if utt.last_end is not None else stop
+        if self._packer is not None:  # decoded with its neighbours, when a window is full or the input ends
+            text = ""
+            begin = max(self._packer.resume(utt.start), self._audio.base)
+            speech = min(self._speech_so_far(utt), stop - utt.start)  # as _guarded counts it (Silero may be open)
+            events += self._packer.add(self._audio.slice(begin, stop), begin, utt.start, stop, speech,
+                                       self._time(utt.start), self._time(end))
+        elif utt.speculation is not None:  # still valid: nothing louder than a pause came after it
             self.stats["speculative_hits"] += 1
             text, seconds = utt.speculation.text, utt.speculation.seconds
         else:
             text, seconds = self._guarded(utt, stop)
         if text:
-            end = utt.last_end if utt.last_end is not None else stop
             events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4)))
         self._utt = None
         self._audio.forget_before(stop - PREROLL)

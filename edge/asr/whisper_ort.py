@@ -52,6 +52,7 @@ import onnxruntime as ort
 
 from edge.asr import guard
 from edge.asr.bpe import ranks
+from edge.asr.timestamps import TOKENS_PER_SECOND, TimestampRules
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -94,6 +95,8 @@ class WhisperStream:
         self.result = Result()
         self.prompt: tuple[int, ...] = ()
         """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
+        self.timed = False
+        """Decode in Whisper's timestamp mode (edge.asr.timestamps): a packed window of several sentences."""
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
         """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
@@ -203,6 +206,11 @@ class WhisperOrt:
 
     def decode_stream(self, stream: WhisperStream) -> None:
         samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
+        if getattr(stream, "timed", False) and len(samples) >= 80:
+            cross, frames = self.encode(samples)
+            ids = self.greedy(cross, frames, prompt, timed=True)[0]
+            stream.result = Result(self.text(ids), ids)
+            return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
             ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames)
             text = self.text(ids)
@@ -299,31 +307,35 @@ class WhisperOrt:
         return self.greedy(cross, frames, prompt, prefix)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
-               prefix: Sequence[int] = ()) -> tuple[list[int], bool]:
+               prefix: Sequence[int] = (), timed: bool = False) -> tuple[list[int], bool]:
         """Greedy tokens of an encoded window (encode's output; callers that also score it encode once), and
-        whether Whisper ended them with end-of-text rather than the token limit."""
+        whether Whisper ended them with end-of-text rather than the token limit. timed: in Whisper's timestamp
+        mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
-        limit = min(int(frames / 100.0 * 6), self.n_text_ctx // 2)
+        limit = min(int(frames / 100.0 * (TOKENS_PER_SECOND if timed else 6)), self.n_text_ctx // 2)
+        if timed and prefix:
+            raise ValueError("a timed decode takes no prefix")
+        rules = TimestampRules(self.no_timestamps + 1, self.eot) if timed else None
         binding, cache = self._begin(cross)
-        feed = self.initial(prompt, prefix)
+        feed = self.initial(prompt, prefix)[:-1] if timed else self.initial(prompt, prefix)
         logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
         offset = len(feed)
         first = logits[-1]
         if prompt and not prefix:  # the graph's blank/end-of-text suppression fell inside the prompt: do it here
             first = first.copy()
             first[[self.eot, *self._blank]] = -np.inf
-        token = int(np.argmax(first))
         out = list(prefix)
+        token = int(np.argmax(rules.apply(first.copy(), out) if rules else first))
         for i in range(limit):
             if token == self.eot:
-                return out, True
+                return rules.strip(out) if rules else out, True
             out.append(token)
             if i == limit - 1 or offset >= self.n_text_ctx - 2:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
-            token = int(np.argmax(logits[-1]))
-        return out, limit == 0 or token == self.eot
+            token = int(np.argmax(rules.apply(logits[-1].copy(), out) if rules else logits[-1]))
+        return rules.strip(out) if rules else out, limit == 0 or token == self.eot
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
               end: bool = True, tail_padding_frames: int | None = None) -> float:

@@ -1,6 +1,7 @@
 """`python -m edge transcribe FILE... [--threads N] [--json]`: recognize recordings as the device would.
 
-One JSON object per file: {"file", "text", "segments": [{"start", "end", "text"}], "audio_seconds",
+Utterances are decoded together in Whisper windows of up to [asr] pack_seconds (edge.asr.packing), so a
+segment is a window of utterances. One JSON object per file: {"file", "text", "segments": [{"start", "end", "text"}], "audio_seconds",
 "processing_seconds"} (processing excludes model load; "notes" appears when the audio needed
 cleaning). With --correct, "text" is corrected against the device's catalog (edge/catalog/correction.py)
 and "raw_text" + "corrections" say what was heard. Whisper hears with the device's prompt ([asr] prompt,
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         fail("--threads must be between 1 and 64")
     try:
         loaded = time.perf_counter()
-        recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=args.threads)
+        recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=args.threads,
+                                             pack=True)  # nobody waits on a file's finals: [asr] pack_seconds
         log.info("models loaded in %.2f s", time.perf_counter() - loaded)
     except AsrError as exc:
         fail(str(exc))
