@@ -7,6 +7,8 @@ never wall-clock.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,66 @@ def test_speech_after_an_early_endpoint_is_a_new_request(nlu, voice) -> None:
     finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
     assert len(finals) == 2, finals
     assert "check out" in finals[0] and "order" in finals[1] and "check" not in finals[1], finals
+
+
+class _ScriptedVad:
+    """Silero's interface over known speech spans (samples): a segment closes HANG after its speech ends."""
+
+    HANG = int(0.2 * RATE)
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        self.reset()
+
+    def reset(self) -> None:
+        self.pos, self.queue, self.closed = 0, [], set()
+
+    def accept_waveform(self, samples: np.ndarray) -> None:
+        self.pos += len(samples)
+        for i, (start, end) in enumerate(self.spans):
+            if i not in self.closed and self.pos >= end + self.HANG:
+                self.closed.add(i)
+                self.queue.append(SimpleNamespace(start=start, samples=np.zeros(end - start, np.float32)))
+
+    def empty(self) -> bool:
+        return not self.queue
+
+    @property
+    def front(self) -> SimpleNamespace:
+        return self.queue[0]
+
+    def pop(self) -> None:
+        self.queue.pop(0)
+
+    def is_speech_detected(self) -> bool:
+        return any(start <= self.pos < end + self.HANG for start, end in self.spans)
+
+    @property
+    def current_segment(self) -> SimpleNamespace | None:
+        return next((SimpleNamespace(start=s) for s, e in self.spans if s <= self.pos < e + self.HANG), None)
+
+    def flush(self) -> None:
+        self.accept_waveform(np.zeros(10 * RATE, np.float32))
+
+
+def test_a_speculation_silero_outlasts_is_decoded_again() -> None:
+    """A stop inside a word ("app|les") looks like a pause, and the soft end of the word stays under the pause
+    level: the speculation made there must not become the final while Silero heard speech well past it."""
+    from edge.asr.stream import Endpointing, VadRecognizer
+
+    t = np.arange(RATE, dtype=np.float32) / RATE
+    loud, soft = 0.3 * np.sin(2 * np.pi * 220 * t), 0.005 * np.sin(2 * np.pi * 220 * t)
+    audio = np.concatenate([np.zeros(RATE // 2), loud, np.zeros(int(0.12 * RATE)), soft[:int(0.35 * RATE)],
+                            np.zeros(RATE)]).astype(np.float32)
+    speech_end = int(1.97 * RATE)
+
+    def decode(samples: np.ndarray) -> str:  # what Whisper hears depends on how much of the word it got
+        return "I want to buy apples" if len(samples) >= int(1.9 * RATE) else "I want to buy app"
+
+    recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, speech_end)]), decode, Endpointing())
+    events = []
+    for start in range(0, len(audio), FRAME):
+        events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
+    finals = [e.text for e in events if isinstance(e, FinalTranscript)]
+    assert finals == ["I want to buy apples"], finals
+    assert recognizer.stats["speculative_misses"] >= 1

@@ -61,6 +61,10 @@ a pause: the user is talking again and Silero has not said so yet (it needs ~0.2
 noise that never stops cannot hold the endpoint off (samples)."""
 SPLIT_SEARCH = 3 * RATE
 """How far back from the length limit to look for a quiet place to cut (samples)."""
+LATE_SPEECH = int(0.25 * RATE)
+"""A speculation Silero's segment outlasts by more than this is stale even if nothing was louder than the
+pause: the quiet was a stop inside a word ("I want to buy app|les", the soft "-les" under the pause level).
+Silero's segment ends ~0.1 s after the quiet we speculate at when the speech really ended (samples)."""
 
 Decode = Callable[..., str]
 """decode(samples) -> text, or decode(samples, prompt) with a prompt set (edge.asr.whisper_decoder)."""
@@ -233,6 +237,9 @@ class VadRecognizer:
             utt = self._utt or self._open(start, events)
             utt.last_end = end
             utt.speech += end - max(start, utt.start)
+            if utt.speculation is not None and end > utt.speculation.stop + LATE_SPEECH:
+                self.stats["speculative_misses"] += 1
+                utt.speculation = None
             if (speculate and self.endpointing.speculative and not self._vad.is_speech_detected()
                     and utt.speculation is None):
                 self._speculate(utt, min(self._audio.end, end + TAIL), end)
