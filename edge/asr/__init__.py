@@ -93,7 +93,7 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
         return text
 
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
-    decode.timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
+    decode.takes_timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
     return decode
 
 
@@ -115,6 +115,6 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     max_speech = endpointing.max_segment + 10.0
     make_vad = vad_maker(settings, endpointing.pause, max_speech, max_speech + VAD_BUFFER_MARGIN_SECONDS)
     decode = whisper_decoder(whisper_recognizer(settings, threads), settings.asr.language)
-    if endpointing.pack and not decode.timed:  # sherpa's recognizer has no timestamp mode: decode one by one
+    if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)

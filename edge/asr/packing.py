@@ -10,7 +10,7 @@ wait for this: the device's recognizer decodes each utterance at its endpoint.
 
 A window is the stream itself from its first utterance's start to its last one's end, pauses included:
 windows whose pauses were cut to 0.8 s lost words in noise (WER 0.54 vs 0.42 unpacked on the tune split's
-noisy recordings), the stream's own pauses did not (0.38).
+noisy recordings); with the stream's own pauses and timestamps, 0.42 there and 0.44 vs 0.47 held out.
 """
 
 from __future__ import annotations

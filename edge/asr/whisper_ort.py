@@ -206,9 +206,8 @@ class WhisperOrt:
 
     def decode_stream(self, stream: WhisperStream) -> None:
         samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
-        if getattr(stream, "timed", False) and len(samples) >= 80:
-            cross, frames = self.encode(samples)
-            ids = self.greedy(cross, frames, prompt, timed=True)[0]
+        if getattr(stream, "timed", False):  # a packed window: full padding, no padding by need
+            ids, _ = self._greedy(samples, prompt, (), None, timed=True)
             stream.result = Result(self.text(ids), ids)
             return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
@@ -298,13 +297,13 @@ class WhisperOrt:
         return self._greedy(samples, prompt, prefix, tail_padding_frames)[0]
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
-                tail_padding_frames: int | None) -> tuple[list[int], bool]:
+                tail_padding_frames: int | None, timed: bool = False) -> tuple[list[int], bool]:
         """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
-        return self.greedy(cross, frames, prompt, prefix)
+        return self.greedy(cross, frames, prompt, prefix, timed)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
                prefix: Sequence[int] = (), timed: bool = False) -> tuple[list[int], bool]:
