@@ -134,7 +134,7 @@ def ffn_output_matmuls(onnx_path: Path) -> list[str]:
 
     Its input is where BERT keeps its large outlier activations (Bondarenko et al., 2021), and dynamic
     quantization gives the whole tensor one 8-bit scale: on the Mandarin NLU that cost up to 1.2 pt of
-    slot F1, whatever the weights' width (see export.nlu_zh.FLOAT_NODES)."""
+    slot F1, whatever the weights' width (see export.nlu_zh.FLOAT_NODES_WHY)."""
     return [node.name for node in onnx.load(str(onnx_path)).graph.node
             if node.op_type == "MatMul" and "/output/dense/" in node.name and "/attention/" not in node.name]
 

