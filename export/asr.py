@@ -277,10 +277,14 @@ def _parity_record(results: dict[str, dict[str, asr_parity.SetResult]], utteranc
         record["sets"][label] = {
             "clips": len(systems["torch_greedy"].hypotheses), "words": systems["torch_greedy"].words,
             "wer": {name: round(r.wer, 4) for name, r in systems.items()},
+            "raw_wer": {name: round(r.raw_wer, 4) for name, r in systems.items()},
+            "loops": {name: r.loops for name, r in systems.items()},
             "seconds": {name: round(r.seconds, 2) for name, r in systems.items()},
         }
     systems = next(iter(results.values())).keys()
+    record["scored"] = "transcripts with decoder loops cut (export.asr_parity.cut_loops); raw_wer as decoded"
     record["pooled_wer"] = {name: round(asr_parity.pooled_wer(results, name, utterances), 4) for name in systems}
+    record["loops"] = {name: sum(r[name].loops for r in results.values()) for name in systems}
     check = {}
     for voice in PARITY_VOICES[:2]:
         hyps = results[voice.label]["sherpa_int8"].hypotheses[:CHECK_CLIPS_PER_VOICE]

@@ -24,6 +24,14 @@ def test_annotations_and_loops_are_removed():
     assert cut_repetition("no no no") == "no no no"  # a real triple stays
 
 
+def test_a_loop_inside_a_hyphenated_word_is_cut():
+    # an INT8 build's greedy decode of "add a dozen bananas please" (the parity set, espeak en-gb)
+    assert cut_repetition("A-dah-dah-dah-dah-dah-dah-dah-da") == "A-dah-da"
+    assert cut_repetition("Dah-dah-DAH-dah stop") == "Dah stop"
+    assert cut_repetition("bye-bye, a well-to-do x-ray") == "bye-bye, a well-to-do x-ray"
+    assert cut_repetition("dah-dah-dah stop") == "dah-dah-dah stop"  # three copies: as for words, a real triple stays
+
+
 def test_a_restarted_phrase_keeps_one_copy():
     # sherpa's token cap stops a restart loop mid-word: the cut-off copy goes
     assert cut_restart("Add a loaf of sourdough bread Add a loaf of sourd") == "Add a loaf of sourdough bread"
