@@ -107,6 +107,26 @@ def test_bundle_manifest_and_interface(bundle):
     assert names == [*names[:3], *(f"cross_k_{i}" for i in range(4)), *(f"cross_v_{i}" for i in range(4)), "offset"]
 
 
+def test_the_encoder_attends_in_one_node_per_layer_and_matches_plain_attention(bundle):
+    """export.whisper_onnx._MultiHeadAttention: the shipped encoder's self-attention is onnxruntime's fused
+    kernel, and the FP32 encoder it was quantized from computes what the spelled-out attention does."""
+    import onnx
+    import torch
+
+    from export.asr import fp32_dir
+    from export.whisper_torch import load_whisper
+
+    graph = onnx.load(str(bundle("asr") / "encoder.int8.onnx")).graph
+    assert sum(node.op_type == "MultiHeadAttention" for node in graph.node) == 4
+    model = load_whisper(model_dir())
+    mel = torch.from_numpy(np.random.default_rng(0).normal(-0.3, 0.4, (1, 80, 400)).astype(np.float32))
+    with torch.no_grad():
+        expected = whisper_onnx.WhisperEncoder(model)(mel)  # PyTorch runs the plain attention (_attend)
+    session = ort.InferenceSession(str(fp32_dir() / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    for got, want in zip(session.run(None, {"mel": mel.numpy()}), expected, strict=True):
+        assert np.abs(got - want.numpy()).max() < 1e-3
+
+
 def test_bundle_int8_weights_fit_seven_bits(bundle):
     """tests/int8_range.py: the same bundle must decode alike on AVX2-only x86, AVX-512 VNNI and ARM."""
     path = bundle("asr")
