@@ -3,7 +3,7 @@
 Each is measured in `python -m bench e2e`'s memory steps; here only whether they are imported at all,
 each probe in a fresh interpreter (an earlier test's imports would hide one). Resident sizes when
 imported, for the record: pypinyin ~55 MB (its phrase dictionary), cryptography ~9 MB, sqlite-utils
-with click, dateutil and pluggy ~8 MB.
+with click, dateutil and pluggy ~8 MB, cn2an (Mandarin numerals) ~4 MB.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import REPO
 
-KEPT_OUT = ("pypinyin", "sqlite_utils", "cryptography", "click", "sherpa_onnx")
-"""Top-level modules an English device must not import: the Mandarin voice's front end, the catalog's
+KEPT_OUT = ("pypinyin", "cn2an", "sqlite_utils", "cryptography", "click", "sherpa_onnx")
+"""Top-level modules an English device must not import: the Mandarin voice's front end and numerals, the catalog's
 migration tool (an up-to-date catalog needs none), the signature check (only when a payload or key is used),
 sherpa-onnx and its second onnxruntime (Whisper and the VAD run on the onnxruntime package by default)."""
 
@@ -54,8 +54,8 @@ def test_the_device_modules_import_none_of_them():
 
 
 def test_the_mandarin_voice_is_still_one_attribute_away():
-    # edge.tts.ZhVoice resolves on first use, and only then brings pypinyin (the probe can fail)
-    assert _imported(textwrap.dedent(DEVICE_IMPORTS) + "from edge.tts import ZhVoice, load_zh_bundle\n") == ["pypinyin"]
+    # edge.tts.ZhVoice resolves on first use, and only then brings pypinyin and cn2an (the probe can fail)
+    assert _imported(textwrap.dedent(DEVICE_IMPORTS) + "from edge.tts import ZhVoice, load_zh_bundle\n") == ["cn2an", "pypinyin"]
 
 
 def test_an_up_to_date_catalog_opens_without_sqlite_utils(tmp_path):

@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 import re
 
-import cn2an
-
 _NUMERALS = "零〇一二两三四五六七八九十百千万亿"
 _NUMBER = re.compile(rf"[0-9０-９]+(?:\.[0-9]+)?|[{_NUMERALS}]+")
 _EDGE = " \t\n.,!?;:\"'()[]，。！？；：、“”‘’（）"
@@ -33,6 +31,8 @@ def to_number(text: str) -> float | None:
     text = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if not text:
         return None
+    import cn2an  # here, not at the top: an English device imports this module (edge.nlu.understand), ~4 MB
+
     try:
         value = float(text) if text[0].isdigit() else float(cn2an.cn2an(text.replace("〇", "零"), "smart"))
     except (ValueError, KeyError, IndexError):
