@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 import whisper
 import whisper.model as wm
 
-from export import asr_parity, whisper_onnx, whisper_quant
+from export import asr_parity, onnx_weights, whisper_onnx, whisper_quant
 from export.bundle import Manifest, tool_versions
 from export.bundle import source_key as hash_key
 from export.speech_corpus import ESPEAK_VOICES, PIPER_JOE, Utterance, corpus, read_wav_16k
@@ -54,10 +55,11 @@ CHECK_CLIPS_PER_VOICE = 10
 DEVICE_TAIL_PADDINGS = 1000
 """sherpa's tail padding (frames) used for the device-path figures (its default)."""
 FILES = {"encoder.int8.onnx": "encoder", "decoder.int8.onnx": "decoder", "decoder.ort.int8.onnx": "decoder_ort",
-         "tokens.txt": "tokens"}
-"""decoder_ort: the same decoder with per-layer, pre-laid-out cross inputs, for [asr] runtime = "onnxruntime"."""
+         "decoder.ort.int8.onnx.weights": "decoder_ort_weights", "tokens.txt": "tokens"}
+"""decoder_ort: the same decoder with per-layer, pre-laid-out cross inputs, for [asr] runtime = "onnxruntime",
+its large weights in the file beside it (export.onnx_weights: mapped, not copied, by onnxruntime)."""
 _EXPORTER_SOURCES = ("asr.py", "asr_parity.py", "ct2.py", "whisper_torch.py", "whisper_onnx.py",
-                     "whisper_quant.py", "speech_corpus.py", "wer.py")
+                     "whisper_quant.py", "onnx_weights.py", "speech_corpus.py", "wer.py")
 
 
 def model_dir() -> Path:
@@ -188,7 +190,8 @@ def quantize_and_stage(model: wm.Whisper, torch_greedy: asr_parity.TorchGreedy, 
     shutil.copy(work / "encoder.int8.onnx", staging / "encoder.int8.onnx")
     shutil.copy(work / f"decoder.{layout}.int8.onnx", staging / "decoder.int8.onnx")
     shutil.copy(work / "tokens.txt", staging / "tokens.txt")
-    shutil.copy(work / f"decoder.{layout}.per_layer.int8.onnx", staging / "decoder.ort.int8.onnx")
+    onnx_weights.save_with_external_weights(onnx.load(str(work / f"decoder.{layout}.per_layer.int8.onnx")),
+                                            staging / "decoder.ort.int8.onnx")
     (work / "decoder.onnx").unlink(missing_ok=True)
     (work / f"decoder.{layout}.onnx").rename(work / "decoder.onnx")
     check_interface(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx")

