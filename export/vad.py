@@ -6,6 +6,12 @@ process dies with code 255, no Python exception. So the file's interface (inputs
 `sr`; outputs `output`, `stateN`) is checked with onnx and onnxruntime here, and again by the
 device before sherpa ever sees it (edge/asr), and parity is measured on real audio: three
 sentences with pauses between them must come out of sherpa's detector as three segments.
+
+The bundle also carries the wheel's `silero_vad_16k_sequence.onnx`, the same network taking a run of
+windows per call (inputs `input` (n, 576), `h`, `c`), for the device's own onnxruntime VAD
+(edge.asr.vad_ort): every probability equal to the single-window file's (checked here on the parity
+audio), at ~107 µs a window one at a time and ~70 µs three at a time (a 100 ms frame) against ~169 µs:
+the single-window file runs its graph inside an `If` over the sample rate, a subgraph call per window.
 """
 
 from __future__ import annotations
@@ -26,14 +32,18 @@ SOURCE_PACKAGE = "silero-vad"
 SOURCE_FILE = "silero_vad.onnx"
 FILE = "silero_vad.onnx"
 INPUTS = ["input", "state", "sr"]
+SEQUENCE_FILE = "silero_vad_16k_sequence.onnx"
+SEQUENCE_INPUTS = ["input", "h", "c"]
+SEQUENCE_TOLERANCE = 1e-5
+"""Largest speech-probability difference allowed between the two files (measured: 0.0)."""
 WINDOW = 512
 """Samples per Silero call at 16 kHz (what sherpa's SileroVadModelConfig.window_size defaults to)."""
 
 
-def source_path() -> Path:
+def source_path(name: str = SOURCE_FILE) -> Path:
     import silero_vad
 
-    path = Path(silero_vad.__file__).parent / "data" / SOURCE_FILE
+    path = Path(silero_vad.__file__).parent / "data" / name
     if not path.is_file():
         raise FileNotFoundError(f"{path} missing: reinstall {SOURCE_PACKAGE}")
     return path
@@ -41,7 +51,7 @@ def source_path() -> Path:
 
 def source_key() -> str:
     return hash_key(f"{SOURCE_PACKAGE}={importlib.metadata.version(SOURCE_PACKAGE)}", source_path(),
-                    Path(__file__))
+                    source_path(SEQUENCE_FILE), Path(__file__))
 
 
 def check_interface(path: Path) -> list[str]:
@@ -100,6 +110,25 @@ def segment(path: Path, audio: np.ndarray, min_silence: float = 0.5) -> list[tup
     return found
 
 
+def sequence_agreement(single: Path, sequence: Path, audio: np.ndarray, run: int = 3) -> float:
+    """Largest difference between the two files' speech probabilities over audio's 576-sample windows (every
+    512 samples), the sequence file fed `run` windows per call with its LSTM state carried over."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    one = ort.InferenceSession(str(single), options, providers=["CPUExecutionProvider"])
+    many = ort.InferenceSession(str(sequence), options, providers=["CPUExecutionProvider"])
+    windows = np.stack([audio[at:at + WINDOW + 64] for at in range(0, len(audio) - WINDOW - 64, WINDOW)])
+    state, rate, expected = np.zeros((2, 1, 128), np.float32), np.array(16000, np.int64), []
+    for window in windows:
+        prob, state = one.run(None, {"input": window[None], "state": state, "sr": rate})
+        expected.append(float(prob.reshape(-1)[0]))
+    h, c, got = np.zeros((1, 1, 128), np.float32), np.zeros((1, 1, 128), np.float32), []
+    for at in range(0, len(windows), run):
+        probs, h, c = many.run(None, {"input": windows[at:at + run], "h": h, "c": c})
+        got += [float(p) for p in np.asarray(probs).reshape(-1)]
+    return float(np.abs(np.array(expected) - np.array(got)).max())
+
+
 def _parity(bundle_file: Path) -> dict[str, float]:
     audio, spoken = _parity_audio()
     segments = segment(bundle_file, audio)
@@ -113,9 +142,13 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     if problems:
         raise RuntimeError("; ".join(problems))
     shutil.copy(source_path(), staging / FILE)
+    shutil.copy(source_path(SEQUENCE_FILE), staging / SEQUENCE_FILE)
     parity = _parity(staging / FILE)
     if parity["segments"] != parity["sentences"]:
         raise RuntimeError(f"VAD parity failed: {parity['sentences']} sentences gave {parity['segments']} segments")
+    parity["sequence_max_prob_diff"] = sequence_agreement(staging / FILE, staging / SEQUENCE_FILE, _parity_audio()[0])
+    if parity["sequence_max_prob_diff"] > SEQUENCE_TOLERANCE:
+        raise RuntimeError(f"{SEQUENCE_FILE} disagrees with {FILE}: probabilities {parity['sequence_max_prob_diff']} apart")
     manifest = Manifest(
         bundle="vad",
         source={"package": SOURCE_PACKAGE, "version": importlib.metadata.version(SOURCE_PACKAGE),
@@ -123,11 +156,13 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         source_key="",
         parity=parity,
         decisions=[f"{SOURCE_FILE}: one of the two Silero files sherpa-onnx 2.0.1 accepts (inputs {INPUTS}); "
-                   "others make its C++ call exit(-1)", "shipped unchanged (1.2-2.3 MB; no quantization)"],
+                   "others make its C++ call exit(-1)", "shipped unchanged (1.2-2.3 MB; no quantization)",
+                   f"{SEQUENCE_FILE}: the same network over a run of windows per call, for edge.asr.vad_ort "
+                   "(no If subgraph per window); probabilities checked equal to the single-window file's"],
         tools=tool_versions([SOURCE_PACKAGE]),
         extra={"sample_rate": 16000, "window_size": WINDOW, "inputs": INPUTS},
     )
-    return manifest, {FILE: "model"}
+    return manifest, {FILE: "model", SEQUENCE_FILE: "model_sequence"}
 
 
 def check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]:

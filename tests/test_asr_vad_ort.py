@@ -126,15 +126,38 @@ def test_the_recognizer_hears_the_same_words_on_either_vad(models, bundle):
     assert len(finals["sherpa"]) == 1
 
 
-def test_a_wrong_file_is_named_at_load(models, tmp_path):
+@pytest.mark.parametrize("name", ["silero_vad_16k_sequence.onnx", "silero_vad.onnx"])
+def test_a_wrong_file_is_named_at_load(models, tmp_path, name):
     vad = tmp_path / "vad"
     shutil.copytree(MODELS_DIR / "vad", vad)
-    (vad / "silero_vad.onnx").write_bytes(b"not onnx")
-    with pytest.raises(AsrError, match="silero_vad.onnx.*python -m export vad"):
-        vad_maker(settings(tmp_path, vad_runtime="onnxruntime"), 0.12, 38.0, 48.0)
-    (vad / "silero_vad.onnx").unlink()
+    runtime = "onnxruntime" if "sequence" in name else "sherpa"
+    (vad / name).write_bytes(b"not onnx")
+    with pytest.raises(AsrError, match=f"{name}.*python -m export vad"):
+        vad_maker(settings(tmp_path, vad_runtime=runtime), 0.12, 38.0, 48.0)
+    (vad / name).unlink()
     with pytest.raises(AsrError, match="missing"):
-        vad_maker(settings(tmp_path, vad_runtime="onnxruntime"), 0.12, 38.0, 48.0)
+        vad_maker(settings(tmp_path, vad_runtime=runtime), 0.12, 38.0, 48.0)
+
+
+def test_the_runtime_takes_the_sequence_file_and_an_older_bundle_the_single_window_one(models, tmp_path):
+    """Both Silero files give the same segments (export.vad checks the probabilities agree); a bundle built
+    before the sequence file existed still runs, on the single-window file."""
+    import json
+
+    audio = long_recording(20.0)[0]
+    sequence = vad_maker(settings(vad_runtime="onnxruntime"), 0.12, 38.0, 48.0)()
+    assert sequence._sequence
+    vad = tmp_path / "vad"
+    shutil.copytree(MODELS_DIR / "vad", vad)
+    manifest = json.loads((vad / "manifest.json").read_text())
+    del manifest["files"]["silero_vad_16k_sequence.onnx"]
+    (vad / "manifest.json").write_text(json.dumps(manifest))
+    single = vad_maker(settings(tmp_path, vad_runtime="onnxruntime"), 0.12, 38.0, 48.0)()
+    assert not single._sequence
+    (calls_a, segments_a), (calls_b, segments_b) = trace(sequence, audio, 1280), trace(single, audio, 1280)
+    assert calls_a == calls_b and len(segments_a) == len(segments_b) >= 3
+    for (start_a, samples_a), (start_b, samples_b) in zip(segments_a, segments_b, strict=True):
+        assert start_a == start_b and np.array_equal(samples_a, samples_b)
 
 
 def test_a_graph_with_other_inputs_is_refused():
@@ -143,7 +166,7 @@ def test_a_graph_with_other_inputs_is_refused():
             return [type("I", (), {"name": n})() for n in ("x", "h", "c")]
 
     with pytest.raises(ValueError, match="Silero v5"):
-        SileroVadOrt(Session())
+        SileroVadOrt(Session())  # the sequence file's inputs are input/h/c: x is neither file
 
 
 def test_onnxruntime_is_the_default():

@@ -85,7 +85,8 @@ def _io_names(path: Path) -> tuple[list[str], list[str]]:
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several types for corrupt files
-        raise AsrError(f"{path}: onnxruntime cannot load it ({exc})") from None
+        raise AsrError(f"{path}: onnxruntime cannot load it ({exc}); rebuild: python -m export {path.parent.name} "
+                       "--force") from None
     return [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()]
 
 
@@ -125,10 +126,12 @@ def vad_maker(settings: Settings, min_silence: float, max_speech: float,
 
         config, _window = vad_config(settings, min_silence, max_speech)
         return lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds)
-    from edge.asr.vad_ort import SHIFT, SileroVadOrt
+    from edge.asr.vad_ort import SEQUENCE_INPUTS, SHIFT, SileroVadOrt
 
     bundle = open_bundle(settings.models.path, "vad")
-    model = bundle.file("model")
+    sequence = bundle.has("model_sequence")  # a bundle built before 2026-12-06 has only sherpa's file
+    model = bundle.file("model_sequence" if sequence else "model")
+    expected = SEQUENCE_INPUTS if sequence else VAD_INPUTS
     window = int(bundle.manifest.get("extra", {}).get("window_size", SHIFT))
     if window != SHIFT:
         raise AsrError(f"{bundle.path}/manifest.json: window_size {window}; Silero v5 at 16 kHz takes {SHIFT}. "
@@ -140,9 +143,9 @@ def vad_maker(settings: Settings, min_silence: float, max_speech: float,
     except Exception as exc:  # onnxruntime raises several types for corrupt files
         raise AsrError(f"{model}: onnxruntime cannot load it ({exc}); rebuild: python -m export vad --force") from None
     inputs = [i.name for i in session.get_inputs()]
-    if inputs != VAD_INPUTS:
-        raise AsrError(f"{model}: inputs {inputs}; the Silero VAD needs {VAD_INPUTS} "
-                       "(silero_vad.onnx). Rebuild: python -m export vad --force")
+    if inputs != expected:
+        raise AsrError(f"{model}: inputs {inputs}; the Silero VAD needs {expected} "
+                       f"({model.name}). Rebuild: python -m export vad --force")
     threshold = settings.asr.vad_threshold
     return lambda: SileroVadOrt(session, threshold=threshold, min_silence_duration=min_silence,
                                 min_speech_duration=MIN_SPEECH_SECONDS, max_speech_duration=max_speech,
