@@ -1,6 +1,7 @@
 """Silero VAD on onnxruntime directly: sherpa-onnx 2.0.1's VoiceActivityDetector, same file, same segments.
 
-`[asr] vad_runtime = "onnxruntime"` runs the vad bundle's silero_vad.onnx (inputs input/state/sr)
+`[asr] vad_runtime = "onnxruntime"` runs the vad bundle's Silero network (its sequence file, a frame's
+windows in one call, or an older bundle's silero_vad.onnx, inputs input/state/sr: the same probabilities)
 behind the calls edge.asr.stream makes of sherpa's detector (`accept_waveform`, `is_speech_detected`,
 `empty`, `front` (.start, .samples), `pop`, `flush`, `reset`, `current_segment`), with sherpa's
 logic written out here (its silero-vad-model.cc, voice-activity-detector.cc, circular-buffer.cc):
@@ -139,7 +140,7 @@ class SileroVadOrt:
         """Forget everything: segments, model state, buffer, positions (back to sample 0)."""
         self._segments.clear()
         self._state = np.zeros((2, 1, 128), np.float32)
-        """Silero's LSTM state: (h, c) stacked for the single-window file, h and c apart for the sequence file."""
+        """Silero's LSTM state, (h, c) stacked as the single-window file takes it (the sequence file gets its halves)."""
         self._triggered = False
         self._current = self._temp_start = self._temp_end = 0
         self._buffer.reset()
