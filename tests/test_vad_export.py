@@ -20,10 +20,15 @@ def test_bundle_manifest_is_complete(bundle):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["source"]["package"] == "silero-vad" and manifest["source"]["licence"] == "MIT"
     assert manifest["source"]["version"]
-    (name, info), = manifest["files"].items()
-    assert info["role"] == "model" and len(info["sha256"]) == 64 and info["bytes"] == (path / name).stat().st_size
-    # parity: sherpa's detector found one segment per spoken sentence on the parity audio
+    roles = {info["role"]: name for name, info in manifest["files"].items()}
+    assert roles == {"model": "silero_vad.onnx", "model_sequence": "silero_vad_16k_sequence.onnx"}
+    for name, info in manifest["files"].items():
+        assert len(info["sha256"]) == 64 and info["bytes"] == (path / name).stat().st_size
+    name = roles["model"]
+    # parity: sherpa's detector found one segment per spoken sentence on the parity audio, and the device's
+    # sequence file gives the single-window file's probabilities
     assert manifest["parity"]["segments"] == manifest["parity"]["sentences"] == 3
+    assert manifest["parity"]["sequence_max_prob_diff"] <= 1e-5
     assert manifest["tools"]["sherpa-onnx"] and manifest["created"]
     assert check_interface(path / name) == []
 

@@ -132,10 +132,11 @@ def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wak
     env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
     first = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
     fired = [json.loads(line) for line in first.stdout.splitlines()]
-    # the head takes the phrase and most near phrases (all four with the wake bundle built on an AVX-512 Xeon; one
-    # built on an AVX2 EPYC trains to other weights and let "Hello sugar." by): the look must refuse what it took
+    # the head takes the phrase and some near phrases (all four with the wake bundle built on an AVX-512 Xeon; one
+    # built on an AVX2 EPYC trains to other weights and let "Hello sugar." by; one built on an AVX-512 Zen 4 EPYC
+    # took only "Hello shoppers."): the look must refuse what it took
     near = [r for r in fired if r["event"] == "wake" and r["timestamp"] < start]
-    assert len(near) >= 2 and any(r["timestamp"] >= start for r in fired if r["event"] == "wake"), first.stdout
+    assert len(near) >= 1 and any(r["timestamp"] >= start for r in fired if r["event"] == "wake"), first.stdout
     looked = cli("edge", "wake", str(wav), "--json", env=env)
     assert looked.returncode == 0, looked.stderr
     records = [json.loads(line) for line in looked.stdout.splitlines()]
