@@ -33,7 +33,6 @@ SOURCE_FILE = "silero_vad.onnx"
 FILE = "silero_vad.onnx"
 INPUTS = ["input", "state", "sr"]
 SEQUENCE_FILE = "silero_vad_16k_sequence.onnx"
-SEQUENCE_INPUTS = ["input", "h", "c"]
 SEQUENCE_TOLERANCE = 1e-5
 """Largest speech-probability difference allowed between the two files (measured: 0.0)."""
 WINDOW = 512
@@ -51,7 +50,7 @@ def source_path(name: str = SOURCE_FILE) -> Path:
 
 def source_key() -> str:
     return hash_key(f"{SOURCE_PACKAGE}={importlib.metadata.version(SOURCE_PACKAGE)}", source_path(),
-                    source_path(SEQUENCE_FILE), Path(__file__))
+                    source_path(SEQUENCE_FILE), Path(__file__), Path(__file__).parent.parent / "edge/asr/vad_ort.py")
 
 
 def check_interface(path: Path) -> list[str]:
@@ -112,20 +111,17 @@ def segment(path: Path, audio: np.ndarray, min_silence: float = 0.5) -> list[tup
 
 def sequence_agreement(single: Path, sequence: Path, audio: np.ndarray, run: int = 3) -> float:
     """Largest difference between the two files' speech probabilities over audio's 576-sample windows (every
-    512 samples), the sequence file fed `run` windows per call with its LSTM state carried over."""
+    512 samples), each through the device's own onnxruntime VAD (edge.asr.vad_ort), the sequence file fed `run`
+    windows per call with its LSTM state carried over."""
+    from edge.asr.vad_ort import OVERLAP, SHIFT, SileroVadOrt
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    one = ort.InferenceSession(str(single), options, providers=["CPUExecutionProvider"])
-    many = ort.InferenceSession(str(sequence), options, providers=["CPUExecutionProvider"])
-    windows = np.stack([audio[at:at + WINDOW + 64] for at in range(0, len(audio) - WINDOW - 64, WINDOW)])
-    state, rate, expected = np.zeros((2, 1, 128), np.float32), np.array(16000, np.int64), []
-    for window in windows:
-        prob, state = one.run(None, {"input": window[None], "state": state, "sr": rate})
-        expected.append(float(prob.reshape(-1)[0]))
-    h, c, got = np.zeros((1, 1, 128), np.float32), np.zeros((1, 1, 128), np.float32), []
-    for at in range(0, len(windows), run):
-        probs, h, c = many.run(None, {"input": windows[at:at + run], "h": h, "c": c})
-        got += [float(p) for p in np.asarray(probs).reshape(-1)]
+    one, many = (SileroVadOrt(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
+                 for path in (single, sequence))
+    windows = np.stack([audio[at:at + SHIFT + OVERLAP] for at in range(0, len(audio) - SHIFT - OVERLAP, SHIFT)])
+    expected = one.probabilities(windows)
+    got = [prob for at in range(0, len(windows), run) for prob in many.probabilities(windows[at:at + run])]
     return float(np.abs(np.array(expected) - np.array(got)).max())
 
 

@@ -21,13 +21,13 @@ from typing import Any
 
 import onnxruntime as ort
 
+from edge.asr.vad_ort import SEQUENCE_INPUTS, SHIFT, SINGLE_INPUTS, SileroVadOrt
 from edge.config import Settings, whisper_runtime
 from edge.memory import sherpa_provider_string, whisper_ort_memory
 from edge.providers import ProviderError, ort_providers, ort_session, sherpa_provider
 
 log = logging.getLogger("edge.asr")
 
-VAD_INPUTS = ["input", "state", "sr"]
 WHISPER_ENCODER_IO = (["mel"], ["n_layer_cross_k", "n_layer_cross_v"])
 WHISPER_DECODER_INPUTS = ["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache", "n_layer_cross_k",
                           "n_layer_cross_v", "offset"]
@@ -93,8 +93,8 @@ def _io_names(path: Path) -> tuple[list[str], list[str]]:
 def check_vad_file(path: Path) -> None:
     """Raise AsrError unless path is a Silero file sherpa-onnx accepts (see module docstring)."""
     inputs, _ = _io_names(path)
-    if inputs != VAD_INPUTS:
-        raise AsrError(f"{path}: inputs {inputs}; sherpa-onnx's Silero VAD needs {VAD_INPUTS} "
+    if inputs != SINGLE_INPUTS:
+        raise AsrError(f"{path}: inputs {inputs}; sherpa-onnx's Silero VAD needs {SINGLE_INPUTS} "
                        "(silero_vad.onnx or silero_vad_16k_op15.onnx). Rebuild: python -m export vad --force")
 
 
@@ -126,12 +126,10 @@ def vad_maker(settings: Settings, min_silence: float, max_speech: float,
 
         config, _window = vad_config(settings, min_silence, max_speech)
         return lambda: sherpa_onnx.VoiceActivityDetector(config, buffer_size_in_seconds=buffer_seconds)
-    from edge.asr.vad_ort import SEQUENCE_INPUTS, SHIFT, SileroVadOrt
-
     bundle = open_bundle(settings.models.path, "vad")
     sequence = bundle.has("model_sequence")  # a bundle built before 2026-12-06 has only sherpa's file
     model = bundle.file("model_sequence" if sequence else "model")
-    expected = SEQUENCE_INPUTS if sequence else VAD_INPUTS
+    expected = SEQUENCE_INPUTS if sequence else SINGLE_INPUTS
     window = int(bundle.manifest.get("extra", {}).get("window_size", SHIFT))
     if window != SHIFT:
         raise AsrError(f"{bundle.path}/manifest.json: window_size {window}; Silero v5 at 16 kHz takes {SHIFT}. "
