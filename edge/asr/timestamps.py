@@ -59,3 +59,19 @@ class TimestampRules:
     def strip(self, tokens: Sequence[int]) -> list[int]:
         """The text tokens of a timed decode."""
         return [t for t in tokens if t < self.first]
+
+
+class Picker:
+    """Greedy's choice of the next token: the best logit, under Whisper's timestamp rules for a timed decode."""
+
+    def __init__(self, rules: TimestampRules | None) -> None:
+        self.rules = rules
+
+    def __call__(self, logits: np.ndarray, sequence: Sequence[int]) -> int:
+        if self.rules is None:
+            return int(np.argmax(logits))
+        return int(np.argmax(self.rules.apply(logits.copy(), sequence)))  # apply masks in place: not the caller's
+
+    def text(self, tokens: list[int]) -> list[int]:
+        """The tokens a caller gets: a timed decode's timestamps left out."""
+        return tokens if self.rules is None else self.rules.strip(tokens)

@@ -52,7 +52,7 @@ import onnxruntime as ort
 
 from edge.asr import guard
 from edge.asr.bpe import ranks
-from edge.asr.timestamps import TOKENS_PER_SECOND, TimestampRules
+from edge.asr.timestamps import TOKENS_PER_SECOND, Picker, TimestampRules
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -314,7 +314,7 @@ class WhisperOrt:
         limit = min(int(frames / 100.0 * (TOKENS_PER_SECOND if timed else 6)), self.n_text_ctx // 2)
         if timed and prefix:
             raise ValueError("a timed decode takes no prefix")
-        rules = TimestampRules(self.no_timestamps + 1, self.eot) if timed else None
+        pick = Picker(TimestampRules(self.no_timestamps + 1, self.eot) if timed else None)
         binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)[:-1] if timed else self.initial(prompt, prefix)
         logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
@@ -324,17 +324,17 @@ class WhisperOrt:
             first = first.copy()
             first[[self.eot, *self._blank]] = -np.inf
         out = list(prefix)
-        token = int(np.argmax(rules.apply(first.copy(), out) if rules else first))
+        token = pick(first, out)
         for i in range(limit):
             if token == self.eot:
-                return rules.strip(out) if rules else out, True
+                return pick.text(out), True
             out.append(token)
             if i == limit - 1 or offset >= self.n_text_ctx - 2:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
-            token = int(np.argmax(rules.apply(logits[-1].copy(), out) if rules else logits[-1]))
-        return rules.strip(out) if rules else out, limit == 0 or token == self.eot
+            token = pick(logits[-1], out)
+        return pick.text(out), limit == 0 or token == self.eot
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
               end: bool = True, tail_padding_frames: int | None = None) -> float:
