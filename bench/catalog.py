@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-
-# The device pins compute to one thread per stage; an OpenBLAS pool fighting other processes for
-# two cores makes a 100,000 x 32 matrix-vector product several times slower, not faster.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import shutil
 import sqlite3
 import statistics

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import statistics
 import tempfile
 import time

@@ -31,13 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from bench import summary  # noqa: E402
-from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under  # noqa: E402
-from bench.task_commands import COMMANDS, QUICK, Command  # noqa: E402
-from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES  # noqa: E402
-from bench.task_report import (  # noqa: E402
+from bench import summary
+from bench.task_audio import EXTRA_VOICES, NOISES, SNRS, VOICES, Condition, clean_clip, grid, under
+from bench.task_commands import COMMANDS, QUICK, Command
+from bench.task_dev import DEV_COMMANDS, DEV_CONDITIONS, DEV_VOICES
+from bench.task_report import (
     ANCHOR,
     goals,
     pool,
