@@ -72,6 +72,6 @@ class Picker:
             return int(np.argmax(logits))
         return int(np.argmax(self.rules.apply(logits.copy(), sequence)))  # apply masks in place: not the caller's
 
-    def text(self, tokens: list[int]) -> list[int]:
+    def strip(self, tokens: list[int]) -> list[int]:
         """The tokens a caller gets: a timed decode's timestamps left out."""
         return tokens if self.rules is None else self.rules.strip(tokens)

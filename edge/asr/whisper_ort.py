@@ -327,14 +327,14 @@ class WhisperOrt:
         token = pick(first, out)
         for i in range(limit):
             if token == self.eot:
-                return pick.text(out), True
+                return pick.strip(out), True
             out.append(token)
             if i == limit - 1 or offset >= self.n_text_ctx - 2:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
             token = pick(logits[-1], out)
-        return pick.text(out), limit == 0 or token == self.eot
+        return pick.strip(out), limit == 0 or token == self.eot
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
               end: bool = True, tail_padding_frames: int | None = None) -> float:
