@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from edge.asr.vad_ort import OVERLAP, SHIFT, SINGLE_INPUTS, SileroVadOrt
 from export.bundle import Manifest, tool_versions
 from export.bundle import source_key as hash_key
 from export.speech_corpus import PIPER_JOE, SENTENCES, clip, read_wav_16k
@@ -31,11 +32,12 @@ from export.speech_corpus import PIPER_JOE, SENTENCES, clip, read_wav_16k
 SOURCE_PACKAGE = "silero-vad"
 SOURCE_FILE = "silero_vad.onnx"
 FILE = "silero_vad.onnx"
-INPUTS = ["input", "state", "sr"]
 SEQUENCE_FILE = "silero_vad_16k_sequence.onnx"
 SEQUENCE_TOLERANCE = 1e-5
 """Largest speech-probability difference allowed between the two files (measured: 0.0)."""
-WINDOW = 512
+INPUTS = SINGLE_INPUTS
+"""The file sherpa-onnx loads (the device's runtime names it; its other Silero variants exit the process)."""
+WINDOW = SHIFT
 """Samples per Silero call at 16 kHz (what sherpa's SileroVadModelConfig.window_size defaults to)."""
 
 
@@ -113,8 +115,6 @@ def sequence_agreement(single: Path, sequence: Path, audio: np.ndarray, run: int
     """Largest difference between the two files' speech probabilities over audio's 576-sample windows (every
     512 samples), each through the device's own onnxruntime VAD (edge.asr.vad_ort), the sequence file fed `run`
     windows per call with its LSTM state carried over."""
-    from edge.asr.vad_ort import OVERLAP, SHIFT, SileroVadOrt
-
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     one, many = (SileroVadOrt(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
