@@ -140,3 +140,66 @@ def plan_exclusions(model: wm.Whisper, ranges: list[LayerRange], onnx_files: lis
     if unmatched:
         raise RuntimeError(f"outlier layers not found as MatMuls in the ONNX graphs: {sorted(unmatched)}")
     return {name: sorted(set(nodes)) for name, nodes in plan.items()}
+
+
+NBITS = {"bits": 8, "block_size": 128, "accuracy_level": 4}
+"""onnxruntime `MatMulNBits` settings for the runtime decoder's vocabulary projection (`to_nbits`)."""
+
+
+def _blockwise(weight: np.ndarray, bits: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K, N) float weight -> MatMulNBits' (N, K/block, block * bits / 8) uint8 blocks and (N * K/block,) scales:
+    symmetric, one scale per block of one output column, the default zero point 2^(bits-1)."""
+    k, n = weight.shape
+    padded = np.zeros((-(-k // block) * block, n), np.float32)
+    padded[:k] = weight
+    blocks = padded.T.reshape(n, -1, block)
+    top = 2 ** (bits - 1) - 1
+    scale = np.abs(blocks).max(axis=-1, keepdims=True) / top
+    scale[scale == 0] = 1.0
+    q = (np.clip(np.rint(blocks / scale), -top - 1, top) + 2 ** (bits - 1)).astype(np.uint8)
+    if bits == 4:
+        q = q[..., 0::2] | (q[..., 1::2] << 4)
+    return q, scale.astype(np.float32).reshape(-1)
+
+
+def to_nbits(model: onnx.ModelProto, nodes: Iterable[str], bits: int = NBITS["bits"],
+             block_size: int = NBITS["block_size"], accuracy_level: int = NBITS["accuracy_level"]) -> list[str]:
+    """Rewrite the named float MatMuls (constant B) as `com.microsoft.MatMulNBits`, in place; returns those rewritten.
+
+    Why for the projection: a decoder step reads the whole (n_state, n_vocab) matrix for one row of
+    activations. The dynamic INT8 path (DynamicQuantizeLinear + MatMulInteger + two Muls) runs onnxruntime's
+    general int8 GEMM there, while MatMulNBits has kernels made for token-at-a-time steps (int8 arithmetic
+    with accuracy_level 4, each block of 128 activations quantized on its own: a finer activation scale
+    than the per-tensor one). tiny.en's projection, one row, 1 thread (AMD EPYC Zen 4): 0.46 vs 1.06 ms,
+    largest error against FP32 7.9e-3 vs 1.7e-2 of the largest logit."""
+    wanted = set(nodes)
+    inits = {init.name: init for init in model.graph.initializer}
+    done: list[str] = []
+    for index, node in enumerate(model.graph.node):
+        if node.name not in wanted or node.op_type != "MatMul" or node.input[1] not in inits:
+            continue
+        weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
+        q, scales = _blockwise(weight, bits, block_size)
+        stem = node.input[1]
+        model.graph.initializer.extend([numpy_helper.from_array(q, f"{stem}_nbits"),
+                                        numpy_helper.from_array(scales, f"{stem}_nbits_scales")])
+        replacement = onnx.helper.make_node(
+            "MatMulNBits", [node.input[0], f"{stem}_nbits", f"{stem}_nbits_scales"], list(node.output),
+            name=f"{node.name}_nbits", domain="com.microsoft", K=weight.shape[0], N=weight.shape[1], bits=bits,
+            block_size=block_size, accuracy_level=accuracy_level)
+        model.graph.node.remove(node)
+        model.graph.node.insert(index, replacement)
+        done.append(node.name)
+    used = {name for node in model.graph.node for name in node.input}
+    for init in [init for init in model.graph.initializer if init.name not in used]:
+        model.graph.initializer.remove(init)
+    if not any(op.domain == "com.microsoft" for op in model.opset_import):
+        model.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
+    return done
+
+
+def projection_nodes(model: onnx.ModelProto, n_vocab: int) -> list[str]:
+    """The MatMul nodes whose constant B has n_vocab columns: the decoder's logits."""
+    inits = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    return [node.name for node in model.graph.node if node.op_type == "MatMul" and
+            len(inits.get(node.input[1], ())) == 2 and inits[node.input[1]][1] == n_vocab]

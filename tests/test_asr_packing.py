@@ -17,9 +17,11 @@ RATE = 16000
 class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[np.ndarray, float]] = []
+        self.spans: list[tuple[tuple[float, float], ...]] = []
 
-    def __call__(self, audio: np.ndarray, speech: float) -> tuple[str, float]:
+    def __call__(self, audio: np.ndarray, speech: float, spans: tuple[tuple[float, float], ...]) -> tuple[str, float]:
         self.calls.append((audio, speech))
+        self.spans.append(spans)
         return f"window {len(self.calls)}", 0.01
 
 
@@ -46,6 +48,7 @@ def test_a_window_is_the_stream_itself_until_it_is_full() -> None:
     audio, speech = decode.calls[0]
     assert np.array_equal(audio, stream[:9 * RATE])  # the pause between them included, nothing lost or doubled
     assert speech == pytest.approx(0.8 * 8)
+    assert decode.spans[0] == ((0.0, 4.0), (5.0, 9.0))  # the utterances in the window: a stopped decode resumes there
     assert (finals[0].start, finals[0].end) == (0.0, 8.7)
     finals = packer.flush()
     assert np.array_equal(decode.calls[1][0], stream[10 * RATE:14 * RATE]) and finals[0].start == 10.0
@@ -61,6 +64,7 @@ def test_overlapping_audio_is_kept_once() -> None:
     _add(packer, stream, 2.5, 6.0)
     packer.flush()
     assert np.array_equal(decode.calls[0][0], stream[:6 * RATE])
+    assert decode.spans[0] == ((0.0, 3.0), (2.5, 6.0))
 
 
 def test_a_window_is_decoded_when_full_or_overdue_and_reset_forgets() -> None:
@@ -74,12 +78,12 @@ def test_a_window_is_decoded_when_full_or_overdue_and_reset_forgets() -> None:
 
 
 def test_an_empty_text_gives_no_final_and_bad_windows_are_refused() -> None:
-    packer = Packer(10.0, lambda audio, speech: ("", 0.0))
+    packer = Packer(10.0, lambda audio, speech, spans: ("", 0.0))
     _add(packer, _stream(3.0), 0.0, 2.0)
     assert packer.flush() == []
     for bad in (0.0, -1.0, 30.0):
         with pytest.raises(ValueError, match="window"):
-            Packer(bad, lambda audio, speech: ("", 0.0))
+            Packer(bad, lambda audio, speech, spans: ("", 0.0))
 
 
 def test_packing_needs_an_offline_recognizer() -> None:

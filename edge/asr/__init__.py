@@ -66,7 +66,8 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     """A decode(samples, prompt=None, timed=False) -> text function over a sherpa OfflineRecognizer or an
     edge.asr.whisper_ort.WhisperOrt. prompt: an edge.asr.prompt.AsrPrompt, which only WhisperOrt takes
     (sherpa's recognizer decodes without it); a transcript that echoes it is decoded again without.
-    timed: Whisper's timestamp mode (edge.asr.timestamps), for packed windows; WhisperOrt only.
+    timed: Whisper's timestamp mode (edge.asr.timestamps), for packed windows; WhisperOrt only. spans: a
+    timed window's utterances, (start, stop) in seconds (edge.asr.packing): where a decode that stopped early resumes.
 
     language "zh": Whisper's Traditional characters become Simplified, U+FFFD and other garbage go
     and punctuation takes the Chinese forms (edge.asr.mandarin), for partials and finals alike."""
@@ -74,22 +75,24 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
 
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
 
-    def once(samples: np.ndarray, ids: Sequence[int], timed: bool) -> str:
+    def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]]) -> str:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         if ids and takes_prompt:
             stream.prompt = tuple(ids)
         if timed and takes_prompt:
             stream.timed = True
+            stream.spans = tuple(spans)
         recognizer.decode_stream(stream)
         text = stream.result.text.strip()
         return mandarin.clean(text) if language == "zh" else text
 
-    def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False) -> str:
+    def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
+               spans: Sequence[tuple[float, float]] = ()) -> str:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
-        text = once(samples, ids, timed)
+        text = once(samples, ids, timed, spans)
         if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            text = once(samples, (), timed)
+            text = once(samples, (), timed, spans)
         return text
 
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it

@@ -24,8 +24,9 @@ from edge.events import FinalTranscript
 
 RATE = 16000
 
-DecodeGroup = Callable[[np.ndarray, float], tuple[str, float]]
-"""decode(audio, speech_seconds) -> (guarded text, decode seconds): the recognizer's own decode and guard."""
+DecodeGroup = Callable[[np.ndarray, float, tuple[float, ...]], tuple[str, float]]
+"""decode(audio, speech_seconds, spans) -> (guarded text, decode seconds): the recognizer's own decode and guard;
+spans are the utterances' (start, stop) in the window, seconds: where a decode that stopped early resumes."""
 
 
 @dataclass
@@ -36,6 +37,8 @@ class _Held:
     stop: int = 0
     """... and where it ends."""
     speech: int = 0
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    """Each utterance's (start, stop), seconds after `begin`."""
     start_time: float = 0.0
     end_time: float = 0.0
 
@@ -80,6 +83,7 @@ class Packer:
         else:  # a window's audio is contiguous: drop what it already holds (pre-roll over the last tail)
             audio = audio[max(0, held.stop - begin):]
         held.parts.append(audio.copy())  # a view would pin the stream's buffer
+        held.spans.append((max(0, start - held.begin) / RATE, (stop - held.begin) / RATE))
         held.stop, held.speech, held.end_time = stop, held.speech + speech, end_time
         if stop - held.begin >= self.window:
             out += self.flush()
@@ -90,7 +94,7 @@ class Packer:
         held, self._held = self._held, None
         if held is None:
             return []
-        text, seconds = self._decode(np.concatenate(held.parts), held.speech / RATE)
+        text, seconds = self._decode(np.concatenate(held.parts), held.speech / RATE, tuple(held.spans))
         return [FinalTranscript(text, held.start_time, held.end_time, round(seconds, 4))] if text else []
 
     def reset(self) -> None:

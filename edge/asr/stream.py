@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +136,7 @@ class VadRecognizer:
                       "dropped_by_guard": 0, "early_endpoints": 0}
         if endpointing.pack and (endpointing.partials or endpointing.speculative):
             raise ValueError("packing utterances holds their finals back: only without partials and speculation")
-        self._packer = Packer(endpointing.pack, lambda audio, speech: self._decode_group(audio, speech, timed=True)) \
+        self._packer = Packer(endpointing.pack, lambda audio, speech, spans: self._decode_group(audio, speech, spans)) \
             if endpointing.pack else None
         self.reset()
 
@@ -208,10 +208,11 @@ class VadRecognizer:
     def _time(self, index: int) -> float:
         return (self._t0 or 0.0) + index / RATE
 
-    def _run_decode(self, audio: np.ndarray, timed: bool = False) -> tuple[str, float]:
+    def _run_decode(self, audio: np.ndarray, spans: Sequence[tuple[float, float]] | None = None) -> tuple[str, float]:
+        """spans: a packed window's utterances (edge.asr.packing), decoded in timestamp mode."""
         started = time.perf_counter()
-        if timed:  # a packed window (edge.asr.packing)
-            text = self._decode(audio, self.prompt, timed=True)
+        if spans is not None:  # a packed window (edge.asr.packing)
+            text = self._decode(audio, self.prompt, timed=True, spans=spans)
         else:
             text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
         seconds = time.perf_counter() - started
@@ -320,8 +321,9 @@ class VadRecognizer:
     def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
         return self._decode_group(self._audio.slice(utt.start, stop), self._speech_so_far(utt) / RATE)
 
-    def _decode_group(self, audio: np.ndarray, speech: float, timed: bool = False) -> tuple[str, float]:
-        raw, seconds = self._run_decode(audio, timed)
+    def _decode_group(self, audio: np.ndarray, speech: float,
+                      spans: Sequence[tuple[float, float]] | None = None) -> tuple[str, float]:
+        raw, seconds = self._run_decode(audio, spans)
         text = guard.accept(raw, audio, speech)
         if raw.strip() and not text:
             self.stats["dropped_by_guard"] += 1

@@ -22,6 +22,8 @@ import numpy as np
 
 MAX_INITIAL = 50
 """The first timestamp at most this many 20 ms steps in (Whisper's max_initial_timestamp, 1.0 s)."""
+TOKENS_PER_STAMP = 50
+"""Timestamp tokens a second (Whisper's 20 ms steps)."""
 TOKENS_PER_SECOND = 8
 """Token budget of a timed decode (sherpa's untimed one is 6 a second): each segment adds two timestamps."""
 

@@ -52,7 +52,7 @@ import onnxruntime as ort
 
 from edge.asr import guard
 from edge.asr.bpe import ranks
-from edge.asr.timestamps import TOKENS_PER_SECOND, Picker, TimestampRules
+from edge.asr.timestamps import TOKENS_PER_SECOND, TOKENS_PER_STAMP, Picker, TimestampRules
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -63,6 +63,12 @@ MAX_FRAMES = 3000
 _SHRINK = "memory.enable_memory_arena_shrinkage"
 WIDE_FEED = 8
 """Feeds longer than this (the start tokens and a prefix are shorter; a prompt is longer) run with arena shrinkage."""
+MIN_REST = 2.0
+"""`WhisperOrt.timed` decodes a window again from where Whisper stopped only if an utterance has this many seconds
+left after that point (the VAD's stop includes its tail of silence)."""
+MIN_ADVANCE = 0.5
+"""... and only if Whisper's segments reached this far into the window (an empty decode is not retried)."""
+MAX_RESUMES = 4
 _DECODER_OUTPUTS = ("logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache")
 
 
@@ -97,6 +103,9 @@ class WhisperStream:
         """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
         self.timed = False
         """Decode in Whisper's timestamp mode (edge.asr.timestamps): a packed window of several sentences."""
+        self.spans: tuple[tuple[float, float], ...] = ()
+        """A timed window's utterances, (start, stop) seconds into it (the VAD's): where a decode that stopped
+        early resumes (WhisperOrt.timed)."""
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
         """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
@@ -207,7 +216,7 @@ class WhisperOrt:
     def decode_stream(self, stream: WhisperStream) -> None:
         samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
         if getattr(stream, "timed", False):  # a packed window: full padding, no padding by need
-            ids, _ = self._greedy(samples, prompt, (), None, timed=True)
+            ids = self.timed(samples, prompt, getattr(stream, "spans", ()))
             stream.result = Result(self.text(ids), ids)
             return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
@@ -296,20 +305,75 @@ class WhisperOrt:
         """Greedy text tokens (prefix included, end-of-text excluded), sherpa's loop and token limit."""
         return self._greedy(samples, prompt, prefix, tail_padding_frames)[0]
 
+    def timed(self, samples: np.ndarray, prompt: Sequence[int] = (),
+              spans: Sequence[tuple[float, float]] = ()) -> list[int]:
+        """Text tokens of a packed window in timestamp mode, decoded again from where Whisper stopped writing
+        real segments while an utterance (spans: the VAD's (start, stop), seconds into the window) has at
+        least MIN_REST s left after that point:
+
+        - it wrote end-of-text at its last timestamp (Whisper tiny.en often writes one sentence of a long
+          noisy window and ends; openai-whisper seeks to the last timestamp too, but only when the text
+          ends on a closed pair);
+        - it looped (the token limit, one segment's text written again and again: "I'm not a clean." once a
+          second over 26 s of requests): the segments from the first repeat on are dropped and the rest of
+          the window decoded afresh, instead of the guard keeping one copy and losing the window.
+        """
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        ids: list[int] = []
+        at = 0.0
+        for _ in range(MAX_RESUMES + 1):
+            raw: list[int] = []
+            part, ended = self._greedy(samples[int(at * RATE):], prompt, (), None, timed=True, raw=raw)
+            segments = self._segments(raw)
+            reached = None
+            if ended and segments:
+                reached = segments[-1][1]
+            elif not ended:
+                loop = next((i for i in range(1, len(segments)) if segments[i][2] == segments[i - 1][2]), None)
+                if loop is not None:
+                    part, reached = [t for _, _, text in segments[:loop] for t in text], segments[loop - 1][1]
+            ids += part
+            if reached is None or reached < MIN_ADVANCE:
+                break
+            point = at + reached
+            resume = next((max(start, point) for start, stop in spans if stop - max(start, point) >= MIN_REST), None)
+            if resume is None:
+                break
+            log.info("Whisper %s at %.1f s of a %.1f s window: decoding from %.1f s", "ended" if ended else "looped",
+                     point, len(samples) / RATE, resume)
+            at = resume
+        return ids
+
+    def _segments(self, raw: Sequence[int]) -> list[tuple[float, float, list[int]]]:
+        """A timed decode's (start s, end s, text tokens) segments: timestamps open and close them in turn."""
+        first, segments, opened, text = self.no_timestamps + 1, [], None, []
+        for token in raw:
+            if token < first:
+                text.append(token)
+            elif opened is None:
+                opened, text = token, []
+            else:
+                segments.append(((opened - first) / TOKENS_PER_STAMP, (token - first) / TOKENS_PER_STAMP, text))
+                opened, text = None, []
+        return segments
+
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
-                tail_padding_frames: int | None, timed: bool = False) -> tuple[list[int], bool]:
+                tail_padding_frames: int | None, timed: bool = False,
+                raw: list[int] | None = None) -> tuple[list[int], bool]:
         """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
-        return self.greedy(cross, frames, prompt, prefix, timed)
+        return self.greedy(cross, frames, prompt, prefix, timed, raw)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
-               prefix: Sequence[int] = (), timed: bool = False) -> tuple[list[int], bool]:
+               prefix: Sequence[int] = (), timed: bool = False,
+               raw: list[int] | None = None) -> tuple[list[int], bool]:
         """Greedy tokens of an encoded window (encode's output; callers that also score it encode once), and
         whether Whisper ended them with end-of-text rather than the token limit. timed: in Whisper's timestamp
-        mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned."""
+        mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned; `raw`, if
+        given, receives the tokens as decoded, timestamps included."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * (TOKENS_PER_SECOND if timed else 6)), self.n_text_ctx // 2)
         if timed and prefix:
@@ -327,13 +391,15 @@ class WhisperOrt:
         token = pick(first, out)
         for i in range(limit):
             if token == self.eot:
-                return pick.strip(out), True
+                break
             out.append(token)
             if i == limit - 1 or offset >= self.n_text_ctx - 2:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
             token = pick(logits[-1], out)
+        if raw is not None:
+            raw += out
         return pick.strip(out), limit == 0 or token == self.eot
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
