@@ -173,27 +173,16 @@ class Staged:
 
 
 def quantize_and_stage(model: wm.Whisper, torch_greedy: asr_parity.TorchGreedy, clips: list[np.ndarray], work: Path,
-                       staging: Path, label: str, nbits_projection: bool = False) -> Staged:
+                       staging: Path, label: str) -> Staged:
     """The INT8 half of a Whisper bundle (asr and asr-base alike): calibrate the outlier layers on clips,
     quantize every FP32 graph in work, keep the faster cache layout, stage the device's four files, and
-    compare the per-layer decoder with sherpa's.
-
-    nbits_projection: the per-layer (device runtime) decoder's vocabulary projection becomes onnxruntime
-    `MatMulNBits` (export.whisper_quant.to_nbits) instead of dynamic INT8. The two decoders then differ in more
-    than layout, so their agreement is recorded but not gated here: the caller gates the runtime decoder's
-    WER against FP32 (parity). Without it the texts must agree (the same weights, only the layout differs)."""
+    check the per-layer decoder against sherpa's."""
     ranges = whisper_quant.measure_ranges(model, lambda: [torch_greedy(c) for c in clips])
     fp32_files = [work / "encoder.onnx", *(work / f"decoder.{lay}{cross}.onnx" for lay in whisper_onnx.CACHE_LAYOUTS
                                            for cross in ("", ".per_layer"))]
     plan = whisper_quant.plan_exclusions(model, ranges, fp32_files)
     for path in fp32_files:
-        source = path
-        if nbits_projection and ".per_layer" in path.name:
-            graph = onnx.load(str(path))
-            whisper_quant.to_nbits(graph, whisper_quant.projection_nodes(graph, model.dims.n_vocab))
-            source = work / path.name.replace(".onnx", ".nbits.onnx")
-            onnx.save(graph, str(source))
-        whisper_quant.quantize(source, work / path.name.replace(".onnx", ".int8.onnx"), plan[path.name])
+        whisper_quant.quantize(path, work / path.name.replace(".onnx", ".int8.onnx"), plan[path.name])
 
     step_ms = {lay: round(_decoder_step_ms(work / f"decoder.{lay}.int8.onnx", work / "encoder.int8.onnx",
                                            clips[0]), 2) for lay in whisper_onnx.CACHE_LAYOUTS}
@@ -211,7 +200,7 @@ def quantize_and_stage(model: wm.Whisper, torch_greedy: asr_parity.TorchGreedy, 
     agreement = _per_layer_agreement(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
                                      staging / "decoder.ort.int8.onnx", staging / "tokens.txt",
                                      [read_wav_16k(u.path) for u in corpus(PARITY_VOICES)[::AGREEMENT_STRIDE]])
-    if agreement["wer_between"] > TOLERANCE and not nbits_projection:
+    if agreement["wer_between"] > TOLERANCE:
         raise RuntimeError(f"the per-layer decoder disagrees with sherpa's decoder: {agreement}")
     runtime_ms = {name: _runtime_step_ms(staging / "encoder.int8.onnx", staging / file, staging / "tokens.txt", clips[0])
                   for name, file in (("stacked", "decoder.int8.onnx"), ("per_layer", "decoder.ort.int8.onnx"))}
@@ -232,7 +221,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     print("[export] asr: calibrating activation ranges and quantizing", flush=True)
     clips = [read_wav_16k(u.path) for u in _calibration_clips()]
     torch_greedy = asr_parity.TorchGreedy(model)
-    staged = quantize_and_stage(model, torch_greedy, clips, work, staging, "asr", nbits_projection=True)
+    staged = quantize_and_stage(model, torch_greedy, clips, work, staging, "asr")
     plan, ranges, step_ms, layout = staged.plan, staged.ranges, staged.step_ms, staged.layout
     agreement, runtime_ms = staged.agreement, staged.runtime_ms
 
@@ -247,12 +236,10 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
                                                 DEVICE_TAIL_PADDINGS),
         "sherpa_int8": asr_parity.SherpaWhisper(staging / "encoder.int8.onnx", staging / "decoder.int8.onnx",
                                                 staging / "tokens.txt", DEVICE_TAIL_PADDINGS),
-        "ort_int8": asr_parity.RuntimeWhisper(staging / "encoder.int8.onnx", staging / "decoder.ort.int8.onnx",
-                                              staging / "tokens.txt", DEVICE_TAIL_PADDINGS),
     }
     results = asr_parity.evaluate(systems, utterances)
-    failures = [f"{shipped}: {failure}" for shipped in ("onnx_int8", "ort_int8") for failure in asr_parity.parity_failures(
-        results, utterances, shipped, ["onnx_fp32", "torch_greedy"], TOLERANCE, VOICE_TOLERANCE)]
+    failures = asr_parity.parity_failures(results, utterances, "onnx_int8", ["onnx_fp32", "torch_greedy"],
+                                          TOLERANCE, VOICE_TOLERANCE)
     if failures:
         raise RuntimeError("ASR INT8 parity failed:\n  " + "\n  ".join(failures))
     parity = _parity_record(results, utterances)
@@ -270,13 +257,12 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
         parity=parity,
         decisions=[*_decisions(step_ms, layout, ranges, parity),
                    f"decoder.ort.int8.onnx (the device's onnxruntime runtime): cross keys/values as per-layer inputs laid "
-                   f"out once per segment, the vocabulary projection as MatMulNBits {whisper_quant.NBITS}; single-token "
-                   f"step at 1200 frames {runtime_ms} ms; pooled WER {parity['pooled_wer']['ort_int8']:.4f} (gated like "
-                   f"onnx INT8); greedy texts vs sherpa's decoder on {agreement['clips']} clips: "
-                   f"{agreement['identical_tokens']} identical, WER between {agreement['wer_between']:.4f}"],
+                   f"out once per segment; single-token step at 1200 frames {runtime_ms} ms; greedy texts vs sherpa's "
+                   f"decoder on {agreement['clips']} clips: {agreement['identical_tokens']} identical, WER between "
+                   f"{agreement['wer_between']:.4f}"],
         tools=tool_versions(["torch", "openai-whisper", "piper-tts", SOURCE_PACKAGE]),
         extra={"sample_rate": 16000, "cache_layout": layout, "decoder_step_ms_int8": step_ms,
-               "decoder_ort": {"cross_inputs": "per_layer", "agreement": agreement, "projection": whisper_quant.NBITS,
+               "decoder_ort": {"cross_inputs": "per_layer", "agreement": agreement,
                                "runtime_step_ms_1200_frames": runtime_ms},
                "tail_paddings": DEVICE_TAIL_PADDINGS, "max_seconds_per_decode": 29.5,
                "encoder_metadata": metadata, "tokens": exported["tokens"], "suppress": exported["suppress"],
@@ -288,9 +274,7 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
 def _parity_record(results: dict[str, dict[str, asr_parity.SetResult]], utterances: list[Utterance]) -> dict[str, Any]:
     record: dict[str, Any] = {"metric": "WER (normalized: lower case, digits spelt out, no punctuation)",
                               "tolerance_pt": TOLERANCE * 100, "voice_tolerance_pt": VOICE_TOLERANCE * 100,
-                              "gated": " and ".join(name for name in ("onnx_int8", "ort_int8") if name in
-                                                    next(iter(results.values()))) +
-                                       " vs onnx_fp32 and torch_greedy (pooled; each voice set)",
+                              "gated": "onnx_int8 vs onnx_fp32 and torch_greedy (pooled; each voice set)",
                               "sets": {}}
     for label, systems in results.items():
         record["sets"][label] = {

@@ -121,19 +121,6 @@ class SherpaWhisper:
         return stream.result.text.strip()
 
 
-class RuntimeWhisper:
-    """The device's onnxruntime Whisper (edge.asr.whisper_ort) on a bundle's encoder and per-layer decoder: one
-    greedy decode of a command, as the device's recognizer decodes it."""
-
-    def __init__(self, encoder: Path, decoder: Path, tokens: Path, tail_paddings: int) -> None:
-        from edge.asr.whisper_ort import WhisperOrt
-
-        self.runtime = WhisperOrt(encoder, decoder, tokens, tail_padding_frames=tail_paddings)
-
-    def __call__(self, audio: np.ndarray) -> str:
-        return self.runtime.text(self.runtime.transcribe_ids(audio)).strip()
-
-
 @dataclass
 class SetResult:
     """One system on one voice set."""

