@@ -187,6 +187,16 @@ def attach_prompt(settings: Settings, asr: Any, session: Any) -> None:
     session.on_context = prompt.update if prompt is not None else None
 
 
+def attach_catalog_check(asr: Any, catalog: Any) -> None:
+    """The early endpoint (edge.asr.complete) waits out the full silence hold when the request names a product
+    this catalog finds nothing for: the recognizer is built before the session that opens the catalog."""
+    from edge.asr.complete import CompleteRequest
+
+    complete = getattr(asr, "complete", None)
+    if isinstance(complete, CompleteRequest):
+        complete.knows = lambda product: bool(catalog.search(product, limit=1))
+
+
 def warm_up_session(session: Any, user: str) -> None:
     """The first NLU run and catalog queries are several times slower than the rest: do them now."""
     _voice, line, query = WARM_UP[session.settings.device.language]
@@ -282,6 +292,7 @@ def open_device(settings: Settings, data_dir: Path, *, output: str = "null", ser
         raise DeviceError(str(exc)) from None
     warm_up_session(session, settings.device.id)
     attach_prompt(settings, models.asr, session)
+    attach_catalog_check(models.asr, session.catalog)
     loaded = {**models.seconds, "dialog": round(time.perf_counter() - began, 2)}
     gate: MuteGate = MuteGate(muted=bridge is not None)  # with an MCU: closed until it reports the switch
     sync = session.sync_client

@@ -48,6 +48,16 @@ def nlu(bundle):
 
 
 @pytest.fixture(scope="module")
+def catalog(nlu):
+    """The demo catalog, as the device's session opens it (its key includes the NLU bundle)."""
+    from edge.catalog.catalog import Catalog
+    from edge.simulation.world import demo_catalog
+    from tests.conftest import MODELS_DIR
+
+    return Catalog(demo_catalog(MODELS_DIR) / "catalog.db")
+
+
+@pytest.fixture(scope="module")
 def voice(bundle):
     for name in ("vad", "asr", "tts"):
         bundle(name)
@@ -66,9 +76,27 @@ def test_completeness_uses_the_nlu_and_the_last_word(nlu) -> None:
     assert not complete("the weather on mars is purple")  # no shopping intent the NLU is sure of
 
 
-def _recognizer(nlu, **asr: object):
+def test_with_the_catalog_a_product_it_finds_nothing_for_is_not_a_finished_request(nlu, catalog) -> None:
+    """edge.device.attach_catalog_check: "add a gallon of" heard mid-phrase as "Add a Galinda." (an AVX-512 EPYC
+    build) is confident add_to_cart, but no product is called that: the early endpoint waits for the rest."""
+    from edge.device import attach_catalog_check
+
+    complete = completeness_check(_settings(), nlu.understand)
+    assert complete("Add a Galinda.")  # the NLU alone: a whole request
+    attach_catalog_check(SimpleNamespace(complete=complete), catalog)
+    assert not complete("Add a Galinda.")
+    assert complete("add two bags of fuji apples") and complete("Add a gallon of milk to my cart.")
+    assert complete("I'm ready to check out.")  # no product named: the NLU's answer stands
+
+
+def _recognizer(nlu, catalog, **asr: object):
+    """As the device builds it: the completeness check with the session's catalog attached."""
+    from edge.device import attach_catalog_check
+
     settings = _settings(**asr)
-    return recognizer_for_settings(settings, partials=False, complete=completeness_check(settings, nlu.understand))
+    recognizer = recognizer_for_settings(settings, partials=False, complete=completeness_check(settings, nlu.understand))
+    attach_catalog_check(recognizer, catalog)
+    return recognizer
 
 
 def _feed(recognizer, audio: np.ndarray) -> list:
@@ -83,12 +111,12 @@ def _silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), np.float32)
 
 
-def test_a_complete_request_ends_at_the_short_pause(nlu, voice) -> None:
+def test_a_complete_request_ends_at_the_short_pause(nlu, catalog, voice) -> None:
     clip = voice.say("add a gallon of whole milk")
     audio = np.concatenate([_silence(0.5), clip, _silence(1.5)])
     spoken_until = 0.5 + voiced_end(clip, RATE)
-    early = _feed(_recognizer(nlu), audio)
-    held = _feed(_recognizer(nlu, early_endpoint_seconds=0), audio)
+    early = _feed(_recognizer(nlu, catalog), audio)
+    held = _feed(_recognizer(nlu, catalog, early_endpoint_seconds=0), audio)
     (early_end,), (held_end,) = ([e for e in events if isinstance(e, Endpoint)] for events in (early, held))
     final = next(e for e in early if isinstance(e, FinalTranscript))
     assert "gallon" in final.text.lower() and "milk" in final.text.lower(), final
@@ -111,10 +139,10 @@ frames it is checked on), shorter than the full hold (0.5 s after Silero's segme
 ~0.2 s after the sound stops)."""
 
 
-def test_a_pause_mid_phrase_is_not_cut(nlu, voice) -> None:
+def test_a_pause_mid_phrase_is_not_cut(nlu, catalog, voice) -> None:
     first, rest = _voiced(voice.say("add a gallon of")), _voiced(voice.say("milk to my cart"))
     audio = np.concatenate([_silence(0.5), first, _silence(PAUSE), rest, _silence(1.5)])
-    events = _feed(_recognizer(nlu), audio)
+    events = _feed(_recognizer(nlu, catalog), audio)
     endpoints = [e for e in events if isinstance(e, Endpoint)]
     finals = [e for e in events if isinstance(e, FinalTranscript)]
     assert len(endpoints) == 1 and len(finals) == 1, finals
@@ -128,24 +156,24 @@ def test_a_pause_mid_phrase_is_not_cut(nlu, voice) -> None:
     assert endpoints[0].timestamp > 0.5 + (len(first) + len(rest)) / RATE + PAUSE
 
 
-def test_the_same_pause_after_a_complete_request_ends_it(nlu, voice) -> None:
+def test_the_same_pause_after_a_complete_request_ends_it(nlu, catalog, voice) -> None:
     """The counterpart: with "add a gallon of whole milk" said before the same pause, the early
     endpoint fires inside it, so the words after it are a second request."""
     first, rest = _voiced(voice.say("add a gallon of whole milk")), _voiced(voice.say("and some bread"))
     audio = np.concatenate([_silence(0.5), first, _silence(PAUSE), rest, _silence(1.5)])
-    events = _feed(_recognizer(nlu), audio)
+    events = _feed(_recognizer(nlu, catalog), audio)
     endpoints = [e for e in events if isinstance(e, Endpoint)]
     finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
     assert len(endpoints) == 2 and "milk" in finals[0] and "bread" in finals[1], finals
     assert endpoints[0].timestamp < 0.5 + len(first) / RATE + PAUSE
 
 
-def test_speech_after_an_early_endpoint_is_a_new_request(nlu, voice) -> None:
+def test_speech_after_an_early_endpoint_is_a_new_request(nlu, catalog, voice) -> None:
     """Silero's segment may still be open when the early endpoint fires: it must not come back as a
     second copy of the same words, and what is said next is heard as the next request."""
     one, two = voice.say("I'm ready to check out."), voice.say("where is my order")
     audio = np.concatenate([_silence(0.5), one, _silence(1.2), two, _silence(1.5)])
-    events = _feed(_recognizer(nlu), audio)
+    events = _feed(_recognizer(nlu, catalog), audio)
     finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
     assert len(finals) == 2, finals
     assert "check out" in finals[0] and "order" in finals[1] and "check" not in finals[1], finals
