@@ -62,6 +62,8 @@ def test_no_second_decode_near_the_end_after_nothing_or_after_a_loop_without_a_r
     assert nothing.timed(window(10), (), [(0.0, 10.0)]) == [] and nothing.heard == [10.0]
     babble = Scripted(([stamp(0), 1, 2, 3, 1, 2, 3, 1, 2], False))  # a loop inside one segment: the guard's to cut
     assert babble.timed(window(10), (), [(0.0, 10.0)]) == [1, 2, 3, 1, 2, 3, 1, 2]
+    left_open = Scripted(([stamp(0), 1, stamp(2.0), stamp(2.0), 2, 3], True))  # where "2 3" ends is unknown
+    assert left_open.timed(window(10), (), [(0.0, 10.0)]) == [1, 2, 3] and left_open.heard == [10.0]
     unpacked = Scripted(([stamp(0), 1, stamp(2.0)], True))  # no utterances given: nothing to resume into
     assert unpacked.timed(window(10), ()) == [1]
 

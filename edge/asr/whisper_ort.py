@@ -311,9 +311,9 @@ class WhisperOrt:
         real segments while an utterance (spans: the VAD's (start, stop), seconds into the window) has at
         least MIN_REST s left after that point:
 
-        - it wrote end-of-text at its last timestamp (Whisper tiny.en often writes one sentence of a long
-          noisy window and ends; openai-whisper seeks to the last timestamp too, but only when the text
-          ends on a closed pair);
+        - it wrote end-of-text right after a timestamp closing its last segment (Whisper tiny.en often writes
+          one sentence of a long noisy window and ends; openai-whisper seeks to the last timestamp too); not
+          after text left open, whose end in the audio is unknown;
         - it looped (the token limit, one segment's text written again and again: "I'm not a clean." once a
           second over 26 s of requests): the segments from the first repeat on are dropped and the rest of
           the window decoded afresh, instead of the guard keeping one copy and losing the window.
@@ -326,7 +326,7 @@ class WhisperOrt:
             part, ended = self._greedy(samples[int(at * RATE):], prompt, (), None, timed=True, raw=raw)
             segments = self._segments(raw)
             reached = None
-            if ended and segments:
+            if ended and segments and raw[-1] > self.no_timestamps:  # closed: text after it would be written again
                 reached = segments[-1][1]
             elif not ended:
                 loop = next((i for i in range(1, len(segments)) if segments[i][2] == segments[i - 1][2]), None)
