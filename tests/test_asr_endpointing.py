@@ -240,3 +240,31 @@ def test_a_speculation_silero_outlasts_is_decoded_again() -> None:
     finals = [e.text for e in events if isinstance(e, FinalTranscript)]
     assert finals == ["I want to buy apples"], finals
     assert recognizer.stats["speculative_misses"] >= 1
+
+
+def test_a_speculation_the_completeness_check_refused_is_decoded_again_at_the_endpoint() -> None:
+    """The pause's decode was not a whole request (the early endpoint did not fire); the full hold then ends the
+    request with the same audio plus its silence, which is decoded again rather than reused: what Whisper hears
+    at the pause can differ from what it hears with the segment's tail."""
+    from edge.asr.stream import Endpointing, VadRecognizer
+
+    t = np.arange(RATE, dtype=np.float32) / RATE
+    audio = np.concatenate([np.zeros(RATE // 2), 0.3 * np.sin(2 * np.pi * 220 * t), np.zeros(2 * RATE)]).astype(np.float32)
+    heard: list[int] = []
+    whole = int(1.7 * RATE)  # the pause's decodes end where the quiet began (~1.6 s of audio); the endpoint's go on
+
+    def decode(samples: np.ndarray) -> str:
+        heard.append(len(samples))
+        return "order the same as last time" if len(samples) >= whole else "order the same as lost time"
+
+    def run(complete) -> list[str]:
+        heard.clear()
+        recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, int(1.5 * RATE))]), decode,
+                                   Endpointing(early_silence=0.3), complete)
+        events = []
+        for start in range(0, len(audio), FRAME):
+            events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
+        return [e.text for e in events if isinstance(e, FinalTranscript)]
+
+    assert run(lambda text: False) == ["order the same as last time"] and max(heard) >= whole
+    assert run(lambda text: True) == ["order the same as lost time"] and max(heard) < whole  # ended early on it

@@ -338,7 +338,10 @@ class VadRecognizer:
             speech = min(self._speech_so_far(utt), stop - utt.start)  # as _guarded counts it (Silero may be open)
             events += self._packer.add(self._audio.slice(begin, stop), begin, utt.start, stop, speech,
                                        self._time(utt.start), self._time(end))
-        elif utt.speculation is not None:  # still valid: nothing louder than a pause came after it
+        elif utt.speculation is not None and utt.speculation.complete is not False:
+            # still valid: nothing louder than a pause came after it. One the completeness check refused is
+            # decoded again with the whole segment: Whisper base heard "按上次的再买一次" cut at the pause as
+            # "按上次的在哪一次？" (the NLU unsure: a reprompt) and right with the hold's silence after it.
             self.stats["speculative_hits"] += 1
             text, seconds = utt.speculation.text, utt.speculation.seconds
         else:
