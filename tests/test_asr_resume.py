@@ -1,4 +1,4 @@
-"""A packed window decoded again from where Whisper stopped (edge.asr.whisper_ort.WhisperOrt.timed).
+"""A packed window decoded again from where Whisper stopped (WhisperOrt.timed over edge.asr.timestamps.resumed).
 
 The policy over scripted decodes (no model): which stops resume, from where, and what text is kept. The
 real recognizer runs the same method on every packed window (tests/test_asr_packing.py)."""
@@ -69,8 +69,8 @@ def test_no_second_decode_near_the_end_after_nothing_or_after_a_loop_without_a_r
 
 
 def test_resumes_are_bounded() -> None:
-    from edge.asr import whisper_ort
+    from edge.asr.timestamps import MAX_RESUMES
 
     script = [([stamp(0), i, stamp(1.0)], True) for i in range(1, 20)]
     whisper = Scripted(*script)
-    assert whisper.timed(window(20), (), [(0.0, 20.0)]) == list(range(1, whisper_ort.MAX_RESUMES + 2))
+    assert whisper.timed(window(20), (), [(0.0, 20.0)]) == list(range(1, MAX_RESUMES + 2))

@@ -11,19 +11,30 @@ these rules keep a greedy decode on that form:
 - timestamps come in pairs around text and never go back;
 - when the timestamps together are likelier than any text token, a timestamp it is.
 
-Only the text reaches the transcript (`strip`).
+Only the text reaches the transcript (`strip`). `stopped` says where a timed decode stopped writing real
+segments, for WhisperOrt.timed to decode the rest of a window again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
 import numpy as np
+
+log = logging.getLogger("edge.asr")
 
 MAX_INITIAL = 50
 """The first timestamp at most this many 20 ms steps in (Whisper's max_initial_timestamp, 1.0 s)."""
 TOKENS_PER_STAMP = 50
 """Timestamp tokens a second (Whisper's 20 ms steps)."""
+MIN_REST = 2.0
+"""`resumed` decodes a window again from where Whisper stopped only if an utterance has this many seconds left
+after that point (the VAD's stop includes its tail of silence; 1 s re-decoded such a tail on a bench recording
+and inserted "I'm going to be up.")."""
+MIN_ADVANCE = 0.5
+"""... and only if Whisper's segments reached this far into the window (an empty decode is not retried)."""
+MAX_RESUMES = 4
 TOKENS_PER_SECOND = 8
 """Token budget of a timed decode (sherpa's untimed one is 6 a second): each segment adds two timestamps."""
 
@@ -77,3 +88,63 @@ class Picker:
     def strip(self, tokens: list[int]) -> list[int]:
         """The tokens a caller gets: a timed decode's timestamps left out."""
         return tokens if self.rules is None else self.rules.strip(tokens)
+
+
+def segments(raw: Sequence[int], first: int) -> list[tuple[float, float, list[int]]]:
+    """A timed decode's (start s, end s, text tokens) segments: timestamps open and close them in turn."""
+    out: list[tuple[float, float, list[int]]] = []
+    opened: int | None = None
+    text: list[int] = []
+    for token in raw:
+        if token < first:
+            text.append(token)
+        elif opened is None:
+            opened, text = token, []
+        else:
+            out.append(((opened - first) / TOKENS_PER_STAMP, (token - first) / TOKENS_PER_STAMP, text))
+            opened, text = None, []
+    return out
+
+
+def stopped(raw: Sequence[int], ended: bool, first: int) -> tuple[list[int] | None, float | None]:
+    """(the text tokens to keep instead of all, or None; seconds into the window where real segments stopped, or
+    None) of a timed decode's tokens as decoded, and whether it ended with end-of-text:
+
+    - end-of-text right after a timestamp closing the last segment: the window may hold more (Whisper tiny.en
+      often writes one sentence of a long noisy window and ends; openai-whisper seeks to the last timestamp
+      too). Not after text left open: where it ends in the audio is unknown, and it would come out twice;
+    - the token limit with one segment's text written again and again ("I'm not a clean." once a second over
+      26 s of requests): the segments from the first repeat on are dropped; without such a repeat, the guard's.
+    """
+    parts = segments(raw, first)
+    if ended:
+        return None, (parts[-1][1] if parts and raw[-1] >= first else None)
+    loop = next((i for i in range(1, len(parts)) if parts[i][2] == parts[i - 1][2]), None)
+    if loop is None:
+        return None, None
+    return [t for _, _, text in parts[:loop] for t in text], parts[loop - 1][1]
+
+
+def resumed(decode_from: Callable[[float], tuple[list[int], bool, list[int]]], spans: Sequence[tuple[float, float]],
+            first: int, seconds: float) -> list[int]:
+    """A packed window's text tokens, decoded again from where Whisper stopped (`stopped`) while an utterance
+    (spans: the VAD's (start, stop), seconds into the window) has at least MIN_REST s left there, at most
+    MAX_RESUMES times. decode_from(at) -> (text tokens, ended with end-of-text, tokens as decoded) of the
+    window's audio from `at` seconds on. Long recordings, packed (tune split of 16): WER 0.269 -> 0.262, held
+    out (16 others) 0.282 -> 0.273, the same CPU; none worse."""
+    ids: list[int] = []
+    at = 0.0
+    for _ in range(MAX_RESUMES + 1):
+        part, ended, raw = decode_from(at)
+        kept, reached = stopped(raw, ended, first)
+        ids += part if kept is None else kept
+        if reached is None or reached < MIN_ADVANCE:
+            break
+        point = at + reached
+        resume = next((max(start, point) for start, stop in spans if stop - max(start, point) >= MIN_REST), None)
+        if resume is None:
+            break
+        log.info("Whisper %s at %.1f s of a %.1f s window: decoding from %.1f s", "ended" if ended else "looped",
+                 point, seconds, resume)
+        at = resume
+    return ids

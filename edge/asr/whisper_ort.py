@@ -52,7 +52,7 @@ import onnxruntime as ort
 
 from edge.asr import guard
 from edge.asr.bpe import ranks
-from edge.asr.timestamps import TOKENS_PER_SECOND, TOKENS_PER_STAMP, Picker, TimestampRules
+from edge.asr.timestamps import TOKENS_PER_SECOND, Picker, TimestampRules, resumed
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
 
 log = logging.getLogger("edge.asr")
@@ -63,12 +63,6 @@ MAX_FRAMES = 3000
 _SHRINK = "memory.enable_memory_arena_shrinkage"
 WIDE_FEED = 8
 """Feeds longer than this (the start tokens and a prefix are shorter; a prompt is longer) run with arena shrinkage."""
-MIN_REST = 2.0
-"""`WhisperOrt.timed` decodes a window again from where Whisper stopped only if an utterance has this many seconds
-left after that point (the VAD's stop includes its tail of silence)."""
-MIN_ADVANCE = 0.5
-"""... and only if Whisper's segments reached this far into the window (an empty decode is not retried)."""
-MAX_RESUMES = 4
 _DECODER_OUTPUTS = ("logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache")
 
 
@@ -307,55 +301,16 @@ class WhisperOrt:
 
     def timed(self, samples: np.ndarray, prompt: Sequence[int] = (),
               spans: Sequence[tuple[float, float]] = ()) -> list[int]:
-        """Text tokens of a packed window in timestamp mode, decoded again from where Whisper stopped writing
-        real segments while an utterance (spans: the VAD's (start, stop), seconds into the window) has at
-        least MIN_REST s left after that point:
-
-        - it wrote end-of-text right after a timestamp closing its last segment (Whisper tiny.en often writes
-          one sentence of a long noisy window and ends; openai-whisper seeks to the last timestamp too); not
-          after text left open, whose end in the audio is unknown;
-        - it looped (the token limit, one segment's text written again and again: "I'm not a clean." once a
-          second over 26 s of requests): the segments from the first repeat on are dropped and the rest of
-          the window decoded afresh, instead of the guard keeping one copy and losing the window.
-        """
+        """Text tokens of a packed window in timestamp mode, decoded again where Whisper stopped early
+        (edge.asr.timestamps.resumed; spans: the VAD's utterances, (start, stop) seconds into the window)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
-        ids: list[int] = []
-        at = 0.0
-        for _ in range(MAX_RESUMES + 1):
+
+        def decode_from(at: float) -> tuple[list[int], bool, list[int]]:
             raw: list[int] = []
             part, ended = self._greedy(samples[int(at * RATE):], prompt, (), None, timed=True, raw=raw)
-            segments = self._segments(raw)
-            reached = None
-            if ended and segments and raw[-1] > self.no_timestamps:  # closed: text after it would be written again
-                reached = segments[-1][1]
-            elif not ended:
-                loop = next((i for i in range(1, len(segments)) if segments[i][2] == segments[i - 1][2]), None)
-                if loop is not None:
-                    part, reached = [t for _, _, text in segments[:loop] for t in text], segments[loop - 1][1]
-            ids += part
-            if reached is None or reached < MIN_ADVANCE:
-                break
-            point = at + reached
-            resume = next((max(start, point) for start, stop in spans if stop - max(start, point) >= MIN_REST), None)
-            if resume is None:
-                break
-            log.info("Whisper %s at %.1f s of a %.1f s window: decoding from %.1f s", "ended" if ended else "looped",
-                     point, len(samples) / RATE, resume)
-            at = resume
-        return ids
+            return part, ended, raw
 
-    def _segments(self, raw: Sequence[int]) -> list[tuple[float, float, list[int]]]:
-        """A timed decode's (start s, end s, text tokens) segments: timestamps open and close them in turn."""
-        first, segments, opened, text = self.no_timestamps + 1, [], None, []
-        for token in raw:
-            if token < first:
-                text.append(token)
-            elif opened is None:
-                opened, text = token, []
-            else:
-                segments.append(((opened - first) / TOKENS_PER_STAMP, (token - first) / TOKENS_PER_STAMP, text))
-                opened, text = None, []
-        return segments
+        return resumed(decode_from, spans, self.no_timestamps + 1, len(samples) / RATE)
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
                 tail_padding_frames: int | None, timed: bool = False,
