@@ -41,6 +41,7 @@ from bench.asr_anchor import (
     LONG_FORM_OPTIONS,
     clip_set,
     faster_whisper_anchor,
+    faster_whisper_anchors,
     median,
     percentile,
     run_interleaved,
@@ -141,7 +142,7 @@ def long_form(threads: int, recordings: int, compare_runtime: bool = False) -> N
     one sentence of many a window, far cheaper for it) and faster-whisper with its own VAD filter are
     printed beside it."""
     systems = _systems(threads, compare_runtime, pack=True)
-    for mode, transcribe in faster_whisper_anchor(threads, LONG_FORM_OPTIONS).items():
+    for mode, transcribe in faster_whisper_anchors(threads, LONG_FORM_OPTIONS).items():
         systems[f"faster-whisper int8, {mode}"] = transcribe
     lengths = [10.0 + 50.0 * i / max(1, recordings - 1) for i in range(recordings)]
     made = [speech_noise.long_form(seconds, i, condition=NOISY[i % len(NOISY)] if i % 2 else speech_noise.Condition())

@@ -24,7 +24,7 @@ from edge.events import FinalTranscript
 
 RATE = 16000
 
-DecodeGroup = Callable[[np.ndarray, float, tuple[float, ...]], tuple[str, float]]
+DecodeGroup = Callable[[np.ndarray, float, tuple[tuple[float, float], ...]], tuple[str, float]]
 """decode(audio, speech_seconds, spans) -> (guarded text, decode seconds): the recognizer's own decode and guard;
 spans are the utterances' (start, stop) in the window, seconds: where a decode that stopped early resumes."""
 

@@ -26,7 +26,7 @@ log = logging.getLogger("edge.asr")
 
 MAX_INITIAL = 50
 """The first timestamp at most this many 20 ms steps in (Whisper's max_initial_timestamp, 1.0 s)."""
-TOKENS_PER_STAMP = 50
+STAMPS_PER_SECOND = 50
 """Timestamp tokens a second (Whisper's 20 ms steps)."""
 MIN_REST = 2.0
 """`resumed` decodes a window again from where Whisper stopped only if an utterance has this many seconds left
@@ -101,7 +101,7 @@ def segments(raw: Sequence[int], first: int) -> list[tuple[float, float, list[in
         elif opened is None:
             opened, text = token, []
         else:
-            out.append(((opened - first) / TOKENS_PER_STAMP, (token - first) / TOKENS_PER_STAMP, text))
+            out.append(((opened - first) / STAMPS_PER_SECOND, (token - first) / STAMPS_PER_SECOND, text))
             opened, text = None, []
     return out
 
