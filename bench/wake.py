@@ -33,9 +33,6 @@ from bench.wake_models import (
     batch_scores,
     candidates,
     check_streaming,
-    confusable_clips,
-    positive_streams,
-    real_stream,
     streaming_cpu,
 )
 from bench.wake_plot import det_points, detection_rate, fa_per_hour, save_det_plot, thresholds_for
@@ -46,6 +43,7 @@ from export.wake_bench_data import GROUPS, load_bench_set
 from export.wake_data import DEFAULT_PHRASE, Utterance, load_corpus
 from export.wake_eval import detected
 from export.wake_real import load_real
+from export.wake_streams import confusable_clips, positive_streams, real_stream
 
 PIECE_SECONDS = 600.0
 CPU_SECONDS = 60.0

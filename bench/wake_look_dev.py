@@ -1,94 +1,32 @@
-"""`python -m bench.wake_look_dev [--positives N] [--hours H]`: the forced second look's minimum, tuned on the dev side.
+"""`python -m bench.wake_look_dev [--positives N] [--hours H]`: the forced look's dev-side table, in full.
 
-`[wake] second_look_min_logprob` must be chosen without the bench's held-out voices, sentences and
-recordings (`bench wake --second-look` reports them once, afterwards). This measures the forced look
-(edge.wake.phrase_score.ForcedLook, built as the device builds it: bench.wake_second_look.make_look)
-on the TRAINING side of the wake corpus only:
-
-- positives: training renderings of the phrase (espeak training variants, Piper joe in its training
-  pitch band) in streams [other speech or quiet] + phrase + [a request], with the training
-  augmentation (AugSpec.train), scored by the shipped head; a stream counts as detected as in the
-  bench (export.wake_eval.detected);
-- ordinary negatives that fire the first stage: training sentences, noise and music in the training
-  augmentation (export.wake_augment.negative_stream, no confusables), and the training half of the
-  real recordings (AMI trn*, gcin speaker 3: export.wake_real);
-- confusables: the corpus' training renderings of the phrase's neighbours, plus near-phrases rendered
-  here with training voices (NEAR), each alone in a training room.
-
-Every first-stage fire (at the shipped threshold and at LOW_THRESHOLD) is judged once; printed: the
-look's score distribution for positives and for ordinary / confusable fires, and per minimum in GRID
-detection, false accepts per hour (synthetic, real) and confusables confirmed.
-
-The rule, fixed before any measurement (RULE): the loosest minimum of GRID that keeps every ordinary
-(synthetic and real) dev negative at least MARGIN nats below it, counting the fires at LOW_THRESHOLD (a
-superset of the shipped threshold's). Confusables are reported but do not set it: near-phrases are the
-first stage's to refuse, and a look strict enough to refuse "hello chopkeeper" refuses the phrase too.
+`python -m export wake-look` runs the rule (export.wake_look.RULE) on this machine's own build and
+records the minimum the device uses; this prints everything behind such a choice for any amount of
+material: the look's score distribution for positives, ordinary fires and confusable fires, and per
+(first-stage threshold, minimum) the dev detection, false accepts per hour (synthetic, real) and
+confusables confirmed (bench.wake_second_look.evaluate, the bench's own counting). TRAINING side only
+(export.wake_look.material): the bench's held-out voices, sentences and recordings are never used.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 
 import numpy as np
 
-from bench.wake_models import confusable_clips, positive_streams, real_stream
-from bench.wake_second_look import Judge, evaluate, make_look
+from bench.wake_second_look import evaluate, make_look
 from edge.config import load_settings
 from edge.wake import load_wake_model
 from edge.wake.detector import fire_steps
-from export.wake_augment import AugSpec, negative_stream
-from export.wake_bench_data import Rendering
-from export.wake_data import _render, espeak_variants, load_corpus, split_variants, trim
+from edge.wake.look_minimum import resolve
 from export.wake_eval import batch_scores, detected
-from export.wake_real import load_real
-
-GRID = tuple(-4.0 - 0.5 * k for k in range(11))
-"""Minimums tried: -4.0, -4.5, ..., -9.0."""
-MARGIN = 0.5
-LOW_THRESHOLD = 0.25
-RULE = (f"the loosest minimum in {GRID[0]:g}..{GRID[-1]:g} (0.5 steps) with every ordinary dev negative (synthetic "
-        f"and real, first-stage fires at {LOW_THRESHOLD}) at least {MARGIN} nats below it")
-NEAR = ("hello shoppers", "hello sugar", "hello shopper", "hello shipper")
-"""Near-phrases the training corpus lacks, rendered here with training voices (NEAR_VOICES each)."""
-NEAR_VOICES = 9
-PIECE_SECONDS = 600.0
+from export.wake_look import GRID, LOW_THRESHOLD, RULE, Judge, choose, material
 
 
 def _log(message: str) -> None:
     print(f"[look dev] {message}", file=sys.stderr, flush=True)
-
-
-def _near_renderings(seed: int = 17) -> list[Rendering]:
-    """NEAR in training voices, as export.wake_data renders its confusables (every third by Piper)."""
-    from export.wake_data import PiperSynth
-
-    rng, piper = random.Random(seed), PiperSynth()
-    train_voices = split_variants(espeak_variants())[0]
-    out = []
-    for text in NEAR:
-        for k in range(NEAR_VOICES):
-            audio, voice, _ = _render(rng, text, "train", piper, train_voices, k % 3 == 0)
-            out.append(Rendering(trim(audio), text, voice.split(":")[0], "confusable"))
-    return out
-
-
-def material(phrase: str, positives: int, hours: float) -> dict:
-    """Training-side audio only: positive streams, ordinary negatives (synthetic, real), confusable clips."""
-    corpus = [u for u in load_corpus(phrase) if u.split == "train"]
-    sentences = [u for u in corpus if u.kind == "sentence"]
-    phrases = random.Random(7).sample([u for u in corpus if u.kind == "phrase"], positives)
-    renderings = [Rendering(u.audio, u.text, u.voice.split(":")[0], u.kind) for u in phrases]
-    streams = positive_streams(renderings, sentences, 1, seed=3031, spec=AugSpec.train())
-    pieces = max(1, int(np.ceil(hours * 3600 / PIECE_SECONDS)))
-    synthetic = [negative_stream(20_000 + i, sentences, [], hours * 3600 / pieces, AugSpec.train(), 0.0)
-                 for i in range(pieces)]
-    real = [real_stream([c for c in load_real() if c.source == s], split="train")[0] for s in ("ami", "gcin")]
-    conf = [Rendering(u.audio, u.text, u.voice.split(":")[0], u.kind) for u in corpus if u.kind == "confusable"]
-    clips = confusable_clips(conf + _near_renderings(), sentences, seed=3032, spec=AugSpec.train())
-    return {"positives": streams, "synthetic": synthetic, "real": real, "confusables": clips}
 
 
 def _quantiles(values: list[float]) -> str:
@@ -97,13 +35,6 @@ def _quantiles(values: list[float]) -> str:
     v = np.array(values)
     return (f"n={len(v)}  min {v.min():.2f}  p5 {np.percentile(v, 5):.2f}  p25 {np.percentile(v, 25):.2f}  "
             f"median {np.median(v):.2f}  max {v.max():.2f}")
-
-
-def choose(negative_scores: list[float]) -> float:
-    """RULE: the loosest GRID minimum that is at least MARGIN above every ordinary dev negative's score."""
-    top = max(negative_scores, default=-np.inf)
-    allowed = [m for m in GRID if m - MARGIN >= top]
-    return min(allowed) if allowed else max(GRID)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['fa_real']:<6.1f}{sum(v >= r['minimum'] for _, v in c):>15}/{len(c)} fires")
     chosen = choose([v.score for _, v in ordinary])
     print(f"\nRule: {RULE}.\nHighest ordinary dev negative {max((v.score for _, v in ordinary), default=-np.inf):.2f}"
-          f" -> chosen minimum {chosen:g} (configured now: {settings.wake.second_look_min_logprob:g})")
+          f" -> chosen minimum {chosen:g} (the device now: {resolve(settings, model.manifest).value:g})")
     return 0
 
 

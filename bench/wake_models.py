@@ -9,7 +9,6 @@ model each run, and CPU is measured through the live `WakeDetector.process` path
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,7 @@ from edge.wake import PackagedModel, WakeDetector, WakeModel, load_wake_model
 from edge.wake.features import SAMPLE_RATE, STEP_SAMPLES
 from edge.wake.packaged import load_packaged as _load_packaged
 from edge.wake.packaged import packaged_names
-from export.wake_augment import AugSpec, finish
-from export.wake_bench_data import Rendering
-from export.wake_data import RATE, Utterance
-from export.wake_eval import PositiveStream, batch_scores
-from export.wake_real import RealClip
+from export.wake_eval import batch_scores
 
 
 @dataclass
@@ -70,53 +65,3 @@ def streaming_cpu(candidate: Candidate, audio: np.ndarray) -> float:
         detector.process(AudioChunk(samples=audio[offset: offset + STEP_SAMPLES], sample_rate=SAMPLE_RATE,
                                     timestamp=offset / SAMPLE_RATE))
     return (time.process_time() - started) / (len(audio) / SAMPLE_RATE)
-
-
-def positive_streams(renderings: list[Rendering], requests: list[Utterance], copies: int,
-                     seed: int, spec: AugSpec | None = None) -> list[PositiveStream]:
-    """Each held-out phrase rendering `copies` times: [speech or quiet] + phrase + [request] in a held-out
-    room and noise (AugSpec.heldout: SNR 5-20 dB, 15 % clean; spec = AugSpec.train() for the dev split)."""
-    rng, nrng = random.Random(seed), np.random.default_rng(seed)
-    spec = spec or AugSpec.heldout()
-    out = []
-    for r in (r for r in renderings if r.kind == "phrase"):
-        for _ in range(copies):
-            lead_seconds = rng.uniform(0.5, 2.5)
-            lead = rng.choice(requests).audio[-int(lead_seconds * RATE):] if rng.random() < 0.5 \
-                else np.zeros(int(lead_seconds * RATE), np.float32)
-            gap = np.zeros(int(rng.uniform(0.2, 0.6) * RATE), np.float32)
-            after = [np.zeros(int(rng.uniform(0.1, 0.5) * RATE), np.float32), rng.choice(requests).audio] \
-                if rng.random() < 0.6 else []
-            dry = np.concatenate([lead, gap, r.audio, *after, np.zeros(RATE, np.float32)])
-            start = (len(lead) + len(gap)) / RATE
-            out.append(PositiveStream(finish(nrng, dry, spec, requests), start, start + len(r.audio) / RATE,
-                                      r.group))
-    return out
-
-
-def confusable_clips(renderings: list[Rendering], pool: list[Utterance], seed: int,
-                     spec: AugSpec | None = None) -> list[tuple[np.ndarray, str]]:
-    """Each held-out confusable rendering alone (1 s before, 1.5 s after) in a held-out room (or spec's)."""
-    nrng = np.random.default_rng(seed)
-    spec = spec or AugSpec.heldout()
-    out = []
-    for r in (r for r in renderings if r.kind == "confusable"):
-        dry = np.concatenate([np.zeros(RATE, np.float32), r.audio, np.zeros(int(1.5 * RATE), np.float32)])
-        out.append((finish(nrng, dry, spec, pool), r.text))
-    return out
-
-
-def real_stream(clips: list[RealClip], seed: int = 7, split: str = "heldout") -> tuple[np.ndarray, dict[str, float]]:
-    """The held-out (or split's) real recordings as one stream: meetings as recorded, syllable runs at random
-    levels with 0.3-1.5 s of quiet room noise between them; and seconds per source."""
-    rng = np.random.default_rng(seed)
-    parts, seconds = [], {}
-    for clip in (c for c in clips if c.split == split):
-        audio = clip.audio
-        if clip.source == "gcin":
-            audio = audio * 10 ** (rng.uniform(-20, -3) / 20) / (np.abs(audio).max() + 1e-9)
-            quiet = rng.standard_normal(int(rng.uniform(0.3, 1.5) * RATE)) * 10 ** (rng.uniform(-65, -50) / 20)
-            audio = np.concatenate([audio, quiet])
-        parts.append(audio.astype(np.float32))
-        seconds[clip.source] = seconds.get(clip.source, 0.0) + len(audio) / RATE
-    return np.concatenate(parts).astype(np.float32), seconds

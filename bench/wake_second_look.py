@@ -13,17 +13,16 @@ first-stage detections, so it is the decode time over the hours listened). Verdi
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from edge.wake.detector import fire_steps
-from edge.wake.features import STEP_SAMPLES
-from edge.wake.second_look import SecondLook, Verdict
+from edge.wake.second_look import SecondLook
 from export.wake_bench_data import GROUPS
 from export.wake_eval import PositiveStream, detected
+from export.wake_look import Judge
 
 SIMILARITIES = (0.75, 0.8, 1.0)
 """Similarities the word look tries: 0.75 takes "Hey, Shah" and "A shot" for "hey shop", 1.0 only the phrase's skeleton."""
@@ -52,28 +51,6 @@ def make_look(phrase: str, method: str) -> Any:
 
     return SecondLook(whisper_decoder(whisper_recognizer(settings, threads=1)), phrase, espeak_pronouncer(),
                       window_seconds=window)
-
-
-class Judge:
-    """Verdicts on windows of named audio, decoded once each; CPU seconds spent per audio kind."""
-
-    def __init__(self, look: Any, tail_seconds: float) -> None:
-        self.look = look
-        self.tail = int(tail_seconds * 16000)
-        self.cache: dict[tuple[str, int], Verdict] = {}
-        self.cpu: dict[str, float] = {}
-
-    def __call__(self, kind: str, key: str, audio: np.ndarray, step: int) -> float:
-        """The look's score for the window ending `tail` after step (decoded on first use)."""
-        if (key, step) not in self.cache:
-            end = min(len(audio), (step + 1) * STEP_SAMPLES + self.tail)
-            window = audio[max(0, end - self.look.window): end]
-            if len(window) < self.look.window:
-                window = np.concatenate([np.zeros(self.look.window - len(window), np.float32), window])
-            began = time.process_time()
-            self.cache[(key, step)] = self.look.check(window)
-            self.cpu[kind] = self.cpu.get(kind, 0.0) + time.process_time() - began
-        return self.cache[(key, step)].score
 
 
 def _confirmed(judge: Judge, kind: str, key: str, audio: np.ndarray, scores: np.ndarray, threshold: float,

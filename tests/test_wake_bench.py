@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.wake_models import real_stream
 from bench.wake_plot import det_points, save_det_plot, thresholds_for
 from export.wake_eval import PositiveStream
 from export.wake_real import RealClip
+from export.wake_streams import real_stream
 
 STEPS_PER_SECOND = 12.5
 

@@ -7,6 +7,7 @@ events. `detector_for_settings` does both with the thresholds from settings.wake
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from edge.config import Settings
@@ -20,6 +21,8 @@ from edge.wake.model import (
     threshold_for,
 )
 from edge.wake.packaged import PackagedModel
+
+log = logging.getLogger(__name__)
 
 
 def detector_for_settings(settings: Settings, model: ListenModel | None = None) -> WakeDetector:
@@ -40,10 +43,15 @@ def confirmed_detector(settings: Settings, detector: WakeDetector, decode: Any) 
     wake = settings.wake
     look: Any
     if wake.second_look_method == "forced":
+        from edge.wake.look_minimum import resolve
         from edge.wake.phrase_score import ForcedLook
 
+        model = getattr(detector, "model", None)
+        minimum = resolve(settings, getattr(model, "manifest", None))
+        log.info("wake: second look minimum %.2f (%s)", minimum.value, minimum.source)
         look = ForcedLook(getattr(decode, "recognizer", None), detector.phrase,
-                          min_logprob=wake.second_look_min_logprob, window_seconds=wake.second_look_window_seconds)
+                          min_logprob=minimum.value, window_seconds=wake.second_look_window_seconds,
+                          minimum_source=minimum.source)
     else:
         from edge.catalog.correction import espeak_pronouncer
 

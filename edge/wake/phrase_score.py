@@ -62,7 +62,8 @@ def phrase_spellings(phrase: str) -> list[str]:
 class ForcedLook:
     """Score the phrase under the recognizer's Whisper (edge.asr.whisper_ort.WhisperOrt) given the window."""
 
-    def __init__(self, whisper: Any, phrase: str, min_logprob: float = -5.0, window_seconds: float = 1.8) -> None:
+    def __init__(self, whisper: Any, phrase: str, min_logprob: float = -5.0, window_seconds: float = 1.8,
+                 minimum_source: str = "given") -> None:
         if not hasattr(whisper, "continuation_logprobs"):
             raise ValueError('[wake] second_look_method = "forced" needs Whisper on onnxruntime ([asr] runtime = '
                              '"onnxruntime"); with the sherpa runtime set [wake] second_look = false or '
@@ -70,6 +71,8 @@ class ForcedLook:
         self.whisper = whisper
         self.phrase = phrase
         self.min_score = min_logprob
+        self.minimum_source = minimum_source
+        """Why min_score is what it is (edge.wake.look_minimum: the setting, this build's calibration, or the fallback)."""
         self.window = int(window_seconds * SAMPLE_RATE)
         self._spellings = [whisper.encode_text(s) for s in phrase_spellings(phrase)]
 
