@@ -155,6 +155,12 @@ def choose(negative_scores: list[float]) -> float:
     return min(allowed) if allowed else max(GRID)
 
 
+def _held_peak(scores: np.ndarray, step: int, tail: float) -> float:
+    """The head's highest score from the fire to the end of the tail the device waits before looking."""
+    last = step + int(np.ceil(tail * 16000 / STEP_SAMPLES))
+    return round(float(scores[step: last + 1].max()), 4)
+
+
 def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) -> dict:
     """Judge every first-stage fire in the material; the chosen minimum and every score behind it."""
     threshold = float(model.manifest.get("extra", {}).get("threshold", 0.5))
@@ -165,7 +171,7 @@ def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) ->
             scores = batch_scores(model, audio)
             for step in fire_steps(scores, LOW_THRESHOLD, refractory):
                 score = judge(kind, f"{kind}{j}", audio, step)
-                ordinary.append({"kind": kind, "piece": j, "step": step, "head": round(float(scores[step]), 4),
+                ordinary.append({"kind": kind, "piece": j, "step": step, "head": _held_peak(scores, step, tail),
                                  "score": score, "heard": judge.cache[(f"{kind}{j}", step)].heard})
     positives = []
     for i, stream in enumerate(m["positives"]):
@@ -173,9 +179,10 @@ def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) ->
         looks = [(step, judge("positive", f"pos{i}", stream.audio, step))
                  for step in fire_steps(scores, threshold, refractory)]
         in_phrase = [(step, s) for step, s in looks if detected([step], stream)[0]]
+        step = max(in_phrase, key=lambda x: x[1])[0] if in_phrase else None
         positives.append({"voice": stream.voice, "fired": bool(in_phrase),
-                          "best": max((s for _, s in in_phrase), default=None),
-                          "step": max(in_phrase, key=lambda x: x[1])[0] if in_phrase else None})
+                          "best": max((s for _, s in in_phrase), default=None), "step": step,
+                          "head": _held_peak(scores, step, tail) if step is not None else None})
     confusables = []
     for j, (audio, text) in enumerate(m["confusables"]):
         for step in fire_steps(batch_scores(model, audio), LOW_THRESHOLD, refractory):
