@@ -183,8 +183,15 @@ def _second_look(cands: list[Candidate], results: dict[str, dict], material: dic
         look = wake_second_look.make_look(c.model.phrase, method)
         raw = results[c.label]["raw"]
         thresholds = sorted(set(first_stage or [c.threshold, 0.35, 0.25]), reverse=True)
+        minimums, device = wake_second_look.MINIMUMS[method], None
+        if method == "forced":  # the minimum this device would use with this head (its build's calibration or not)
+            from edge.wake.look_minimum import resolve
+
+            device = resolve(settings, c.model.manifest)
+            minimums = tuple(sorted({*minimums, device.value}, reverse=True))
+            print(f"\n{c.label}: the device's minimum for this head is {device.value:g} ({device.source})")
         rows = wake_second_look.evaluate(look, settings.wake.second_look_tail_seconds, thresholds,
-                                         wake_second_look.MINIMUMS[method], refractory,
+                                         minimums, refractory,
                                          material["positives"][c.model.phrase], raw["positive"],
                                          {"synthetic": raw["synthetic"], "real": raw["real"]})
         wake_second_look.report(c.label, method, rows)
@@ -192,6 +199,12 @@ def _second_look(cands: list[Candidate], results: dict[str, dict], material: dic
         summary.add("wake word", f"{c.label} + {method} second look at {best['threshold']:.2f}/{best['minimum']:g}: detection / FA per h syn / real",
                     f"{_pct(best['detection'])} / {best['fa_synthetic']:.1f} / {best['fa_real']:.1f}",
                     ">= 97 % / <= 0.1 / <= 0.1", "recognizer confirms each detection")
+        shipped = [r for r in rows if device and r["threshold"] == c.threshold and r["minimum"] == device.value]
+        if shipped:
+            summary.add("wake word", f"{c.label} as the device runs it ({c.threshold:.2f} / look {device.value:g}): "
+                        "detection / FA per h syn / real",
+                        f"{_pct(shipped[0]['detection'])} / {shipped[0]['fa_synthetic']:.1f} / {shipped[0]['fa_real']:.1f}",
+                        ">= 97 % / <= 0.1 / <= 0.1", device.source)
 
 
 def main(argv: list[str]) -> int:
