@@ -287,7 +287,8 @@ def test_cli_listens_as_the_device_does_behind_the_second_look(cli, wake_bundle,
 
     minimum = resolve(load_settings(environ=env), load_wake_model(wake_bundle).manifest).value  # this build's
     assert len(wakes) == 1 and wakes[0]["second_look"] >= minimum, records
-    assert records[-1]["second_look"] == {"method": "forced", "checked": 1, "refused": 0}
+    assert records[-1]["second_look"] == {"method": "forced", "checked": 1, "refused": 0, "minimum": minimum,
+                                          "minimum_source": records[-1]["second_look"]["minimum_source"]}
     alone = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
     records = [json.loads(line) for line in alone.stdout.splitlines()]
     assert [r for r in records if r["event"] == "wake"][0].keys() == {"event", "phrase", "score", "timestamp"}

@@ -108,6 +108,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if look:
         summary["second_look"] = {"method": settings.wake.second_look_method, "checked": detector.checked,
                                   "refused": detector.checked - detector.confirmed}
+        if hasattr(detector.look, "minimum_source"):  # the forced look: which minimum, and why that one
+            summary["second_look"] |= {"minimum": detector.look.min_score, "minimum_source": detector.look.minimum_source}
     if notes:
         summary["notes"] = notes
     if args.json:
@@ -115,4 +117,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"{detections} detection(s) in {seconds:.1f} s of audio; {cpu:.2f} s CPU "
               f"({100 * cpu / max(seconds, 1e-9):.1f} % of one core)")
+        if look and "minimum" in summary["second_look"]:
+            print(f"second look: minimum {summary['second_look']['minimum']:g} "
+                  f"({summary['second_look']['minimum_source']})")
     return 0
