@@ -126,19 +126,29 @@ def _silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), np.float32)
 
 
+COMPLETE_REQUESTS = ("add a gallon of whole milk", "add two bags of fuji apples", "put two cans of tuna in my cart")
+
+
 def test_a_complete_request_ends_at_the_short_pause(nlu, catalog, voice) -> None:
-    clip = voice.say("add a gallon of whole milk")
-    audio = np.concatenate([_silence(0.5), clip, _silence(1.5)])
-    spoken_until = 0.5 + voiced_end(clip, RATE)
-    early = _feed(_recognizer(nlu, catalog), audio)
-    held = _feed(_recognizer(nlu, catalog, early_endpoint_seconds=0), audio)
-    (early_end,), (held_end,) = ([e for e in events if isinstance(e, Endpoint)] for events in (early, held))
-    final = next(e for e in early if isinstance(e, FinalTranscript))
-    assert "gallon" in final.text.lower() and "milk" in final.text.lower(), final
-    # the full hold waits min_silence_seconds after Silero's (late) segment end; the early one does not
-    assert held_end.timestamp - spoken_until >= 0.5
-    assert early_end.timestamp - spoken_until < 0.45
-    assert early_end.timestamp < held_end.timestamp - 0.2
+    """Each request the recognizer heard word for word ends at the short pause. Which ones it hears is the build's
+    (an AVX2 EPYC build heard the first as "Had a gallon of whole note."): at least two of three must be heard."""
+    heard = []
+    for text in COMPLETE_REQUESTS:
+        clip = voice.say(text)
+        audio = np.concatenate([_silence(0.5), clip, _silence(1.5)])
+        spoken_until = 0.5 + voiced_end(clip, RATE)
+        early = _feed(_recognizer(nlu, catalog), audio)
+        final = next(e for e in early if isinstance(e, FinalTranscript))
+        if word_error_rate(text, final.text) > 0:
+            continue
+        heard.append(final.text)
+        held = _feed(_recognizer(nlu, catalog, early_endpoint_seconds=0), audio)
+        (early_end,), (held_end,) = ([e for e in events if isinstance(e, Endpoint)] for events in (early, held))
+        # the full hold waits min_silence_seconds after Silero's (late) segment end; the early one does not
+        assert held_end.timestamp - spoken_until >= 0.5, text
+        assert early_end.timestamp - spoken_until < 0.45, text
+        assert early_end.timestamp < held_end.timestamp - 0.2, text
+    assert len(heard) >= 2, heard
 
 
 def _voiced(clip: np.ndarray) -> np.ndarray:
