@@ -45,6 +45,10 @@ EXPORTERS: dict[str, str] = {
 log = logging.getLogger("export")
 
 
+class MissingInput(RuntimeError):
+    """A bundle needs another one that is not there and that it must not build itself (said without a traceback)."""
+
+
 def _available() -> dict[str, str]:
     return dict(EXPORTERS)
 
@@ -139,5 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             failed |= bool(problems)
         return 1 if failed else 0
     for name in chosen:
-        build_one(name, args.out, args.force)
+        try:
+            build_one(name, args.out, args.force)
+        except MissingInput as exc:
+            print(f"[export] {name}: {exc}", file=sys.stderr)
+            return 2
     return 0

@@ -2,10 +2,11 @@
 
 Why a bundle and not a constant: the look's scores move with each build's INT8 Whisper and wake head, and
 the rule below gave -4.5, -4.0 and -5.0 on three builds on three CPUs. This exporter runs the rule on the
-`wake` and `asr` bundles in the same models directory (building them first if needed) and records the
+`wake` and `asr` bundles in the same models directory (building asr first if needed) and records the
 answer with fingerprints of both (edge/wake/look_minimum.py: the device uses it only when they match).
 
-The rule (RULE), fixed before it was first measured (bench.wake_look_dev, 2026-12-06) and measured on the
+The wake bundle is used as it is, whatever its phrase (`export wake --phrase` builds a device maker's own);
+this never rebuilds it. The rule (RULE), fixed before it was first measured (bench.wake_look_dev, 2026-12-06) and measured on the
 TRAINING side of the wake corpus only, never the bench's held-out voices, sentences or recordings:
 
 - ordinary negatives: training sentences, noise and music in the training augmentation
@@ -232,12 +233,15 @@ def _parity_windows(result: dict) -> dict[str, np.ndarray]:
 def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     from edge.asr.models import open_bundle
     from edge.wake.model import load_wake_model
-    from export.cli import build_one
+    from export.cli import MissingInput, build_one
 
     started = time.monotonic()
     out = staging.parent
     build_one("asr", out, force=False)  # the look's Whisper
-    wake_dir = build_one("wake", out, force=False)
+    wake_dir = out / "wake"  # as built, for whatever phrase: building it here would retrain it for the default one
+    if not (wake_dir / "manifest.json").is_file():
+        raise MissingInput(f"no wake bundle in {out} to calibrate the look for: build it first "
+                           f"(python -m export wake [--phrase TEXT] --out {out})")
     settings = device_settings(out)
     model = load_wake_model(wake_dir, threads=1)
     look = make_look(settings, model.phrase)

@@ -165,3 +165,16 @@ def test_the_export_calibrates_this_build_and_check_notices_a_new_head(bundle, c
     assert stale.returncode == 1 and "wake bundle" in stale.stderr, stale.stderr
     fallback = resolve(load_settings(environ={"VOICESHOP_MODELS__DIR": str(tmp_path)}), head)
     assert fallback.value == FALLBACK and "wake head" in fallback.source
+
+
+def test_the_export_never_builds_the_wake_head_itself(bundle, cli, tmp_path) -> None:
+    """A device maker's own phrase (`export wake --phrase`) must not be retrained for the default one: without a wake
+    bundle beside it the export says what to build, in one line, and builds nothing."""
+    bundle("asr")
+    from tests.conftest import MODELS_DIR
+
+    (tmp_path / "asr").symlink_to(MODELS_DIR / "asr")
+    result = cli("export", BUNDLE, "--out", str(tmp_path), timeout=600)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "no wake bundle" in result.stderr and "python -m export wake" in result.stderr
+    assert not (tmp_path / "wake").exists() and not (tmp_path / BUNDLE).exists()
