@@ -11,7 +11,7 @@ import pytest
 
 from edge.config import load_settings
 from edge.wake.look_minimum import BUNDLE, CALIBRATED, FALLBACK, fingerprint, resolve
-from export.wake_look import GRID, MARGIN, choose
+from export.wake_look import GRID, MARGIN, MIN_NEGATIVES, choose
 
 WAKE = {"bundle": "wake", "files": {"wake_head.onnx": {"sha256": "a" * 64}, "mel.onnx": {"sha256": "b" * 64}}}
 ASR = {"bundle": "asr", "files": {"encoder.int8.onnx": {"sha256": "c" * 64}}}
@@ -76,10 +76,11 @@ def test_a_set_minimum_wins(tmp_path) -> None:
     ("other window", "second_look_window_seconds"),
     ("other tail", "second_look_tail_seconds"),
     ("packaged model", "packaged"),
-    ("no minimum", "records no minimum"),
+    ("no minimum", "records no minimum (too few"),
 ])
 def test_a_calibration_that_does_not_fit_falls_back_and_says_why(tmp_path, case, reason) -> None:
-    models = _models(tmp_path, **({"minimum": None} if case == "no minimum" else {}))
+    models = _models(tmp_path, **({"minimum": None, "no_minimum_reason": "too few ordinary dev negatives"}
+                                  if case == "no minimum" else {}))
     wake, asr, environ = WAKE, ASR, {}
     if case == "no bundle":
         shutil.rmtree(models / BUNDLE)
@@ -142,9 +143,15 @@ def test_the_export_calibrates_this_build_and_check_notices_a_new_head(bundle, c
     report = json.loads((built / "look_dev.json").read_text())
     manifest = json.loads((built / "manifest.json").read_text())
     minimum = manifest["extra"]["minimum"]
-    assert minimum == report["minimum"] == choose([o["score"] for o in report["ordinary"]])
-    assert report["ordinary"], "no ordinary dev negative fired the head: the rule had nothing to go by"
+    assert report["rule_minimum"] == choose([o["score"] for o in report["ordinary"]])
     assert len(report["positives"]) >= 150 and report["first_stage_detection"] > 0.8
+    if len(report["ordinary"]) < MIN_NEGATIVES:  # too little to go by: nothing recorded, the device falls back
+        assert minimum is None and "too few" in manifest["extra"]["no_minimum_reason"]
+        chosen = resolve(load_settings(environ={"VOICESHOP_MODELS__DIR": str(models)}),
+                         load_wake_model(models / "wake").manifest)
+        assert chosen.value == FALLBACK and "too few" in chosen.source, chosen
+        return
+    assert minimum == report["minimum"] == report["rule_minimum"]
     # the chosen minimum keeps most of the phrase the head found (a build where it does not is worth a look)
     assert report["per_minimum"][f"{minimum:g}"]["detection"] >= 0.6, report["per_minimum"]
     chosen = resolve(load_settings(environ={"VOICESHOP_MODELS__DIR": str(models)}),
@@ -178,3 +185,44 @@ def test_the_export_never_builds_the_wake_head_itself(bundle, cli, tmp_path) -> 
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "no wake bundle" in result.stderr and "python -m export wake" in result.stderr
     assert not (tmp_path / "wake").exists() and not (tmp_path / BUNDLE).exists()
+
+
+@pytest.mark.parametrize(("fires", "recorded"), [(12, True), (3, False)])
+def test_too_few_ordinary_fires_record_no_minimum(monkeypatch, fires, recorded) -> None:
+    """calibrate on scripted head scores and look verdicts: with fewer than MIN_NEGATIVES ordinary fires the rule's
+    answer is reported but not recorded (with none it would be its loosest minimum, a look that confirms anything)."""
+    import export.wake_look as wake_look
+    from edge.wake.second_look import Verdict
+    from export.wake_eval import PositiveStream
+
+    steps = 400  # 32 s of 80 ms steps; a fire every 30 steps, past the 2 s refractory period
+    ordinary = np.zeros(steps * 1280, np.float32)
+    positive = PositiveStream(np.ones(steps * 1280, np.float32), phrase_start=1.0, phrase_end=2.0, voice="espeak")
+
+    def scores(model, audio: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(audio) // 1280, np.float32)
+        if audio[0] == 1.0:  # the positive stream: the head fires as the phrase ends
+            out[24] = 0.9
+        else:
+            out[[30 * (k + 1) for k in range(fires)]] = 0.9
+        return out
+
+    class _Look:
+        window = 16000
+
+        def check(self, audio: np.ndarray) -> Verdict:
+            phrase = bool(audio[-1] == 1.0)
+            return Verdict(phrase, "hello shopkeeper" if phrase else "some words", -2.0 if phrase else -7.2, 1.0)
+
+    class _Model:
+        manifest = {"extra": {"threshold": 0.5}}
+
+    monkeypatch.setattr(wake_look, "batch_scores", scores)
+    material = {"synthetic": [ordinary], "real": [], "positives": [positive], "confusables": []}
+    result = wake_look.calibrate(_Model(), _Look(), 0.24, 2.0, material)
+    assert len(result["ordinary"]) == fires and result["rule_minimum"] == choose([-7.2]) == -6.5
+    assert result["per_minimum"]["-6.5"]["detection"] == 1.0
+    if recorded:
+        assert result["minimum"] == -6.5 and not result["no_minimum_reason"]
+    else:
+        assert result["minimum"] is None and "only 3 ordinary dev negatives" in result["no_minimum_reason"]

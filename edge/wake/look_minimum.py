@@ -90,7 +90,8 @@ def _mismatch(settings: Settings, calibration: dict[str, Any] | None, wake_manif
     if calibration is None:
         return f"no {BUNDLE} bundle in {settings.models.path} (build it: python -m export {BUNDLE})"
     if not isinstance(calibration.get("minimum"), int | float):
-        return f"the {BUNDLE} bundle records no minimum (rebuild: python -m export {BUNDLE} --force)"
+        why = calibration.get("no_minimum_reason") or f"rebuild: python -m export {BUNDLE} --force"
+        return f"the {BUNDLE} bundle records no minimum ({why})"
     checks = [
         (wake_manifest is not None and calibration.get("wake") == fingerprint(wake_manifest), "wake head"),
         (asr_manifest is not None and calibration.get("asr") == fingerprint(asr_manifest), f"{settings.asr.model} Whisper"),
