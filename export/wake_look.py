@@ -167,8 +167,9 @@ def _held_peak(scores: np.ndarray, step: int, tail: float) -> float:
     return round(float(scores[step: last + 1].max()), 4)
 
 
-def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) -> dict:
-    """Judge every first-stage fire in the material; the chosen minimum and every score behind it."""
+def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) -> tuple[dict, Judge]:
+    """Judge every first-stage fire in the material: (the chosen minimum and every score behind it, the judge
+    holding each window it decoded)."""
     threshold = float(model.manifest.get("extra", {}).get("threshold", 0.5))
     judge = Judge(look, tail, keep_windows=True)
     ordinary = []
@@ -185,9 +186,8 @@ def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) ->
         looks = [(step, judge("positive", f"pos{i}", stream.audio, step))
                  for step in fire_steps(scores, threshold, refractory)]
         in_phrase = [(step, s) for step, s in looks if detected([step], stream)[0]]
-        step = max(in_phrase, key=lambda x: x[1])[0] if in_phrase else None
-        positives.append({"voice": stream.voice, "fired": bool(in_phrase),
-                          "best": max((s for _, s in in_phrase), default=None), "step": step,
+        step, best = max(in_phrase, key=lambda x: x[1]) if in_phrase else (None, None)
+        positives.append({"voice": stream.voice, "fired": bool(in_phrase), "best": best, "step": step,
                           "head": _held_peak(scores, step, tail) if step is not None else None})
     confusables = []
     for j, (audio, text) in enumerate(m["confusables"]):
@@ -207,7 +207,7 @@ def calibrate(model: Any, look: Any, tail: float, refractory: float, m: dict) ->
             "highest_negative": max((o["score"] for o in ordinary), default=None),
             "first_stage_detection": sum(p["fired"] for p in positives) / max(1, len(positives)),
             "per_minimum": per_minimum, "ordinary": ordinary, "positives": positives, "confusables": confusables,
-            "look_cpu_seconds": {k: round(v, 2) for k, v in judge.cpu.items()}, "judge": judge}
+            "look_cpu_seconds": {k: round(v, 2) for k, v in judge.cpu.items()}}, judge
 
 
 def device_settings(out: Path) -> Any:
@@ -228,9 +228,8 @@ def make_look(settings: Any, phrase: str) -> Any:
                       window_seconds=settings.wake.second_look_window_seconds)
 
 
-def _parity_windows(result: dict) -> dict[str, np.ndarray]:
+def _parity_windows(result: dict, judge: Judge) -> dict[str, np.ndarray]:
     """The highest-scoring ordinary negatives' and the first positives' windows, with their scores."""
-    judge: Judge = result["judge"]
     top = sorted(result["ordinary"], key=lambda o: -o["score"])[:PARITY_NEGATIVES]
     keys = [(f"{o['kind']}{o['piece']}", o["step"]) for o in top]
     keys += [(f"pos{i}", p["step"]) for i, p in enumerate(result["positives"]) if p["fired"]][:PARITY_POSITIVES]
@@ -257,10 +256,9 @@ def build(staging: Path) -> tuple[Manifest, dict[str, str]]:
     _log(f"rendering the training-side material for {model.phrase!r}")
     m = material(model.phrase)
     _log(f"judging every first-stage fire with the forced look ({time.monotonic() - started:.0f} s so far)")
-    result = calibrate(model, look, settings.wake.second_look_tail_seconds, settings.wake.refractory_seconds, m)
-    np.savez(staging / "parity.npz", **_parity_windows(result))
-    report = {k: v for k, v in result.items() if k != "judge"}
-    (staging / "look_dev.json").write_text(json.dumps(report, indent=1) + "\n")
+    result, judge = calibrate(model, look, settings.wake.second_look_tail_seconds, settings.wake.refractory_seconds, m)
+    np.savez(staging / "parity.npz", **_parity_windows(result, judge))
+    (staging / "look_dev.json").write_text(json.dumps(result, indent=1) + "\n")
     chosen = result["per_minimum"][f"{result['rule_minimum']:g}"]
     if result["minimum"] is None:
         _log(f"no minimum recorded: {result['no_minimum_reason']}; the device keeps its fallback")

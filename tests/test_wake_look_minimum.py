@@ -219,7 +219,7 @@ def test_too_few_ordinary_fires_record_no_minimum(monkeypatch, fires, recorded) 
 
     monkeypatch.setattr(wake_look, "batch_scores", scores)
     material = {"synthetic": [ordinary], "real": [], "positives": [positive], "confusables": []}
-    result = wake_look.calibrate(_Model(), _Look(), 0.24, 2.0, material)
+    result, _judge = wake_look.calibrate(_Model(), _Look(), 0.24, 2.0, material)
     assert len(result["ordinary"]) == fires and result["rule_minimum"] == choose([-7.2]) == -6.5
     assert result["per_minimum"]["-6.5"]["detection"] == 1.0
     if recorded:

@@ -5,8 +5,8 @@ The same training-side rule (`python -m export wake-look`, export/wake_look.py) 
 build, -4.0 on an AVX2-only EPYC's and -5.0 on an AVX-512 VNNI Xeon's: a constant tuned on one is
 too strict or too loose on the others. So the export runs the rule on the bundles this machine built
 and records the minimum with fingerprints of the two bundles it measured. The device takes it only
-when `[wake] second_look_min_logprob` is left at CALIBRATED and the fingerprints, the phrase, the
-window and the tail all match what it runs; anything else falls back to FALLBACK and says why (a
+when `[wake] second_look_min_logprob` is left at CALIBRATED and the fingerprints (the head's stands for its
+phrase: it is trained for one), `[asr] model`, the window and the tail all match what it runs; anything else falls back to FALLBACK and says why (a
 stale calibration is worse than the constant: it was chosen for other scores).
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,6 @@ CALIBRATED = 0.0
 a mean log-probability of 0 means every phrase token certain)."""
 FALLBACK = -4.5
 """Used when no calibration fits: the rule's answer on the build the "hello shopkeeper" default was chosen on."""
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
