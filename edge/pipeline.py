@@ -3,7 +3,7 @@
     mic frame
       -> mute gate         muted: the frame stops here, no later stage sees a sample
       -> idle:             wake word (frames also kept in a short pre-roll ring buffer)
-      -> listening:        VAD + ASR, pre-roll first, so "hello shopkeeper, I want apples" loses nothing
+      -> listening:        VAD + ASR, pre-roll first, so "hey voice shop, I want apples" loses nothing
       -> endpoint:         transcript -> responder thread: NLU -> dialogue -> TTS clauses -> sink
       -> thinking/speaking: the wake word keeps listening for a barge-in
 

@@ -79,15 +79,20 @@ def strip_wake_phrase(text: str, phrase: str) -> str:
     """The request without the wake phrase the pre-roll carried into the recognizer.
 
     The audio handed to the recognizer starts a little before the wake word fired, so the
-    transcript often begins with the phrase or its tail ("Hello shopkeeper, I want...", "Keeper. I
-    want..."). Leading words that fuzzily match the phrase's last words are dropped, and only those; a
-    compound may be heard as two words ("shop keeper", "keep her"), so two heard words written together
-    may stand for one phrase word when the first alone does not match it.
+    transcript often begins with the phrase or its tail ("Hey voice shop, I want...", "Shop. I
+    want..."). Leading words that fuzzily match the phrase's last words are dropped, and only those.
+    Whisper splits and joins words freely, so two heard words written together may stand for one phrase
+    word ("shop keeper"), one heard word for two ("Voiceshop"), and a short first word may be a
+    mishearing of the phrase's first ("A voice shop, ...") when the words after it are the phrase's rest.
     """
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    heard = [w[2] for w in words]
     target = [w.lower() for w in _WORD.findall(phrase)]
     for k in range(len(target), 0, -1):
-        taken = _leading_match(target[-k:], [w[2] for w in words])
+        taken = _leading_match(target[-k:], heard)
+        if not taken and k >= 2 and k == len(target) - 1 and heard and len(heard[0]) <= 3:
+            after_first = _leading_match(target[-k:], heard[1:])
+            taken = 1 + after_first if after_first else 0
         if taken:
             rest = text[words[taken - 1][1]:]
             return rest.lstrip(" ,.!?;:-").strip()
@@ -95,13 +100,22 @@ def strip_wake_phrase(text: str, phrase: str) -> str:
 
 
 def _leading_match(tail: list[str], heard: list[str]) -> int:
-    """How many leading heard words spell the phrase words `tail`, one or two heard words each (0: they do not)."""
-    at = 0
-    for word in tail:
-        if at < len(heard) and fuzz.ratio(word, heard[at]) >= WAKE_WORD_MATCH:
-            at += 1
-        elif at + 1 < len(heard) and fuzz.ratio(word, heard[at] + heard[at + 1]) >= WAKE_WORD_MATCH:
-            at += 2
-        else:
+    """How many leading heard words spell the phrase words `tail` (0: they do not).
+
+    At each step the closest of three readings is taken: one heard word for one phrase word, two heard words
+    written together for one phrase word ("shop keeper"), or one heard word for two phrase words ("Voiceshop").
+    """
+    at, i = 0, 0
+    while i < len(tail):
+        readings = []  # (similarity, heard words used, phrase words used)
+        if at < len(heard):
+            readings.append((fuzz.ratio(tail[i], heard[at]), 1, 1))
+            if i + 1 < len(tail):
+                readings.append((fuzz.ratio(tail[i] + tail[i + 1], heard[at]), 1, 2))
+        if at + 1 < len(heard):
+            readings.append((fuzz.ratio(tail[i], heard[at] + heard[at + 1]), 2, 1))
+        best = max(readings, default=(0.0, 0, 0))
+        if best[0] < WAKE_WORD_MATCH:
             return 0
+        at, i = at + best[1], i + best[2]
     return at

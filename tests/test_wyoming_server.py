@@ -85,7 +85,7 @@ def test_describe_advertises_asr_tts_wake_and_handle(server):
         assert program.version
     assert info.asr[0].models[0].languages == ["en"] and info.asr[0].supports_transcript_streaming
     assert info.tts[0].voices[0].name == "en_US-joe-medium" and info.tts[0].supports_synthesize_streaming
-    assert info.wake[0].models[0].phrase == "hello shopkeeper" and info.wake[0].models[0].name == "hello_shopkeeper"
+    assert info.wake[0].models[0].phrase == "hey voice shop" and info.wake[0].models[0].name == "hey_voice_shop"
     assert info.handle[0].models[0].languages == ["en"]
     assert "bundle" in info.asr[0].models[0].version  # which build of the weights answers
 
@@ -176,14 +176,14 @@ def test_tts_speaks_whole_requests_and_text_streams_clause_by_clause(server):
 
 def test_wake_detects_the_phrase_and_says_not_detected_otherwise(server):
     piper = PiperSynth()
-    phrase = trim(piper("Hello shopkeeper,", length_scale=1.0, noise_scale=0.0, noise_w=0.0))
+    phrase = trim(piper("Hey voice shop,", length_scale=1.0, noise_scale=0.0, noise_w=0.0))
     phrase = (phrase / np.abs(phrase).max() * 0.4).astype(np.float32)
     noise = (np.random.default_rng(1).standard_normal(19200) * 0.0018).astype(np.float32)
     audio = np.concatenate([noise, phrase, noise, noise])
     stream = audio_events(pcm(audio, 16000), 16000, 2, 1, chunk_seconds=0.03)
     events = _wake(server.port, stream)
     detections = of_type(events, "detection")
-    assert len(detections) == 1 and detections[0].data["name"] == "hello_shopkeeper", [e.type for e in events]
+    assert len(detections) == 1 and detections[0].data["name"] == "hey_voice_shop", [e.type for e in events]
     start_ms, end_ms = 1200, 1200 + 1000 * len(phrase) / 16000
     assert start_ms <= detections[0].data["timestamp"] <= end_ms + 1000, detections[0].data
     quiet = run(exchange(server.port, [Detect().event(), *audio_events(pcm(np.tile(noise, 5)), 16000, 2, 1)],
@@ -198,7 +198,7 @@ def _wake(port: int, stream: list[Event]) -> list[Event]:
     async def go() -> list[Event]:
         received: list[Event] = []
         async with AsyncTcpClient("127.0.0.1", port) as client:
-            await client.write_event(Detect(names=["hello_shopkeeper"]).event())
+            await client.write_event(Detect(names=["hey_voice_shop"]).event())
             for event in stream:
                 await client.write_event(event)
             await client.write_event(Describe().event())  # a marker: answered after audio-stop's replies

