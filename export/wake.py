@@ -81,7 +81,7 @@ def set_phrase(phrase: str) -> None:
     cleaned = " ".join(phrase.split())
     if not re.fullmatch(r"[A-Za-z][A-Za-z' ]{1,38}[A-Za-z]", cleaned) or not 1 <= len(cleaned.split()) <= 4:
         raise ValueError(f"wake phrase {phrase!r}: use 1-4 English words of letters (3-40 characters), "
-                         "e.g. --phrase \"hey voice shop\"")
+                         "e.g. --phrase \"hello shopkeeper\"")
     _phrase = cleaned.lower()
 
 

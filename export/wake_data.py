@@ -247,22 +247,12 @@ class CorpusSpec:
     seed: int = 1234
 
 
-RAW_PIPER = 1 / 3
-"""Share of the training split's Piper renderings left as Piper made them, not through sox's pitch and tempo.
-With every one through sox, the heads learned the Piper voice with sox's artefacts: on one build each, the
-Piper voice as played (dry, quiet room) fired "hey voice shop" on 44 % and "hello shopkeeper" on 75 % of 36
-renderings, while every sox-shifted held-out Piper stream fired."""
-
-
 def _render(rng: random.Random, text: str, split: str, piper: PiperSynth | None, espeak: list[str],
             use_piper: bool) -> tuple[np.ndarray, str, dict[str, float]]:
     if use_piper and piper is not None:
         params = {"length_scale": rng.uniform(0.8, 1.25), "noise_scale": rng.uniform(0.4, 0.9),
                   "noise_w": rng.uniform(0.5, 1.0)}
         audio = piper(text, **params)
-        if split == "train" and rng.random() < RAW_PIPER:
-            params.update(cents=0.0, tempo=1.0)  # the voice as the device and its simulator play it
-            return audio, "piper:joe", params
         # Held-out "voices" for Piper: pitch bands outside the training band of +-300 cents.
         band = (rng.choice([-1, 1]) * rng.uniform(320, 480)) if split == "heldout" else rng.uniform(-300, 300)
         params.update(cents=band, tempo=rng.uniform(0.88, 1.12))
