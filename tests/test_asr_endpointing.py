@@ -130,25 +130,24 @@ COMPLETE_REQUESTS = ("add a gallon of whole milk", "add two bags of fuji apples"
 
 
 def test_a_complete_request_ends_at_the_short_pause(nlu, catalog, voice) -> None:
-    """Each request the recognizer heard word for word ends at the short pause. Which ones it hears is the build's
-    (an AVX2 EPYC build heard the first as "Had a gallon of whole note."): at least two of three must be heard."""
-    heard = []
+    """A complete request ends at the short pause, not after the full hold; at least two of three must. The early
+    decision reads what the recognizer heard at the pause, which is the build's: an AVX2 EPYC build heard the first
+    as "Had a gallon of whole note.", and an AVX-512 Xeon build heard "tuna" as "tune" at the pause, a product the
+    catalog has nothing for, so that request rightly waited the full hold (and the full decode then heard "tuna")."""
+    ended_early = []
     for text in COMPLETE_REQUESTS:
         clip = voice.say(text)
         audio = np.concatenate([_silence(0.5), clip, _silence(1.5)])
         spoken_until = 0.5 + voiced_end(clip, RATE)
         early = _feed(_recognizer(nlu, catalog), audio)
-        final = next(e for e in early if isinstance(e, FinalTranscript))
-        if word_error_rate(text, final.text) > 0:
-            continue
-        heard.append(final.text)
         held = _feed(_recognizer(nlu, catalog, early_endpoint_seconds=0), audio)
         (early_end,), (held_end,) = ([e for e in events if isinstance(e, Endpoint)] for events in (early, held))
         # the full hold waits min_silence_seconds after Silero's (late) segment end; the early one does not
         assert held_end.timestamp - spoken_until >= 0.5, text
-        assert early_end.timestamp - spoken_until < 0.45, text
-        assert early_end.timestamp < held_end.timestamp - 0.2, text
-    assert len(heard) >= 2, heard
+        assert early_end.timestamp <= held_end.timestamp + 1e-6, text
+        if early_end.timestamp - spoken_until < 0.45 and early_end.timestamp < held_end.timestamp - 0.2:
+            ended_early.append(next(e.text for e in early if isinstance(e, FinalTranscript)))
+    assert len(ended_early) >= 2, ended_early
 
 
 def _voiced(clip: np.ndarray) -> np.ndarray:
