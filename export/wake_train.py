@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +150,32 @@ class TrainSpec:
     arch: str = "mlp"
     """"mlp" (flatten, openWakeWord's shape) or "conv" (temporal convolutions, max over time)."""
     seed: int = 7
+    members: int = 1
+    """Heads trained with seeds seed, seed + 1, ... on the same windows; the shipped head averages their scores."""
+
+
+class MeanHead(nn.Module):
+    """The average of several heads' scores: one ONNX graph, the detector's interface unchanged."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)
 
 
 def train_head(data: WindowSet, spec: TrainSpec,
+               make: Callable[[], nn.Module] | None = None) -> tuple[nn.Module, dict[str, float]]:
+    """spec.members seeded heads (see _train_one), averaged when more than one; facts of the last."""
+    if spec.members <= 1:
+        return _train_one(data, spec, make)
+    trained = [_train_one(data, replace(spec, seed=spec.seed + k, members=1), make) for k in range(spec.members)]
+    facts = trained[-1][1] | {"seconds": round(sum(f["seconds"] for _m, f in trained), 1)}
+    return MeanHead([m for m, _f in trained]).eval(), facts
+
+
+def _train_one(data: WindowSet, spec: TrainSpec,
                make: Callable[[], nn.Module] | None = None) -> tuple[nn.Module, dict[str, float]]:
     """Seeded training on balanced batches; returns the model (eval mode) and a few facts. `make`
     builds another front end's head to train instead of spec.arch's (after seeding)."""
