@@ -262,7 +262,8 @@ class WakeSettings:
     over "hello shopkeeper" on three build pairs, two CPU kinds (issue 17; README, wake section, "The phrase"): as
     the device runs it (first stage 0.5, the forced look at each build's own minimum) 96.0 vs 86.2 %, 92.9 vs
     87.1 % and 93.3 vs 80.4 % detection, 0 false accepts per hour on real speech for both; at equal first-stage
-    detection (>= 90 %) fewer synthetic false accepts on every pair (real speech: fewer on two, equal on one). "hello shopkeeper" had in turn beaten the first default, "hey shop"."""
+    detection (>= 90 %) fewer synthetic false accepts on every pair (real speech: fewer on two, equal on one).
+    "hello shopkeeper" had in turn beaten the first default, "hey shop"."""
 
     model: str = field(default="custom", metadata=bound(
         lambda v: v == "custom" or (v.replace("_", "").isalnum() and v.islower()),
@@ -287,10 +288,10 @@ class WakeSettings:
     """Confirm each detection with the recognizer's Whisper before waking (second_look_method; on/off). For "hey voice
     shop" at each build's own minimum, held out, on three builds: detection 96.0, 92.9 and 93.3 % (first stage alone
     97.3, 97.3, 95.5 %), false accepts 0 per hour on real speech and 2, 0, 0 on synthetic (README, wake section).
-    For "hello shopkeeper", on the held-out wake bench the forced look at its minimum -4.5 took false accepts from 52 to 0
-    per hour (synthetic) and 114 to 0 (real speech) for 97.3 -> 85.3 % detection (docs/wake/second_look_dev.txt);
-    on another build, at that build's own minimum (-5.5, second_look_min_logprob = 0), 38/114 to 0/0 for 92.0 ->
-    86.2 %."""
+    For "hello shopkeeper", on the held-out wake bench the forced look at its minimum -4.5 took false accepts from
+    52 to 0 per hour (synthetic) and 114 to 0 (real speech) for 97.3 -> 85.3 % detection
+    (docs/wake/second_look_dev.txt); on another build, at that build's own minimum (-5.5,
+    second_look_min_logprob = 0), 38/114 to 0/0 for 92.0 -> 86.2 %."""
 
     second_look_method: Literal["forced", "words"] = "forced"
     """How the second look judges the window: "forced" scores the phrase's tokens under Whisper (needs

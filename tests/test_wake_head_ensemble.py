@@ -34,7 +34,8 @@ def test_members_are_trained_with_their_own_seeds_and_averaged(tmp_path):
     path = tmp_path / "head.onnx"
     export_onnx(model, path)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["embeddings"] and [o.name for o in session.get_outputs()] == ["score"]
+    assert [i.name for i in session.get_inputs()] == ["embeddings"]
+    assert [o.name for o in session.get_outputs()] == ["score"]
     windows = data.windows(np.arange(64))
     onnx_scores = session.run(None, {"embeddings": windows})[0][:, 0]
     with torch.no_grad():

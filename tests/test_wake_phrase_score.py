@@ -12,6 +12,14 @@ from edge.wake.phrase_score import ForcedLook, phrase_spellings
 RATE = 16000
 
 
+def _window(text: str) -> np.ndarray:
+    """What the look decodes for a short line in Piper's voice: its first 1.6 s between 0.25 s of silence."""
+    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
+
+    pad = np.zeros(4000, np.float32)
+    return np.concatenate([pad, read_wav_16k(clip(text, PIPER_JOE).path)[:int(1.6 * RATE)], pad])
+
+
 def test_spellings_cover_whispers_casing_and_punctuation() -> None:
     forms = phrase_spellings("hey shop")
     assert " Hey shop" in forms and " Hey, shop" in forms and " hey shop" in forms and " Hey Shop" in forms
@@ -82,17 +90,11 @@ def test_the_phrase_scores_high_and_ordinary_speech_low(whisper) -> None:
     """Piper's voice: the phrase (alone, after other words, before a request) passes at the default
     threshold; ordinary speech does not; a neighbour scores well below the phrase said alone."""
     from edge.wake.look_minimum import FALLBACK
-    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
 
     look = ForcedLook(whisper, "hey shop", min_logprob=FALLBACK)  # no calibration is for "hey shop": the fallback
-    pad = np.zeros(4000, np.float32)
-
-    def window(text: str) -> np.ndarray:
-        return np.concatenate([pad, read_wav_16k(clip(text, PIPER_JOE).path)[:int(1.6 * RATE)], pad])
-
-    phrase = [look.check(window(t)) for t in ("hey shop", "okay hey shop", "hey shop add two apples")]
-    ordinary = [look.check(window(t)) for t in ("the weather is nice today", "put the kettle on please")]
-    neighbour = look.check(window("hey stop"))
+    phrase = [look.check(_window(t)) for t in ("hey shop", "okay hey shop", "hey shop add two apples")]
+    ordinary = [look.check(_window(t)) for t in ("the weather is nice today", "put the kettle on please")]
+    neighbour = look.check(_window("hey stop"))
     assert all(v.accepted for v in phrase), phrase
     assert not any(v.accepted for v in ordinary), ordinary
     # the neighbour against the phrase said alone: "hey shop" cut before its request at 1.6 s is heard "A-Shop add
@@ -100,6 +102,7 @@ def test_the_phrase_scores_high_and_ordinary_speech_low(whisper) -> None:
     assert neighbour.score < phrase[0].score - 1.0, (neighbour, phrase)
 
 
+@pytest.mark.slow
 def test_the_default_phrase_scores_above_ordinary_speech_and_its_neighbours(whisper) -> None:
     """The device's own phrase in Piper's voice passes the look at the fallback minimum; ordinary speech, even with
     one of the phrase's words in it, scores far below; whole-word neighbours score below the phrase said alone, by
@@ -107,19 +110,14 @@ def test_the_default_phrase_scores_above_ordinary_speech_and_its_neighbours(whis
     those, tests/test_wake_detector.py)."""
     from edge.config import WakeSettings
     from edge.wake.look_minimum import FALLBACK
-    from export.speech_corpus import PIPER_JOE, clip, read_wav_16k
 
     phrase = WakeSettings.phrase
     look = ForcedLook(whisper, phrase, min_logprob=FALLBACK)
-    pad = np.zeros(4000, np.float32)
-
-    def window(text: str) -> np.ndarray:
-        return np.concatenate([pad, read_wav_16k(clip(text, PIPER_JOE).path)[:int(1.6 * RATE)], pad])
-
-    said = [look.check(window(t)) for t in (phrase, f"okay {phrase}", f"{phrase} add two apples")]
-    ordinary = [look.check(window(t)) for t in ("the weather is nice today", "his voice is lovely",
+    said = [look.check(_window(t)) for t in (phrase, f"okay {phrase}", f"{phrase} add two apples")]
+    ordinary = [look.check(_window(t)) for t in ("the weather is nice today", "his voice is lovely",
                                                 "a nice little coffee shop")]
-    neighbours = [look.check(window(t)) for t in ("hey voice stop", "hey boys stop", "hey joyce the shop is closed")]
+    neighbours = [look.check(_window(t))
+                  for t in ("hey voice stop", "hey boys stop", "hey joyce the shop is closed")]
     assert all(v.accepted for v in said), said
     assert not any(v.accepted for v in ordinary) and max(v.score for v in ordinary) < said[0].score - 3.0, ordinary
     assert all(v.score < said[0].score - 1.0 for v in neighbours), (neighbours, said[0])
