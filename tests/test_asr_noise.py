@@ -20,10 +20,11 @@ WER_MARGIN = 0.03
 """How much worse than the anchor a set may be before the test fails: INT8 kernels round differently
 on AVX2 and AVX-512 VNNI CPUs, flipping a word or two of ~300 (the goal itself is <= the anchor)."""
 KNOWN_GAP = 0.06
-"""In pink noise and babble the device is behind the anchor (issue 18, README "the recognizer in noise": INT8
-is the gap on held-out noisy voices). Since the Piper clips are seeded (export/speech_corpus.py) this set is the
-same everywhere, and it measured 0.327 vs 0.288 (AVX-512 VNNI, 2026-12-06): the goal is reported as an expected
-failure there, and a device further behind than this bound fails outright."""
+"""In pink noise and babble the device is behind the anchor (issue 18, docs/measured/goals_missed.md, "the
+recognizer in noise": INT8 is the gap on held-out noisy voices). Since the Piper clips are seeded
+(export/speech_corpus.py) this set is the same everywhere, and it measured 0.327 vs 0.288 (AVX-512 VNNI,
+2026-12-06): the goal is reported as an expected failure there, and a device further behind than this bound
+fails outright."""
 
 
 def test_snr_room_and_determinism():
