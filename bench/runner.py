@@ -52,6 +52,6 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             summary.add(name, "benchmark failed", "see its output above")
             status |= 1
-    print("\n===== summary (paste into README.md) =====\n")
+    print("\n===== summary (paste into docs/measured/per_goal.md) =====\n")
     print(summary.render(started, time.time() - started))
     return status

@@ -2,7 +2,7 @@
 
 Every benchmark prints its own detailed table as it goes; `add()` keeps the few figures a reader
 compares across runs (with the goal and the anchor they are judged against), and `render()` turns
-them into one Markdown table headed by the date, the machine and its load, ready for the README.
+them into one Markdown table headed by the date, the machine and its load, ready for docs/measured/per_goal.md.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ class AsrSettings:
 
     model: Literal["tiny.en", "base"] = "tiny.en"
     """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
-    errs less in noise but doubles the decode and takes the device to 374 MB (README, bench speech)."""
+    errs less in noise but doubles the decode and takes the device to 374 MB (docs/measured/per_goal.md)."""
 
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
@@ -259,7 +259,7 @@ class WakeSettings:
     phrase: str = "hey voice shop"
     """The wake phrase the wake model listens for (a packaged model's own phrase when one is chosen). Also the
     phrase `python -m export wake` trains by default (export/wake_data.py). Chosen by the held-out wake bench
-    over "hello shopkeeper" on three build pairs, two CPU kinds (issue 17; README, wake section, "The phrase"): as
+    over "hello shopkeeper" on three build pairs, two CPU kinds (issue 17; docs/measured/wake.md, "The phrase"): as
     the device runs it (first stage 0.5, the forced look at each build's own minimum) 96.0 vs 86.2 %, 92.9 vs
     87.1 % and 93.3 vs 80.4 % detection, 0 false accepts per hour on real speech for both; at equal first-stage
     detection (>= 90 %) fewer synthetic false accepts on every pair (real speech: fewer on two, equal on one).
@@ -287,7 +287,7 @@ class WakeSettings:
     second_look: bool = True
     """Confirm each detection with the recognizer's Whisper before waking (second_look_method; on/off). For "hey voice
     shop" at each build's own minimum, held out, on three builds: detection 96.0, 92.9 and 93.3 % (first stage alone
-    97.3, 97.3, 95.5 %), false accepts 0 per hour on real speech and 2, 0, 0 on synthetic (README, wake section).
+    97.3, 97.3, 95.5 %), false accepts 0 per hour on real speech and 2, 0, 0 on synthetic (docs/measured/wake.md).
     For "hello shopkeeper", on the held-out wake bench the forced look at its minimum -4.5 took false accepts from
     52 to 0 per hour (synthetic) and 114 to 0 (real speech) for 97.3 -> 85.3 % detection
     (docs/wake/second_look_dev.txt); on another build, at that build's own minimum (-5.5,
