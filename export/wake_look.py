@@ -74,7 +74,7 @@ covers onnxruntime choosing another kernel for a batch of one on a busy machine.
 _CODE = [Path(__file__), *(Path(__file__).with_name(n) for n in ("wake_streams.py", "wake_augment.py", "wake_real.py")),
          *(Path(__file__).parents[1] / "edge" / p for p in
            ("wake/phrase_score.py", "wake/detector.py", "wake/look_minimum.py", "asr/whisper_ort.py",
-            "asr/whisper_features.py"))]
+            "asr/whisper_features.py", "asr/whisper_stream.py"))]
 
 
 def _log(message: str) -> None:

@@ -40,7 +40,6 @@ reaches decode_stream, the call the device's recognizer makes.
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 from collections.abc import Sequence
@@ -54,10 +53,10 @@ from edge.asr import guard
 from edge.asr.bpe import ranks
 from edge.asr.timestamps import TOKENS_PER_SECOND, Picker, TimestampRules, resumed
 from edge.asr.whisper_features import N_MELS, mel_energies, normalize
+from edge.asr.whisper_stream import RATE, Result, WhisperStream, read_tokens
 
 log = logging.getLogger("edge.asr")
 
-RATE = 16000
 MAX_FRAMES = 3000
 """Whisper's window (30 s of 10 ms frames); sherpa keeps at most MAX_FRAMES - 50 real frames."""
 _SHRINK = "memory.enable_memory_arena_shrinkage"
@@ -77,54 +76,6 @@ class SessionMemory:
     still reuses its blocks. Only with arena."""
     pattern: bool = False
     """Memory patterns (a plan kept per input shape): segments vary in length, so off by default."""
-
-
-@dataclass
-class Result:
-    """What sherpa's OfflineRecognitionResult offers that the device reads."""
-
-    text: str = ""
-    tokens: list[int] | None = None
-
-
-class WhisperStream:
-    """One utterance's audio (sherpa's OfflineStream interface: accept_waveform, then decode_stream)."""
-
-    def __init__(self) -> None:
-        self._parts: list[np.ndarray] = []
-        self.result = Result()
-        self.prompt: tuple[int, ...] = ()
-        """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
-        self.timed = False
-        """Decode in Whisper's timestamp mode (edge.asr.timestamps): a packed window of several sentences."""
-        self.spans: tuple[tuple[float, float], ...] = ()
-        """A timed window's utterances, (start, stop) seconds into it (the VAD's): where a decode that stopped
-        early resumes (WhisperOrt.timed)."""
-
-    def accept_waveform(self, sample_rate: int, samples: np.ndarray | Sequence[float]) -> None:
-        """Append samples (float in [-1, 1]); other rates are resampled to 16 kHz, as sherpa does."""
-        audio = np.asarray(samples, np.float32).reshape(-1)
-        if sample_rate != RATE:
-            if sample_rate <= 0:
-                raise ValueError(f"sample rate must be positive, got {sample_rate}")
-            import soxr
-
-            audio = soxr.resample(audio, sample_rate, RATE).astype(np.float32)
-        self._parts.append(audio)
-
-    @property
-    def samples(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
-
-
-def read_tokens(path: Path) -> dict[int, bytes]:
-    """sherpa's Whisper tokens.txt (`base64(bytes) id` a line) -> id -> token bytes."""
-    table: dict[int, bytes] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            text, token_id = line.rsplit(" ", 1)
-            table[int(token_id)] = base64.b64decode(text)
-    return table
 
 
 def _session(path: Path, threads: int, memory: SessionMemory, providers: Sequence[str],
