@@ -39,6 +39,24 @@ def test_ends_open(text: str, open_: bool) -> None:
     assert ends_open(text) is open_
 
 
+@pytest.mark.parametrize(("text", "repeats"), [
+    ("Yes. Yes. Yes", True),  # an AVX2 build's decode at the comma of "Yes, place the order."
+    ("No. No.", True),
+    ("好的。好的。", True),
+    ("Yes, yes.", False),  # one sentence: said so, not filled in
+    ("Yes.", False),
+    ("Add milk. Add eggs.", False),
+    ("", False),
+])
+def test_a_text_that_repeats_a_sentence_is_not_taken_as_finished(text: str, repeats: bool) -> None:
+    from edge.asr.complete import CompleteRequest, repeats_itself
+
+    assert repeats_itself(text) is repeats
+    confident = CompleteRequest(lambda _t: type("U", (), {"intent": "confirm", "confidence": 0.99})(), 0.8)
+    if text.strip():
+        assert confident(text) is not repeats  # the NLU is sure either way: only the repetition says no
+
+
 @pytest.fixture(scope="module")
 def nlu(bundle):
     bundle("nlu")
