@@ -7,7 +7,9 @@ never wall-clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -284,29 +286,54 @@ def test_a_speculation_silero_outlasts_is_decoded_again() -> None:
     assert recognizer.stats["speculative_misses"] >= 1
 
 
-def test_a_speculation_the_completeness_check_refused_is_decoded_again_at_the_endpoint() -> None:
-    """The pause's decode was not a whole request (the early endpoint did not fire); the full hold then ends the
-    request with the same audio plus its silence, which is decoded again rather than reused: what Whisper hears
-    at the pause can differ from what it hears with the segment's tail."""
-    from edge.asr.stream import Endpointing, VadRecognizer
-
+def _refusal_case() -> tuple[np.ndarray, list[int], int, Callable[[np.ndarray], str]]:
+    """One second of "speech" (Silero: 0.5-1.5 s), then quiet; the decoder hears "last time" only when it gets at
+    least `whole` samples, which the pause's first decode (cut where the quiet began, ~1.6 s) does not."""
     t = np.arange(RATE, dtype=np.float32) / RATE
     audio = np.concatenate([np.zeros(RATE // 2), 0.3 * np.sin(2 * np.pi * 220 * t), np.zeros(2 * RATE)]).astype(np.float32)
     heard: list[int] = []
-    whole = int(1.7 * RATE)  # the pause's decodes end where the quiet began (~1.6 s of audio); the endpoint's go on
+    whole = int(1.7 * RATE)
 
     def decode(samples: np.ndarray) -> str:
         heard.append(len(samples))
         return "order the same as last time" if len(samples) >= whole else "order the same as lost time"
 
-    def run(complete) -> list[str]:
-        heard.clear()
-        recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, int(1.5 * RATE))]), decode,
-                                   Endpointing(early_silence=0.3), complete)
-        events = []
-        for start in range(0, len(audio), FRAME):
-            events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
-        return [e.text for e in events if isinstance(e, FinalTranscript)]
+    return audio, heard, whole, decode
 
-    assert run(lambda text: False) == ["order the same as last time"] and max(heard) >= whole
-    assert run(lambda text: True) == ["order the same as lost time"] and max(heard) < whole  # ended early on it
+
+def _run_scripted(audio: np.ndarray, decode: Callable[[np.ndarray], str],
+                  complete: Callable[[str], bool]) -> tuple[list[str], list[float], Any]:
+    """(finals, endpoint times, the recognizer) with Silero's speech scripted at 0.5-1.5 s."""
+    from edge.asr.stream import Endpointing, VadRecognizer
+
+    recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, int(1.5 * RATE))]), decode,
+                               Endpointing(early_silence=0.3), complete)
+    events = []
+    for start in range(0, len(audio), FRAME):
+        events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
+    return ([e.text for e in events if isinstance(e, FinalTranscript)],
+            [e.timestamp for e in events if isinstance(e, Endpoint)], recognizer)
+
+
+def test_a_speculation_the_completeness_check_refused_is_decoded_again_at_the_endpoint() -> None:
+    """The pause's decodes were not a whole request (the early endpoint did not fire); the full hold then ends the
+    request with the same audio plus its silence, which is decoded again rather than reused: what Whisper hears
+    at the pause can differ from what it hears with the segment's tail."""
+    audio, heard, whole, decode = _refusal_case()
+    assert _run_scripted(audio, decode, lambda text: False)[0] == ["order the same as last time"]
+    assert max(heard) >= whole
+    heard.clear()
+    assert _run_scripted(audio, decode, lambda text: True)[0] == ["order the same as lost time"]
+    assert max(heard) < whole  # ended early on the pause's first decode, never decoded again
+
+
+def test_a_refused_pause_decode_is_tried_once_more_with_the_quiet_so_far() -> None:
+    """A car-profile build heard the cut-off "Two bags, please." as "Too bad is, please." at the pause: the NLU
+    was unsure, and the device waited the whole hold (0.9 s to its answer). Now the refused decode is made
+    once more with the quiet heard so far; when that one is a whole request the request ends there, early."""
+    audio, heard, whole, decode = _refusal_case()
+    finals, ends, recognizer = _run_scripted(audio, decode, lambda text: "last" in text)
+    assert finals == ["order the same as last time"]
+    assert recognizer.stats["speculative_retries"] == 1 and recognizer.stats["early_endpoints"] == 1
+    waited = _run_scripted(audio, decode, lambda text: False)[1]
+    assert ends[0] < waited[0] - 0.1  # before the full hold would have ended it
