@@ -54,7 +54,7 @@ def test_a_text_that_repeats_a_sentence_is_not_taken_as_finished(text: str, repe
     from edge.asr.complete import CompleteRequest, repeats_itself
 
     assert repeats_itself(text) is repeats
-    confident = CompleteRequest(lambda _t: type("U", (), {"intent": "confirm", "confidence": 0.99})(), 0.8)
+    confident = CompleteRequest(lambda _t: SimpleNamespace(intent="confirm", confidence=0.99), 0.8)
     if text.strip():
         assert confident(text) is not repeats  # the NLU is sure either way: only the repetition says no
 

@@ -116,8 +116,6 @@ class _Speculation:
     """Decode wall time (seconds)."""
     complete: bool | None = None
     """The completeness check's answer, asked once when an early endpoint is possible."""
-    retried: bool = False
-    """Decoded again, once, with the quiet heard so far, after the check refused the first decode of this pause."""
 
 
 class VadRecognizer:
@@ -383,14 +381,14 @@ class VadRecognizer:
             return False
         if spec.complete is None:
             spec.complete = bool(spec.text) and self.complete(spec.text)
-            if not spec.complete and not spec.retried and self._audio.end > spec.stop:
+            if not spec.complete and self._audio.end > spec.stop:
                 # decoded where the quiet began, "Two bags, please." came out "Too bad is, please." (AVX2 EPYC):
-                # once per pause, decode again with the quiet heard so far rather than wait out the hold
+                # once per pause (the new decode is judged here, so this branch never sees it again), decode
+                # again with the quiet heard so far rather than wait out the hold
                 self.stats["speculative_retries"] += 1
                 self._speculate(utt, self._audio.end, spec.quiet_from)
                 spec = utt.speculation
                 assert spec is not None
-                spec.retried = True
                 spec.complete = bool(spec.text) and self.complete(spec.text)
         return spec.complete
 
