@@ -52,7 +52,8 @@ QUICK_CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 5.0, "ne
                     Condition("music", 10.0, "near"), Condition("car", 10.0, "far"))
 AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_bytes()).hexdigest()[:12]
 """Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
-_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
+_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py",
+                   "edge/asr/biasing.py")
 
 
 def prompt_key(asr: Any) -> str:
@@ -60,11 +61,13 @@ def prompt_key(asr: Any) -> str:
     unprompted cache), else the mode, budget and the prompt code's hash (a new prompt makes new transcripts)."""
     from edge.config import whisper_runtime
 
-    if asr.prompt == "off" or whisper_runtime(asr) != "onnxruntime":
+    biased = bool(asr.bias_bonus or asr.bias_start_bonus)
+    if (asr.prompt == "off" and not biased) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
     code = hashlib.sha256(b"".join((root / p).read_bytes() for p in _PROMPT_SOURCES)).hexdigest()[:8]
-    return f"-prompt-{asr.prompt}{asr.prompt_tokens}-{code}"
+    bias = f"-bias{asr.bias_bonus:g}+{asr.bias_start_bonus:g}" if biased else ""
+    return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}-{code}"
 
 
 class Heard:
@@ -132,6 +135,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(
             settings.asr, prompt=args.prompt or settings.asr.prompt,
             prompt_tokens=args.prompt_tokens or settings.asr.prompt_tokens))
+    if args.bias is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(
+            settings.asr, bias_bonus=args.bias[0], bias_start_bonus=args.bias[1]))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -198,6 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
             "conditions": [c.label for c in conditions], "commands": len(commands), "decoded": decoded,
             "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
+            "bias": [settings.asr.bias_bonus, settings.asr.bias_start_bonus],
             "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
@@ -224,6 +231,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", choices=("off", "style", "dialog", "catalog"), default=None,
                         help="Whisper's initial prompt (default [asr] prompt; edge/asr/prompt.py); cached apart")
     parser.add_argument("--prompt-tokens", type=int, default=None, help="the prompt's budget (default [asr] prompt_tokens)")
+    parser.add_argument("--bias", type=lambda s: tuple(float(x) for x in s.split(",")), default=None,
+                        metavar="BONUS,START", help="catalog biasing's bonuses (default [asr] bias_bonus, "
+                                                    "bias_start_bonus; edge/asr/biasing.py); cached apart")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")

@@ -55,7 +55,8 @@ def transcriber(settings: Settings, threads: int = 1, catalog: sqlite3.Connectio
 
     recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=threads)
     # as on the device: a recognizer without prompts (base's "auto" runtime is sherpa) hears without one
-    return Hear(recognizer, attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog))
+    return Hear(recognizer, attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, catalog,
+                                          (settings.asr.bias_bonus, settings.asr.bias_start_bonus)))
 
 
 class Hear:

@@ -183,7 +183,8 @@ def attach_prompt(settings: Settings, asr: Any, session: Any) -> None:
     the recognizer asks it at each decode, the session tells it the products on screen after each turn."""
     from edge.asr.prompt import attach_prompt as attach
 
-    prompt = attach(asr, settings.asr.prompt, settings.asr.prompt_tokens, session.catalog.conn)
+    prompt = attach(asr, settings.asr.prompt, settings.asr.prompt_tokens, session.catalog.conn,
+                    (settings.asr.bias_bonus, settings.asr.bias_start_bonus))
     session.on_context = prompt.update if prompt is not None else None
 
 

@@ -75,11 +75,14 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
 
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
 
-    def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]]) -> str:
+    def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
+             bias: Any = None) -> str:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         if ids and takes_prompt:
             stream.prompt = tuple(ids)
+        if bias is not None and takes_prompt and not timed:
+            stream.bias = bias
         if timed and takes_prompt:
             stream.timed = True
             stream.spans = tuple(spans)
@@ -90,9 +93,10 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
-        text = once(samples, ids, timed, spans)
+        bias = getattr(prompt, "bias", None)
+        text = once(samples, ids, timed, spans, bias)
         if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            text = once(samples, (), timed, spans)
+            text = once(samples, (), timed, spans, bias)
         return text
 
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it

@@ -99,6 +99,8 @@ class AsrPrompt:
         self._context: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._made: tuple[tuple[str, ...], str, tuple[int, ...]] | None = None
+        self.bias: Any = None
+        """The catalog bias (edge.asr.biasing.PhraseBias) every decode of a request carries along, or None."""
 
     def update(self, names: Iterable[str]) -> None:
         """The products the dialogue shows now (offered, cart, focus), the most relevant first."""
@@ -181,10 +183,13 @@ class AsrPrompt:
         return self._current()[1]
 
 
-def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connection | None = None) -> AsrPrompt | None:
+def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connection | None = None,
+               bias: tuple[float, float] = (0.0, 0.0)) -> AsrPrompt | None:
     """The prompt for a Whisper recognizer that takes one (edge.asr.whisper_ort.WhisperOrt), or None:
-    mode "off", or a runtime without prompts (sherpa-onnx's recognizer has no previous-text input)."""
-    if mode == "off":
+    mode "off" without a bias, or a runtime without prompts (sherpa-onnx's recognizer has no previous-text
+    input). bias: (bonus, start bonus) of the catalog bias over conn's catalog (edge.asr.biasing)."""
+    biased = conn is not None and any(bias)
+    if mode == "off" and not biased:
         return None
     tokens, eot = getattr(recognizer, "tokens", None), getattr(recognizer, "eot", None)
     if not isinstance(tokens, dict) or eot is None:
@@ -193,18 +198,26 @@ def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connect
 
     catalog = popular_names(conn) if conn is not None and mode == "catalog" else []
     shared = getattr(recognizer, "token_ids", None)  # WhisperOrt's table, also its forced look's: not built twice
-    return AsrPrompt(ByteBpe(tokens, eot, shared).encode, mode, budget, catalog)
+    prompt = AsrPrompt(ByteBpe(tokens, eot, shared).encode, mode, budget, catalog)
+    if biased:
+        from edge.asr.biasing import catalog_bias
+
+        assert conn is not None
+        prompt.bias = catalog_bias(recognizer, conn, *bias)
+    return prompt
 
 
-def attach_prompt(recognizer: Any, mode: str, budget: int, conn: sqlite3.Connection | None = None) -> AsrPrompt | None:
-    """Give a recognizer (edge.asr.stream.VadRecognizer over WhisperOrt) the prompt of `[asr] prompt`;
-    the prompt, or None when off or when the recognizer takes none (sherpa's runtime, the online
-    engine: said once in the log)."""
+def attach_prompt(recognizer: Any, mode: str, budget: int, conn: sqlite3.Connection | None = None,
+                  bias: tuple[float, float] = (0.0, 0.0)) -> AsrPrompt | None:
+    """Give a recognizer (edge.asr.stream.VadRecognizer over WhisperOrt) the prompt of `[asr] prompt` and the
+    catalog bias of `[asr] bias_bonus` / `bias_start_bonus`; the prompt, or None when both are off or when the
+    recognizer takes none (sherpa's runtime, the online engine: said once in the log)."""
     whisper = getattr(getattr(recognizer, "decode", None), "recognizer", None)
-    prompt = prompt_for(whisper, mode, budget, conn)
+    prompt = prompt_for(whisper, mode, budget, conn, bias)
     if prompt is None or not hasattr(recognizer, "prompt"):
-        if mode != "off":
-            log.info("[asr] prompt %r: this recognizer takes no prompt (runtime sherpa or engine online)", mode)
+        if mode != "off" or any(bias):
+            log.info("[asr] prompt %r / bias %s: this recognizer takes neither (runtime sherpa or engine online)",
+                     mode, bias)
         return None
     recognizer.prompt = prompt
     return prompt

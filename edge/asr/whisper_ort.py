@@ -45,6 +45,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -160,17 +161,18 @@ class WhisperOrt:
 
     def decode_stream(self, stream: WhisperStream) -> None:
         samples, prompt = stream.samples, tuple(getattr(stream, "prompt", ()))
+        bias = getattr(stream, "bias", None)
         if getattr(stream, "timed", False):  # a packed window: full padding, no padding by need
             ids = self.timed(samples, prompt, getattr(stream, "spans", ()))
             stream.result = Result(self.text(ids), ids)
             return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
-            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames)
+            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids)
                 return
-        ids, _ = self._greedy(samples, prompt, (), None)
+        ids, _ = self._greedy(samples, prompt, (), None, bias=bias)
         stream.result = Result(self.text(ids), ids)
 
     # -- the recognizer ------------------------------------------------------------------------------
@@ -265,25 +267,26 @@ class WhisperOrt:
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
                 tail_padding_frames: int | None, timed: bool = False,
-                raw: list[int] | None = None) -> tuple[list[int], bool]:
+                raw: list[int] | None = None, bias: Any = None) -> tuple[list[int], bool]:
         """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
-        return self.greedy(cross, frames, prompt, prefix, timed, raw)
+        return self.greedy(cross, frames, prompt, prefix, timed, raw, bias)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
                prefix: Sequence[int] = (), timed: bool = False,
-               raw: list[int] | None = None) -> tuple[list[int], bool]:
+               raw: list[int] | None = None, bias: Any = None) -> tuple[list[int], bool]:
         """Greedy tokens of an encoded window (encode's output; callers that also score it encode once), and
         whether Whisper ended them with end-of-text rather than the token limit. timed: in Whisper's timestamp
         mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned; `raw`, if
-        given, receives the tokens as decoded, timestamps included."""
+        given, receives the tokens as decoded, timestamps included; `bias` (edge.asr.biasing.PhraseBias, not
+        with timed) adds its bonuses to every step's logits before the pick."""
         # sherpa: "assume at most 6 tokens per second", at most half the text context
         limit = min(int(frames / 100.0 * (TOKENS_PER_SECOND if timed else 6)), self.n_text_ctx // 2)
-        if timed and prefix:
-            raise ValueError("a timed decode takes no prefix")
+        if timed and (prefix or bias is not None):
+            raise ValueError("a timed decode takes no prefix and no bias")
         pick = Picker(TimestampRules(self.no_timestamps + 1, self.eot) if timed else None)
         binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)[:-1] if timed else self.initial(prompt, prefix)
@@ -294,7 +297,7 @@ class WhisperOrt:
             first = first.copy()
             first[[self.eot, *self._blank]] = -np.inf
         out = list(prefix)
-        token = pick(first, out)
+        token = pick(bias.adjust(first, out) if bias is not None else first, out)
         for i in range(limit):
             if token == self.eot:
                 break
@@ -303,7 +306,7 @@ class WhisperOrt:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
-            token = pick(logits[-1], out)
+            token = pick(bias.adjust(logits[-1], out) if bias is not None else logits[-1], out)
         if raw is not None:
             raw += out
         return pick.strip(out), limit == 0 or token == self.eot

@@ -33,6 +33,8 @@ class WhisperStream:
         self.result = Result()
         self.prompt: tuple[int, ...] = ()
         """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
+        self.bias: object | None = None
+        """Catalog bias for the greedy search (edge.asr.biasing.PhraseBias), or None: spoken requests only."""
         self.timed = False
         """Decode in Whisper's timestamp mode (edge.asr.timestamps): a packed window of several sentences."""
         self.spans: tuple[tuple[float, float], ...] = ()

@@ -1,0 +1,109 @@
+"""Catalog biasing inside Whisper's greedy search: a product name, once begun, is easier to finish.
+
+Whisper hears a shop's products as the nearest common words ("oat milk" -> "boat", "ground beef"
+-> "ground beat", "avocados" -> "abacados"); correction and spotting (edge.catalog) repair some of it
+from the text afterwards, but by then the acoustic evidence is gone. Here the catalog enters the
+search itself (shallow fusion with a phrase trie, as contextual biasing does for ASR): the catalog's
+product names, aliases and brands are tokenized the way Whisper writes them (exact GPT-2 BPE,
+edge.asr.bpe; as written, lower case and Title Case, each with its plural), and at every greedy
+step the logits of tokens that continue a name begun in the transcript get `bonus` and those that
+begin one get `start_bonus`. Greedy picks the argmax, so a bonus only decides between tokens the
+audio already makes close: a name the audio does not support is not written.
+
+Guards: a name never begins on a command or function word's token (" to" begins " tomatoes" in no
+BPE split, but " two", " some", " the" begin nothing: NO_START), so quantities and verbs are not
+pulled towards products; and only decodes of spoken requests are biased (edge.asr.whisper_decoder
+leaves packed long-form windows alone).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+NO_START = frozenset((
+    "a", "an", "the", "some", "any", "of", "for", "please", "me", "my", "i", "we", "to", "and", "or", "add", "put",
+    "remove", "delete", "take", "get", "buy", "order", "find", "show", "how", "what", "is", "it", "in", "on", "one",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "yes", "no", "cart", "much",
+))
+"""Words whose token never earns the start bonus even where a catalog name begins with them."""
+
+
+class _Node(dict):
+    """token id -> child node (a plain dict subclass: the trie is built once and only read)."""
+
+
+def _variants(phrase: str) -> set[str]:
+    base = " ".join(phrase.split())
+    if not base:
+        return set()
+    forms = {base, base.lower(), base.title(), base[0].upper() + base[1:]}
+    last = base.split()[-1].lower()
+    if last.isalpha() and not last.endswith("s"):
+        forms |= {f + ("es" if last.endswith(("x", "ch", "sh")) else "s") for f in list(forms)}
+    elif last.isalpha() and last.endswith("s") and len(last) > 3 and not last.endswith("ss"):
+        forms |= {f[:-1] for f in list(forms)}
+    return forms
+
+
+class PhraseBias:
+    """Bonuses for tokens that begin or continue one of `phrases` (thread-safe: read-only once built)."""
+
+    def __init__(self, encode: Callable[[str], list[int]], phrases: Iterable[str], bonus: float,
+                 start_bonus: float, vocabulary: int) -> None:
+        self.bonus, self.start_bonus = float(bonus), float(start_bonus)
+        self.root = _Node()
+        self.phrases = 0
+        for phrase in {v for p in phrases for v in _variants(p)}:
+            if phrase.split()[0].lower() in NO_START:
+                phrase = " ".join(phrase.split()[1:])
+                if not phrase:
+                    continue
+            node = self.root
+            for token in encode(" " + phrase):
+                node = node.setdefault(token, _Node())
+            self.phrases += 1
+        self._starts = np.fromiter((t for t in self.root if t < vocabulary), np.int64)
+
+    def _active(self, out: Sequence[int]) -> list[_Node]:
+        """Trie nodes the transcript's tail has reached (a name begun and not yet left)."""
+        active: list[_Node] = []
+        for token in out:
+            nxt = [node[token] for node in active if token in node]
+            if token in self.root:
+                nxt.append(self.root[token])
+            active = nxt
+        return [node for node in active if node]
+
+    def adjust(self, logits: np.ndarray, out: Sequence[int]) -> np.ndarray:
+        """logits (one step's row) with the bonuses added; a copy when anything is added."""
+        if not self.phrases:
+            return logits
+        adjusted = logits.astype(np.float32, copy=True)
+        if self.start_bonus:
+            adjusted[self._starts] += self.start_bonus
+        if self.bonus:
+            continuing = {t for node in self._active(out) for t in node}
+            if continuing:
+                ids = np.fromiter(continuing, np.int64)
+                adjusted[ids] += self.bonus - (self.start_bonus * np.isin(ids, self._starts))
+        return adjusted
+
+
+def catalog_phrases(conn: sqlite3.Connection) -> list[str]:
+    """Every product name, alias and brand of a catalog (the words a shopper names products by)."""
+    rows = conn.execute("SELECT name FROM products UNION SELECT brand FROM products UNION SELECT alias FROM aliases")
+    return [str(r[0]) for r in rows if r[0] and str(r[0]).strip()]
+
+
+def catalog_bias(recognizer: object, conn: sqlite3.Connection, bonus: float, start_bonus: float) -> PhraseBias | None:
+    """The bias for a WhisperOrt recognizer over a catalog, or None (bonuses 0, or a runtime without it)."""
+    tokens, eot = getattr(recognizer, "tokens", None), getattr(recognizer, "eot", None)
+    if not (bonus or start_bonus) or not isinstance(tokens, dict) or eot is None:
+        return None
+    from edge.asr.bpe import ByteBpe
+
+    encode = ByteBpe(tokens, eot, getattr(recognizer, "token_ids", None)).encode
+    return PhraseBias(encode, catalog_phrases(conn), bonus, start_bonus, int(eot))

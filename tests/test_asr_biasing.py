@@ -1,0 +1,111 @@
+"""Catalog biasing in Whisper's greedy search (edge/asr/biasing.py): which tokens get a bonus, and when."""
+
+from __future__ import annotations
+
+import sqlite3
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from edge.asr.biasing import PhraseBias, catalog_bias, catalog_phrases
+from edge.asr.prompt import prompt_for
+
+WORDS = [" oat", " milk", " boat", " two", " to", " tomatoes", " Oat", " Milk", " milks", " oats", " the", " ground",
+         " beef", " beat", " Ground", " Beef", " beefs", " grounds", " Tomatoes", " tomatoe", " Tomatoe", ","]
+IDS = {w: i for i, w in enumerate(WORDS)}
+VOCAB = 200
+
+
+def encode(text: str) -> list[int]:
+    """One token a word (a new id for a form the table lacks, such as "Oat Milks")."""
+    return [IDS.setdefault(" " + w, len(IDS)) for w in text.split()]
+
+
+def bias(phrases: list[str], bonus: float = 2.0, start: float = 1.0) -> PhraseBias:
+    return PhraseBias(encode, phrases, bonus, start, VOCAB)
+
+
+def test_a_begun_name_is_easier_to_finish():
+    b = bias(["oat milk"], start=0.0)
+    logits = np.zeros(VOCAB, np.float32)
+    after_oat = b.adjust(logits, [IDS[" two"], IDS[" oat"]])
+    assert after_oat[IDS[" milk"]] == 2.0
+    assert after_oat[IDS[" boat"]] == 0.0
+    after_boat = b.adjust(logits, [IDS[" two"], IDS[" boat"]])
+    assert not after_boat.any()  # nothing begun, no start bonus: untouched
+    assert not logits.any()  # the caller's row is never written
+
+
+def test_start_bonus_never_on_a_command_or_function_word():
+    b = bias(["oat milk", "the tomatoes"], bonus=0.0, start=1.0)
+    row = b.adjust(np.zeros(VOCAB, np.float32), [])
+    assert row[IDS[" oat"]] == 1.0 and row[IDS[" Oat"]] == 1.0  # lower and Title Case
+    assert row[IDS[" tomatoes"]] == 1.0  # "the tomatoes" begins at its product word
+    assert row[IDS[" the"]] == 0.0 and row[IDS[" two"]] == 0.0 and row[IDS[" to"]] == 0.0
+
+
+def test_plural_and_singular_forms():
+    b = bias(["ground beef", "tomatoes"], start=0.0)
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" ground"]])
+    assert row[IDS[" beef"]] == 2.0 and row[IDS[" beefs"]] == 2.0
+    assert b.adjust(np.zeros(VOCAB, np.float32), [IDS[" Ground"]])[IDS[" Beef"]] == 2.0
+
+
+def test_the_bonus_decides_only_between_close_tokens():
+    b = bias(["ground beef"], bonus=1.5, start=0.0)
+    close = np.zeros(VOCAB, np.float32)
+    close[IDS[" beat"]], close[IDS[" beef"]] = 5.0, 4.2
+    assert int(np.argmax(b.adjust(close, [IDS[" ground"]]))) == IDS[" beef"]
+    far = np.zeros(VOCAB, np.float32)
+    far[IDS[" beat"]], far[IDS[" beef"]] = 5.0, 2.0
+    assert int(np.argmax(b.adjust(far, [IDS[" ground"]]))) == IDS[" beat"]
+
+
+def test_a_continuation_that_is_also_a_start_gets_the_continuation_bonus_once():
+    b = bias(["milk", "oat milk"], bonus=2.0, start=1.0)
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" oat"]])
+    assert row[IDS[" milk"]] == 2.0
+
+
+def _catalog() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE products (name TEXT, brand TEXT)")
+    conn.execute("CREATE TABLE aliases (alias TEXT, name TEXT)")
+    conn.executemany("INSERT INTO products VALUES (?, ?)", [("oat milk", "Oatly"), ("ground beef", None)])
+    conn.execute("INSERT INTO aliases VALUES ('minced beef', 'ground beef')")
+    return conn
+
+
+def test_catalog_phrases_are_names_brands_and_aliases():
+    assert sorted(catalog_phrases(_catalog())) == ["Oatly", "ground beef", "minced beef", "oat milk"]
+
+
+def _byte_recognizer() -> SimpleNamespace:
+    tokens = {i: bytes([i]) for i in range(256)}
+    for word in (b" oat", b" milk", b" ground", b" beef", b" minced", b" Oat", b" Milk"):
+        for end in range(2, len(word) + 1):  # BPE reaches a word through its prefixes
+            if word[:end] not in tokens.values():
+                tokens[len(tokens)] = word[:end]
+    return SimpleNamespace(tokens=tokens, eot=len(tokens))
+
+
+def test_the_prompt_carries_the_bias_even_with_the_prompt_off():
+    recognizer = _byte_recognizer()
+    prompt = prompt_for(recognizer, "off", 160, _catalog(), (2.0, 0.5))
+    assert prompt is not None and prompt.ids() == () and prompt.bias is not None
+    assert prompt_for(recognizer, "off", 160, _catalog()) is None  # neither asked for
+    assert catalog_bias(recognizer, _catalog(), 0.0, 0.0) is None
+    oat = next(i for i, t in recognizer.tokens.items() if t == b" oat")
+    milk = next(i for i, t in recognizer.tokens.items() if t == b" milk")
+    row = prompt.bias.adjust(np.zeros(recognizer.eot + 10, np.float32), [oat])
+    assert row[milk] == 2.0 and row[oat] == 0.5
+
+
+def test_a_timed_decode_takes_no_bias():
+    from edge.asr.whisper_ort import WhisperOrt
+
+    whisper = object.__new__(WhisperOrt)  # only the argument check runs before any graph is touched
+    whisper.n_text_ctx, whisper.no_timestamps, whisper.eot = 448, 50363, 50256
+    with pytest.raises(ValueError, match="no bias"):
+        whisper.greedy([], 100, timed=True, bias=bias(["oat milk"]))
