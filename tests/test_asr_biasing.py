@@ -37,12 +37,17 @@ def test_a_begun_name_is_easier_to_finish():
     assert not logits.any()  # the caller's row is never written
 
 
-def test_start_bonus_never_on_a_command_or_function_word():
+def test_start_bonus_only_after_an_opener_and_never_on_a_command_or_function_word():
     b = bias(["oat milk", "the tomatoes"], bonus=0.0, start=1.0)
-    row = b.adjust(np.zeros(VOCAB, np.float32), [])
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" two"]])
     assert row[IDS[" oat"]] == 1.0 and row[IDS[" Oat"]] == 1.0  # lower and Title Case
     assert row[IDS[" tomatoes"]] == 1.0  # "the tomatoes" begins at its product word
     assert row[IDS[" the"]] == 0.0 and row[IDS[" two"]] == 0.0 and row[IDS[" to"]] == 0.0
+    assert not b.adjust(np.zeros(VOCAB, np.float32), []).any()  # a sentence's first word: no start bonus
+    assert not b.adjust(np.zeros(VOCAB, np.float32), [IDS[" boat"]]).any()  # not after a product opener
+    b = bias(["two tomatoes"], bonus=2.0, start=1.0)  # a name whose first token is a number word
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])
+    assert row[IDS[" two"]] == 0.0
 
 
 def test_plural_and_singular_forms():
@@ -66,6 +71,8 @@ def test_a_continuation_that_is_also_a_start_gets_the_continuation_bonus_once():
     b = bias(["milk", "oat milk"], bonus=2.0, start=1.0)
     row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" oat"]])
     assert row[IDS[" milk"]] == 2.0
+    b = bias(["milk", "the milk", "oat milk"], bonus=2.0, start=1.0)  # " the" opens; "the milk" goes on from it
+    assert b.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])[IDS[" milk"]] == 1.0
 
 
 def _catalog() -> sqlite3.Connection:
@@ -99,7 +106,7 @@ def test_the_prompt_carries_the_bias_even_with_the_prompt_off():
     oat = next(i for i, t in recognizer.tokens.items() if t == b" oat")
     milk = next(i for i, t in recognizer.tokens.items() if t == b" milk")
     row = prompt.bias.adjust(np.zeros(recognizer.eot + 10, np.float32), [oat])
-    assert row[milk] == 2.0 and row[oat] == 0.5
+    assert row[milk] == 2.0 and row[oat] == 0.0  # " oat" opens no product: no start bonus after it
 
 
 def test_a_timed_decode_takes_no_bias():
@@ -109,3 +116,22 @@ def test_a_timed_decode_takes_no_bias():
     whisper.n_text_ctx, whisper.no_timestamps, whisper.eot = 448, 50363, 50256
     with pytest.raises(ValueError, match="no bias"):
         whisper.greedy([], 100, timed=True, bias=bias(["oat milk"]))
+
+
+def test_a_first_token_that_is_only_the_beginning_of_a_command_word_gets_no_start_bonus():
+    pieces = {" carrots": [" car", "rots"], " Carrots": [" Car", "rots"], " carrot": [" car", "rot"],
+              " Carrot": [" Car", "rot"]}
+
+    def split(text: str) -> list[int]:
+        return [IDS.setdefault(p, len(IDS)) for w in text.split() for p in pieces.get(" " + w, [" " + w])]
+
+    def name(token: int) -> str:
+        return next(w for w, i in IDS.items() if i == token)
+
+    b = PhraseBias(split, ["carrots", "oat milk"], 2.0, 1.0, VOCAB, name, ["cart", "milk"])
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])
+    assert row[IDS[" car"]] == 0.0  # "the cart" must not lean to "the car..."
+    assert row[IDS[" oat"]] == 1.0
+    free = PhraseBias(split, ["carrots"], 2.0, 1.0, VOCAB, name, ["milk"])  # no command word begins "car"
+    assert free.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])[IDS[" car"]] == 1.0
+    assert b.adjust(np.zeros(VOCAB, np.float32), [IDS[" car"]])[IDS["rots"]] == 2.0  # begun, it still goes on

@@ -303,9 +303,9 @@ def test_padding_by_need_decodes_again_only_when_whisper_did_not_end_cleanly(mod
     pads: list[int | None] = []
     greedy = recognizer._greedy
 
-    def spy(samples, prompt, prefix, pad):
+    def spy(samples, prompt, prefix, pad, **kw):
         pads.append(pad)
-        return greedy(samples, prompt, prefix, pad)
+        return greedy(samples, prompt, prefix, pad, **kw)
 
     monkeypatch.setattr(recognizer, "_greedy", spy)
     pairs = []
@@ -317,9 +317,9 @@ def test_padding_by_need_decodes_again_only_when_whisper_did_not_end_cleanly(mod
     assert pads.count(100) == 4 and wer(pairs) <= 0.15, (pads, pairs)
     assert pads.count(None) <= 1, pads  # clean commands end cleanly: (almost) never decoded twice
     # a decode cut by the token limit (what too little padding causes) is done again with the full padding
-    def cut_short(samples, prompt, prefix, pad):
+    def cut_short(samples, prompt, prefix, pad, **kw):
         pads.append(pad)
-        return ([220, 220], False) if pad == 100 else greedy(samples, prompt, prefix, pad)
+        return ([220, 220], False) if pad == 100 else greedy(samples, prompt, prefix, pad, **kw)
 
     monkeypatch.setattr(recognizer, "_greedy", cut_short)
     pads.clear()

@@ -6,13 +6,14 @@ from the text afterwards, but by then the acoustic evidence is gone. Here the ca
 search itself (shallow fusion with a phrase trie, as contextual biasing does for ASR): the catalog's
 product names, aliases and brands are tokenized the way Whisper writes them (exact GPT-2 BPE,
 edge.asr.bpe; as written, lower case and Title Case, each with its plural), and at every greedy
-step the logits of tokens that continue a name begun in the transcript get `bonus` and those that
-begin one get `start_bonus`. Greedy picks the argmax, so a bonus only decides between tokens the
-audio already makes close: a name the audio does not support is not written.
+step the logits of tokens that continue a name begun in the transcript get `bonus`, and those that
+begin one get `start_bonus` right after a word a product follows (OPENERS). Greedy picks the argmax,
+so a bonus only decides between tokens the audio already makes close: a name the audio does not
+support is not written.
 
-Guards: a name never begins on a command or function word's token (" to" begins " tomatoes" in no
-BPE split, but " two", " some", " the" begin nothing: NO_START), so quantities and verbs are not
-pulled towards products; and only decodes of spoken requests are biased (edge.asr.whisper_decoder
+Guards: a name never begins on a command or function word's token (" two", " some", " the" begin
+nothing: NO_START), nor on a piece of a word that begins a command word (" car" begins " carrots" and
+"cart"), so quantities, verbs and "my cart" are not pulled towards products; and only decodes of spoken requests are biased (edge.asr.whisper_decoder
 leaves packed long-form windows alone).
 """
 
@@ -29,6 +30,13 @@ NO_START = frozenset((
     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "yes", "no", "cart", "much",
 ))
 """Words whose token never earns the start bonus even where a catalog name begins with them."""
+OPENERS = (
+    "of", "some", "any", "the", "a", "an", "more", "add", "buy", "get", "need", "want", "have", "find", "remove",
+    "delete", "order", "put", "take", "two", "three", "four", "five", "six", "ten", "twelve", "dozen", "another",
+    "for", "about", "is", "are", "1", "2", "3", "4", "5", "6", "12",
+)
+"""Words after which a product name is expected: the start bonus is given only right after one of them ("add
+two bags of | apples", "do you have any | cottage cheese"), never at a sentence's first word ("How much ...")."""
 
 
 class _Node(dict):
@@ -52,10 +60,14 @@ class PhraseBias:
     """Bonuses for tokens that begin or continue one of `phrases` (thread-safe: read-only once built)."""
 
     def __init__(self, encode: Callable[[str], list[int]], phrases: Iterable[str], bonus: float,
-                 start_bonus: float, vocabulary: int) -> None:
+                 start_bonus: float, vocabulary: int, decode: Callable[[int], str] | None = None,
+                 protected: Iterable[str] = ()) -> None:
+        """protected: words a name's first token must not pull towards when it is only part of the name's first
+        word (the command words: " car", the first piece of " carrots", is also how "cart" begins); needs decode."""
         self.bonus, self.start_bonus = float(bonus), float(start_bonus)
         self.root = _Node()
         self.phrases = 0
+        whole: set[int] = set()
         for phrase in {v for p in phrases for v in _variants(p)}:
             if phrase.split()[0].lower() in NO_START:
                 phrase = " ".join(phrase.split()[1:])
@@ -65,7 +77,16 @@ class PhraseBias:
             for token in encode(" " + phrase):
                 node = node.setdefault(token, _Node())
             self.phrases += 1
-        self._starts = np.fromiter((t for t in self.root if t < vocabulary), np.int64)
+            if len(first := encode(" " + phrase.split()[0])) == 1:
+                whole.add(first[0])
+        never = {ids[0] for word in NO_START for form in (word, word.title())
+                 if len(ids := encode(" " + form)) == 1}  # "a1 steak sauce" begins with the token " a"
+        prefixes = {word[:k] for word in protected for k in range(1, len(word) + 1)}
+        if decode is not None and prefixes:
+            never |= {t for t in self.root if t not in whole and decode(t).strip().lower() in prefixes}
+        self._starts = np.fromiter((t for t in self.root if t < vocabulary and t not in never), np.int64)
+        self._openers = {ids[0] for word in OPENERS for form in (word, word.title())
+                         if len(ids := encode(" " + form)) == 1}
 
     def _active(self, out: Sequence[int]) -> list[_Node]:
         """Trie nodes the transcript's tail has reached (a name begun and not yet left)."""
@@ -82,13 +103,14 @@ class PhraseBias:
         if not self.phrases:
             return logits
         adjusted = logits.astype(np.float32, copy=True)
-        if self.start_bonus:
+        opened = bool(out) and out[-1] in self._openers
+        if self.start_bonus and opened:
             adjusted[self._starts] += self.start_bonus
         if self.bonus:
             continuing = {t for node in self._active(out) for t in node}
             if continuing:
                 ids = np.fromiter(continuing, np.int64)
-                adjusted[ids] += self.bonus - (self.start_bonus * np.isin(ids, self._starts))
+                adjusted[ids] += self.bonus - (self.start_bonus * opened * np.isin(ids, self._starts))
         return adjusted
 
 
@@ -104,6 +126,8 @@ def catalog_bias(recognizer: object, conn: sqlite3.Connection, bonus: float, sta
     if not (bonus or start_bonus) or not isinstance(tokens, dict) or eot is None:
         return None
     from edge.asr.bpe import ByteBpe
+    from edge.catalog.correction import command_words
 
     encode = ByteBpe(tokens, eot, getattr(recognizer, "token_ids", None)).encode
-    return PhraseBias(encode, catalog_phrases(conn), bonus, start_bonus, int(eot))
+    return PhraseBias(encode, catalog_phrases(conn), bonus, start_bonus, int(eot),
+                      lambda t: tokens.get(t, b"").decode("utf-8", "replace"), command_words())
