@@ -206,12 +206,15 @@ class AsrSettings:
     prompt_tokens: int = field(default=160, metadata=between(16, 223))
     """The prompt's token budget (Whisper reads at most 223 previous-text tokens; each costs decoder work once per decode)."""
 
-    bias_bonus: float = field(default=0.0, metadata=between(0.0, 10.0))
+    bias_bonus: float = field(default=4.0, metadata=between(0.0, 10.0))
     """Catalog biasing (edge/asr/biasing.py; [asr] runtime "onnxruntime" only): logit bonus for a token that
-    continues a catalog product name, alias or brand begun in the transcript (0: off)."""
+    continues a catalog product name, alias or brand begun in the transcript (0: off). bench task --dev, tiny.en,
+    >= 10 dB, 20 commands: intent / product-correct / WER 0.797 / 0.576 / 0.421 off -> 0.799 / 0.582 / 0.412 at
+    4 / 0 -> 0.810 / 0.642 / 0.383 at 4 / 3 (the default)."""
 
-    bias_start_bonus: float = field(default=0.0, metadata=between(0.0, 10.0))
-    """... and for a token that begins one (never a command or function word's token; 0: off)."""
+    bias_start_bonus: float = field(default=3.0, metadata=between(0.0, 10.0))
+    """... and for a token that begins one right after a word a product follows ("of", "some", "the", a number;
+    never a command or function word's token; 0: off)."""
 
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
