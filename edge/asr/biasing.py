@@ -99,18 +99,17 @@ class PhraseBias:
         return [node for node in active if node]
 
     def adjust(self, logits: np.ndarray, out: Sequence[int]) -> np.ndarray:
-        """logits (one step's row) with the bonuses added; a copy when anything is added."""
-        if not self.phrases:
+        """logits (one step's row) with the bonuses added: a copy when anything is added, else logits itself."""
+        opened = bool(self.start_bonus) and bool(out) and out[-1] in self._openers
+        continuing = {t for node in self._active(out) for t in node} if self.bonus and self.phrases else set()
+        if not (opened or continuing):
             return logits
         adjusted = logits.astype(np.float32, copy=True)
-        opened = bool(out) and out[-1] in self._openers
-        if self.start_bonus and opened:
+        if opened:
             adjusted[self._starts] += self.start_bonus
-        if self.bonus:
-            continuing = {t for node in self._active(out) for t in node}
-            if continuing:
-                ids = np.fromiter(continuing, np.int64)
-                adjusted[ids] += self.bonus - (self.start_bonus * opened * np.isin(ids, self._starts))
+        if continuing:
+            ids = np.fromiter(continuing, np.int64)
+            adjusted[ids] += self.bonus - (self.start_bonus * opened * np.isin(ids, self._starts))
         return adjusted
 
 
