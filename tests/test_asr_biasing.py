@@ -135,3 +135,52 @@ def test_a_first_token_that_is_only_the_beginning_of_a_command_word_gets_no_star
     free = PhraseBias(split, ["carrots"], 2.0, 1.0, VOCAB, name, ["milk"])  # no command word begins "car"
     assert free.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])[IDS[" car"]] == 1.0
     assert b.adjust(np.zeros(VOCAB, np.float32), [IDS[" car"]])[IDS["rots"]] == 2.0  # begun, it still goes on
+
+
+CATALOG = ("coffee beans", "organic milk", "paper towels", "gluten free bread", "eggs", "laundry detergent", "olive oil",
+           "dish soap", "toothpaste", "bananas", "breakfast cereal", "peanut butter", "ground beef", "batteries",
+           "toilet paper", "orange juice", "sparkling water", "shampoo", "green tea", "apples", "frozen pizza")
+
+
+@pytest.mark.slow
+def test_the_device_recognizer_decodes_with_the_bias_and_clean_speech_loses_nothing(bundle, monkeypatch):
+    from edge.asr import recognizer_for_settings
+    from edge.asr.biasing import PhraseBias as Bias
+    from edge.asr.files import final_transcripts
+    from edge.asr.prompt import attach_prompt
+    from edge.config import load_settings
+    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip, read_wav_16k
+    from export.wer import wer
+    from tests.conftest import MODELS_DIR
+
+    bundle("vad")
+    bundle("asr")
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE products (name TEXT, brand TEXT)")
+    conn.execute("CREATE TABLE aliases (alias TEXT, name TEXT)")
+    conn.executemany("INSERT INTO products VALUES (?, 'Sunny Farms')", [(n,) for n in CATALOG])
+    hearers = {}
+    for name, bonuses in (("off", (0.0, 0.0)), ("on", (settings.asr.bias_bonus, settings.asr.bias_start_bonus))):
+        recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=1)
+        prompt = attach_prompt(recognizer, settings.asr.prompt, settings.asr.prompt_tokens, conn, bonuses)
+        assert prompt is not None and (prompt.bias is not None) == (name == "on")
+        hearers[name] = recognizer
+    changed = []
+    adjust = Bias.adjust
+
+    def counting(self, logits, out):  # noqa: ANN001, ANN202
+        adjusted = adjust(self, logits, out)
+        changed.append(adjusted is not logits)
+        return adjusted
+
+    monkeypatch.setattr(Bias, "adjust", counting)
+    utterances = [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0]) for text in SENTENCES[:30]]
+    heard: dict[str, list[tuple[str, str]]] = {"off": [], "on": []}
+    for u in utterances:
+        audio = read_wav_16k(u.path)
+        for name, recognizer in hearers.items():
+            text = " ".join(e.text for e in final_transcripts(recognizer, audio, 1280))
+            heard[name].append((u.text, text))
+    assert sum(changed) >= 30, "the biased decodes never reached a catalog name"
+    assert wer(heard["on"]) <= wer(heard["off"]) + 0.02, list(zip(heard["off"], heard["on"], strict=True))
