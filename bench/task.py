@@ -52,8 +52,8 @@ QUICK_CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 5.0, "ne
                     Condition("music", 10.0, "near"), Condition("car", 10.0, "far"))
 AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_bytes()).hexdigest()[:12]
 """Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
-_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py",
-                   "edge/asr/biasing.py")
+_PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
+_BIAS_SOURCES = ("edge/asr/biasing.py", "edge/catalog/command_words.txt")
 
 
 def prompt_key(asr: Any) -> str:
@@ -65,7 +65,8 @@ def prompt_key(asr: Any) -> str:
     if (asr.prompt == "off" and not biased) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
-    code = hashlib.sha256(b"".join((root / p).read_bytes() for p in _PROMPT_SOURCES)).hexdigest()[:8]
+    sources = _PROMPT_SOURCES + (_BIAS_SOURCES if biased else ())  # unbiased transcripts outlive a bias change
+    code = hashlib.sha256(b"".join((root / p).read_bytes() for p in sources)).hexdigest()[:8]
     bias = f"-bias{asr.bias_bonus:g}+{asr.bias_start_bonus:g}" if biased else ""
     return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}-{code}"
 

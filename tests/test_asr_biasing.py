@@ -102,7 +102,7 @@ def test_the_prompt_carries_the_bias_even_with_the_prompt_off():
     prompt = prompt_for(recognizer, "off", 160, _catalog(), (2.0, 0.5))
     assert prompt is not None and prompt.ids() == () and prompt.bias is not None
     assert prompt_for(recognizer, "off", 160, _catalog()) is None  # neither asked for
-    assert catalog_bias(recognizer, _catalog(), 0.0, 0.0) is None
+    assert catalog_bias(recognizer, _catalog(), 0.0, 0.0, encode) is None
     oat = next(i for i, t in recognizer.tokens.items() if t == b" oat")
     milk = next(i for i, t in recognizer.tokens.items() if t == b" milk")
     row = prompt.bias.adjust(np.zeros(recognizer.eot + 10, np.float32), [oat])

@@ -13,8 +13,8 @@ support is not written.
 
 Guards: a name never begins on a command or function word's token (" two", " some", " the" begin
 nothing: NO_START), nor on a piece of a word that begins a command word (" car" begins " carrots" and
-"cart"), so quantities, verbs and "my cart" are not pulled towards products; and only decodes of spoken requests are biased (edge.asr.whisper_decoder
-leaves packed long-form windows alone).
+"cart"), so quantities, verbs and "my cart" are not pulled towards products; and only decodes of
+spoken requests are biased (edge.asr.whisper_decoder leaves packed long-form windows alone).
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ OPENERS = (
 )
 """Words after which a product name is expected: the start bonus is given only right after one of them ("add
 two bags of | apples", "do you have any | cottage cheese"), never at a sentence's first word ("How much ...")."""
+
+
+def _single_tokens(encode: Callable[[str], list[int]], words: Iterable[str]) -> set[int]:
+    """The token of each word, as written and in Title Case, where Whisper writes it as one token after a space."""
+    return {ids[0] for word in words for form in (word, word.title()) if len(ids := encode(" " + form)) == 1}
 
 
 class _Node(dict):
@@ -79,14 +84,12 @@ class PhraseBias:
             self.phrases += 1
             if len(first := encode(" " + phrase.split()[0])) == 1:
                 whole.add(first[0])
-        never = {ids[0] for word in NO_START for form in (word, word.title())
-                 if len(ids := encode(" " + form)) == 1}  # "a1 steak sauce" begins with the token " a"
+        never = _single_tokens(encode, NO_START)  # "a1 steak sauce" begins with the token " a"
         prefixes = {word[:k] for word in protected for k in range(1, len(word) + 1)}
         if decode is not None and prefixes:
             never |= {t for t in self.root if t not in whole and decode(t).strip().lower() in prefixes}
         self._starts = np.fromiter((t for t in self.root if t < vocabulary and t not in never), np.int64)
-        self._openers = {ids[0] for word in OPENERS for form in (word, word.title())
-                         if len(ids := encode(" " + form)) == 1}
+        self._openers = _single_tokens(encode, OPENERS)
 
     def _active(self, out: Sequence[int]) -> list[_Node]:
         """Trie nodes the transcript's tail has reached (a name begun and not yet left)."""
@@ -101,7 +104,7 @@ class PhraseBias:
     def adjust(self, logits: np.ndarray, out: Sequence[int]) -> np.ndarray:
         """logits (one step's row) with the bonuses added: a copy when anything is added, else logits itself."""
         opened = bool(self.start_bonus) and bool(out) and out[-1] in self._openers
-        continuing = {t for node in self._active(out) for t in node} if self.bonus and self.phrases else set()
+        continuing = {t for node in self._active(out) for t in node} if self.bonus else set()
         if not (opened or continuing):
             return logits
         adjusted = logits.astype(np.float32, copy=True)
@@ -119,14 +122,14 @@ def catalog_phrases(conn: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in rows if r[0] and str(r[0]).strip()]
 
 
-def catalog_bias(recognizer: object, conn: sqlite3.Connection, bonus: float, start_bonus: float) -> PhraseBias | None:
-    """The bias for a WhisperOrt recognizer over a catalog, or None (bonuses 0, or a runtime without it)."""
+def catalog_bias(recognizer: object, conn: sqlite3.Connection, bonus: float, start_bonus: float,
+                 encode: Callable[[str], list[int]]) -> PhraseBias | None:
+    """The bias for a WhisperOrt recognizer over a catalog, or None (bonuses 0, or a runtime without it).
+    encode: the recognizer's exact BPE (the prompt's encoder, edge.asr.prompt.prompt_for: one word cache for both)."""
     tokens, eot = getattr(recognizer, "tokens", None), getattr(recognizer, "eot", None)
     if not (bonus or start_bonus) or not isinstance(tokens, dict) or eot is None:
         return None
-    from edge.asr.bpe import ByteBpe
     from edge.catalog.correction import command_words
 
-    encode = ByteBpe(tokens, eot, getattr(recognizer, "token_ids", None)).encode
     return PhraseBias(encode, catalog_phrases(conn), bonus, start_bonus, int(eot),
                       lambda t: tokens.get(t, b"").decode("utf-8", "replace"), command_words())

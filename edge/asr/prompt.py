@@ -198,12 +198,13 @@ def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connect
 
     catalog = popular_names(conn) if conn is not None and mode == "catalog" else []
     shared = getattr(recognizer, "token_ids", None)  # WhisperOrt's table, also its forced look's: not built twice
-    prompt = AsrPrompt(ByteBpe(tokens, eot, shared).encode, mode, budget, catalog)
+    encode = ByteBpe(tokens, eot, shared).encode
+    prompt = AsrPrompt(encode, mode, budget, catalog)
     if biased:
         from edge.asr.biasing import catalog_bias
 
         assert conn is not None
-        prompt.bias = catalog_bias(recognizer, conn, *bias)
+        prompt.bias = catalog_bias(recognizer, conn, *bias, encode)
     return prompt
 
 
