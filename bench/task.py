@@ -54,6 +54,7 @@ AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_byt
 """Transcripts depend on how the audio was made: a change to task_audio.py makes new ones."""
 _PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
 _BIAS_SOURCES = ("edge/asr/biasing.py", "edge/catalog/command_words.txt")
+_BEAM_SOURCES = ("edge/asr/beam.py",)
 
 
 def prompt_key(asr: Any) -> str:
@@ -62,13 +63,15 @@ def prompt_key(asr: Any) -> str:
     from edge.config import whisper_runtime
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
-    if (asr.prompt == "off" and not biased) or whisper_runtime(asr) != "onnxruntime":
+    beam = asr.beam_size > 1
+    if (asr.prompt == "off" and not biased and not beam) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
-    sources = _PROMPT_SOURCES + (_BIAS_SOURCES if biased else ())  # unbiased transcripts outlive a bias change
+    # unbiased greedy transcripts outlive a change to the bias or the beam
+    sources = _PROMPT_SOURCES + (_BIAS_SOURCES if biased else ()) + (_BEAM_SOURCES if beam else ())
     code = hashlib.sha256(b"".join((root / p).read_bytes() for p in sources)).hexdigest()[:8]
     bias = f"-bias{asr.bias_bonus:g}+{asr.bias_start_bonus:g}" if biased else ""
-    return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}-{code}"
+    return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}{f'-beam{asr.beam_size}' if beam else ''}-{code}"
 
 
 class Heard:
@@ -139,6 +142,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.bias is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(
             settings.asr, bias_bonus=args.bias[0], bias_start_bonus=args.bias[1]))
+    if args.beam is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, beam_size=args.beam))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -206,6 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "conditions": [c.label for c in conditions], "commands": len(commands), "decoded": decoded,
             "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
             "bias": [settings.asr.bias_bonus, settings.asr.bias_start_bonus],
+            "beam": settings.asr.beam_size,
             "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
@@ -235,6 +241,8 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bias", type=lambda s: tuple(float(x) for x in s.split(",")), default=None,
                         metavar="BONUS,START", help="catalog biasing's bonuses (default [asr] bias_bonus, "
                                                     "bias_start_bonus; edge/asr/biasing.py); cached apart")
+    parser.add_argument("--beam", type=int, default=None,
+                        help="hypotheses the decode keeps (default [asr] beam_size; edge/asr/beam.py); cached apart")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")

@@ -216,6 +216,10 @@ class AsrSettings:
     """... and for a token that begins one right after a word a product follows ("of", "some", "the", a number;
     never a command or function word's token; 0: off)."""
 
+    beam_size: int = field(default=1, metadata=between(1, 8))
+    """Hypotheses a spoken request's decode keeps (edge/asr/beam.py; [asr] runtime "onnxruntime" only): 1 is
+    greedy; more costs one decoder run per hypothesis per token."""
+
     engine: Literal["whisper", "online"] = "whisper"
     """Recognizer: "whisper" (VAD + the shipped Whisper bundle) or "online" (a streaming transducer)."""
 

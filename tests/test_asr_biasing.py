@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from edge.asr.biasing import PhraseBias, catalog_bias, catalog_phrases
+from edge.asr.biasing import PhraseBias, catalog_bias, catalog_phrases, catalog_units
 from edge.asr.prompt import prompt_for
 
 WORDS = [" oat", " milk", " boat", " two", " to", " tomatoes", " Oat", " Milk", " milks", " oats", " the", " ground",
@@ -77,15 +77,30 @@ def test_a_continuation_that_is_also_a_start_gets_the_continuation_bonus_once():
 
 def _catalog() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE products (name TEXT, brand TEXT)")
+    conn.execute("CREATE TABLE products (name TEXT, brand TEXT, unit TEXT)")
     conn.execute("CREATE TABLE aliases (alias TEXT, name TEXT)")
-    conn.executemany("INSERT INTO products VALUES (?, ?)", [("oat milk", "Oatly"), ("ground beef", None)])
+    conn.executemany("INSERT INTO products VALUES (?, ?, ?)", [("oat milk", "Oatly", "carton"),
+                                                                ("ground beef", None, "pack")])
     conn.execute("INSERT INTO aliases VALUES ('minced beef', 'ground beef')")
     return conn
 
 
 def test_catalog_phrases_are_names_brands_and_aliases():
     assert sorted(catalog_phrases(_catalog())) == ["Oatly", "ground beef", "minced beef", "oat milk"]
+
+
+def test_units_are_the_catalogs_and_the_spoken_ones():
+    units = catalog_units(_catalog())
+    assert {"carton", "pack", "pound", "bag"} <= set(units)
+
+
+def test_a_unit_after_an_opener_gets_the_start_bonus_a_name_gets():
+    """ "a pound of ..." must not lean to "a pen..." because only the name's first token had a bonus."""
+    b = PhraseBias(encode, ["pens", "ground beef"], 2.0, 1.0, VOCAB, units=["pound", "bag"])
+    row = b.adjust(np.zeros(VOCAB, np.float32), [IDS[" the"]])
+    assert row[IDS[" pound"]] == row[IDS[" pens"]] == row[IDS[" bags"]] == 1.0
+    assert row[IDS[" Pound"]] == 1.0
+    assert not b.adjust(np.zeros(VOCAB, np.float32), [IDS[" ground"], IDS[" beef"]])[IDS[" pound"]]
 
 
 def _byte_recognizer() -> SimpleNamespace:
@@ -157,9 +172,9 @@ def test_the_device_recognizer_decodes_with_the_bias_and_clean_speech_loses_noth
     bundle("asr")
     settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE products (name TEXT, brand TEXT)")
+    conn.execute("CREATE TABLE products (name TEXT, brand TEXT, unit TEXT)")
     conn.execute("CREATE TABLE aliases (alias TEXT, name TEXT)")
-    conn.executemany("INSERT INTO products VALUES (?, 'Sunny Farms')", [(n,) for n in CATALOG])
+    conn.executemany("INSERT INTO products VALUES (?, 'Sunny Farms', 'each')", [(n,) for n in CATALOG])
     hearers = {}
     for name, bonuses in (("off", (0.0, 0.0)), ("on", (settings.asr.bias_bonus, settings.asr.bias_start_bonus))):
         recognizer = recognizer_for_settings(settings, partials=False, speculative=False, threads=1)

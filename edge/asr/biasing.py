@@ -37,6 +37,9 @@ OPENERS = (
 )
 """Words after which a product name is expected: the start bonus is given only right after one of them ("add
 two bags of | apples", "do you have any | cottage cheese"), never at a sentence's first word ("How much ...")."""
+SPOKEN_UNITS = ("pound", "ounce", "kilo", "liter", "gallon", "pack", "dozen", "case", "bag", "box", "bottle", "can",
+                "jar", "loaf", "carton", "bunch")
+"""Units a shopper says after a number or "a" whatever the catalog sells them by (with the catalog's own)."""
 
 
 def _single_tokens(encode: Callable[[str], list[int]], words: Iterable[str]) -> set[int]:
@@ -66,9 +69,12 @@ class PhraseBias:
 
     def __init__(self, encode: Callable[[str], list[int]], phrases: Iterable[str], bonus: float,
                  start_bonus: float, vocabulary: int, decode: Callable[[int], str] | None = None,
-                 protected: Iterable[str] = ()) -> None:
+                 protected: Iterable[str] = (), units: Iterable[str] = ()) -> None:
         """protected: words a name's first token must not pull towards when it is only part of the name's first
-        word (the command words: " car", the first piece of " carrots", is also how "cart" begins); needs decode."""
+        word (the command words: " car", the first piece of " carrots", is also how "cart" begins); needs decode.
+        units: words that follow an opener as often as a name does ("a | pound of", "two | bags of"): their tokens
+        get the start bonus too, so the bonus never tips a unit the audio supports into a name ("a pound" ->
+        "a pen")."""
         self.bonus, self.start_bonus = float(bonus), float(start_bonus)
         self.root = _Node()
         self.phrases = 0
@@ -88,7 +94,9 @@ class PhraseBias:
         prefixes = {word[:k] for word in protected for k in range(1, len(word) + 1)}
         if decode is not None and prefixes:
             never |= {t for t in self.root if t not in whole and decode(t).strip().lower() in prefixes}
-        self._starts = np.fromiter((t for t in self.root if t < vocabulary and t not in never), np.int64)
+        unit_tokens = _single_tokens(encode, {form for u in units for form in (u, _plural(u))})
+        self._starts = np.fromiter(sorted({t for t in self.root if t < vocabulary and t not in never} | unit_tokens),
+                                   np.int64)
         self._openers = _single_tokens(encode, OPENERS)
 
     def _active(self, out: Sequence[int]) -> list[_Node]:
@@ -116,6 +124,18 @@ class PhraseBias:
         return adjusted
 
 
+def _plural(unit: str) -> str:
+    from edge.catalog.correction import plural
+
+    return plural(unit)
+
+
+def catalog_units(conn: sqlite3.Connection) -> list[str]:
+    """The units a catalog sells by and the ones shoppers say anyway (SPOKEN_UNITS), one word each."""
+    rows = conn.execute("SELECT DISTINCT unit FROM products")
+    return sorted({str(r[0]).strip().lower() for r in rows if r[0] and " " not in str(r[0]).strip()} | set(SPOKEN_UNITS))
+
+
 def catalog_phrases(conn: sqlite3.Connection) -> list[str]:
     """Every product name, alias and brand of a catalog (the words a shopper names products by)."""
     rows = conn.execute("SELECT name FROM products UNION SELECT brand FROM products UNION SELECT alias FROM aliases")
@@ -132,4 +152,4 @@ def catalog_bias(recognizer: object, conn: sqlite3.Connection, bonus: float, sta
     from edge.catalog.correction import command_words
 
     return PhraseBias(encode, catalog_phrases(conn), bonus, start_bonus, int(eot),
-                      lambda t: tokens.get(t, b"").decode("utf-8", "replace"), command_words())
+                      lambda t: tokens.get(t, b"").decode("utf-8", "replace"), command_words(), catalog_units(conn))

@@ -140,6 +140,8 @@ class WhisperOrt:
         """Padding by need: when above 0, decode_stream tries this shorter padding first and decodes again with
         tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
         repetition or restart edge.asr.guard would cut: what too little padding causes)."""
+        self.beam_size = 1
+        """Hypotheses decode_stream keeps (edge.asr.beam; 1: greedy, sherpa's search). Other calls stay greedy."""
         self.tokens = read_tokens(tokens)
         self._blank = [i for i, raw in self.tokens.items() if raw == b" "][:1]
         """Whisper's "blank" (a lone space), kept from starting a transcript as its SuppressBlank does."""
@@ -167,12 +169,12 @@ class WhisperOrt:
             stream.result = Result(self.text(ids), ids)
             return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
-            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias)
+            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias, beam=self.beam_size)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids)
                 return
-        ids, _ = self._greedy(samples, prompt, (), None, bias=bias)
+        ids, _ = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size)
         stream.result = Result(self.text(ids), ids)
 
     # -- the recognizer ------------------------------------------------------------------------------
@@ -267,12 +269,17 @@ class WhisperOrt:
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
                 tail_padding_frames: int | None, timed: bool = False,
-                raw: list[int] | None = None, bias: Any = None) -> tuple[list[int], bool]:
-        """(tokens, whether Whisper ended them with end-of-text rather than the token limit)."""
+                raw: list[int] | None = None, bias: Any = None, beam: int = 1) -> tuple[list[int], bool]:
+        """(tokens, whether Whisper ended them with end-of-text rather than the token limit); beam > 1: by
+        edge.asr.beam's search instead of greedy (not for a timed decode)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True
         cross, frames = self.encode(samples, tail_padding_frames)
+        if beam > 1 and not timed:
+            from edge.asr.beam import beam_search
+
+            return beam_search(self, cross, frames, tuple(prompt), tuple(prefix), bias, beam)
         return self.greedy(cross, frames, prompt, prefix, timed, raw, bias)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
