@@ -135,3 +135,19 @@ def test_the_device_recognizer_with_a_beam_hears_clean_requests_no_worse_than_gr
             heard[size].append((u.text, text))
     assert len(searches) >= len(utterances), "the beam never ran"
     assert wer(heard[4]) <= wer(heard[1]) + 0.02, list(zip(heard[1], heard[4], strict=True))
+
+
+def test_an_end_ranked_below_the_live_hypotheses_does_not_finish_the_search():
+    """openai-whisper's rule: the unlikely end-of-text offers of every step would otherwise fill the finished list
+    and stop the search with a truncated transcript ("What is a pound" for "what does a pound of ... cost")."""
+
+    class Long(dict):
+        def get(self, key: tuple[int, ...], default: object = None) -> dict[int, float]:
+            if key == (A,) * 5:
+                return {EOT: 0.95, C: 0.05}
+            if key and key[-1] != A:
+                return {EOT: 0.6, D: 0.4}
+            return {A: 0.7, C: 0.2, EOT: 0.05, D: 0.05}
+
+    tokens, ended = beam_search(Scripted(Long()), None, 500, size=2)
+    assert tokens == [A] * 5 and ended

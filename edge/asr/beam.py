@@ -81,7 +81,9 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
 def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any, eot: int,
             finished: list[_Hypothesis], patience: float) -> tuple[list[_Hypothesis], list[_Hypothesis]]:
     """The next live hypotheses (at most size) and the finished ones, from each hypothesis's next-token
-    log-probabilities: every hypothesis offers its size + 1 best continuations (openai-whisper's rule)."""
+    log-probabilities: every hypothesis offers its size + 1 best continuations, and an end-of-text counts
+    only when it ranks above the size-th live continuation (openai-whisper's rule: without it, the ends of
+    hopeless hypotheses fill the finished list and stop the search before the best one has ended)."""
     offers = []
     for hypothesis, logp in stepped:
         for score, token in _candidates(logp, hypothesis, size + 1, bias):
@@ -90,14 +92,16 @@ def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any,
     live: list[_Hypothesis] = []
     finished = list(finished)
     seen: set[tuple[int, ...]] = set()
-    for score, token, parent in offers:
+    for score, token, parent in offers:  # best first, down to the size-th live one (an end below it is no candidate)
         if token == eot:
             if len(finished) < round(size * patience):
                 finished.append(_Hypothesis(parent.tokens, score))
             continue
         tokens = (*parent.tokens, token)
-        if tokens in seen or len(live) >= size:
+        if tokens in seen:
             continue
         seen.add(tokens)
         live.append(_Hypothesis(tokens, score, parent.cache, parent.offset))
+        if len(live) == size:
+            break
     return live, finished
