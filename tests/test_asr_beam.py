@@ -151,3 +151,7 @@ def test_an_end_ranked_below_the_live_hypotheses_does_not_finish_the_search():
 
     tokens, ended = beam_search(Scripted(Long()), None, 500, size=2)
     assert tokens == [A] * 5 and ended
+
+
+def test_too_short_for_a_token_writes_nothing_as_greedy():
+    assert beam_search(Scripted(TABLE), None, 10, size=4) == ([], True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.asr_anchor import faster_whisper_anchor
+from bench.asr_anchor import device_beam, faster_whisper_anchor
 from edge.asr import recognizer_for_settings
 from edge.config import load_settings
 from edge.events import AudioChunk, FinalTranscript
@@ -59,7 +59,7 @@ def systems(bundle):
         events += recognizer.flush()
         return " ".join(e.text for e in events if isinstance(e, FinalTranscript))
 
-    return device, faster_whisper_anchor(1)
+    return device, faster_whisper_anchor(1, device_beam(settings))  # the same search: greedy, or as wide a beam
 
 
 @pytest.mark.parametrize("conditions", [NOISY, REVERBERANT], ids=["noisy", "reverberant"])

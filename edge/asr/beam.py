@@ -47,6 +47,8 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
     suppression as WhisperOrt.greedy, which this replaces for `size` > 1."""
     eot = whisper.eot
     limit = min(int(frames / 100.0 * 6), whisper.n_text_ctx // 2)
+    if limit <= 0:  # under 0.17 s of audio: greedy writes nothing either
+        return list(prefix), True
     binding, cache = whisper._begin(cross)
     feed = whisper.initial(prompt, prefix)
     logits, cache = whisper._step(binding, feed, cache, 0, whisper._wide_run if len(feed) > WIDE_FEED else None)
@@ -75,7 +77,7 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
     if not pool:
         return list(prefix), True
     best = max(pool, key=lambda h: h.score / max(1, len(h.tokens) - len(prefix)))
-    return list(best.tokens), any(best is h for h in finished) or limit == 0
+    return list(best.tokens), any(best is h for h in finished)
 
 
 def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any, eot: int,

@@ -1,15 +1,16 @@
-"""Catalog biasing inside Whisper's greedy search: a product name, once begun, is easier to finish.
+"""Catalog biasing inside Whisper's search: a product name, once begun, is easier to finish.
 
 Whisper hears a shop's products as the nearest common words ("oat milk" -> "boat", "ground beef"
 -> "ground beat", "avocados" -> "abacados"); correction and spotting (edge.catalog) repair some of it
 from the text afterwards, but by then the acoustic evidence is gone. Here the catalog enters the
 search itself (shallow fusion with a phrase trie, as contextual biasing does for ASR): the catalog's
 product names, aliases and brands are tokenized the way Whisper writes them (exact GPT-2 BPE,
-edge.asr.bpe; as written, lower case and Title Case, each with its plural), and at every greedy
-step the logits of tokens that continue a name begun in the transcript get `bonus`, and those that
+edge.asr.bpe; as written, lower case and Title Case, each with its plural), and at every search
+step the scores of tokens that continue a name begun in the transcript get `bonus`, and those that
 begin one get `start_bonus` right after a word a product follows (OPENERS). Greedy picks the argmax,
 so a bonus only decides between tokens the audio already makes close: a name the audio does not
-support is not written.
+support is not written. In a beam (edge.asr.beam) the bonus enters each hypothesis's score, so a name
+begun on weak evidence survives as one hypothesis until the audio after it decides.
 
 Guards: a name never begins on a command or function word's token (" two", " some", " the" begin
 nothing: NO_START), nor on a piece of a word that begins a command word (" car" begins " carrots" and
