@@ -215,7 +215,9 @@ def test_the_same_pause_after_a_complete_request_ends_it(nlu, catalog, voice) ->
 def test_speech_after_an_early_endpoint_is_a_new_request(nlu, catalog, voice) -> None:
     """Silero's segment may still be open when the early endpoint fires: it must not come back as a
     second copy of the same words, and what is said next is heard as the next request."""
-    one, two = voice.say("I'm ready to check out."), voice.say("where is my order")
+    # "track my order", not "where is my order": that clip is heard as "where is my quarter" by greedy and beam
+    # alike when decoded alone (2026-12-07): a recognition coin toss this endpointing test must not depend on
+    one, two = voice.say("I'm ready to check out."), voice.say("track my order")
     audio = np.concatenate([_silence(0.5), one, _silence(1.2), two, _silence(1.5)])
     events = _feed(_recognizer(nlu, catalog), audio)
     finals = [e.text.lower() for e in events if isinstance(e, FinalTranscript)]
