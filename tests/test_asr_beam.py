@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from edge.asr.beam import beam_search
+from edge.asr.whisper_ort import WhisperOrt
 
 EOT, START, VOCAB = 50, 55, 60
 A, B, C, D, E, F = 1, 2, 3, 4, 5, 6
@@ -19,6 +20,7 @@ class Scripted:
     """A stand-in decoder: the next-token probabilities after each transcript so far (WhisperOrt's step calls)."""
 
     eot, n_text_ctx, _blank, _wide_run = EOT, 64, [], None
+    opening = WhisperOrt.opening  # the real first step, over the scripted _begin and _step
 
     def __init__(self, table: dict[tuple[int, ...], dict[int, float]]) -> None:
         self.table, self.steps = table, 0

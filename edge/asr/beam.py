@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.asr.whisper_ort import WIDE_FEED, _log_softmax
+from edge.asr.whisper_ort import _log_softmax
 
 
 @dataclass(frozen=True)
@@ -49,17 +49,15 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
     limit = min(int(frames / 100.0 * 6), whisper.n_text_ctx // 2)
     if limit <= 0:  # under 0.17 s of audio: greedy writes nothing either
         return list(prefix), True
-    binding, cache = whisper._begin(cross)
+    wanted = round(size * patience)
     feed = whisper.initial(prompt, prefix)
-    logits, cache = whisper._step(binding, feed, cache, 0, whisper._wide_run if len(feed) > WIDE_FEED else None)
-    first = logits[-1].astype(np.float32, copy=True)
+    binding, cache, first = whisper.opening(cross, feed, bool(prompt) and not prefix)
+    first = first.astype(np.float32, copy=True)
     first[eot + 1:] = -np.inf  # special tokens (timestamps, language, task): never text
-    if prompt and not prefix:  # as greedy: the graph's blank/end-of-text suppression fell inside the prompt
-        first[[eot, *whisper._blank]] = -np.inf
     start = _Hypothesis(tuple(prefix), 0.0, cache, len(feed))
-    live, finished = _extend([(start, _log_softmax(first))], size, bias, eot, [], patience)
+    live, finished = _extend([(start, _log_softmax(first))], size, bias, eot, [], wanted)
     for _ in range(1, limit):
-        if not live or len(finished) >= round(size * patience):
+        if not live or len(finished) >= wanted:
             break
         stepped = []
         for hypothesis in live:
@@ -71,9 +69,9 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
             row[eot + 1:] = -np.inf
             stepped.append((_Hypothesis(hypothesis.tokens, hypothesis.score, cache, hypothesis.offset + 1),
                             _log_softmax(row)))
-        live, finished = _extend(stepped, size, bias, eot, finished, patience)
+        live, finished = _extend(stepped, size, bias, eot, finished, wanted)
     # hypotheses the limit cut compete too, as openai-whisper's do, unless enough had finished
-    pool = finished + (live if len(finished) < round(size * patience) else [])
+    pool = finished + (live if len(finished) < wanted else [])
     if not pool:
         return list(prefix), True
     best = max(pool, key=lambda h: h.score / max(1, len(h.tokens) - len(prefix)))
@@ -81,7 +79,7 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
 
 
 def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any, eot: int,
-            finished: list[_Hypothesis], patience: float) -> tuple[list[_Hypothesis], list[_Hypothesis]]:
+            finished: list[_Hypothesis], wanted: int) -> tuple[list[_Hypothesis], list[_Hypothesis]]:
     """The next live hypotheses (at most size) and the finished ones, from each hypothesis's next-token
     log-probabilities: every hypothesis offers its size + 1 best continuations, and an end-of-text counts
     only when it ranks above the size-th live continuation (openai-whisper's rule: without it, the ends of
@@ -96,7 +94,7 @@ def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any,
     seen: set[tuple[int, ...]] = set()
     for score, token, parent in offers:  # best first, down to the size-th live one (an end below it is no candidate)
         if token == eot:
-            if len(finished) < round(size * patience):
+            if len(finished) < wanted:
                 finished.append(_Hypothesis(parent.tokens, score))
             continue
         tokens = (*parent.tokens, token)

@@ -216,13 +216,11 @@ def _whisper_ort(settings: Settings, encoder: Path, decoder: Path, tokens: Path,
     except ProviderError as exc:
         raise AsrError(str(exc)) from None
     try:
-        whisper = WhisperOrt(encoder, decoder, tokens, language=settings.asr.language,
-                             threads=threads or settings.threads.asr, tail_padding_frames=settings.asr.tail_padding_frames,
-                             short_padding_frames=settings.asr.short_tail_padding_frames,
-                             encoder_memory=encoder_memory, decoder_memory=decoder_memory,
-                             providers=providers)
-        whisper.beam_size = settings.asr.beam_size
-        return whisper
+        return WhisperOrt(encoder, decoder, tokens, language=settings.asr.language,
+                          threads=threads or settings.threads.asr, tail_padding_frames=settings.asr.tail_padding_frames,
+                          short_padding_frames=settings.asr.short_tail_padding_frames, beam_size=settings.asr.beam_size,
+                          encoder_memory=encoder_memory, decoder_memory=decoder_memory,
+                          providers=providers)
     except ValueError as exc:
         raise AsrError(f"{exc}; rebuild: python -m export {encoder.parent.name} --force") from None
 

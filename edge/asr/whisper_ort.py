@@ -107,7 +107,8 @@ class WhisperOrt:
     """Greedy Whisper over the bundle's encoder and decoder graphs (sherpa-onnx's Whisper layout)."""
 
     def __init__(self, encoder: Path, decoder: Path, tokens: Path, *, language: str = "en", threads: int = 1,
-                 tail_padding_frames: int = 1000, short_padding_frames: int = 0, encoder_memory: SessionMemory = SessionMemory(),
+                 tail_padding_frames: int = 1000, short_padding_frames: int = 0, beam_size: int = 1,
+                 encoder_memory: SessionMemory = SessionMemory(),
                  decoder_memory: SessionMemory = SessionMemory(), providers: Sequence[str] = ("CPUExecutionProvider",),
                  optimization: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL) -> None:
         self.encoder = _session(encoder, threads, encoder_memory, providers, optimization)
@@ -140,7 +141,7 @@ class WhisperOrt:
         """Padding by need: when above 0, decode_stream tries this shorter padding first and decodes again with
         tail_padding_frames only if Whisper did not end cleanly (the token limit instead of end-of-text, or a
         repetition or restart edge.asr.guard would cut: what too little padding causes)."""
-        self.beam_size = 1
+        self.beam_size = beam_size
         """Hypotheses decode_stream keeps (edge.asr.beam; 1: greedy, sherpa's search). Other calls stay greedy."""
         self.tokens = read_tokens(tokens)
         self._blank = [i for i, raw in self.tokens.items() if raw == b" "][:1]
@@ -295,14 +296,9 @@ class WhisperOrt:
         if timed and (prefix or bias is not None):
             raise ValueError("a timed decode takes no prefix and no bias")
         pick = Picker(TimestampRules(self.no_timestamps + 1, self.eot) if timed else None)
-        binding, cache = self._begin(cross)
         feed = self.initial(prompt, prefix)[:-1] if timed else self.initial(prompt, prefix)
-        logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
+        binding, cache, first = self.opening(cross, feed, bool(prompt) and not prefix)
         offset = len(feed)
-        first = logits[-1]
-        if prompt and not prefix:  # the graph's blank/end-of-text suppression fell inside the prompt: do it here
-            first = first.copy()
-            first[[self.eot, *self._blank]] = -np.inf
         out = list(prefix)
         token = pick(bias.adjust(first, out) if bias is not None else first, out)
         for i in range(limit):
@@ -317,6 +313,19 @@ class WhisperOrt:
         if raw is not None:
             raw += out
         return pick.strip(out), limit == 0 or token == self.eot
+
+    def opening(self, cross: Sequence[ort.OrtValue], feed: Sequence[int],
+                prompted: bool) -> tuple[ort.IOBinding, list[ort.OrtValue], np.ndarray]:
+        """One decoder step over the tokens before the first predicted one (greedy's and edge.asr.beam's start): the
+        binding, the self-attention cache after them, and the first prediction's logits. prompted: a prompt and no
+        prefix, where the graph's blank/end-of-text suppression fell inside the prompt: done here instead."""
+        binding, cache = self._begin(cross)
+        logits, cache = self._step(binding, feed, cache, 0, self._wide_run if len(feed) > WIDE_FEED else None)
+        first = logits[-1]
+        if prompted:
+            first = first.copy()
+            first[[self.eot, *self._blank]] = -np.inf
+        return binding, cache, first
 
     def score(self, samples: np.ndarray, tokens: Sequence[int], prompt: Sequence[int] = (), prefix: Sequence[int] = (),
               end: bool = True, tail_padding_frames: int | None = None) -> float:
