@@ -133,8 +133,9 @@ def _plural(unit: str) -> str:
 
 def catalog_units(conn: sqlite3.Connection) -> list[str]:
     """The units a catalog sells by and the ones shoppers say anyway (SPOKEN_UNITS), one word each."""
-    rows = conn.execute("SELECT DISTINCT unit FROM products")
-    return sorted({str(r[0]).strip().lower() for r in rows if r[0] and " " not in str(r[0]).strip()} | set(SPOKEN_UNITS))
+    from edge.catalog.schema import selling_units
+
+    return sorted({u.strip().lower() for u in selling_units(conn) if " " not in u.strip()} | set(SPOKEN_UNITS))
 
 
 def catalog_phrases(conn: sqlite3.Connection) -> list[str]:

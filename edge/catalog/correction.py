@@ -43,6 +43,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from edge.catalog.matching import STOPWORDS, normalize
+from edge.catalog.schema import selling_units
 
 COMMAND_WORDS_FILE = Path(__file__).with_name("command_words.txt")
 INNER_WORDS = frozenset(("and", "of", "the", "a", "n"))
@@ -138,7 +139,7 @@ class Lexicon:
         """Names, aliases, brands and units of the catalog in conn (edge.catalog.schema tables)."""
         names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM products")]
         brands = [r[0] for r in conn.execute("SELECT DISTINCT brand FROM products") if r[0]]
-        units = {r[0] for r in conn.execute("SELECT DISTINCT unit FROM products") if r[0]}
+        units = set(selling_units(conn))
         aliases = [r[0] for r in conn.execute("SELECT alias FROM aliases")]
         return cls.from_terms(names, brands, units | {plural(u) for u in units}, aliases)
 

@@ -171,3 +171,9 @@ def set_meta(conn: sqlite3.Connection, **values: object) -> None:
     conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                      [(key, str(value)) for key, value in values.items()])
+
+
+def selling_units(conn: sqlite3.Connection) -> list[str]:
+    """The distinct, non-empty units the catalog's products are sold by, as stored: correction, spotting and the
+    recognizer's catalog bias each build their unit words from these, so all three know the same units."""
+    return [str(r[0]) for r in conn.execute("SELECT DISTINCT unit FROM products") if r[0]]

@@ -29,6 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 from edge.catalog.correction import INNER_WORDS, command_words, plural
 from edge.catalog.matching import STOPWORDS, normalize
+from edge.catalog.schema import selling_units
 
 MAX_WORDS = 4
 """Longest run of heard words compared with a name ("sour cream and onion chips" is heard in pieces)."""
@@ -112,8 +113,7 @@ class Spotter:
     def from_catalog(cls, conn: sqlite3.Connection, sound: Callable[[Sequence[str]], str]) -> Spotter:
         names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM products")]
         aliases = dict(conn.execute("SELECT alias, name FROM aliases").fetchall())
-        units = [r[0] for r in conn.execute("SELECT DISTINCT unit FROM products") if r[0]]
-        return cls(names, aliases, sound, units)
+        return cls(names, aliases, sound, selling_units(conn))
 
     def _windows(self, words: list[str]) -> Iterable[tuple[int, int]]:
         edge = STOPWORDS | INNER_WORDS
