@@ -55,6 +55,7 @@ AUDIO_CODE = hashlib.sha256((Path(__file__).with_name("task_audio.py")).read_byt
 _PROMPT_SOURCES = ("edge/asr/prompt.py", "edge/asr/bpe.py", "edge/asr/whisper_ort.py", "edge/asr/__init__.py")
 _BIAS_SOURCES = ("edge/asr/biasing.py", "edge/catalog/command_words.txt")
 _BEAM_SOURCES = ("edge/asr/beam.py",)
+_PAIR_SOURCES = ("edge/asr/pair.py",)
 
 
 def prompt_key(asr: Any) -> str:
@@ -64,25 +65,33 @@ def prompt_key(asr: Any) -> str:
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
     beam = asr.beam_size > 1
-    if (asr.prompt == "off" and not biased and not beam) or whisper_runtime(asr) != "onnxruntime":
+    second = asr.second_model
+    if (asr.prompt == "off" and not biased and not beam and not second) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
     # unbiased greedy transcripts outlive a change to the bias or the beam
-    sources = _PROMPT_SOURCES + (_BIAS_SOURCES if biased else ()) + (_BEAM_SOURCES if beam else ())
+    sources = (_PROMPT_SOURCES + (_BIAS_SOURCES if biased else ()) + (_BEAM_SOURCES if beam else ())
+               + (_PAIR_SOURCES if second else ()))
     code = hashlib.sha256(b"".join((root / p).read_bytes() for p in sources)).hexdigest()[:8]
     bias = f"-bias{asr.bias_bonus:g}+{asr.bias_start_bonus:g}" if biased else ""
-    return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}{f'-beam{asr.beam_size}' if beam else ''}-{code}"
+    pair = f"-second-{second}" if second else ""
+    return f"-prompt-{asr.prompt}{asr.prompt_tokens}{bias}{f'-beam{asr.beam_size}' if beam else ''}{pair}-{code}"
+
+
+def bundle_key(models_dir: Path, model: str) -> str:
+    """A model's bundle build, for cache keys (its manifest's hash)."""
+    manifest = models_dir / BUNDLES[model] / "manifest.json"
+    if not manifest.is_file():
+        raise SystemExit(f"no {BUNDLES[model]} bundle under {models_dir}: build it with "
+                         f"`python -m export {BUNDLES[model]}`")
+    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
 
 
 class Heard:
     """Transcripts cached per ASR bundle build, one JSON line each (appended as they are made)."""
 
     def __init__(self, cache: Path, model: str, models_dir: Path, fresh: bool, prompt: str = "") -> None:
-        manifest = models_dir / BUNDLES[model] / "manifest.json"
-        if not manifest.is_file():
-            raise SystemExit(f"no {BUNDLES[model]} bundle under {models_dir}: build it with "
-                             f"`python -m export {BUNDLES[model]}`")
-        bundle = hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+        bundle = bundle_key(models_dir, model)
         self.path = cache / "heard" / f"{model}-{bundle}-{AUDIO_CODE}{prompt}.jsonl"
         self.known: dict[str, str] = {}
         if self.path.is_file() and not fresh:
@@ -144,6 +153,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             settings.asr, bias_bonus=args.bias[0], bias_start_bonus=args.bias[1]))
     if args.beam is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, beam_size=args.beam))
+    if args.second is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model=args.second))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -165,7 +176,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
                                        table))
             for model in args.models:
-                heard = Heard(args.cache, model, models_dir, args.fresh, prompt_key(with_model(settings, model).asr))
+                asr = with_model(settings, model).asr
+                second = f"-{bundle_key(models_dir, asr.second_model)}" if asr.second_model else ""
+                heard = Heard(args.cache, model, models_dir, args.fresh, prompt_key(asr) + second)
                 hear = None
                 todo = len(voices) * len(commands) * len(conditions)
                 done = 0
@@ -211,7 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "conditions": [c.label for c in conditions], "commands": len(commands), "decoded": decoded,
             "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
             "bias": [settings.asr.bias_bonus, settings.asr.bias_start_bonus],
-            "beam": settings.asr.beam_size,
+            "beam": settings.asr.beam_size, "second_model": settings.asr.second_model,
             "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
@@ -243,6 +256,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
                                                     "bias_start_bonus; edge/asr/biasing.py); cached apart")
     parser.add_argument("--beam", type=int, default=None,
                         help="hypotheses the decode keeps (default [asr] beam_size; edge/asr/beam.py); cached apart")
+    parser.add_argument("--second", choices=("", "tiny.en", "base"), default=None,
+                        help="a second Whisper on every clip, the surer transcript kept (default [asr] second_model; "
+                             "edge/asr/pair.py); cached apart")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")

@@ -187,6 +187,12 @@ class AsrSettings:
     """Whisper model: "tiny.en" (bundle asr) or "base" (multilingual asr-base). tiny.en by measurement: base
     errs less in noise but doubles the decode and takes the device to 374 MB (docs/measured/per_goal.md)."""
 
+    second_model: Literal["", "tiny.en", "base"] = ""
+    """A second Whisper that hears every request too (edge/asr/pair.py; run on onnxruntime beside the first, in
+    its own thread): the transcript with the higher log-probability per token is kept. "" (the default): none.
+    "base" beside tiny.en: the two err on different words in noise; it costs the second model's memory (~150 MB)
+    and its decode (~2x tiny.en's CPU; the two run at once on two cores). Must differ from model."""
+
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
         'a 2-3 letter lower-case language code such as "en"'))

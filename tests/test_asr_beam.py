@@ -59,18 +59,20 @@ def greedy(whisper: Scripted) -> list[int]:
 def test_the_beam_keeps_the_path_greedy_drops_at_its_first_token():
     whisper = Scripted(TABLE)
     assert greedy(whisper) == [A, E]  # 0.55 * 0.4 = 0.22
-    tokens, ended = beam_search(whisper, None, 500, size=2)
+    tokens, ended, logprob = beam_search(whisper, None, 500, size=2)
     assert tokens == [B, F] and ended  # 0.45 * 0.95 = 0.43
+    # the score per token: B, F and the end-of-text (probability 1), over the two text tokens
+    assert logprob == pytest.approx((math.log(0.45) + math.log(0.95)) / 2, abs=1e-4)
 
 
 def test_one_hypothesis_is_greedy():
-    tokens, ended = beam_search(Scripted(TABLE), None, 500, size=1)
+    tokens, ended, _ = beam_search(Scripted(TABLE), None, 500, size=1)
     assert tokens == [A, E] and ended
 
 
 def test_special_tokens_never_enter_a_transcript():
     table = {(): {START + 1: 0.9, A: 0.1}}  # a timestamp-like token above end-of-text scores best
-    tokens, _ = beam_search(Scripted(table), None, 500, size=3)
+    tokens, *_ = beam_search(Scripted(table), None, 500, size=3)
     assert tokens == [A]
 
 
@@ -79,13 +81,13 @@ def test_the_token_limit_ends_a_search_that_never_finishes():
         def get(self, key: object, default: object = None) -> dict[int, float]:
             return {A: 0.6, B: 0.4}  # never end-of-text, as a repetition loop
 
-    tokens, ended = beam_search(Scripted(Endless()), None, 200, size=2)  # 2 s: at most 12 tokens
+    tokens, ended, _ = beam_search(Scripted(Endless()), None, 200, size=2)  # 2 s: at most 12 tokens
     assert tokens == [A] * 12 and not ended
 
 
 def test_a_prefix_is_kept_and_not_counted_as_decoded():
     table = {(A,): {B: 0.5, C: 0.5}, (A, B): {EOT: 1.0}, (A, C): {EOT: 1.0}}
-    tokens, _ = beam_search(Scripted(table), None, 500, prefix=(A,), size=2)
+    tokens, *_ = beam_search(Scripted(table), None, 500, prefix=(A,), size=2)
     assert tokens[0] == A and len(tokens) == 2
 
 
@@ -97,7 +99,7 @@ def test_the_bias_bonus_enters_the_search_score():
                 row[A] += 2.0  # as if A began a catalog name
             return row
 
-    tokens, _ = beam_search(Scripted(TABLE), None, 500, bias=Lean(), size=2)
+    tokens, *_ = beam_search(Scripted(TABLE), None, 500, bias=Lean(), size=2)
     assert tokens[0] == A
 
 
@@ -151,9 +153,9 @@ def test_an_end_ranked_below_the_live_hypotheses_does_not_finish_the_search():
                 return {EOT: 0.6, D: 0.4}
             return {A: 0.7, C: 0.2, EOT: 0.05, D: 0.05}
 
-    tokens, ended = beam_search(Scripted(Long()), None, 500, size=2)
+    tokens, ended, _ = beam_search(Scripted(Long()), None, 500, size=2)
     assert tokens == [A] * 5 and ended
 
 
 def test_too_short_for_a_token_writes_nothing_as_greedy():
-    assert beam_search(Scripted(TABLE), None, 10, size=4) == ([], True)
+    assert beam_search(Scripted(TABLE), None, 10, size=4)[:2] == ([], True)

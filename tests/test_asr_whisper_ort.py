@@ -319,7 +319,7 @@ def test_padding_by_need_decodes_again_only_when_whisper_did_not_end_cleanly(mod
     # a decode cut by the token limit (what too little padding causes) is done again with the full padding
     def cut_short(samples, prompt, prefix, pad, **kw):
         pads.append(pad)
-        return ([220, 220], False) if pad == 100 else greedy(samples, prompt, prefix, pad, **kw)
+        return ([220, 220], False, -1.0) if pad == 100 else greedy(samples, prompt, prefix, pad, **kw)
 
     monkeypatch.setattr(recognizer, "_greedy", cut_short)
     pads.clear()

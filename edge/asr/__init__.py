@@ -76,7 +76,7 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
 
     def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
-             bias: Any = None) -> str:
+             bias: Any = None) -> tuple[str, float | None]:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         if ids and takes_prompt:
@@ -88,17 +88,22 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
             stream.spans = tuple(spans)
         recognizer.decode_stream(stream)
         text = stream.result.text.strip()
-        return mandarin.clean(text) if language == "zh" else text
+        return mandarin.clean(text) if language == "zh" else text, getattr(stream.result, "logprob", None)
+
+    def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
+               spans: Sequence[tuple[float, float]] = ()) -> tuple[str, float | None]:
+        ids = prompt.ids() if prompt is not None and takes_prompt else ()
+        bias = getattr(prompt, "bias", None)
+        text, logprob = once(samples, ids, timed, spans, bias)
+        if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
+            text, logprob = once(samples, (), timed, spans, bias)
+        return text, logprob
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
-        ids = prompt.ids() if prompt is not None and takes_prompt else ()
-        bias = getattr(prompt, "bias", None)
-        text = once(samples, ids, timed, spans, bias)
-        if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            text = once(samples, (), timed, spans, bias)
-        return text
+        return scored(samples, prompt, timed, spans)[0]
 
+    decode.scored = scored  # type: ignore[attr-defined]  # (text, log-probability per token): edge.asr.pair compares two
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
     decode.takes_timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
     return decode
@@ -122,6 +127,11 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     max_speech = endpointing.max_segment + 10.0
     make_vad = vad_maker(settings, endpointing.pause, max_speech, max_speech + VAD_BUFFER_MARGIN_SECONDS)
     decode = whisper_decoder(whisper_recognizer(settings, threads), settings.asr.language)
+    if settings.asr.second_model:
+        from edge.asr.pair import paired_decoder, second_settings
+
+        decode = paired_decoder(decode, whisper_decoder(whisper_recognizer(second_settings(settings), threads),
+                                                        settings.asr.language))
     if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)

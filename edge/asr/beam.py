@@ -41,14 +41,15 @@ def _candidates(logp: np.ndarray, hypothesis: _Hypothesis, width: int, bias: Any
 
 
 def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] = (), prefix: tuple[int, ...] = (),
-                bias: Any = None, size: int = 4, patience: float = 1.0) -> tuple[list[int], bool]:
+                bias: Any = None, size: int = 4, patience: float = 1.0) -> tuple[list[int], bool, float]:
     """(text tokens of the best finished hypothesis, whether it ended with end-of-text rather than the token
-    limit), over an encoded window (WhisperOrt.encode's output): the same token limit and first-token
-    suppression as WhisperOrt.greedy, which this replaces for `size` > 1."""
+    limit, its score per token: the ranking's log-probability per token, the bias's bonuses included), over an
+    encoded window (WhisperOrt.encode's output): the same token limit and first-token suppression as
+    WhisperOrt.greedy, which this replaces for `size` > 1."""
     eot = whisper.eot
     limit = min(int(frames / 100.0 * 6), whisper.n_text_ctx // 2)
     if limit <= 0:  # under 0.17 s of audio: greedy writes nothing either
-        return list(prefix), True
+        return list(prefix), True, float("-inf")
     wanted = round(size * patience)
     feed = whisper.initial(prompt, prefix)
     binding, cache, first = whisper.opening(cross, feed, bool(prompt) and not prefix)
@@ -73,9 +74,13 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
     # hypotheses the limit cut compete too, as openai-whisper's do, unless enough had finished
     pool = finished + (live if len(finished) < wanted else [])
     if not pool:
-        return list(prefix), True
-    best = max(pool, key=lambda h: h.score / max(1, len(h.tokens) - len(prefix)))
-    return list(best.tokens), any(best is h for h in finished)
+        return list(prefix), True, float("-inf")
+
+    def per_token(h: _Hypothesis) -> float:
+        return h.score / max(1, len(h.tokens) - len(prefix))
+
+    best = max(pool, key=per_token)
+    return list(best.tokens), any(best is h for h in finished), per_token(best)
 
 
 def _extend(stepped: list[tuple[_Hypothesis, np.ndarray]], size: int, bias: Any, eot: int,

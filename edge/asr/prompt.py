@@ -209,12 +209,19 @@ def prompt_for(recognizer: object, mode: str, budget: int, conn: sqlite3.Connect
 
 
 def attach_prompt(recognizer: Any, mode: str, budget: int, conn: sqlite3.Connection | None = None,
-                  bias: tuple[float, float] = (0.0, 0.0)) -> AsrPrompt | None:
+                  bias: tuple[float, float] = (0.0, 0.0)) -> Any:
     """Give a recognizer (edge.asr.stream.VadRecognizer over WhisperOrt) the prompt of `[asr] prompt` and the
-    catalog bias of `[asr] bias_bonus` / `bias_start_bonus`; the prompt, or None when both are off or when the
+    catalog bias of `[asr] bias_bonus` / `bias_start_bonus`; the prompt (an AsrPrompt; with `[asr] second_model` an
+    edge.asr.pair.PairedPrompt, the same context in each model's tokens), or None when both are off or when the
     recognizer takes none (sherpa's runtime, the online engine: said once in the log)."""
-    whisper = getattr(getattr(recognizer, "decode", None), "recognizer", None)
-    prompt = prompt_for(whisper, mode, budget, conn, bias)
+    decode = getattr(recognizer, "decode", None)
+    prompt = prompt_for(getattr(decode, "recognizer", None), mode, budget, conn, bias)
+    second = getattr(decode, "second", None)  # [asr] second_model: its own tokens (edge.asr.pair)
+    if prompt is not None and second is not None:
+        from edge.asr.pair import PairedPrompt
+
+        partner = prompt_for(second.recognizer, mode, budget, conn, bias)
+        prompt = PairedPrompt(prompt, partner) if partner is not None else prompt
     if prompt is None or not hasattr(recognizer, "prompt"):
         if mode != "off" or any(bias):
             log.info("[asr] prompt %r / bias %s: this recognizer takes neither (runtime sherpa or engine online)",

@@ -98,6 +98,11 @@ def _run_options(memory: SessionMemory) -> ort.RunOptions:
     return options
 
 
+def _logsumexp(row: np.ndarray) -> float:
+    top = float(row.max())
+    return top + float(np.log(np.exp(row - top).sum()))
+
+
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -170,13 +175,14 @@ class WhisperOrt:
             stream.result = Result(self.text(ids), ids)
             return
         if 0 < self.short_padding_frames < self.tail_padding_frames:
-            ids, ended = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias, beam=self.beam_size)
+            ids, ended, logprob = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias,
+                                               beam=self.beam_size)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
-                stream.result = Result(text, ids)
+                stream.result = Result(text, ids, logprob)
                 return
-        ids, _ = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size)
-        stream.result = Result(self.text(ids), ids)
+        ids, _, logprob = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size)
+        stream.result = Result(self.text(ids), ids, logprob)
 
     # -- the recognizer ------------------------------------------------------------------------------
 
@@ -263,19 +269,19 @@ class WhisperOrt:
 
         def decode_from(at: float) -> tuple[list[int], bool, list[int]]:
             raw: list[int] = []
-            part, ended = self._greedy(samples[int(at * RATE):], prompt, (), None, timed=True, raw=raw)
+            part, ended, _ = self._greedy(samples[int(at * RATE):], prompt, (), None, timed=True, raw=raw)
             return part, ended, raw
 
         return resumed(decode_from, spans, self.no_timestamps + 1, len(samples) / RATE)
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
                 tail_padding_frames: int | None, timed: bool = False,
-                raw: list[int] | None = None, bias: Any = None, beam: int = 1) -> tuple[list[int], bool]:
-        """(tokens, whether Whisper ended them with end-of-text rather than the token limit); beam > 1: by
-        edge.asr.beam's search instead of greedy (not for a timed decode)."""
+                raw: list[int] | None = None, bias: Any = None, beam: int = 1) -> tuple[list[int], bool, float]:
+        """(tokens, whether Whisper ended them with end-of-text rather than the token limit, log-probability per
+        token); beam > 1: by edge.asr.beam's search instead of greedy (not for a timed decode)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
-            return list(prefix), True
+            return list(prefix), True, float("-inf")
         cross, frames = self.encode(samples, tail_padding_frames)
         if beam > 1 and not timed:
             from edge.asr.beam import beam_search
@@ -285,9 +291,11 @@ class WhisperOrt:
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),
                prefix: Sequence[int] = (), timed: bool = False,
-               raw: list[int] | None = None, bias: Any = None) -> tuple[list[int], bool]:
-        """Greedy tokens of an encoded window (encode's output; callers that also score it encode once), and
-        whether Whisper ended them with end-of-text rather than the token limit. timed: in Whisper's timestamp
+               raw: list[int] | None = None, bias: Any = None) -> tuple[list[int], bool, float]:
+        """Greedy tokens of an encoded window (encode's output; callers that also score it encode once),
+        whether Whisper ended them with end-of-text rather than the token limit, and their log-probability per
+        token (end-of-text included, the bias's bonuses too: the beam's ranking score, so two recognizers'
+        transcripts compare, edge.asr.pair). timed: in Whisper's timestamp
         mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned; `raw`, if
         given, receives the tokens as decoded, timestamps included; `bias` (edge.asr.biasing.PhraseBias, not
         with timed) adds its bonuses to every step's logits before the pick."""
@@ -300,7 +308,17 @@ class WhisperOrt:
         binding, cache, first = self.opening(cross, feed, bool(prompt) and not prefix)
         offset = len(feed)
         out = list(prefix)
-        token = pick(bias.adjust(first, out) if bias is not None else first, out)
+        total, scored = 0.0, 0
+
+        def choose(row: np.ndarray) -> int:
+            nonlocal total, scored
+            adjusted = bias.adjust(row, out) if bias is not None else row
+            chosen = pick(adjusted, out)
+            total += float(adjusted[chosen]) - _logsumexp(row)
+            scored += 1
+            return chosen
+
+        token = choose(first)
         for i in range(limit):
             if token == self.eot:
                 break
@@ -309,10 +327,10 @@ class WhisperOrt:
                 break  # sherpa runs one more step here and discards it
             logits, cache = self._step(binding, [token], cache, offset)
             offset += 1
-            token = pick(bias.adjust(logits[-1], out) if bias is not None else logits[-1], out)
+            token = choose(logits[-1])
         if raw is not None:
             raw += out
-        return pick.strip(out), limit == 0 or token == self.eot
+        return pick.strip(out), limit == 0 or token == self.eot, total / max(1, scored)
 
     def opening(self, cross: Sequence[ort.OrtValue], feed: Sequence[int],
                 prompted: bool) -> tuple[ort.IOBinding, list[ort.OrtValue], np.ndarray]:

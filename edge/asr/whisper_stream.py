@@ -23,6 +23,9 @@ class Result:
 
     text: str = ""
     tokens: list[int] | None = None
+    logprob: float | None = None
+    """The transcript's log-probability per token (WhisperOrt; sherpa's results have none): how sure the
+    recognizer was, comparable between two recognizers of the same audio (edge.asr.pair)."""
 
 
 class WhisperStream:

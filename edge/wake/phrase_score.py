@@ -79,7 +79,7 @@ class ForcedLook:
     def score(self, audio: np.ndarray) -> tuple[float, str]:
         """(best mean log-probability per phrase token, what the free decode heard)."""
         cross, frames = self.whisper.encode(audio)
-        heard, _ended = self.whisper.greedy(cross, frames)
+        heard, _ended, _ = self.whisper.greedy(cross, frames)
         words = [i for i, t in enumerate(heard) if self.whisper.tokens.get(t, b"").startswith(b" ")]
         # the window ends just after the phrase: it starts at the beginning or at one of the last words
         starts = sorted({0, len(heard), *words[-MAX_STARTS:]})

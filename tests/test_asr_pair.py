@@ -1,0 +1,130 @@
+"""[asr] second_model (edge.asr.pair): two Whispers hear a request, the surer transcript is kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+
+from edge.asr.pair import PairedPrompt, choose, paired_decoder, second_settings
+from edge.config import load_settings
+
+
+def test_the_surer_transcript_is_kept_and_the_first_on_a_tie():
+    assert choose(("add oat milk", -0.2), ("add boat milk", -0.5)) == ("add oat milk", -0.2)
+    assert choose(("add boat milk", -0.5), ("add oat milk", -0.2)) == ("add oat milk", -0.2)
+    assert choose(("first", -0.3), ("second", -0.3))[0] == "first"
+    assert choose(("first", None), ("second", -3.0))[0] == "second"  # a side without a score never wins on it
+    assert choose(("first", -3.0), ("second", None))[0] == "first"
+
+
+class Fake:
+    """A whisper_decoder stand-in: fixed (text, score), records what it was asked with and on which thread."""
+
+    def __init__(self, text: str, logprob: float) -> None:
+        self.result, self.calls = (text, logprob), []
+        self.recognizer, self.takes_timed = object(), True
+
+    def scored(self, samples, prompt=None, timed=False, spans=()):  # noqa: ANN001, ANN201
+        self.calls.append((prompt, timed, threading.current_thread().name))
+        return self.result
+
+
+class Prompt:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.bias = "bias"
+        self.text = "text"
+
+    def update(self, names):  # noqa: ANN001, ANN201
+        self.names = list(names)
+
+    def ids(self) -> tuple[int, ...]:
+        return (1, 2)
+
+    def echoes(self, text: str) -> bool:
+        return text == "echo"
+
+
+def test_both_hear_each_request_with_their_own_prompt_the_second_in_its_own_thread():
+    first, second = Fake("add boat milk", -0.6), Fake("add oat milk", -0.3)
+    decode = paired_decoder(first, second)
+    prompts = PairedPrompt(Prompt(), Prompt())
+    assert decode(np.zeros(16000, np.float32), prompts) == "add oat milk"
+    assert decode.scored(np.zeros(16000, np.float32), prompts) == ("add oat milk", -0.3)
+    (p1, timed1, thread1), (p2, timed2, thread2) = first.calls[0], second.calls[0]
+    assert p1 is prompts.first and p2 is prompts.second and not timed1 and not timed2
+    assert thread2 != thread1 and thread2.startswith("asr-second")
+    # the wake word's forced look and packing see the first recognizer
+    assert decode.recognizer is first.recognizer and decode.second is second and decode.takes_timed
+
+
+def test_a_packed_long_form_window_stays_with_the_first_model():
+    first, second = Fake("one. two.", -0.9), Fake("one two", -0.1)
+    decode = paired_decoder(first, second)
+    assert decode(np.zeros(16000, np.float32), None, timed=True, spans=((0.0, 1.0),)) == "one. two."
+    assert second.calls == [] and first.calls[0][1] is True
+
+
+def test_a_prompt_in_the_first_models_tokens_is_never_handed_to_the_second():
+    first, second = Fake("a", -0.5), Fake("b", -0.4)
+    single = Prompt()
+    paired_decoder(first, second)(np.zeros(1600, np.float32), single)
+    assert first.calls[0][0] is single and second.calls[0][0] is None
+
+
+def test_the_paired_prompt_tells_both_models_the_dialogue_and_shows_the_first():
+    one, two = Prompt(), Prompt()
+    paired = PairedPrompt(one, two)
+    paired.update(iter(["oat milk", "russet potatoes"]))  # an iterator: both must see every name
+    assert one.names == two.names == ["oat milk", "russet potatoes"]
+    assert paired.ids() == (1, 2) and paired.bias == "bias" and paired.text == "text" and paired.echoes("echo")
+
+
+def test_a_pair_that_cannot_work_is_refused_with_the_fix():
+    from edge.asr.models import AsrError
+
+    settings = load_settings(environ={})
+    with pytest.raises(AsrError, match="second_model"):
+        second_settings(dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model="tiny.en")))
+    with pytest.raises(AsrError, match="English only"):
+        second_settings(dataclasses.replace(settings, asr=dataclasses.replace(
+            settings.asr, model="base", language="zh", second_model="tiny.en")))
+    built = second_settings(dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model="base")))
+    assert built.asr.model == "base" and built.asr.runtime == "onnxruntime"
+
+
+@pytest.mark.slow
+def test_the_device_pair_keeps_whichever_model_was_surer(bundle):
+    """Real bundles: with [asr] second_model = "base" each request's transcript is the one of the two models' own
+    decodes (each with the same dialogue context in its own tokens, its own catalog bias, the beam) with the
+    higher log-probability per token."""
+    from edge.asr import recognizer_for_settings
+    from edge.asr.prompt import attach_prompt
+    from edge.catalog.schema import open_catalog
+    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip, read_wav_16k
+    from tests.conftest import MODELS_DIR
+
+    for name in ("vad", "asr", "asr-base"):
+        bundle(name)
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
+    paired = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model="base"))
+    recognizer = recognizer_for_settings(paired, partials=False, speculative=False, threads=1)
+    conn = open_catalog(":memory:")
+    conn.execute("INSERT INTO products (sku, name, brand, category, unit, price_cents) "
+                 "VALUES ('p1', 'russet potatoes', 'Farm Fresh', 'produce', 'bag', 399)")
+    prompt = attach_prompt(recognizer, "dialog", 160, conn, (4.0, 3.0))
+    assert isinstance(prompt, PairedPrompt) and recognizer.prompt is prompt
+    prompt.update(["russet potatoes"])
+    assert "russet potatoes" in prompt.first.text and prompt.first.text == prompt.second.text
+    assert prompt.first.ids() != prompt.second.ids()  # the same words in each model's own tokens
+    assert prompt.first.bias is not None and prompt.second.bias is not None
+    decode = recognizer.decode
+    for u in [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0]) for text in SENTENCES[:4]]:
+        audio = read_wav_16k(u.path)
+        first = decode.first.scored(audio, prompt.first)
+        second = decode.second.scored(audio, prompt.second)
+        assert first[1] is not None and second[1] is not None and first[0] and second[0], u.text
+        assert decode.scored(audio, prompt) == choose(first, second)
