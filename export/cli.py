@@ -2,7 +2,8 @@
 
 Each bundle has an exporter module (listed in EXPORTERS) with three functions:
 
-- ``source_key() -> str``: hash of the source package version, settings and exporter code;
+- ``source_key() -> str``: hash of the source package version, settings and exporter code (or
+  ``source_key(out)`` when the bundle is made from other bundles in the output directory);
 - ``build(staging: Path) -> tuple[Manifest, dict[str, str]]``: write the bundle's files into
   staging and return its manifest (files are hashed here) and a map file name -> role;
 - ``check_parity(bundle_dir: Path, manifest: Manifest) -> list[str]``: re-measure the parity
@@ -18,6 +19,7 @@ import argparse
 import contextlib
 import fcntl
 import importlib
+import inspect
 import logging
 import sys
 import time
@@ -68,9 +70,15 @@ def _build_lock(out: Path, name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _source_key(module: object, out: Path) -> str:
+    """module.source_key(), or source_key(out) where the key depends on other bundles in out (wake-look)."""
+    key = module.source_key  # type: ignore[attr-defined]
+    return key(out) if "out" in inspect.signature(key).parameters else key()
+
+
 def build_one(name: str, out: Path, force: bool) -> Path:
     module = importlib.import_module(EXPORTERS[name])
-    key = module.source_key()
+    key = _source_key(module, out)
     final = out / name
     if not force and is_up_to_date(final, key):
         print(f"[export] {name}: up to date ({final})", file=sys.stderr)

@@ -86,9 +86,9 @@ def _manifest(out: Path, name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def source_key() -> str:
-    """The two bundles it measured (by their files, so a retrained head is a new key), the rule and the code."""
-    found = {name: _manifest(DEFAULT_OUT, name) for name in ("wake", "asr")}
+def source_key(out: Path = DEFAULT_OUT) -> str:
+    """The two bundles in `out` it measured (by their files, so a retrained head is a new key), the rule and the code."""
+    found = {name: _manifest(out, name) for name in ("wake", "asr")}
     prints = [fingerprint(m) if m else f"{name} missing" for name, m in found.items()]
     return hash_parts(BUNDLE, *prints, repr(GRID), MARGIN, LOW_THRESHOLD, repr(NEAR), NEAR_VOICES, PIECE_SECONDS,
                       POSITIVES, HOURS, package_version("onnxruntime"), *_CODE)
