@@ -57,6 +57,21 @@ def test_plural_and_singular_forms():
     assert b.adjust(np.zeros(VOCAB, np.float32), [IDS[" Ground"]])[IDS[" Beef"]] == 2.0
 
 
+def test_the_other_number_is_spelled_as_english_spells_it():
+    """A form Whisper never writes ("strawberrys", found by base in the held-out bench) would pull it to a misspelling."""
+    from edge.asr.biasing import _variants
+
+    def lower(name: str) -> set[str]:
+        return {form for form in _variants(name) if form == form.lower()}
+
+    assert lower("strawberry") == lower("strawberries") == {"strawberry", "strawberries"}
+    assert lower("sandwich cookies") == {"sandwich cookie", "sandwich cookies"}
+    assert lower("potatoes") == {"potato", "potatoes"} and lower("tomato") == {"tomato", "tomatoes"}
+    assert lower("box") == {"box", "boxes"} and lower("chew toy") == {"chew toy", "chew toys"}
+    assert lower("hummus") == {"hummus", "hummuses"} and lower("glass") == {"glass", "glasses"}
+    assert lower("AA batteries") == {"aa batteries", "aa battery"}
+
+
 def test_the_bonus_decides_only_between_close_tokens():
     b = bias(["ground beef"], bonus=1.5, start=0.0)
     close = np.zeros(VOCAB, np.float32)

@@ -58,11 +58,33 @@ def _variants(phrase: str) -> set[str]:
         return set()
     forms = {base, base.lower(), base.title(), base[0].upper() + base[1:]}
     last = base.split()[-1].lower()
-    if last.isalpha() and not last.endswith("s"):
-        forms |= {f + ("es" if last.endswith(("x", "ch", "sh")) else "s") for f in list(forms)}
-    elif last.isalpha() and last.endswith("s") and len(last) > 3 and not last.endswith("ss"):
-        forms |= {f[:-1] for f in list(forms)}
+    if last.isalpha() and len(last) > 2:
+        cut, ending = _number_change(last)
+        forms |= {f[:len(f) - cut] + ending for f in list(forms)}
     return forms
+
+
+_IE_NOUNS = ("cookie", "brownie", "pie", "smoothie", "veggie", "hoodie", "beanie", "movie", "calorie", "rookie",
+             "zombie", "tie", "goalie", "lingerie", "potpie", "pixie", "sortie")
+"""Nouns whose plural "-ies" drops only the "s" (cookies -> cookie, not "cooky")."""
+
+
+def _number_change(word: str) -> tuple[int, str]:
+    """The other grammatical number of a name's last word, as (letters to cut, ending to add), by English
+    spelling: strawberry <-> strawberries, box <-> boxes, potato <-> potatoes, toy <-> toys (a name written
+    in a form Whisper never writes would only pull it towards a misspelling: "strawberrys")."""
+    vowels = "aeiou"
+    if word.endswith("ies") and len(word) > 4:
+        return (1, "") if word[:-1].endswith(_IE_NOUNS) else (3, "y")
+    if word.endswith(("ches", "shes", "xes", "sses", "zes", "oes")):
+        return 2, ""
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return 1, ""
+    if word.endswith("y") and word[-2] not in vowels:
+        return 1, "ies"
+    if word.endswith(("x", "ch", "sh", "s", "z")) or (word.endswith("o") and word[-2] not in vowels):
+        return 0, "es"
+    return 0, "s"
 
 
 class PhraseBias:
