@@ -61,6 +61,17 @@ def test_both_hear_each_request_with_their_own_prompt_the_second_in_its_own_thre
     assert decode.recognizer is first.recognizer and decode.second is second and decode.takes_timed
 
 
+def test_a_second_model_that_fails_leaves_the_first_models_transcript(caplog):
+    class Broken(Fake):
+        def scored(self, samples, prompt=None, timed=False, spans=()):  # noqa: ANN001, ANN201
+            raise RuntimeError("onnxruntime: out of memory")
+
+    decode = paired_decoder(Fake("add oat milk", -0.9), Broken("", 0.0))
+    with caplog.at_level("ERROR", logger="edge.asr"):
+        assert decode(np.zeros(16000, np.float32), None) == "add oat milk"
+    assert "second_model failed" in caplog.text
+
+
 def test_a_packed_long_form_window_stays_with_the_first_model():
     first, second = Fake("one. two.", -0.9), Fake("one two", -0.1)
     decode = paired_decoder(first, second)

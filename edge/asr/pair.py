@@ -19,6 +19,7 @@ its own prompt and catalog bias over the same dialogue context (PairedPrompt).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from edge.config import Settings
+
+log = logging.getLogger("edge.asr")
 
 
 def second_settings(settings: Settings) -> Settings:
@@ -96,7 +99,12 @@ def paired_decoder(first: Any, second: Any):  # -> the same decode(samples, prom
             return first.scored(samples, _side(prompt, False), timed, spans)
         other = worker.submit(second.scored, samples, _side(prompt, True))
         mine = first.scored(samples, _side(prompt, False))
-        return choose(mine, other.result())
+        try:
+            theirs = other.result()
+        except Exception:  # the second opinion is optional: the request goes on with the first model's transcript
+            log.exception("[asr] second_model failed on a request; kept the first model's transcript")
+            return mine
+        return choose(mine, theirs)
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
