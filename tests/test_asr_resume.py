@@ -29,7 +29,7 @@ class Scripted(WhisperOrt):
         self.heard.append(len(samples) / 16000)
         tokens, ended = self.script.pop(0)
         raw += tokens
-        return [t for t in tokens if t < NO_TIMESTAMPS], ended
+        return [t for t in tokens if t < NO_TIMESTAMPS], ended, -0.5
 
 
 def window(seconds: float) -> np.ndarray:
