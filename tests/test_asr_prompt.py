@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from edge.asr.bpe import ByteBpe
-from edge.asr.prompt import MAX_PROMPT_TOKENS, STYLE, AsrPrompt, popular_names, prompt_for
+from edge.asr.prompt import MAX_PROMPT_TOKENS, RECHECK_STYLE, STYLE, AsrPrompt, popular_names, prompt_for
 
 
 def words(text: str) -> list[int]:
@@ -155,6 +155,51 @@ def test_the_recognizer_decodes_with_the_prompt_and_hears_an_echo_again_without(
     assert recognizer._run_decode(audio)[0] == "add milk"  # the echo was decoded again, plain
     assert seen[-2:] == [tuple(words(f"oat milk, {STYLE}")), ()]
     assert recognizer.decode is decode
+
+
+def test_a_style_product_is_believed_only_when_heard_again_without_the_style_sentence():
+    """In noise Whisper fills a product it did not hear with STYLE's ("cans of chickpeas" -> "cans of tuna"): such a
+    transcript is decoded again with the dialogue's names only, and the re-decode wins unless it hears the word too."""
+    from edge.asr import whisper_decoder
+
+    prompt = AsrPrompt(words, "dialog")
+    prompt.update(["oat milk"])
+    assert prompt.copies_style("Put three cans of tuna in my cart.") and prompt.copies_style("some crackers")
+    assert not prompt.copies_style("add oat milk") and not AsrPrompt(words, "off").copies_style("tuna")
+    assert prompt.recheck_ids() == tuple(words(f"oat milk, {RECHECK_STYLE}"))
+    prompt.update(["chunk light tuna"])  # the dialogue offered tuna: the word is no longer the style sentence's alone
+    assert not prompt.copies_style("add two cans of tuna")
+    prompt.update([])
+    assert prompt.recheck_ids() == tuple(words(RECHECK_STYLE))
+    assert prompt.recheck_clean("add chickpeas") and not prompt.recheck_clean("add sardines")
+    seen: list[tuple[int, ...]] = []
+
+    class Whisper:
+        said_tuna = False
+
+        def transcribe_ids(self) -> None:
+            pass
+
+        def create_stream(self) -> SimpleNamespace:
+            return SimpleNamespace(accept_waveform=lambda rate, samples: None, prompt=())
+
+        def decode_stream(self, stream: SimpleNamespace) -> None:
+            seen.append(tuple(stream.prompt))
+            styled = tuple(stream.prompt[-len(words(STYLE)):]) == tuple(words(STYLE))
+            tuna = styled or self.said_tuna
+            stream.result = SimpleNamespace(text=f"put three cans of {'tuna' if tuna else 'chickpeas'} in my cart",
+                                            logprob=-0.5 if styled else -0.7)
+
+    whisper = Whisper()
+    decode = whisper_decoder(whisper)
+    prompt.update(["oat milk"])
+    audio = np.zeros(1600, np.float32)
+    assert decode.scored(audio, prompt) == ("put three cans of chickpeas in my cart", -0.7)
+    assert seen == [tuple(words(f"oat milk, {STYLE}")), tuple(words(f"oat milk, {RECHECK_STYLE}"))]
+    whisper.said_tuna = True  # heard without the style sentence too: it was said
+    assert decode(audio, prompt) == "put three cans of tuna in my cart"
+    seen.clear()
+    assert decode(audio, prompt, timed=True) == "put three cans of tuna in my cart" and len(seen) == 1  # long-form: once
 
 
 # -- on the real asr bundle ---------------------------------------------------------------------------

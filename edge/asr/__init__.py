@@ -97,6 +97,10 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
         text, logprob = once(samples, ids, timed, spans, bias)
         if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
             text, logprob = once(samples, (), timed, spans, bias)
+        elif ids and not timed and prompt.copies_style(text):  # "tuna": said, or filled in from the style sentence?
+            again = once(samples, prompt.recheck_ids(), timed, spans, bias)
+            if prompt.recheck_clean(again[0]):
+                text, logprob = again
         return text, logprob
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,

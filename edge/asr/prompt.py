@@ -44,6 +44,15 @@ STYLE = "How much is the tuna? Add two cans of tuna and a box of crackers to my 
 content; no product of a bench or dev command (bench/task_commands.py, bench/task_dev.py). On the dev
 split (bench task --dev, tiny.en, >= 10 dB, "dialog") the question before the request measured intent
 0.887 -> 0.897, product-correct 0.659 -> 0.680, WER 0.325 -> 0.311 against the request alone."""
+STYLE_PRODUCTS = frozenset(("tuna", "tunas", "cracker", "crackers"))
+"""STYLE's product words. In noise Whisper fills a product it did not hear with the one its prompt named ("put three
+cans of chickpeas in my cart" -> "Put three cans of tuna in my cart."; bench task held-out, tiny.en, >= 10 dB: 83 of
+2,268 transcripts had a "tuna" nobody said, 66 of them picked the wrong product): a transcript with one of these
+words is heard again with RECHECK_STYLE (AsrPrompt.copies_style), and the word is believed only if it is heard again."""
+RECHECK_STYLE = "How much are the sardines? Add two cans of sardines and a bag of lentils to my cart."
+"""STYLE with other products (in no demo catalog, no bench or dev command), for the second hearing: the same form
+(a question, numbers in words, a unit, "to my cart"), so the re-decode keeps the style's help."""
+RECHECK_PRODUCTS = frozenset(("sardine", "sardines", "lentil", "lentils"))
 ECHO_WORDS = 4
 """A run of this many transcript words that copies the prompt across two of its items ("russet
 potatoes, oat milk") is Whisper echoing its prompt, not a shopper."""
@@ -152,6 +161,29 @@ class AsrPrompt:
             with self._lock:
                 self._made = made
         return made[1], made[2]
+
+    def copies_style(self, text: str, products: frozenset[str] = STYLE_PRODUCTS) -> bool:
+        """Whether a transcript names one of a style sentence's products (STYLE's by default) that the dialogue's
+        names (in the prompt too) do not: said, or copied from the style sentence? The decoder hears it again
+        with recheck_ids (RECHECK_STYLE) to tell."""
+        heard = set(_WORD.findall(text.lower())) & products
+        if not heard or self.mode == "off" or self.style != STYLE:
+            return False
+        with self._lock:
+            context = self._context
+        named = {w for name in context for w in _WORD.findall(name.lower())}
+        return bool(heard - named)
+
+    def recheck_clean(self, text: str) -> bool:
+        """Whether the second hearing (recheck_ids) names no style product unsaid, of either style sentence: then
+        it is believed over the first."""
+        return not (self.copies_style(text) or self.copies_style(text, RECHECK_PRODUCTS))
+
+    def recheck_ids(self) -> tuple[int, ...]:
+        """The prompt's ids with RECHECK_STYLE in place of STYLE (the same dialogue names before it)."""
+        text, _ = self._current()
+        names = text[: -len(self.style)] if text.endswith(self.style) else ""
+        return tuple(self.encode(" " + (names + " " + RECHECK_STYLE).strip()))
 
     def echoes(self, text: str) -> bool:
         """Whether a transcript looks copied from the current prompt (ECHO_*): Whisper writes its prompt
