@@ -339,3 +339,30 @@ def test_a_refused_pause_decode_is_tried_once_more_with_the_quiet_so_far() -> No
     assert recognizer.stats["speculative_retries"] == 1 and recognizer.stats["early_endpoints"] == 1
     waited = _run_scripted(audio, decode, lambda text: False)[1]
     assert ends[0] < waited[0] - 0.1  # before the full hold would have ended it
+
+
+def test_a_short_word_after_the_pause_holds_the_endpoint_until_silero_hears_it() -> None:
+    """"add a gallon of | milk  to my cart": a short word comes back inside the silence hold, with a gap after it.
+    The last 100 ms are quiet again when the hold runs out, and Silero (which needs ~0.25 s to open a segment) has
+    not said so yet: the hold waits (HOLD_GRACE) because something louder than a pause came after the first
+    segment's tail, and the words after the pause join the same request."""
+    from edge.asr.stream import Endpointing, VadRecognizer
+
+    t = np.arange(RATE, dtype=np.float32) / RATE
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t)
+    first_end, word_at = int(1.5 * RATE), int(1.85 * RATE)  # the hold runs out 0.5 s after the segment: 2.0 s
+    word, gap, rest = int(0.12 * RATE), int(0.2 * RATE), int(0.6 * RATE)
+    audio = np.concatenate([np.zeros(RATE // 2), tone, np.zeros(word_at - first_end), tone[:word], np.zeros(gap),
+                            tone[:rest], np.zeros(2 * RATE)]).astype(np.float32)
+    second = (word_at + int(0.25 * RATE), word_at + word + gap + rest)  # Silero opens the segment late
+
+    def decode(samples: np.ndarray) -> str:
+        return "add a gallon of milk to my cart" if len(samples) > int(2.4 * RATE) else "add a gallon of"
+
+    recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, first_end), second]), decode,
+                               Endpointing(early_silence=0.3), lambda text: not text.endswith(" of"))
+    events = []
+    for start in range(0, len(audio), FRAME):
+        events += recognizer.process(AudioChunk(audio[start:start + FRAME], RATE, start / RATE))
+    finals = [e.text for e in events if isinstance(e, FinalTranscript)]
+    assert finals == ["add a gallon of milk to my cart"], finals

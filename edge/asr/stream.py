@@ -16,7 +16,8 @@ our own logic decides what a pause means:
   injected `complete` check: NLU confident, no dangling "of"/"and"/"um" at its end) -> Endpoint
   early; the user who pauses mid-phrase is not cut off, because that text is not complete;
 - the pause lasts `min_silence_seconds` (or the relaxed value) -> Endpoint in any case, unless the
-  last 100 ms are louder than a pause (talking again, before Silero notices: HOLD_GRACE). Either way
+  last 100 ms, or any 100 ms after the segment's tail, are louder than a pause (talking again, before Silero
+  notices: HOLD_GRACE). Either way
   the speculative text is committed as the FinalTranscript without decoding again; if speech (any
   sound louder than the pause threshold) came back meanwhile the speculation is dropped and the
   utterance simply continues;
@@ -293,6 +294,19 @@ class VadRecognizer:
         recent = self._audio.slice(since, self._audio.end)
         return len(recent) > 0 and _level(recent) >= self._pause_level(start)
 
+    def _resumed(self, utt: _Utterance) -> bool:
+        """Some 100 ms louder than a pause came after Silero's segment end and the last word's tail (TAIL): the user
+        went on, and Silero has not said so yet. A short word followed by a gap ("add a gallon of | milk  to my
+        cart") leaves the last 100 ms quiet while Silero is still deciding; without this the hold ended there and
+        the request was cut inside the word."""
+        assert utt.last_end is not None
+        after = self._audio.slice(utt.last_end + TAIL, self._audio.end)
+        frames = len(after) // WINDOW
+        if frames == 0:
+            return False
+        power = np.square(after[:frames * WINDOW].reshape(frames, WINDOW), dtype=np.float64).mean(axis=1)
+        return bool(10.0 * np.log10(max(float(power.max()), 1e-12)) >= self._pause_level(utt.start))
+
     def _check_speculation(self, new_samples: int) -> None:
         """A sound louder than the pause threshold after a speculation makes it stale: drop it."""
         utt = self._utt
@@ -368,7 +382,8 @@ class VadRecognizer:
         if utt.last_end is None or self._vad.is_speech_detected():
             return
         waited = self._audio.end - utt.last_end - int(self.endpointing.silence * RATE)
-        if waited >= 0 and (waited >= HOLD_GRACE or not self._loud(self._audio.end - WINDOW, utt.start)):
+        if waited >= 0 and (waited >= HOLD_GRACE or not (self._loud(self._audio.end - WINDOW, utt.start)
+                                                         or self._resumed(utt))):
             self._commit(utt, min(self._audio.end, utt.last_end + TAIL), events)
             events.append(Endpoint(self._time(self._audio.end)))
 
