@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -101,6 +102,24 @@ def test_prompt_for_needs_a_recognizer_that_takes_one():
     assert prompt_for(object(), "off", 160) is None
 
 
+class ScriptedWhisper:
+    """WhisperOrt's decoding calls, scripted: hears(prompt ids, self) -> (text, log-probability); records each prompt."""
+
+    def __init__(self, hears: Callable[[tuple[int, ...], ScriptedWhisper], tuple[str, float | None]]) -> None:
+        self.hears, self.seen = hears, []
+
+    def transcribe_ids(self) -> None:  # marks a recognizer that takes a prompt
+        pass
+
+    def create_stream(self) -> SimpleNamespace:
+        return SimpleNamespace(accept_waveform=lambda rate, samples: None, prompt=())
+
+    def decode_stream(self, stream: SimpleNamespace) -> None:
+        self.seen.append(tuple(stream.prompt))
+        text, logprob = self.hears(tuple(stream.prompt), self)
+        stream.result = SimpleNamespace(text=text, logprob=logprob)
+
+
 def test_echoes_of_the_prompt_are_told_from_requests():
     prompt = AsrPrompt(words, "dialog")
     prompt.update(["oat milk", "russet potatoes", "lactose free cottage cheese"])
@@ -120,27 +139,15 @@ def test_the_recognizer_decodes_with_the_prompt_and_hears_an_echo_again_without(
     from edge.asr import whisper_decoder
     from edge.asr.stream import Endpointing, VadRecognizer
 
-    seen: list[tuple[int, ...]] = []
-
-    class Whisper:  # WhisperOrt's decoding calls
-        echo = False
-
-        def transcribe_ids(self) -> None:
-            pass
-
-        def create_stream(self) -> SimpleNamespace:
-            return SimpleNamespace(accept_waveform=lambda rate, samples: None, prompt=())
-
-        def decode_stream(self, stream: SimpleNamespace) -> None:
-            seen.append(tuple(stream.prompt))
-            stream.result = SimpleNamespace(text="oat milk, oat milk, oat milk" if self.echo and stream.prompt
-                                            else "add milk")
+    whisper = ScriptedWhisper(lambda prompt, w: ("oat milk, oat milk, oat milk" if w.echo and prompt else "add milk",
+                                                 None))
+    whisper.echo = False
+    seen = whisper.seen
 
     class Vad:
         def reset(self) -> None:
             pass
 
-    whisper = Whisper()
     decode = whisper_decoder(whisper)
     recognizer = VadRecognizer(Vad, decode, Endpointing())
     audio = np.zeros(1600, np.float32)
@@ -172,25 +179,13 @@ def test_a_style_product_is_believed_only_when_heard_again_without_the_style_sen
     prompt.update([])
     assert prompt.recheck_ids() == tuple(words(RECHECK_STYLE))
     assert prompt.recheck_clean("add chickpeas") and not prompt.recheck_clean("add sardines")
-    seen: list[tuple[int, ...]] = []
+    def hears(prompt: tuple[int, ...], w: ScriptedWhisper) -> tuple[str, float]:
+        styled = prompt[-len(words(STYLE)):] == tuple(words(STYLE))
+        return f"put three cans of {'tuna' if styled or w.said_tuna else 'chickpeas'} in my cart", -0.5 if styled else -0.7
 
-    class Whisper:
-        said_tuna = False
-
-        def transcribe_ids(self) -> None:
-            pass
-
-        def create_stream(self) -> SimpleNamespace:
-            return SimpleNamespace(accept_waveform=lambda rate, samples: None, prompt=())
-
-        def decode_stream(self, stream: SimpleNamespace) -> None:
-            seen.append(tuple(stream.prompt))
-            styled = tuple(stream.prompt[-len(words(STYLE)):]) == tuple(words(STYLE))
-            tuna = styled or self.said_tuna
-            stream.result = SimpleNamespace(text=f"put three cans of {'tuna' if tuna else 'chickpeas'} in my cart",
-                                            logprob=-0.5 if styled else -0.7)
-
-    whisper = Whisper()
+    whisper = ScriptedWhisper(hears)
+    whisper.said_tuna = False
+    seen = whisper.seen
     decode = whisper_decoder(whisper)
     prompt.update(["oat milk"])
     audio = np.zeros(1600, np.float32)
