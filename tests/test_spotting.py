@@ -195,3 +195,21 @@ def test_a_name_heard_or_found_by_sound_stands(catalog, spotter, tmp_path, line,
     dialog = _dialog(catalog, spotter, tmp_path)
     reply = dialog.handle(Understanding(line, "add_to_cart", 0.97, slots))
     assert _names(dialog, reply)[:1] == [meant], reply
+
+
+@pytest.mark.parametrize(("line", "slots", "meant"), [
+    # dev split lines: the slot's result is not sold by the unit said; a sound-alike in the line is
+    ("but three cans of chip is in my cart", {"quantity": 3, "unit": "can", "product": "chip"}, "chickpeas"),
+    ("add a box of honey material", {"quantity": 1, "unit": "box", "product": "honey material"}, "honey nut cereal"),
+])
+def test_a_sound_alike_sold_by_the_unit_said_beats_a_result_that_is_not(catalog, spotter, tmp_path, line, slots,
+                                                                         meant):
+    dialog = _dialog(catalog, spotter, tmp_path)
+    reply = dialog.handle(Understanding(line, "add_to_cart", 0.95, slots))
+    assert _names(dialog, reply)[:1] == [meant], reply
+    assert "add_to_cart" not in _types(reply) and dialog.state.cart == []  # heard like it, not as it: asked
+    # the unit only decides between sound-alikes: a result sold by it, or no unit said, stands
+    dialog = _dialog(catalog, spotter, tmp_path / "plain")
+    reply = dialog.handle(Understanding("add a bag of potato chips", "add_to_cart", 0.95,
+                                        {"quantity": 1, "unit": "bag", "product": "potato chips"}))
+    assert _names(dialog, reply)[:1] == ["potato chips"], reply

@@ -268,7 +268,8 @@ class Linker:
         that same product; it gives way when it found nothing or a product it does not name, and,
         even when it names one, to a longer run of heard words around it that sounds like another
         ("honey not cereal" around the slot "honey"). A slot that holds its result's head noun gives way
-        only to a name heard word for word or to such a longer run."""
+        only to a name heard word for word or to such a longer run. A result not sold by the unit said gives way
+        to a sound-alike that is ("three cans of chip is": chickpeas, not potato chips)."""
         assert self.spot is not None
         product = str(slots.get("product") or "").strip()
         from edge.catalog.spotting import heard_words
@@ -282,6 +283,15 @@ class Linker:
             return None
         best = spots[0]
         top = found.items[0] if found.items else None
+        unit = str(slots.get("unit") or "")
+        if unit and top is not None and not unit_fit(unit, top):
+            # "three cans of chip is" found potato chips, sold by the bag: a sound-alike in the line sold by the can
+            # (chickpeas) is asked about instead. bench task --dev, tiny.en, >= 10 dB: product-correct 0.741 ->
+            # 0.747 (7 fixed, 0 broken); held-out once 0.641 -> 0.642 (3 fixed, 1 broken); typed lines unchanged.
+            fitting = next((s for s in spots if s.name.lower() != top.name.lower() and self._sold_by(s.name, unit)),
+                           None)
+            if fitting is not None:
+                return fitting
         if top is not None and top.name.lower() == best.name.lower():
             return None
         if top is None:
@@ -297,6 +307,11 @@ class Linker:
         said, heard = heard_words(product), best.heard.split()
         inside = len(heard) > len(said) and any(heard[i:i + len(said)] == said for i in range(len(heard)))
         return best if inside or _explains_more(said, heard, top.name, best.score) else None
+
+    def _sold_by(self, name: str, unit: str) -> bool:
+        """Some SKU of the product `name` comes in the spoken unit."""
+        return any(item.name.lower() == name.lower() and unit_fit(unit, item)
+                   for item in self._search(name, None, None, 4, unit))
 
     def in_cart(self, text: str, names: Sequence[str]) -> int | None:
         """The index of the cart line (by name) a whole remove request sounds like, or None: one line
