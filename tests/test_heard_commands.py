@@ -79,6 +79,7 @@ def test_misheard_openings_and_frame_nouns_are_read_as_commands(reader):
     remove = [r for r in reader.readings("Will move, but get these please.") if r.written == "remove"]
     assert remove and remove[0].verb and remove[0].text.startswith("remove ")
     assert "where is my order" in {r.text for r in reader.readings("Where is my over?")}
+    assert "please cancel my last order" in {r.text for r in reader.readings("Please cancel my last orchard.")}
     assert any(r.written == "put" and r.verb for r in reader.readings("but three cans of chip fees in my car."))
     delete = [r for r in reader.readings("actually believe the cheddar cheese") if r.written == "actually delete"]
     assert delete and delete[0].text == "actually delete the cheddar cheese"

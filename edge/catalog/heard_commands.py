@@ -44,8 +44,11 @@ OPENINGS = VERBS + ("how much is", "how much are", "what's the price of", "check
                     "where is my order", "what's in my cart")
 """Command openings a misheard line's first words may be read as (the NLU's templates open with them)."""
 FRAME_NOUNS = ("cart", "order", "basket")
-"""Nouns after "my"/"the" that carry the request ("where is my order", "what's in my cart")."""
-FRAME_LEADS = frozenset(("my", "the"))
+"""Nouns after "my"/"the"/"last" that carry the request ("where is my order", "what's in my cart")."""
+FRAME_LEADS = frozenset(("my", "the", "last"))
+"""Words a frame noun follows ("my | order", "the | cart", "cancel my last | order": "Please cancel my last
+orchard." was read as remove_from_cart; dev split, tiny.en, >= 10 dB: intent 0.842 -> 0.845, 5 fixed / 0 broken;
+5 clips of one transcript; held-out once: unchanged)."""
 CART_INTENTS = frozenset(("add_to_cart", "remove_from_cart"))
 THRESHOLD = 0.65
 """Least phoneme similarity of heard words and the opening or noun read in their place (dev: 0.65
