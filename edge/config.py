@@ -190,7 +190,7 @@ class AsrSettings:
     second_model: Literal["", "tiny.en", "base"] = ""
     """A second Whisper that hears every request too (edge/asr/pair.py; run on onnxruntime beside the first, in
     its own thread): the transcript with the higher log-probability per token is kept. "" (the default): none.
-    "base" beside tiny.en, bench task held-out, >= 10 dB: intent / product-correct 0.785 / 0.637 -> 0.800 / 0.651
+    "base" beside tiny.en, bench task held-out, >= 10 dB: intent / product-correct 0.786 / 0.642 -> 0.800 / 0.657
     (dev 0.842 / 0.741 -> 0.854 / 0.823). Costs base's memory (bench e2e RSS ready 263 -> 394 MB: over the
     350 MB goal) and its decode (CPU 86 -> 243 ms a 1.9 s request; the two run at once on two cores, wall 86 ->
     164 ms, hidden by the early decode: bench e2e p95 435 -> 432 ms). Must differ from model."""
