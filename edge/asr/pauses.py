@@ -36,13 +36,17 @@ def level_dbfs(audio: np.ndarray) -> float:
     return 10.0 * np.log10(max(power, 1e-12))
 
 
+def window_levels(audio: np.ndarray) -> np.ndarray:
+    """The level (dBFS) of each whole 100 ms window of audio, in order (empty when shorter than one)."""
+    frames = len(audio) // WINDOW
+    power = np.square(audio[:frames * WINDOW].reshape(frames, WINDOW), dtype=np.float64).mean(axis=1)
+    return 10.0 * np.log10(np.maximum(power, 1e-12))
+
+
 def pause_threshold(utterance: np.ndarray) -> float:
     """The level (dBFS) under which the last 100 ms of this utterance are a pause (see module doc)."""
-    frames = len(utterance) // WINDOW
-    floor = -120.0
-    if frames:
-        power = np.square(utterance[:frames * WINDOW].reshape(frames, WINDOW), dtype=np.float64).mean(axis=1)
-        floor = 10.0 * np.log10(max(float(power.min()), 1e-12))
+    levels = window_levels(utterance)
+    floor = float(levels.min()) if levels.size else -120.0
     return max(level_dbfs(utterance) - QUIET_DB, floor + NOISE_DB)
 
 

@@ -42,7 +42,7 @@ import numpy as np
 from edge.asr import guard
 from edge.asr.buffer import StreamAudio, clean_samples
 from edge.asr.packing import Packer
-from edge.asr.pauses import WINDOW, pause_threshold, quietest_point
+from edge.asr.pauses import WINDOW, pause_threshold, quietest_point, window_levels
 from edge.asr.pauses import level_dbfs as _level
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 
@@ -300,12 +300,8 @@ class VadRecognizer:
         cart") leaves the last 100 ms quiet while Silero is still deciding; without this the hold ended there and
         the request was cut inside the word."""
         assert utt.last_end is not None
-        after = self._audio.slice(utt.last_end + TAIL, self._audio.end)
-        frames = len(after) // WINDOW
-        if frames == 0:
-            return False
-        power = np.square(after[:frames * WINDOW].reshape(frames, WINDOW), dtype=np.float64).mean(axis=1)
-        return bool(10.0 * np.log10(max(float(power.max()), 1e-12)) >= self._pause_level(utt.start))
+        levels = window_levels(self._audio.slice(utt.last_end + TAIL, self._audio.end))
+        return bool(levels.size) and float(levels.max()) >= self._pause_level(utt.start)
 
     def _check_speculation(self, new_samples: int) -> None:
         """A sound louder than the pause threshold after a speculation makes it stale: drop it."""
