@@ -120,10 +120,12 @@ class AsrPrompt:
     def _cost(self, name: str) -> int:
         return len(self.encode(f" {name},"))
 
-    def _build(self, context: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
+    def _build(self, context: tuple[str, ...], style: str | None = None) -> tuple[str, tuple[int, ...]]:
+        """(text, ids) of the prompt for context, ending with `style` (default self.style), within the budget."""
         if self.mode == "off":
             return "", ()
-        style_ids = self.encode(" " + self.style)
+        style = self.style if style is None else style
+        style_ids = self.encode(" " + style)
         room = self.budget - len(style_ids)
         chosen: list[str] = []
         for name in context:  # the dialogue's names first: they must fit
@@ -142,11 +144,11 @@ class AsrPrompt:
             popular.append(name)
             room -= cost
         names = [*reversed(popular), *reversed(chosen)]  # most relevant nearest the speech
-        text = "".join(f" {n}," for n in names) + " " + self.style
+        text = "".join(f" {n}," for n in names) + " " + style
         ids = self.encode(text)
         while len(ids) > self.budget and names:  # the per-name costs are exact for BPE; a guard for others
             names.pop(0)
-            text = "".join(f" {n}," for n in names) + " " + self.style
+            text = "".join(f" {n}," for n in names) + " " + style
             ids = self.encode(text)
         if len(ids) > self.budget:
             ids = ids[-self.budget:]
@@ -180,10 +182,10 @@ class AsrPrompt:
         return not (self.copies_style(text) or self.copies_style(text, RECHECK_PRODUCTS))
 
     def recheck_ids(self) -> tuple[int, ...]:
-        """The prompt's ids with RECHECK_STYLE in place of STYLE (the same dialogue names before it)."""
-        text, _ = self._current()
-        names = text[: -len(self.style)] if text.endswith(self.style) else ""
-        return tuple(self.encode(" " + (names + " " + RECHECK_STYLE).strip()))
+        """The prompt's ids with RECHECK_STYLE in place of STYLE (the dialogue's names before it, within the budget)."""
+        with self._lock:
+            context = self._context
+        return self._build(context, RECHECK_STYLE)[1]
 
     def echoes(self, text: str) -> bool:
         """Whether a transcript looks copied from the current prompt (ECHO_*): Whisper writes its prompt
