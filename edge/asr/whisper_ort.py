@@ -295,7 +295,7 @@ class WhisperOrt:
         """Greedy tokens of an encoded window (encode's output; callers that also score it encode once),
         whether Whisper ended them with end-of-text rather than the token limit, and their log-probability per
         token (end-of-text included, the bias's bonuses too: the beam's ranking score, so two recognizers'
-        transcripts compare, edge.asr.pair). timed: in Whisper's timestamp
+        transcripts compare, edge.asr.pair; nan for a timed decode). timed: in Whisper's timestamp
         mode (edge.asr.timestamps; no prefix), the timestamps left out of the tokens returned; `raw`, if
         given, receives the tokens as decoded, timestamps included; `bias` (edge.asr.biasing.PhraseBias, not
         with timed) adds its bonuses to every step's logits before the pick."""
@@ -314,8 +314,9 @@ class WhisperOrt:
             nonlocal total, scored
             adjusted = bias.adjust(row, out) if bias is not None else row
             chosen = pick(adjusted, out)
-            total += float(adjusted[chosen]) - _logsumexp(row)
-            scored += 1
+            if not timed:  # a packed window's score is read by no one: no normalizer over the vocabulary each step
+                total += float(adjusted[chosen]) - _logsumexp(row)
+                scored += 1
             return chosen
 
         token = choose(first)
@@ -330,7 +331,7 @@ class WhisperOrt:
             token = choose(logits[-1])
         if raw is not None:
             raw += out
-        return pick.strip(out), limit == 0 or token == self.eot, total / max(1, scored)
+        return pick.strip(out), limit == 0 or token == self.eot, total / scored if scored else float("nan")
 
     def opening(self, cross: Sequence[ort.OrtValue], feed: Sequence[int],
                 prompted: bool) -> tuple[ort.IOBinding, list[ort.OrtValue], np.ndarray]:
