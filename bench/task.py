@@ -94,6 +94,8 @@ class Heard:
         bundle = bundle_key(models_dir, model)
         self.path = cache / "heard" / f"{model}-{bundle}-{AUDIO_CODE}{prompt}.jsonl"
         self.known: dict[str, str] = {}
+        self.alternatives: dict[str, tuple[tuple[str, float], ...]] = {}
+        """The recognizer's other readings of a clip (edge.events.FinalTranscript.alternatives), where it had any."""
         if self.path.is_file() and not fresh:
             for line in self.path.read_text().splitlines():
                 try:
@@ -101,16 +103,17 @@ class Heard:
                 except json.JSONDecodeError:  # a run killed mid-line
                     continue
                 self.known[entry["key"]] = entry["text"]
+                self.alternatives[entry["key"]] = tuple((t, float(v)) for t, v in entry.get("alternatives", ()))
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
     def key(voice: str, text: str, condition: Condition) -> str:
         return hashlib.sha256(f"{voice}\0{text}\0{condition.label}".encode()).hexdigest()[:24]
 
-    def add(self, key: str, text: str) -> None:
-        self.known[key] = text
+    def add(self, key: str, text: str, alternatives: tuple[tuple[str, float], ...] = ()) -> None:
+        self.known[key], self.alternatives[key] = text, alternatives
         with self.path.open("a") as out:
-            out.write(json.dumps({"key": key, "text": text}) + "\n")
+            out.write(json.dumps({"key": key, "text": text, "alternatives": alternatives}) + "\n")
 
 
 def balanced(indices: list[int], table: tuple[Command, ...] = COMMANDS) -> list[int]:
@@ -195,10 +198,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                     hearers.append((model, hear))
                                 context = [chain.item(name, command.brand if n == 0 else "").name
                                            for n, name in enumerate(command.cart)]
-                                heard.add(key, hear(under(clean, condition, key), context))
+                                heard.add(key, *hear.heard(under(clean, condition, key), context))
                                 decoded += 1
                             records.append(_record(model, voice.label, condition, index,
-                                                   chain.run(command, heard.known[key]), table))
+                                                   chain.run(command, heard.known[key],
+                                                             alternatives=heard.alternatives.get(key, ())), table))
                             done += 1
                             if done % 100 == 0:
                                 print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -67,11 +68,18 @@ class Hear:
         self.recognizer, self.prompt = recognizer, prompt
 
     def __call__(self, audio: np.ndarray, context: list[str] | None = None) -> str:
+        return self.heard(audio, context)[0]
+
+    def heard(self, audio: np.ndarray, context: list[str] | None = None) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """The transcript and, for a request heard in one segment, the recognizer's other readings of it (the
+        device's Listen.alternatives: what the dialogue may answer instead, edge.dialog.hearing)."""
         from edge.asr.files import final_transcripts
 
         if self.prompt is not None:
             self.prompt.update(context or [])
-        return " ".join(e.text.strip() for e in final_transcripts(self.recognizer, audio, FRAME) if e.text.strip())
+        finals = [e for e in final_transcripts(self.recognizer, audio, FRAME) if e.text.strip()]
+        text = " ".join(e.text.strip() for e in finals)
+        return text, (finals[0].alternatives if len(finals) == 1 else ())
 
     @property
     def decode_seconds(self) -> float:
@@ -174,8 +182,10 @@ class Chain:
             raise ValueError(f"the demo catalog has no in-stock {brand} {name}")
         return to_item(max(rows, key=lambda p: (p.popularity, -p.id)))
 
-    def run(self, command: Command, heard: str, typed: bool = False) -> Outcome:
-        """One fresh conversation: the heard line (typed: the command's text as typed) as its first turn."""
+    def run(self, command: Command, heard: str, typed: bool = False,
+            alternatives: Sequence[tuple[str, float]] = ()) -> Outcome:
+        """One fresh conversation: the heard line (typed: the command's text as typed) as its first turn, with
+        the recognizer's other readings of it (edge.dialog.hearing) when there are any."""
         from edge.dialog.state import CartLine, DialogState
 
         reference = normalize(command.text)
@@ -185,7 +195,7 @@ class Chain:
                            fn=len(expected_slots(command)), errors=len(reference), words=len(reference), reply="")
         cart = [CartLine(self.item(name, command.brand if n == 0 else ""), 1) for n, name in enumerate(command.cart)]
         self.session.dialog.state = DialogState(cart=cart)
-        turn = self.session.turn(heard, settle=False, heard=not typed)
+        turn = self.session.turn(heard, settle=False, heard=not typed, alternatives=alternatives)
         picked_id = picked_product(turn.reply.actions, self.session.dialog.state)
         product = self.products.get(picked_id) if picked_id is not None else None
         product_ok = None if not command.products else (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,10 @@ class DeviceError(RuntimeError):
 
 
 class TimedUnderstander:
-    """The dialogue's NLU, timed, so the loop can report NLU and dialogue time apart."""
+    """The dialogue's NLU, timed, so the loop can report NLU and dialogue time apart.
+
+    `last_seconds` adds up every understand() since the caller set it to 0: a turn may read several lines
+    (the command-word re-reading, the recognizer's other readings)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -57,7 +60,7 @@ class TimedUnderstander:
         try:
             return self.inner.understand(text)
         finally:
-            self.last_seconds = time.perf_counter() - began
+            self.last_seconds += time.perf_counter() - began
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -75,11 +78,11 @@ class SessionResponder:
         if getattr(session, "corrector", None) is not None:
             session.corrector.warm_spotter()  # phonemize the catalog now (correction, spotting), not in the first reply
 
-    def answer(self, text: str) -> tuple[Any, float, float]:
+    def answer(self, text: str, alternatives: Sequence[tuple[str, float]] = ()) -> tuple[Any, float, float]:
         """The turn as soon as its reply can be spoken; an order's way to the store comes from settle()."""
         began = time.perf_counter()
         self._nlu.last_seconds = 0.0
-        turn = self.session.turn(text, settle=False, heard=True)
+        turn = self.session.turn(text, settle=False, heard=True, alternatives=alternatives)
         total = time.perf_counter() - began
         return turn, self._nlu.last_seconds, max(0.0, total - self._nlu.last_seconds)
 

@@ -64,6 +64,10 @@ class FinalTranscript:
     start: float
     end: float
     processing_seconds: float = 0.0
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """Other readings of the same audio (text, log-probability per token), best first, `text` among them: the
+    beam's hypotheses after the guard, which the dialogue may re-rank by what it understands
+    (edge.dialog.hearing). Empty for greedy and for packed windows."""
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,8 @@ class DeviceLoop:
         if not text:  # noise, or only the wake phrase: keep listening until the timeout
             listen.finals.clear()
             return
-        job = Job("turn", self._generation, text, listen.source, speech_end=listen.finals[-1].end, endpoint_at=at,
+        job = Job("turn", self._generation, text, listen.source, listen.alternatives(self.phrase),
+                  speech_end=listen.finals[-1].end, endpoint_at=at,
                   endpoint_wall=arrived, asr_ms=asr_ms, wake_ms=listen.wake_ms, wake_score=listen.wake_score)
         self._close_listen(None)
         self._submit(job)
@@ -310,7 +311,7 @@ class DeviceLoop:
         nlu_s = dialog_s = None
         responder = self.stages.responder
         if job.kind == "turn":
-            turn, nlu_s, dialog_s = responder.answer(job.text)
+            turn, nlu_s, dialog_s = responder.answer(job.text, job.alternatives)
         else:
             turn = responder.timeout()
         self.counts["turns"] += 1

@@ -8,7 +8,7 @@ builds the real ones from settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,8 +63,9 @@ class Turn(Protocol):
 class Responder(Protocol):
     """NLU + dialogue: a transcript in, the session's Turn (user, intent, slots, reply) out."""
 
-    def answer(self, text: str) -> tuple[Turn, float, float]:
-        """(turn, NLU seconds, dialogue seconds)."""
+    def answer(self, text: str, alternatives: Sequence[tuple[str, float]] = ()) -> tuple[Turn, float, float]:
+        """(turn, NLU seconds, dialogue seconds); alternatives: the recognizer's other readings of the request
+        (text, log-probability per token), `text` among them, which the dialogue may answer instead."""
         ...
 
     def settle(self, turn: Turn) -> Turn:

@@ -48,6 +48,18 @@ class Listen:
         text = " ".join(f.text.strip() for f in self.finals)
         return text if self.source == "button" else strip_wake_phrase(text, wake_phrase)
 
+    def alternatives(self, wake_phrase: str) -> tuple[tuple[str, float], ...]:
+        """The recognizer's readings of a one-segment request (text, log-probability per token), each as
+        `transcript` would give it; empty when the request was heard in several segments or by greedy."""
+        if len(self.finals) != 1:
+            return ()
+        out: dict[str, float] = {}
+        for text, score in self.finals[0].alternatives:
+            text = text.strip() if self.source == "button" else strip_wake_phrase(text.strip(), wake_phrase)
+            if text and text not in out:
+                out[text] = score
+        return tuple(out.items()) if len(out) > 1 else ()
+
 
 @dataclass
 class Job:
@@ -59,6 +71,8 @@ class Job:
     """The loop's generation when queued; a barge-in bumps it and the job's speech is dropped."""
     text: str = ""
     source: str = ""
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """The recognizer's other readings of the request (Listen.alternatives), `text` among them."""
     speech_end: float | None = None
     """Audio-clock end of the last speech segment (seconds)."""
     endpoint_at: float | None = None

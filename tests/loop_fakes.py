@@ -15,7 +15,7 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,8 @@ class ScriptedRecognizer:
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = deque(lines)
+        self.alternatives: dict[str, tuple[tuple[str, float], ...]] = {}
+        """A line's other readings, as the beam gives them (FinalTranscript.alternatives)."""
         self.frames = 0
         self.resets = 0
         self.flushes = 0
@@ -122,7 +124,7 @@ class ScriptedRecognizer:
     def _final(self) -> FinalTranscript:
         assert self._start is not None
         text = self.lines.popleft() if self.lines else ""
-        final = FinalTranscript(text, self._start, self._end)
+        final = FinalTranscript(text, self._start, self._end, alternatives=self.alternatives.get(text, ()))
         self._start, self._quiet = None, 0
         return final
 
@@ -144,6 +146,7 @@ class ScriptedResponder:
         self.replies = replies or {}
         self.settle_words = settle_words
         self.asked: list[str] = []
+        self.alternatives: list[tuple[tuple[str, float], ...]] = []
         self.timeouts = 0
         self.pending = False
         self.fail: Exception | None = None
@@ -152,8 +155,9 @@ class ScriptedResponder:
         self.entered = threading.Event()
         """Set when answer() has been called (and may be held)."""
 
-    def answer(self, text: str) -> tuple[FakeTurn, float, float]:
+    def answer(self, text: str, alternatives: Sequence[tuple[str, float]] = ()) -> tuple[FakeTurn, float, float]:
         self.asked.append(text)
+        self.alternatives.append(tuple(alternatives))
         self.entered.set()
         self.flowing.wait(WAIT)
         if self.fail is not None:

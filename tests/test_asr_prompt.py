@@ -189,7 +189,7 @@ def test_a_style_product_is_believed_only_when_heard_again_without_the_style_sen
     decode = whisper_decoder(whisper)
     prompt.update(["oat milk"])
     audio = np.zeros(1600, np.float32)
-    assert decode.scored(audio, prompt) == ("put three cans of chickpeas in my cart", -0.7)
+    assert decode.scored(audio, prompt)[:2] == ("put three cans of chickpeas in my cart", -0.7)
     assert seen == [tuple(words(f"oat milk, {STYLE}")), tuple(words(f"oat milk, {RECHECK_STYLE}"))]
     whisper.said_tuna = True  # heard without the style sentence too: it was said
     assert decode(audio, prompt) == "put three cans of tuna in my cart"

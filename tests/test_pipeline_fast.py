@@ -39,6 +39,15 @@ def test_a_request_goes_through_every_state_and_back(bench) -> None:
     assert b.responder.asked == ["I want to buy apples"]
 
 
+def test_the_recognizer_s_other_readings_reach_the_responder_without_the_wake_phrase(bench) -> None:
+    heard = "Hey shop, remove the chicken's plays."
+    b = bench(heard)
+    b.asr.alternatives[heard] = ((heard, -0.20), ("Hey shop, remove the chips, please.", -0.25), ("Hey shop", -0.3))
+    b.request()
+    assert b.responder.asked == ["remove the chicken's plays."]
+    assert b.responder.alternatives == [(("remove the chicken's plays.", -0.20), ("remove the chips, please.", -0.25))]
+
+
 def test_a_wake_event_carries_its_source_and_score(bench) -> None:
     b = bench("apples")
     b.request()

@@ -30,7 +30,7 @@ import numpy as np
 from edge.asr.complete import CompleteRequest, ends_open
 from edge.asr.models import AsrError, online_recognizer, vad_maker, whisper_recognizer
 from edge.asr.online import OnlineEvents, OnlineRecognizerStream
-from edge.asr.stream import Endpointing, VadRecognizer
+from edge.asr.stream import Endpointing, Scored, VadRecognizer
 from edge.config import Settings
 
 __all__ = ["AsrError", "CompleteRequest", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",
@@ -76,7 +76,7 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
 
     def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
-             bias: Any = None) -> tuple[str, float | None]:
+             bias: Any = None) -> Scored:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
         if ids and takes_prompt:
@@ -87,27 +87,32 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
             stream.timed = True
             stream.spans = tuple(spans)
         recognizer.decode_stream(stream)
-        text = stream.result.text.strip()
-        return mandarin.clean(text) if language == "zh" else text, getattr(stream.result, "logprob", None)
+        tidy = mandarin.clean if language == "zh" else str.strip
+        others = tuple((tidy(t.strip()), score) for t, score in getattr(stream.result, "alternatives", ()))
+        return tidy(stream.result.text.strip()), getattr(stream.result, "logprob", None), others
 
     def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
-               spans: Sequence[tuple[float, float]] = ()) -> tuple[str, float | None]:
+               spans: Sequence[tuple[float, float]] = ()) -> Scored:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
         bias = getattr(prompt, "bias", None)
-        text, logprob = once(samples, ids, timed, spans, bias)
-        if ids and prompt.echoes(text):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            text, logprob = once(samples, (), timed, spans, bias)
-        elif ids and not timed and prompt.copies_style(text):  # "tuna": said, or filled in from the style sentence?
+        heard = once(samples, ids, timed, spans, bias)
+        if ids and prompt.echoes(heard[0]):  # Whisper copied the prompt (noise the VAD let through): hear it plain
+            heard = once(samples, (), timed, spans, bias)
+        elif ids and not timed and prompt.copies_style(heard[0]):  # "tuna": said, or filled in from the style sentence?
             again = once(samples, prompt.recheck_ids(), timed, spans, bias)
             if prompt.recheck_clean(again[0]):
-                text, logprob = again
-        return text, logprob
+                heard = again
+        if ids:  # a hypothesis that copies the prompt is no alternative to what was heard
+            text, logprob, others = heard
+            heard = text, logprob, tuple(a for a in others if a[0] == text or not (
+                prompt.echoes(a[0]) or (not timed and prompt.copies_style(a[0]))))
+        return heard
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
         return scored(samples, prompt, timed, spans)[0]
 
-    decode.scored = scored  # type: ignore[attr-defined]  # (text, log-probability per token): edge.asr.pair compares two
+    decode.scored = scored  # type: ignore[attr-defined]  # (text, log-probability per token, alternatives): edge.asr.pair compares two; the stream keeps the beam's alternatives
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
     decode.takes_timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
     return decode

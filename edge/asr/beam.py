@@ -41,11 +41,14 @@ def _candidates(logp: np.ndarray, hypothesis: _Hypothesis, width: int, bias: Any
 
 
 def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] = (), prefix: tuple[int, ...] = (),
-                bias: Any = None, size: int = 4, patience: float = 1.0) -> tuple[list[int], bool, float]:
+                bias: Any = None, size: int = 4, patience: float = 1.0,
+                alternatives: list[tuple[list[int], float]] | None = None) -> tuple[list[int], bool, float]:
     """(text tokens of the best finished hypothesis, whether it ended with end-of-text rather than the token
     limit, its score per token: the ranking's log-probability per token, the bias's bonuses included), over an
     encoded window (WhisperOrt.encode's output): the same token limit and first-token suppression as
-    WhisperOrt.greedy, which this replaces for `size` > 1."""
+    WhisperOrt.greedy, which this replaces for `size` > 1. `alternatives`, if given, receives every hypothesis
+    the ranking chose among, as (tokens, score per token), best first: the N-best the dialogue may re-rank by
+    what it understands (edge.dialog.hearing)."""
     eot = whisper.eot
     limit = min(int(frames / 100.0 * 6), whisper.n_text_ctx // 2)
     if limit <= 0:  # under 0.17 s of audio: greedy writes nothing either
@@ -80,6 +83,8 @@ def beam_search(whisper: Any, cross: Any, frames: int, prompt: tuple[int, ...] =
         return h.score / max(1, len(h.tokens) - len(prefix))
 
     best = max(pool, key=per_token)
+    if alternatives is not None:
+        alternatives += [(list(h.tokens), per_token(h)) for h in sorted(pool, key=per_token, reverse=True)]
     return list(best.tokens), any(best is h for h in finished), per_token(best)
 
 

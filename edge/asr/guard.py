@@ -25,6 +25,7 @@ rate limit is MAX_CHARS_PER_SECOND, and Whisper's Chinese subtitle credits ("字
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -174,3 +175,19 @@ def accept(text: str, audio: np.ndarray, speech_seconds: float) -> str:
             > 1 + 2 / (MAX_WORDS_PER_SECOND * seconds):
         return ""
     return text
+
+
+def accept_alternatives(text: str, alternatives: Sequence[tuple[str, float]], audio: np.ndarray,
+                        speech_seconds: float) -> tuple[tuple[str, float], ...]:
+    """The beam's readings a dialogue may choose among, each believed as `accept` believes the kept `text`
+    (a repetition cut, an invented line gone), one entry per text at its best score; none unless the kept
+    text is among them and something else is too (the guard dropped the rest, or a greedy decode)."""
+    if not text:
+        return ()
+    kept: dict[str, float] = {}
+    for raw, score in alternatives:
+        believed = accept(raw, audio, speech_seconds)
+        if believed and believed not in kept:
+            kept[believed] = score
+    return tuple(kept.items()) if text in kept and len(kept) > 1 else ()
+

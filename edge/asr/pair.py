@@ -22,13 +22,16 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from edge.asr.stream import Scored
 from edge.config import Settings
 
 log = logging.getLogger("edge.asr")
+
+Heard = TypeVar("Heard", bound=tuple)
 
 
 def second_settings(settings: Settings) -> Settings:
@@ -47,9 +50,9 @@ def second_settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, asr=dataclasses.replace(asr, model=asr.second_model, runtime="onnxruntime"))
 
 
-def choose(first: tuple[str, float | None], second: tuple[str, float | None]) -> tuple[str, float | None]:
-    """The transcript to keep of two (text, log-probability per token): the surer; the first on a tie or
-    where one has no score (a runtime that reports none)."""
+def choose(first: Heard, second: Heard) -> Heard:
+    """The transcript to keep of two (text, log-probability per token[, what else it carries: the beam's
+    alternatives]): the surer; the first on a tie or where one has no score (a runtime that reports none)."""
     if second[1] is None or (first[1] is not None and first[1] >= second[1]):
         return first
     return second
@@ -94,7 +97,7 @@ def paired_decoder(first: Any, second: Any):  # -> the same decode(samples, prom
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-second")
 
     def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
-               spans: Sequence[tuple[float, float]] = ()) -> tuple[str, float | None]:
+               spans: Sequence[tuple[float, float]] = ()) -> Scored:
         if timed:
             return first.scored(samples, _side(prompt, False), timed, spans)
         other = worker.submit(second.scored, samples, _side(prompt, True))

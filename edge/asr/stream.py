@@ -69,6 +69,10 @@ Silero's segment ends ~0.1 s after the quiet we speculate at when the speech rea
 
 Decode = Callable[..., str]
 """decode(samples) -> text, or decode(samples, prompt) with a prompt set (edge.asr.whisper_decoder)."""
+Alternatives = tuple[tuple[str, float], ...]
+"""A decode's hypotheses as (text, log-probability per token), best first (the beam's; empty for greedy)."""
+Scored = tuple[str, float | None, Alternatives]
+"""decode.scored's answer: the text, its log-probability per token (None: the runtime reports none), alternatives."""
 Complete = Callable[[str], bool]
 
 
@@ -117,6 +121,7 @@ class _Speculation:
     """Decode wall time (seconds)."""
     complete: bool | None = None
     """The completeness check's answer, asked once when an early endpoint is possible."""
+    alternatives: Alternatives = ()
 
 
 class VadRecognizer:
@@ -137,7 +142,7 @@ class VadRecognizer:
                       "speculative_retries": 0, "dropped_by_guard": 0, "early_endpoints": 0}
         if endpointing.pack and (endpointing.partials or endpointing.speculative):
             raise ValueError("packing utterances holds their finals back: only without partials and speculation")
-        self._packer = Packer(endpointing.pack, lambda audio, speech, spans: self._decode_group(audio, speech, spans)) \
+        self._packer = Packer(endpointing.pack, lambda audio, speech, spans: self._decode_group(audio, speech, spans)[:2]) \
             if endpointing.pack else None
         self.reset()
 
@@ -209,17 +214,22 @@ class VadRecognizer:
     def _time(self, index: int) -> float:
         return (self._t0 or 0.0) + index / RATE
 
-    def _run_decode(self, audio: np.ndarray, spans: Sequence[tuple[float, float]] | None = None) -> tuple[str, float]:
-        """spans: a packed window's utterances (edge.asr.packing), decoded in timestamp mode."""
+    def _run_decode(self, audio: np.ndarray, spans: Sequence[tuple[float, float]] | None = None
+                    ) -> tuple[str, float, Alternatives]:
+        """(text, seconds, the beam's alternatives); spans: a packed window's utterances (edge.asr.packing),
+        decoded in timestamp mode."""
         started = time.perf_counter()
+        alternatives: Alternatives = ()
         if spans is not None:  # a packed window (edge.asr.packing)
             text = self._decode(audio, self.prompt, timed=True, spans=spans)
+        elif hasattr(self._decode, "scored"):
+            text, _, alternatives = self._decode.scored(audio, self.prompt)
         else:
             text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
         seconds = time.perf_counter() - started
         self.stats["decodes"] += 1
         self.stats["decode_seconds"] += seconds
-        return text, seconds
+        return text, seconds, alternatives
 
     def _open(self, vad_start: int, events: list[Any]) -> _Utterance:
         self._utt = _Utterance(start=max(self._audio.base, vad_start - PREROLL))
@@ -271,7 +281,7 @@ class VadRecognizer:
         due = self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE
         if due and not self._quiet_now(utt) and utt.speculation is None:
             utt.partial_at = self._audio.end
-            text, utt.partial_seconds = self._run_decode(self._audio.slice(utt.start, self._audio.end))
+            text, utt.partial_seconds, _ = self._run_decode(self._audio.slice(utt.start, self._audio.end))
             text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), self._speech_so_far(utt) / RATE)
             if text and text != utt.last_partial:
                 utt.last_partial = text
@@ -318,8 +328,8 @@ class VadRecognizer:
             self._speculate(utt, self._audio.end, self._audio.end - WINDOW)
 
     def _speculate(self, utt: _Utterance, stop: int, quiet_from: int) -> None:
-        text, seconds = self._guarded(utt, stop)
-        utt.speculation = _Speculation(stop, quiet_from, text, seconds)
+        text, seconds, alternatives = self._guarded(utt, stop)
+        utt.speculation = _Speculation(stop, quiet_from, text, seconds, alternatives=alternatives)
 
     def _speech_so_far(self, utt: _Utterance) -> int:
         """Samples the VAD called speech, the segment it has not closed yet included (a pause found
@@ -328,20 +338,21 @@ class VadRecognizer:
         live = self._audio.end - max(current.start, utt.start) if current is not None and current.start >= 0 else 0
         return utt.speech + max(0, live)
 
-    def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float]:
+    def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float, Alternatives]:
         return self._decode_group(self._audio.slice(utt.start, stop), self._speech_so_far(utt) / RATE)
 
     def _decode_group(self, audio: np.ndarray, speech: float,
-                      spans: Sequence[tuple[float, float]] | None = None) -> tuple[str, float]:
-        raw, seconds = self._run_decode(audio, spans)
+                      spans: Sequence[tuple[float, float]] | None = None) -> tuple[str, float, Alternatives]:
+        raw, seconds, alternatives = self._run_decode(audio, spans)
         text = guard.accept(raw, audio, speech)
         if raw.strip() and not text:
             self.stats["dropped_by_guard"] += 1
             log.info("guard dropped %r (%.2f s of speech)", raw, speech)
-        return text, seconds
+        return text, seconds, guard.accept_alternatives(text, alternatives, audio, speech)
 
     def _commit(self, utt: _Utterance, stop: int, events: list[Any]) -> None:
         end = utt.last_end if utt.last_end is not None else stop
+        alternatives: Alternatives = ()
         if self._packer is not None:  # decoded with its neighbours, when a window is full or the input ends
             text = ""
             begin = max(self._packer.resume(utt.start), self._audio.base)
@@ -353,11 +364,11 @@ class VadRecognizer:
             # decoded again with the whole segment: Whisper base heard "按上次的再买一次" cut at the pause as
             # "按上次的在哪一次？" (the NLU unsure: a reprompt) and right with the hold's silence after it.
             self.stats["speculative_hits"] += 1
-            text, seconds = utt.speculation.text, utt.speculation.seconds
+            text, seconds, alternatives = utt.speculation.text, utt.speculation.seconds, utt.speculation.alternatives
         else:
-            text, seconds = self._guarded(utt, stop)
+            text, seconds, alternatives = self._guarded(utt, stop)
         if text:
-            events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4)))
+            events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4), alternatives))
         self._utt = None
         self._audio.forget_before(stop - PREROLL)
 

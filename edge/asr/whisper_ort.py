@@ -174,15 +174,20 @@ class WhisperOrt:
             ids = self.timed(samples, prompt, getattr(stream, "spans", ()))
             stream.result = Result(self.text(ids), ids)
             return
+        pool: list[tuple[list[int], float]] = []
         if 0 < self.short_padding_frames < self.tail_padding_frames:
             ids, ended, logprob = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias,
-                                               beam=self.beam_size)
+                                               beam=self.beam_size, alternatives=pool)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
-                stream.result = Result(text, ids, logprob)
+                stream.result = Result(text, ids, logprob, self._texts(pool))
                 return
-        ids, _, logprob = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size)
-        stream.result = Result(self.text(ids), ids, logprob)
+        pool.clear()
+        ids, _, logprob = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size, alternatives=pool)
+        stream.result = Result(self.text(ids), ids, logprob, self._texts(pool))
+
+    def _texts(self, pool: Sequence[tuple[list[int], float]]) -> tuple[tuple[str, float], ...]:
+        return tuple((self.text(tokens), score) for tokens, score in pool)
 
     # -- the recognizer ------------------------------------------------------------------------------
 
@@ -276,9 +281,11 @@ class WhisperOrt:
 
     def _greedy(self, samples: np.ndarray, prompt: Sequence[int], prefix: Sequence[int],
                 tail_padding_frames: int | None, timed: bool = False,
-                raw: list[int] | None = None, bias: Any = None, beam: int = 1) -> tuple[list[int], bool, float]:
+                raw: list[int] | None = None, bias: Any = None, beam: int = 1,
+                alternatives: list[tuple[list[int], float]] | None = None) -> tuple[list[int], bool, float]:
         """(tokens, whether Whisper ended them with end-of-text rather than the token limit, log-probability per
-        token); beam > 1: by edge.asr.beam's search instead of greedy (not for a timed decode)."""
+        token); beam > 1: by edge.asr.beam's search instead of greedy (not for a timed decode), its hypotheses
+        into `alternatives` if given."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         if len(samples) < 80:  # no feature frame: sherpa has nothing to decode either
             return list(prefix), True, float("-inf")
@@ -286,7 +293,7 @@ class WhisperOrt:
         if beam > 1 and not timed:
             from edge.asr.beam import beam_search
 
-            return beam_search(self, cross, frames, tuple(prompt), tuple(prefix), bias, beam)
+            return beam_search(self, cross, frames, tuple(prompt), tuple(prefix), bias, beam, alternatives=alternatives)
         return self.greedy(cross, frames, prompt, prefix, timed, raw, bias)
 
     def greedy(self, cross: Sequence[ort.OrtValue], frames: int, prompt: Sequence[int] = (),

@@ -26,6 +26,9 @@ class Result:
     logprob: float | None = None
     """The transcript's log-probability per token (WhisperOrt; sherpa's results have none): how sure the
     recognizer was, comparable between two recognizers of the same audio (edge.asr.pair)."""
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """The beam's hypotheses (text, log-probability per token), best first, the text above among them; empty
+    for greedy. The dialogue re-ranks them by what it understands (edge.dialog.hearing)."""
 
 
 class WhisperStream:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from edge.catalog.chinese import has_cjk
 from edge.catalog.correction import CatalogCorrector, Correction, Edit
 from edge.config import Settings
-from edge.dialog import orders
+from edge.dialog import hearing, orders
 from edge.dialog.demo import CATALOG_DB, PUBLIC_KEY
 from edge.dialog.engine import Dialog
 from edge.dialog.faq import FaqMatcher, entries_from_catalog
@@ -77,6 +77,9 @@ class Turn:
     """What the recognizer heard, when catalog-aware correction rewrote it into `user`."""
     corrections: list[dict[str, Any]] = field(default_factory=list)
     """The rewritten spans (heard, written, kind, confidence), when there were any."""
+    passed_over: str | None = None
+    """The recognizer's first transcript, when another reading of the same audio was answered
+    (edge.dialog.hearing): `raw_text` (or `user`) is then that reading."""
     unsettled_order: int | None = None
     """An order placed in this turn whose way to the store the reply does not tell yet:
     `ShopSession.settle` waits for the cloud and adds it (the device speaks the reply meanwhile)."""
@@ -87,6 +90,8 @@ class Turn:
                   "actions": self.reply.actions}
         if self.raw_text is not None:
             record.update(raw_text=self.raw_text, corrections=self.corrections)
+        if self.passed_over is not None:
+            record.update(passed_over=self.passed_over)
         return record
 
 
@@ -261,25 +266,28 @@ class ShopSession:
                           expects_answer=turn.reply.expects_answer)
         return dataclasses.replace(turn, reply=reply, unsettled_order=None, state=self.dialog.state.summary())
 
-    def turn(self, text: str, *, settle: bool = True, heard: bool = False) -> Turn:
+    def turn(self, text: str, *, settle: bool = True, heard: bool = False,
+             alternatives: Sequence[tuple[str, float]] = ()) -> Turn:
         """One typed (or transcribed) line through NLU and dialogue.
 
         With settle=False an order's confirmation comes back before the cloud has answered
         (`Turn.unsettled_order`); the caller speaks it and calls `settle` for the rest. heard: the
         line is a transcript, whose command words may be misheard and are re-read by sound
-        (`_command_read`); typed words are what the user meant to write.
+        (`_command_read`); typed words are what the user meant to write. alternatives: the recognizer's
+        other readings of the same audio (text, log-probability per token), `text` among them; outside a
+        question the one the NLU understands best may be answered instead (edge.dialog.hearing).
         """
         answering_pin = self.dialog.state.pending is not None and self.dialog.state.pending.kind == "pin"
-        corrected = Correction(text, text) if answering_pin else self._corrected(text)
-        text = corrected.text
-        try:
-            understanding = self.nlu.understand(text)
-        except Exception:  # a bad line must not end the session
-            log.exception("NLU failed on %r", text)
-            understanding = Understanding(text=text, intent="other", confidence=0.0)
-        if heard and not answering_pin and self.dialog.state.pending is None:
-            understanding, corrected = self._command_read(text, understanding, corrected)
-            text = understanding.text
+        reread = heard and not answering_pin and self.dialog.state.pending is None
+        understanding, corrected = self._read(text, answering_pin, reread)
+        passed_over = None
+        if reread and len(alternatives) > 1 and any(t == text for t, _ in alternatives):
+            chosen = self._best_reading(text, understanding, corrected, alternatives)
+            if chosen.heard != text:
+                log.info("answered the beam's %r over %r (NLU confidence %.2f)", chosen.heard, text,
+                         chosen.understanding.confidence)
+                passed_over, understanding, corrected = text, chosen.understanding, chosen.corrected
+        text = understanding.text
         self._placed.clear()
         reply = self.dialog.handle(understanding)
         shown_text, slots = text, dict(understanding.slots)
@@ -290,8 +298,35 @@ class ShopSession:
                     self.dialog.state.summary(), unsettled_order=placed if placed in self._placed else None)
         if corrected.changed:
             turn.raw_text, turn.corrections = corrected.raw_text, [e.to_json() for e in corrected.edits]
+        turn.passed_over = passed_over
         self._tell_context()
         return self.settle(turn) if settle else turn
+
+    def _read(self, text: str, answering_pin: bool, reread: bool) -> tuple[Understanding, Correction]:
+        """A line as the dialogue reads it: corrected (not a PIN), understood, its command words re-read by sound."""
+        corrected = Correction(text, text) if answering_pin else self._corrected(text)
+        try:
+            understanding = self.nlu.understand(corrected.text)
+        except Exception:  # a bad line must not end the session
+            log.exception("NLU failed on %r", corrected.text)
+            understanding = Understanding(text=corrected.text, intent="other", confidence=0.0)
+        if reread:
+            understanding, corrected = self._command_read(corrected.text, understanding, corrected)
+        return understanding, corrected
+
+    def _best_reading(self, text: str, understanding: Understanding, corrected: Correction,
+                      alternatives: Sequence[tuple[str, float]]) -> hearing.Reading:
+        """Of the recognizer's readings, the one to answer (edge.dialog.hearing); `text` is already read."""
+        readings = []
+        for heard, score in hearing.worth_reading(alternatives):
+            if heard == text:
+                readings.append(hearing.Reading(heard, score, understanding, corrected))
+            else:
+                readings.append(hearing.Reading(heard, score, *self._read(heard, False, True)))
+        first = next((r for r in readings if r.heard == text), None)
+        if first is None:  # the recognizer's choice is far below the beam's best: it stands as heard
+            return hearing.Reading(text, 0.0, understanding, corrected)
+        return hearing.choose(readings, text)
 
     def timeout(self) -> Turn:
         reply = self.dialog.timeout()
