@@ -170,6 +170,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         conditions = grid(tuple(args.noise or NOISES), tuple(args.snr or SNRS), tuple(args.field or ("near", "far")))
     records: list[dict[str, Any]] = []
+    readings: list[tuple[tuple[str, float], ...]] = []
+    """Each record's other readings from the recognizer (edge.dialog.hearing), for the re-scoring runs."""
     hearers: list[tuple[str, Any]] = []
     started, cpu_started, decoded = time.time(), time.process_time(), 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,6 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for index in commands:
                 records.append(_record("-", "typed", None, index, chain.run(table[index], table[index].text, True),
                                        table))
+                readings.append(())
             for model in args.models:
                 asr = with_model(settings, model).asr
                 second = f"-{bundle_key(models_dir, asr.second_model)}" if asr.second_model else ""
@@ -200,28 +203,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                            for n, name in enumerate(command.cart)]
                                 heard.add(key, *hear.heard(under(clean, condition, key), context))
                                 decoded += 1
+                            readings.append(heard.alternatives.get(key, ()))
                             records.append(_record(model, voice.label, condition, index,
-                                                   chain.run(command, heard.known[key],
-                                                             alternatives=heard.alternatives.get(key, ())), table))
+                                                   chain.run(command, heard.known[key], alternatives=readings[-1]),
+                                                   table))
                             done += 1
                             if done % 100 == 0:
                                 print(f"[bench task] {model}: {done}/{todo} heard ({decoded} decoded this run, "
                                       f"{(time.time() - started) / 60:.1f} min)", file=sys.stderr, flush=True)
+            said = [(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
+                    for r in records]
             if args.spotting_changes:
                 spot, chain.session.dialog.linker.spot = chain.session.dialog.linker.spot, None
-                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
-                         for r in records]
+                plain = [chain.run(*line, alternatives=others) for line, others in zip(said, readings, strict=True)]
                 chain.session.dialog.linker.spot = spot
                 for record, outcome in zip(records, plain, strict=True):
                     record["product_ok_without_spotting"] = outcome.product_ok
             if args.reading_changes:
                 chain.session.read_commands = False
-                plain = [chain.run(table[r["command"]], r["heard"] if r["snr"] != "typed" else r["said"], r["snr"] == "typed")
-                         for r in records]
+                plain = [chain.run(*line, alternatives=others) for line, others in zip(said, readings, strict=True)]
                 chain.session.read_commands = True
                 for record, outcome in zip(records, plain, strict=True):
                     record["intent_ok_without_reading"] = outcome.intent_ok
                     record["product_ok_without_reading"] = outcome.product_ok
+            if args.hearing_changes:
+                for record, outcome in zip(records, [chain.run(*line) for line in said], strict=True):
+                    record["intent_ok_without_hearing"] = outcome.intent_ok
+                    record["product_ok_without_hearing"] = outcome.product_ok
         finally:
             chain.close()
     return {"records": records, "models": list(args.models), "voices": [v.label for v in voices],
@@ -251,6 +259,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reading-changes", action="store_true",
                         help="also score every clip with the command re-reading (edge/catalog/heard_commands.py) off: "
                              "intents and products it fixed and broke")
+    parser.add_argument("--hearing-changes", action="store_true",
+                        help="also score every clip without the recognizer's other readings (edge/dialog/hearing.py): "
+                             "intents and products answering the NLU's best reading fixed and broke")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the ASR")
     parser.add_argument("--prompt", choices=("off", "style", "dialog", "catalog"), default=None,
                         help="Whisper's initial prompt (default [asr] prompt; edge/asr/prompt.py); cached apart")
@@ -292,10 +303,11 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"{model}: products the dialogue's spotting fixed / broke (>= 10 dB, "
                           f"{change['n']} clips naming a product): {change['fixed']} fixed, {change['broken']} broken; "
                           f"product-correct {change['without']:.3f} without -> {change['with']:.3f} with", highlight=False)
-    if args.reading_changes:
-        for model in ("-", *args.models):
-            change = reading_changes(records, model)
-            console.print(f"{model if model != '-' else 'typed'}: the command re-reading's changes ("
+    for flag, what, name in ((args.reading_changes, "reading", "the command re-reading"),
+                             (args.hearing_changes, "hearing", "answering the best-understood reading")):
+        for model in ("-", *args.models) if flag else ():
+            change = reading_changes(records, model, what)
+            console.print(f"{model if model != '-' else 'typed'}: {name}'s changes ("
                           f"{'>= 10 dB, ' if model != '-' else ''}{change['n']} lines): intent {change['fixed']} "
                           f"fixed, {change['broken']} broken ({change['without']:.3f} without -> {change['with']:.3f} "
                           f"with); product-correct {change['product_fixed']} fixed, {change['product_broken']} broken",

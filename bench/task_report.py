@@ -156,16 +156,19 @@ def spotting_changes(records: Sequence[dict[str, Any]], model: str) -> dict[str,
             "without": sum(bool(r["product_ok_without_spotting"]) for r in rows) / n}
 
 
-def reading_changes(records: Sequence[dict[str, Any]], model: str) -> dict[str, Any]:
-    """Both sides of the command re-reading (edge/catalog/heard_commands.py) at >= 10 dB (model "-": typed
-    lines): clips whose intent (and product) it made right, and ones it made wrong, on the same transcripts."""
+def reading_changes(records: Sequence[dict[str, Any]], model: str, what: str = "reading") -> dict[str, Any]:
+    """Both sides of one step at >= 10 dB (model "-": typed lines), the command re-reading
+    (edge/catalog/heard_commands.py, what="reading") or answering the best-understood of the recognizer's
+    readings (edge/dialog/hearing.py, "hearing"): clips whose intent (and product) it made right, and ones it
+    made wrong, on the same transcripts."""
+    intent_off, product_off = f"intent_ok_without_{what}", f"product_ok_without_{what}"
     rows = [r for r in records if r["model"] == model and (model == "-" or r["snr"] in AT_LEAST_10DB)
-            and "intent_ok_without_reading" in r]
+            and intent_off in r]
     n = max(1, len(rows))
     named = [r for r in rows if r["product_ok"] is not None]
-    return {"n": len(rows), "fixed": sum(r["intent_ok"] and not r["intent_ok_without_reading"] for r in rows),
-            "broken": sum(r["intent_ok_without_reading"] and not r["intent_ok"] for r in rows),
+    return {"n": len(rows), "fixed": sum(r["intent_ok"] and not r[intent_off] for r in rows),
+            "broken": sum(r[intent_off] and not r["intent_ok"] for r in rows),
             "with": sum(bool(r["intent_ok"]) for r in rows) / n,
-            "without": sum(bool(r["intent_ok_without_reading"]) for r in rows) / n,
-            "product_fixed": sum(bool(r["product_ok"] and not r["product_ok_without_reading"]) for r in named),
-            "product_broken": sum(bool(r["product_ok_without_reading"] and not r["product_ok"]) for r in named)}
+            "without": sum(bool(r[intent_off]) for r in rows) / n,
+            "product_fixed": sum(bool(r["product_ok"] and not r[product_off]) for r in named),
+            "product_broken": sum(bool(r[product_off] and not r["product_ok"]) for r in named)}

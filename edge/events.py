@@ -174,6 +174,9 @@ class TurnFinished:
     """A barge-in replaced the reply before it was played to its end."""
     error: str | None = None
     """Why the reply could not be played (synthesis or sink failure)."""
+    passed_over: str | None = None
+    """The recognizer's first transcript, when the dialogue answered another reading of the same audio
+    (edge.dialog.hearing); `transcript` is then what was answered. Left out of the JSON record when None."""
 
 
 @dataclass(frozen=True)

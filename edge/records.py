@@ -26,6 +26,8 @@ def _turn(event: TurnFinished) -> dict[str, Any]:
     # fresh containers: a reader (the simulator adds its own latencies) must not reach into the event
     record.update(slots=dict(event.slots), actions=[dict(a) for a in event.actions],
                   latency_ms=dict(event.latency_ms), reply_audio_seconds=round(event.reply_audio_seconds, 3))
+    if event.passed_over is None:
+        del record["passed_over"]
     return {"event": "turn", **record}
 
 

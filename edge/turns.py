@@ -100,4 +100,5 @@ def finished_turn(number: int, job: Job, turn: Turn | None, latency: dict[str, f
         actions=reply.actions if reply is not None else [],
         expects_answer=bool(reply.expects_answer) if reply is not None else False,
         latency_ms=latency, speech_end=job.speech_end, endpoint_at=job.endpoint_at, wake_score=job.wake_score,
-        first_audio_wall=first_audio_wall, reply_audio_seconds=spoken_seconds, barged_in=barged_in, error=error)
+        first_audio_wall=first_audio_wall, reply_audio_seconds=spoken_seconds, barged_in=barged_in, error=error,
+        passed_over=getattr(turn, "passed_over", None))

@@ -134,7 +134,7 @@ def test_quick_run_end_to_end_on_the_real_models(bundle, tmp_path: Path):
     for name in ("nlu", "vad", "asr", "asr-base"):
         bundle(name)
     out = tmp_path / "task.json"
-    result = run_cli("bench", "task", "--quick", "--fresh", "--cache", str(tmp_path / "cache"), "--out", str(out),
+    result = run_cli("bench", "task", "--quick", "--fresh", "--hearing-changes", "--cache", str(tmp_path / "cache"), "--out", str(out),
                      "--models-dir", str(MODELS_DIR), env={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)}, timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "anchor" in result.stdout and "Rhino" in result.stdout and "product-correct" in result.stdout
@@ -162,6 +162,9 @@ def test_quick_run_end_to_end_on_the_real_models(bundle, tmp_path: Path):
         # 24 commands a cell: allow two commands' worth of sampling noise in clean's favour being absent
         assert clean["intent_accuracy"] >= noisy["intent_accuracy"] - 2 / clean["n"], (model, clean, noisy)
     assert {g["model"] for g in report["goals"]} == {"tiny.en", "base"}
+    # the same transcripts scored again without the recognizer's other readings (edge/dialog/hearing.py)
+    assert "answering the best-understood reading's changes" in result.stdout
+    assert all(isinstance(r["intent_ok_without_hearing"], bool) for r in records)
 
 
 def test_the_dev_split_shares_no_voice_or_command_with_the_held_out_bench():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -39,6 +40,8 @@ def test_turn_barge_in_and_error_records(bench) -> None:
     json.dumps(record)  # plain JSON types only
     record["latency_ms"]["true_eos_to_first_audio"] = 1.0  # a reader's addition stays out of the event
     assert "true_eos_to_first_audio" not in b.turns()[0].latency_ms
+    answered_another = to_record(dataclasses.replace(b.turns()[0], passed_over="apple's"))
+    assert list(answered_another)[-1] == "passed_over" and answered_another["passed_over"] == "apple's"
     assert to_record(BargeIn(3.14159)) == {"event": "barge_in", "at": 3.142}
     assert to_record(StageFailed("asr", "boom")) == {"event": "error", "stage": "asr", "message": "boom"}
     with pytest.raises(TypeError):
