@@ -281,7 +281,8 @@ class ShopSession:
         reread = heard and not answering_pin and self.dialog.state.pending is None
         understanding, corrected = self._read(text, answering_pin, reread)
         passed_over = None
-        if reread and len(alternatives) > 1 and any(t == text for t, _ in alternatives):
+        # measured on English requests only (edge.dialog.hearing); a Mandarin line keeps the recognizer's choice
+        if reread and len(alternatives) > 1 and not has_cjk(text) and any(t == text for t, _ in alternatives):
             chosen = self._best_reading(text, understanding, corrected, alternatives)
             if chosen.heard != text:
                 log.info("answered the beam's %r over %r (NLU confidence %.2f)", chosen.heard, text,
