@@ -112,7 +112,8 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
                spans: Sequence[tuple[float, float]] = ()) -> str:
         return scored(samples, prompt, timed, spans)[0]
 
-    decode.scored = scored  # type: ignore[attr-defined]  # (text, log-probability per token, alternatives): edge.asr.pair compares two; the stream keeps the beam's alternatives
+    # (text, log-probability per token, the beam's alternatives): edge.asr.pair compares two, the stream keeps the rest
+    decode.scored = scored  # type: ignore[attr-defined]
     decode.recognizer = recognizer  # type: ignore[attr-defined]  # the wake word's forced second look scores with it
     decode.takes_timed = takes_prompt  # type: ignore[attr-defined]  # packing (edge.asr.packing) needs timestamp mode
     return decode

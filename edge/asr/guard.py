@@ -190,4 +190,3 @@ def accept_alternatives(text: str, alternatives: Sequence[tuple[str, float]], au
         if believed and believed not in kept:
             kept[believed] = score
     return tuple(kept.items()) if text in kept and len(kept) > 1 else ()
-

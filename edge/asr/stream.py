@@ -142,7 +142,8 @@ class VadRecognizer:
                       "speculative_retries": 0, "dropped_by_guard": 0, "early_endpoints": 0}
         if endpointing.pack and (endpointing.partials or endpointing.speculative):
             raise ValueError("packing utterances holds their finals back: only without partials and speculation")
-        self._packer = Packer(endpointing.pack, lambda audio, speech, spans: self._decode_group(audio, speech, spans)[:2]) \
+        self._packer = Packer(endpointing.pack,
+                              lambda audio, speech, spans: self._decode_group(audio, speech, spans)[:2]) \
             if endpointing.pack else None
         self.reset()
 
@@ -368,7 +369,8 @@ class VadRecognizer:
         else:
             text, seconds, alternatives = self._guarded(utt, stop)
         if text:
-            events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4), alternatives))
+            events.append(FinalTranscript(text, self._time(utt.start), self._time(end), round(seconds, 4),
+                                          alternatives))
         self._utt = None
         self._audio.forget_before(stop - PREROLL)
 
