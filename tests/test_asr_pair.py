@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from edge.asr.pair import PairedPrompt, choose, paired_decoder, second_settings
+from edge.asr.pair import PairedPrompt, choose, paired_decoder, readings, second_settings
 from edge.config import load_settings
 
 
@@ -20,11 +20,19 @@ def test_the_surer_transcript_is_kept_and_the_first_on_a_tie():
     assert choose(("first", -3.0), ("second", None))[0] == "first"
 
 
+def test_both_models_readings_go_to_the_dialogue_as_one_list():
+    tiny = ("add boat milk", -0.6, (("add boat milk", -0.6), ("add oat milk", -0.7)))
+    base = ("add oat milk", -0.3, (("add oat milk", -0.3), ("at oat milk", -0.9)))
+    assert readings(tiny, base) == (("add oat milk", -0.3), ("add boat milk", -0.6), ("at oat milk", -0.9))
+    assert readings(("add milk", None, ()), ("add milk", -0.2, ())) == ()  # one reading is no choice
+    assert readings(("add milk", -0.2, ()), ("add silk", -0.4, ())) == (("add milk", -0.2), ("add silk", -0.4))
+
+
 class Fake:
     """A whisper_decoder stand-in: fixed (text, score), records what it was asked with and on which thread."""
 
     def __init__(self, text: str, logprob: float) -> None:
-        self.result, self.calls = (text, logprob), []
+        self.result, self.calls = (text, logprob, ()), []
         self.recognizer, self.takes_timed = object(), True
 
     def scored(self, samples, prompt=None, timed=False, spans=()):  # noqa: ANN001, ANN201
@@ -53,7 +61,8 @@ def test_both_hear_each_request_with_their_own_prompt_the_second_in_its_own_thre
     decode = paired_decoder(first, second)
     prompts = PairedPrompt(Prompt(), Prompt())
     assert decode(np.zeros(16000, np.float32), prompts) == "add oat milk"
-    assert decode.scored(np.zeros(16000, np.float32), prompts) == ("add oat milk", -0.3)
+    assert decode.scored(np.zeros(16000, np.float32), prompts) == (
+        "add oat milk", -0.3, (("add oat milk", -0.3), ("add boat milk", -0.6)))  # both hearings, for the dialogue
     (p1, timed1, thread1), (p2, timed2, thread2) = first.calls[0], second.calls[0]
     assert p1 is prompts.first and p2 is prompts.second and not timed1 and not timed2
     assert thread2 != thread1 and thread2.startswith("asr-second")
@@ -138,4 +147,4 @@ def test_the_device_pair_keeps_whichever_model_was_surer(bundle):
         first = decode.first.scored(audio, prompt.first)
         second = decode.second.scored(audio, prompt.second)
         assert first[1] is not None and second[1] is not None and first[0] and second[0], u.text
-        assert decode.scored(audio, prompt) == choose(first, second)
+        assert decode.scored(audio, prompt)[:2] == choose(first, second)[:2]

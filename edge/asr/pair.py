@@ -58,6 +58,17 @@ def choose(first: Heard, second: Heard) -> Heard:
     return second
 
 
+def readings(*heard: Scored) -> tuple[tuple[str, float], ...]:
+    """Both models' transcripts and beam hypotheses as one list of readings for the dialogue (edge.dialog.hearing),
+    best score first, each text once at its best score: the scores compare as `choose` compares them."""
+    best: dict[str, float] = {}
+    for text, logprob, others in heard:
+        for said, score in ((text, logprob), *others):
+            if said and score is not None and score > best.get(said, float("-inf")):
+                best[said] = score
+    return tuple(sorted(best.items(), key=lambda item: -item[1])) if len(best) > 1 else ()
+
+
 class PairedPrompt:
     """One dialogue context, two prompts: the first recognizer's (what the device's code sees) and the
     second's, in its own tokens. update() tells both."""
@@ -107,7 +118,8 @@ def paired_decoder(first: Any, second: Any):  # -> the same decode(samples, prom
         except Exception:  # the second opinion is optional: the request goes on with the first model's transcript
             log.exception("[asr] second_model failed on a request; kept the first model's transcript")
             return mine
-        return choose(mine, theirs)
+        text, logprob, _ = choose(mine, theirs)
+        return text, logprob, readings(mine, theirs)
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
