@@ -74,6 +74,7 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     from edge.asr import mandarin
 
     takes_prompt = hasattr(recognizer, "transcribe_ids")  # WhisperOrt; sherpa's streams have no previous text
+    tidy = mandarin.clean if language == "zh" else str
 
     def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
              bias: Any = None) -> Scored:
@@ -87,7 +88,6 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
             stream.timed = True
             stream.spans = tuple(spans)
         recognizer.decode_stream(stream)
-        tidy = mandarin.clean if language == "zh" else str.strip
         others = tuple((tidy(t.strip()), score) for t, score in getattr(stream.result, "alternatives", ()))
         return tidy(stream.result.text.strip()), getattr(stream.result, "logprob", None), others
 

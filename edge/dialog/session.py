@@ -282,12 +282,12 @@ class ShopSession:
         understanding, corrected = self._read(text, answering_pin, reread)
         passed_over = None
         # measured on English requests only (edge.dialog.hearing); a Mandarin line keeps the recognizer's choice
-        if reread and len(alternatives) > 1 and not has_cjk(text) and any(t == text for t, _ in alternatives):
-            chosen = self._best_reading(text, understanding, corrected, alternatives)
-            if chosen.heard != text:
-                log.info("answered the beam's %r over %r (NLU confidence %.2f)", chosen.heard, text,
-                         chosen.understanding.confidence)
-                passed_over, understanding, corrected = text, chosen.understanding, chosen.corrected
+        chosen = self._best_reading(text, understanding, corrected, alternatives) \
+            if reread and alternatives and not has_cjk(text) else None
+        if chosen is not None and chosen.heard != text:
+            log.info("answered the beam's %r over %r (NLU confidence %.2f)", chosen.heard, text,
+                     chosen.understanding.confidence)
+            passed_over, understanding, corrected = text, chosen.understanding, chosen.corrected
         text = understanding.text
         self._placed.clear()
         reply = self.dialog.handle(understanding)
@@ -316,18 +316,16 @@ class ShopSession:
         return understanding, corrected
 
     def _best_reading(self, text: str, understanding: Understanding, corrected: Correction,
-                      alternatives: Sequence[tuple[str, float]]) -> hearing.Reading:
-        """Of the recognizer's readings, the one to answer (edge.dialog.hearing); `text` is already read."""
-        readings = []
-        for heard, score in hearing.worth_reading(alternatives):
-            if heard == text:
-                readings.append(hearing.Reading(heard, score, understanding, corrected))
-            else:
-                readings.append(hearing.Reading(heard, score, *self._read(heard, False, True)))
-        first = next((r for r in readings if r.heard == text), None)
-        if first is None:  # the recognizer's choice is far below the beam's best: it stands as heard
-            return hearing.Reading(text, 0.0, understanding, corrected)
-        return hearing.choose(readings, text)
+                      alternatives: Sequence[tuple[str, float]]) -> hearing.Reading | None:
+        """Of the recognizer's readings, the one to answer (edge.dialog.hearing); `text` is already read. None when
+        `text` is not among the readings worth reading (not one of them, or far below the best): it stands as
+        heard, and the others are not read at all."""
+        worth = hearing.worth_reading(alternatives)
+        if not any(heard == text for heard, _ in worth):
+            return None
+        return hearing.choose([hearing.Reading(heard, score, understanding, corrected) if heard == text
+                               else hearing.Reading(heard, score, *self._read(heard, False, True))
+                               for heard, score in worth], text)
 
     def timeout(self) -> Turn:
         reply = self.dialog.timeout()
