@@ -268,7 +268,8 @@ class _ScriptedVad:
 def test_a_speculation_silero_outlasts_is_decoded_again() -> None:
     """A stop inside a word ("app|les") looks like a pause, and the soft end of the word stays under the pause
     level: the speculation made there must not become the final while Silero heard speech well past it."""
-    from edge.asr.stream import Endpointing, VadRecognizer
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
 
     t = np.arange(RATE, dtype=np.float32) / RATE
     loud, soft = 0.3 * np.sin(2 * np.pi * 220 * t), 0.005 * np.sin(2 * np.pi * 220 * t)
@@ -306,7 +307,8 @@ def _refusal_case() -> tuple[np.ndarray, list[int], int, Callable[[np.ndarray], 
 def _run_scripted(audio: np.ndarray, decode: Callable[[np.ndarray], str],
                   complete: Callable[[str], bool]) -> tuple[list[str], list[float], Any]:
     """(finals, endpoint times, the recognizer) with Silero's speech scripted at 0.5-1.5 s."""
-    from edge.asr.stream import Endpointing, VadRecognizer
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
 
     recognizer = VadRecognizer(lambda: _ScriptedVad([(RATE // 2, int(1.5 * RATE))]), decode,
                                Endpointing(early_silence=0.3), complete)
@@ -346,7 +348,8 @@ def test_a_short_word_after_the_pause_holds_the_endpoint_until_silero_hears_it()
     The last 100 ms are quiet again when the hold runs out, and Silero (which needs ~0.25 s to open a segment) has
     not said so yet: the hold waits (HOLD_GRACE) because something louder than a pause came after the first
     segment's tail, and the words after the pause join the same request."""
-    from edge.asr.stream import Endpointing, VadRecognizer
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
 
     t = np.arange(RATE, dtype=np.float32) / RATE
     tone = 0.3 * np.sin(2 * np.pi * 220 * t)

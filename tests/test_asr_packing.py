@@ -87,7 +87,8 @@ def test_an_empty_text_gives_no_final_and_bad_windows_are_refused() -> None:
 
 
 def test_packing_needs_an_offline_recognizer() -> None:
-    from edge.asr.stream import Endpointing, VadRecognizer
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
 
     with pytest.raises(ValueError, match="partials and speculation"):
         VadRecognizer(lambda: None, lambda audio: "", Endpointing(pack=20.0, partials=True, speculative=False))

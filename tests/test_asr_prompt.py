@@ -137,7 +137,8 @@ def test_the_recognizer_decodes_with_the_prompt_and_hears_an_echo_again_without(
     of the moment and again without them when the text echoes the prompt; `decode` (the wake word's second
     look) stays unprompted."""
     from edge.asr import whisper_decoder
-    from edge.asr.stream import Endpointing, VadRecognizer
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
 
     whisper = ScriptedWhisper(lambda prompt, w: ("oat milk, oat milk, oat milk" if w.echo and prompt else "add milk",
                                                  None))

@@ -30,7 +30,8 @@ import numpy as np
 from edge.asr.complete import CompleteRequest, ends_open
 from edge.asr.models import AsrError, online_recognizer, vad_maker, whisper_recognizer
 from edge.asr.online import OnlineEvents, OnlineRecognizerStream
-from edge.asr.stream import Endpointing, Scored, VadRecognizer
+from edge.asr.recognition import Endpointing, Scored
+from edge.asr.stream import VadRecognizer
 from edge.config import Settings
 
 __all__ = ["AsrError", "CompleteRequest", "Endpointing", "OnlineEvents", "OnlineRecognizerStream", "VadRecognizer",

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from edge.asr.stream import Scored
+from edge.asr.recognition import Scored
 from edge.config import Settings
 
 log = logging.getLogger("edge.asr")

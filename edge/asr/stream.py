@@ -44,6 +44,7 @@ from edge.asr.buffer import StreamAudio, clean_samples
 from edge.asr.packing import Packer
 from edge.asr.pauses import WINDOW, pause_threshold, quietest_point, window_levels
 from edge.asr.pauses import level_dbfs as _level
+from edge.asr.recognition import Alternatives, Complete, Decode, Endpointing, Speculation, Utterance
 from edge.events import AudioChunk, Endpoint, FinalTranscript, PartialTranscript, SpeechStarted
 
 log = logging.getLogger("edge.asr")
@@ -66,63 +67,6 @@ LATE_SPEECH = int(0.25 * RATE)
 """A speculation Silero's segment outlasts by more than this is stale even if nothing was louder than the
 pause: the quiet was a stop inside a word ("I want to buy app|les", the soft "-les" under the pause level).
 Silero's segment ends ~0.1 s after the quiet we speculate at when the speech really ended (samples)."""
-
-Decode = Callable[..., str]
-"""decode(samples) -> text, or decode(samples, prompt) with a prompt set (edge.asr.whisper_decoder)."""
-Alternatives = tuple[tuple[str, float], ...]
-"""A decode's hypotheses as (text, log-probability per token), best first (the beam's; empty for greedy)."""
-Scored = tuple[str, float | None, Alternatives]
-"""decode.scored's answer: the text, its log-probability per token (None: the runtime reports none), alternatives."""
-Complete = Callable[[str], bool]
-
-
-@dataclass(frozen=True)
-class Endpointing:
-    """When a pause is a pause, when it ends the request, how often partials come (seconds)."""
-
-    pause: float = 0.12
-    silence: float = 0.5
-    early_silence: float = 0.0
-    """Quiet that ends a request whose speculative text is complete; 0 never ends one early."""
-    partial_interval: float = 0.5
-    max_segment: float = 28.0
-    partials: bool = True
-    speculative: bool = True
-    pack: float = 0.0
-    """Offline only (no partials, no speculation): decode consecutive utterances together in windows of up
-    to this many seconds (edge.asr.packing); 0 decodes each at its endpoint."""
-
-
-@dataclass
-class _Utterance:
-    start: int
-    """First sample of the utterance (absolute sample index, pre-roll included)."""
-    last_end: int | None = None
-    """End of the last finished VAD segment; None while speech is going on."""
-    speech: int = 0
-    """Samples the VAD called speech so far."""
-    partial_at: int = 0
-    partial_seconds: float = 0.0
-    """How long the last partial decode took (wall seconds)."""
-    last_partial: str = ""
-    speculation: _Speculation | None = None
-
-
-@dataclass
-class _Speculation:
-    """A decode made at a pause; valid while nothing louder than the pause follows it."""
-
-    stop: int
-    """First sample not decoded (absolute index)."""
-    quiet_from: int
-    """Where the pause began: the quiet stretch's start, or Silero's segment end (absolute index)."""
-    text: str
-    seconds: float
-    """Decode wall time (seconds)."""
-    complete: bool | None = None
-    """The completeness check's answer, asked once when an early endpoint is possible."""
-    alternatives: Alternatives = ()
-
 
 class VadRecognizer:
     """The streaming interface over Silero VAD + an offline decoder (Whisper on sherpa-onnx)."""
@@ -163,7 +107,7 @@ class VadRecognizer:
         else:
             self._vad.reset()
         self._audio = StreamAudio()
-        self._utt: _Utterance | None = None
+        self._utt: Utterance | None = None
         self._t0: float | None = None
         self._swallow = False
         """An early endpoint came before Silero's segment ended: that segment is already committed."""
@@ -232,8 +176,8 @@ class VadRecognizer:
         self.stats["decode_seconds"] += seconds
         return text, seconds, alternatives
 
-    def _open(self, vad_start: int, events: list[Any]) -> _Utterance:
-        self._utt = _Utterance(start=max(self._audio.base, vad_start - PREROLL))
+    def _open(self, vad_start: int, events: list[Any]) -> Utterance:
+        self._utt = Utterance(start=max(self._audio.base, vad_start - PREROLL))
         self._utt.partial_at = self._utt.start
         events.append(SpeechStarted(self._time(vad_start)))
         return self._utt
@@ -295,7 +239,7 @@ class VadRecognizer:
             self._threshold = (start, self._audio.end, level)
         return self._threshold[2]
 
-    def _quiet_now(self, utt: _Utterance) -> bool:
+    def _quiet_now(self, utt: Utterance) -> bool:
         """The last 100 ms are a pause (edge.asr.pauses)."""
         return not self._loud(self._audio.end - WINDOW, utt.start)
 
@@ -305,7 +249,7 @@ class VadRecognizer:
         recent = self._audio.slice(since, self._audio.end)
         return len(recent) > 0 and _level(recent) >= self._pause_level(start)
 
-    def _resumed(self, utt: _Utterance) -> bool:
+    def _resumed(self, utt: Utterance) -> bool:
         """Some 100 ms louder than a pause came after Silero's segment end and the last word's tail (TAIL): the user
         went on, and Silero has not said so yet. A short word followed by a gap ("add a gallon of | milk  to my
         cart") leaves the last 100 ms quiet while Silero is still deciding; without this the hold ended there and
@@ -328,18 +272,18 @@ class VadRecognizer:
         if utt is not None and self.endpointing.speculative and utt.speculation is None and self._quiet_now(utt):
             self._speculate(utt, self._audio.end, self._audio.end - WINDOW)
 
-    def _speculate(self, utt: _Utterance, stop: int, quiet_from: int) -> None:
+    def _speculate(self, utt: Utterance, stop: int, quiet_from: int) -> None:
         text, seconds, alternatives = self._guarded(utt, stop)
-        utt.speculation = _Speculation(stop, quiet_from, text, seconds, alternatives=alternatives)
+        utt.speculation = Speculation(stop, quiet_from, text, seconds, alternatives=alternatives)
 
-    def _speech_so_far(self, utt: _Utterance) -> int:
+    def _speech_so_far(self, utt: Utterance) -> int:
         """Samples the VAD called speech, the segment it has not closed yet included (a pause found
         by its quiet comes before Silero closes the segment)."""
         current = self._vad.current_segment if self._vad.is_speech_detected() else None
         live = self._audio.end - max(current.start, utt.start) if current is not None and current.start >= 0 else 0
         return utt.speech + max(0, live)
 
-    def _guarded(self, utt: _Utterance, stop: int) -> tuple[str, float, Alternatives]:
+    def _guarded(self, utt: Utterance, stop: int) -> tuple[str, float, Alternatives]:
         return self._decode_group(self._audio.slice(utt.start, stop), self._speech_so_far(utt) / RATE)
 
     def _decode_group(self, audio: np.ndarray, speech: float,
@@ -351,7 +295,7 @@ class VadRecognizer:
             log.info("guard dropped %r (%.2f s of speech)", raw, speech)
         return text, seconds, guard.accept_alternatives(text, alternatives, audio, speech)
 
-    def _commit(self, utt: _Utterance, stop: int, events: list[Any]) -> None:
+    def _commit(self, utt: Utterance, stop: int, events: list[Any]) -> None:
         end = utt.last_end if utt.last_end is not None else stop
         alternatives: Alternatives = ()
         if self._packer is not None:  # decoded with its neighbours, when a window is full or the input ends
@@ -396,7 +340,7 @@ class VadRecognizer:
             self._commit(utt, min(self._audio.end, utt.last_end + TAIL), events)
             events.append(Endpoint(self._time(self._audio.end)))
 
-    def _complete_now(self, utt: _Utterance) -> bool:
+    def _complete_now(self, utt: Utterance) -> bool:
         """The pause has lasted early_silence and its speculative text is a whole request."""
         spec, early = utt.speculation, self.endpointing.early_silence
         if spec is None or early <= 0 or self.complete is None:
@@ -429,4 +373,4 @@ class VadRecognizer:
         utt.speech = min(spoken, cut - utt.start)
         self._commit(utt, cut, events)
         # the rest of the speech continues as a new utterance, without a second SpeechStarted
-        self._utt = _Utterance(start=cut, partial_at=cut, speech=max(0, spoken - (cut - utt.start)))
+        self._utt = Utterance(start=cut, partial_at=cut, speech=max(0, spoken - (cut - utt.start)))
