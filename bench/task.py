@@ -65,7 +65,7 @@ def prompt_key(asr: Any) -> str:
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
     beam = asr.beam_size > 1
-    second = asr.second_model
+    second = asr.second_model or (f"hearing-{asr.second_hearing}" if asr.second_hearing else "")
     if (asr.prompt == "off" and not biased and not beam and not second) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
@@ -158,6 +158,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, beam_size=args.beam))
     if args.second is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model=args.second))
+    if args.second_hearing is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_hearing=args.second_hearing))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
             "bias": [settings.asr.bias_bonus, settings.asr.bias_start_bonus],
             "beam": settings.asr.beam_size, "second_model": settings.asr.second_model,
+            "second_hearing": settings.asr.second_hearing,
             "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
@@ -274,6 +277,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--second", choices=("", "tiny.en", "base"), default=None,
                         help="a second Whisper on every clip, the surer transcript kept (default [asr] second_model; "
                              "edge/asr/pair.py); cached apart")
+    parser.add_argument("--second-hearing", choices=("", "slower"), default=None,
+                        help="the same Whisper hears every clip again, 10 %% slower, the surer transcript kept "
+                             "(default [asr] second_hearing; edge/asr/pair.py)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")

@@ -195,6 +195,11 @@ class AsrSettings:
     350 MB goal) and its decode (CPU 86 -> 243 ms a 1.9 s request; the two run at once on two cores, wall 86 ->
     164 ms, hidden by the early decode: bench e2e p95 435 -> 432 ms). Must differ from model."""
 
+    second_hearing: Literal["", "slower"] = ""
+    """The same Whisper hears every request a second time, the audio played 10 % slower (edge/asr/pair.py; in its
+    own thread, on the same onnxruntime sessions: no memory): the surer transcript is kept and both hearings'
+    readings go to the dialogue. "" (the default): once. Not with second_model; needs runtime "onnxruntime"."""
+
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
         'a 2-3 letter lower-case language code such as "en"'))

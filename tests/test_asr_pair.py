@@ -1,4 +1,4 @@
-"""[asr] second_model (edge.asr.pair): two Whispers hear a request, the surer transcript is kept."""
+"""[asr] second_model and second_hearing (edge.asr.pair): two hearings of a request, the surer transcript is kept."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import threading
 import numpy as np
 import pytest
 
-from edge.asr.pair import PairedPrompt, choose, paired_decoder, readings, second_settings
+from edge.asr.pair import (
+    SLOWER,
+    PairedPrompt,
+    choose,
+    paired_decoder,
+    readings,
+    second_hearing,
+    second_settings,
+    slower,
+)
 from edge.config import load_settings
 
 
@@ -78,7 +87,7 @@ def test_a_second_model_that_fails_leaves_the_first_models_transcript(caplog):
     decode = paired_decoder(Fake("add oat milk", -0.9), Broken("", 0.0))
     with caplog.at_level("ERROR", logger="edge.asr"):
         assert decode(np.zeros(16000, np.float32), None) == "add oat milk"
-    assert "second_model failed" in caplog.text
+    assert "second hearing failed" in caplog.text
 
 
 def test_a_packed_long_form_window_stays_with_the_first_model():
@@ -116,6 +125,57 @@ def test_a_pair_that_cannot_work_is_refused_with_the_fix():
     assert built.asr.model == "base" and built.asr.runtime == "onnxruntime"
 
 
+def test_the_second_hearing_plays_the_request_slower_and_lower():
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = np.sin(2 * np.pi * 200 * t).astype(np.float32)
+    heard = slower(tone)
+    assert heard.dtype == np.float32 and len(heard) == round(rate * SLOWER)
+    crossings = np.count_nonzero(np.diff(np.signbit(heard)))  # 2 per period
+    assert abs(crossings / 2 / (len(heard) / rate) - 200 / SLOWER) < 2  # 200 Hz -> ~182 Hz, over 1.1 s
+    assert np.max(np.abs(heard)) <= 1.0 and heard[0] == tone[0] and heard[-1] == tone[-1]
+    assert len(slower(np.zeros(1, np.float32))) == 1 and len(slower(np.zeros(0, np.float32))) == 0
+
+
+def test_the_same_whisper_hears_the_slowed_copy_with_the_same_prompt():
+    class Recording(Fake):
+        def __init__(self) -> None:
+            super().__init__("", 0.0)
+            self.lengths: list[int] = []
+
+        def scored(self, samples, prompt=None, timed=False, spans=()):  # noqa: ANN001, ANN201
+            super().scored(samples, prompt, timed, spans)
+            self.lengths.append(len(samples))
+            # the slowed copy is heard surer here
+            return ("add oat milk", -0.2, ()) if len(samples) > 16000 else ("add boat milk", -0.5, ())
+
+    whisper = Recording()
+    decode = paired_decoder(whisper, whisper, slower)
+    prompt = Prompt()
+    assert decode.scored(np.zeros(16000, np.float32), prompt) == (
+        "add oat milk", -0.2, (("add oat milk", -0.2), ("add boat milk", -0.5)))
+    assert sorted(whisper.lengths) == [16000, round(16000 * SLOWER)]
+    assert [call[0] for call in whisper.calls] == [prompt, prompt]  # one model, one prompt, for both hearings
+    assert decode.second is None  # so attach_prompt makes no second prompt
+
+
+def test_a_second_hearing_that_cannot_work_is_refused_with_the_fix():
+    from edge.asr.models import AsrError
+
+    settings = load_settings(environ={})
+    asr = settings.asr
+    assert second_hearing(dataclasses.replace(settings, asr=dataclasses.replace(asr, second_hearing="slower"))) is slower
+    with pytest.raises(AsrError, match="choose one"):
+        second_hearing(dataclasses.replace(settings, asr=dataclasses.replace(
+            asr, second_hearing="slower", second_model="base")))
+    with pytest.raises(AsrError, match="choose one"):
+        second_settings(dataclasses.replace(settings, asr=dataclasses.replace(
+            asr, second_hearing="slower", second_model="base")))
+    with pytest.raises(AsrError, match="onnxruntime"):
+        second_hearing(dataclasses.replace(settings, asr=dataclasses.replace(
+            asr, second_hearing="slower", runtime="sherpa")))
+
+
 @pytest.mark.slow
 def test_the_device_pair_keeps_whichever_model_was_surer(bundle):
     """Real bundles: with [asr] second_model = "base" each request's transcript is the one of the two models' own
@@ -148,3 +208,38 @@ def test_the_device_pair_keeps_whichever_model_was_surer(bundle):
         second = decode.second.scored(audio, prompt.second)
         assert first[1] is not None and second[1] is not None and first[0] and second[0], u.text
         assert decode.scored(audio, prompt)[:2] == choose(first, second)[:2]
+
+
+@pytest.mark.slow
+def test_the_device_hears_each_request_twice_on_one_whisper(bundle):
+    """Real bundle: with [asr] second_hearing = "slower" the device's transcript is the surer of the Whisper's own
+    decodes of the request and of its slowed copy, both run at once on the same onnxruntime sessions; each decode
+    gives what it gives alone (two threads in one session change nothing), and the dialogue gets both hearings'
+    readings."""
+    from edge.asr import recognizer_for_settings
+    from edge.asr.prompt import attach_prompt
+    from edge.catalog.schema import open_catalog
+    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip, read_wav_16k
+    from tests.conftest import MODELS_DIR
+
+    for name in ("vad", "asr"):
+        bundle(name)
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
+    twice = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_hearing="slower"))
+    recognizer = recognizer_for_settings(twice, partials=False, speculative=False, threads=1)
+    conn = open_catalog(":memory:")
+    conn.execute("INSERT INTO products (sku, name, brand, category, unit, price_cents) "
+                 "VALUES ('p1', 'russet potatoes', 'Farm Fresh', 'produce', 'bag', 399)")
+    prompt = attach_prompt(recognizer, "dialog", 160, conn, (4.0, 3.0))
+    assert not isinstance(prompt, PairedPrompt) and recognizer.prompt is prompt
+    prompt.update(["russet potatoes"])
+    decode = recognizer.decode
+    for u in [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0]) for text in SENTENCES[:4]]:
+        audio = read_wav_16k(u.path)
+        once = decode.first.scored(audio, prompt)
+        again = decode.first.scored(slower(audio), prompt)
+        assert once[1] is not None and again[1] is not None and once[0] and again[0], u.text
+        for _ in range(2):  # the two hearings run at once; each must come out as it does alone
+            text, logprob, heard = decode.scored(audio, prompt)
+            assert (text, logprob) == choose(once, again)[:2]
+            assert heard == readings(once, again)

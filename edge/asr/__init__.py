@@ -143,6 +143,10 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
 
         decode = paired_decoder(decode, whisper_decoder(whisper_recognizer(second_settings(settings), threads),
                                                         settings.asr.language))
+    elif settings.asr.second_hearing:
+        from edge.asr.pair import paired_decoder, second_hearing
+
+        decode = paired_decoder(decode, decode, second_hearing(settings))
     if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)
