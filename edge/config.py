@@ -200,8 +200,8 @@ class AsrSettings:
     own thread, on the same onnxruntime sessions): the surer transcript is kept and both hearings' readings go to
     the dialogue. "" (the default): once. Held-out bench task, >= 10 dB: intent / product-correct 0.806 / 0.653 ->
     0.828 / 0.688 (better than second_model = "base" and no second model in memory). Off by default for issue 21's
-    budget: bench e2e peak RSS 293 -> 316 MB (two decodes at once; ready 257 unchanged), true end of speech ->
-    first audio p95 483 -> 502 ms, decode CPU ~2.1x. Not with second_model; needs runtime "onnxruntime"."""
+    budget: bench e2e peak RSS 294 -> 307..320 MB in three runs (ready 257 unchanged), true end of speech ->
+    first audio p95 467..483 -> 487..515 ms, decode CPU ~2.1x. Not with second_model; needs runtime "onnxruntime"."""
 
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,

@@ -157,6 +157,26 @@ def test_the_same_whisper_hears_the_slowed_copy_with_the_same_prompt():
     assert sorted(whisper.lengths) == [16000, round(16000 * SLOWER)]
     assert [call[0] for call in whisper.calls] == [prompt, prompt]  # one model, one prompt, for both hearings
     assert decode.second is None  # so attach_prompt makes no second prompt
+    whisper.calls.clear()
+    assert decode.once.scored(np.zeros(16000, np.float32), prompt)[0] == "add boat milk"  # partials: heard once
+    assert len(whisper.calls) == 1 and whisper.calls[0][0] is prompt
+
+
+def test_partials_are_heard_once_by_the_first_of_a_pair():
+    """A partial is only shown: the streaming recognizer asks the pair's `once`, the first model with its own prompt;
+    the speculative and final decodes hear twice."""
+    from edge.asr.recognition import Endpointing
+    from edge.asr.stream import VadRecognizer
+
+    first, second = Fake("add oat", -0.5), Fake("add oat milk", -0.2)
+    decode = paired_decoder(first, second)
+    recognizer = VadRecognizer(lambda: None, decode, Endpointing())
+    prompts = PairedPrompt(Prompt(), Prompt())
+    recognizer.prompt = prompts
+    audio = np.zeros(16000, np.float32)
+    assert recognizer._run_decode(audio, partial=True)[0] == "add oat"
+    assert len(first.calls) == 1 and second.calls == [] and first.calls[0][0] is prompts.first
+    assert recognizer._run_decode(audio)[0] == "add oat milk" and len(second.calls) == 1
 
 
 def test_a_second_hearing_that_cannot_work_is_refused_with_the_fix():

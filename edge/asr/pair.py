@@ -172,6 +172,16 @@ def paired_decoder(first: Any, second: Any, second_audio: Callable[[np.ndarray],
                spans: Sequence[tuple[float, float]] = ()) -> str:
         return scored(samples, prompt, timed, spans)[0]
 
+    def scored_once(samples: np.ndarray, prompt: Any = None, timed: bool = False,
+                    spans: Sequence[tuple[float, float]] = ()) -> Scored:
+        return first.scored(samples, _side(prompt, False), timed, spans)
+
+    def once(samples: np.ndarray, prompt: Any = None, timed: bool = False,
+             spans: Sequence[tuple[float, float]] = ()) -> str:
+        return scored_once(samples, prompt, timed, spans)[0]
+
+    once.scored = scored_once  # type: ignore[attr-defined]
+    decode.once = once  # type: ignore[attr-defined]  # the first alone, for partials (edge.asr.stream)
     decode.scored = scored  # type: ignore[attr-defined]
     decode.recognizer = first.recognizer  # type: ignore[attr-defined]
     decode.first = first  # type: ignore[attr-defined]

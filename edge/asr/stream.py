@@ -158,18 +158,20 @@ class VadRecognizer:
     def _time(self, index: int) -> float:
         return (self._t0 or 0.0) + index / RATE
 
-    def _run_decode(self, audio: np.ndarray, spans: Sequence[tuple[float, float]] | None = None
-                    ) -> tuple[str, float, Alternatives]:
+    def _run_decode(self, audio: np.ndarray, spans: Sequence[tuple[float, float]] | None = None,
+                    partial: bool = False) -> tuple[str, float, Alternatives]:
         """(text, seconds, the beam's alternatives); spans: a packed window's utterances (edge.asr.packing),
-        decoded in timestamp mode."""
+        decoded in timestamp mode. A partial is heard once, by the first of a pair (edge.asr.pair: `once`): it is
+        only shown, and a second hearing while the user still speaks would take the CPU the microphone needs."""
         started = time.perf_counter()
         alternatives: Alternatives = ()
+        decode = getattr(self._decode, "once", self._decode) if partial else self._decode
         if spans is not None:  # a packed window (edge.asr.packing)
-            text = self._decode(audio, self.prompt, timed=True, spans=spans)
-        elif hasattr(self._decode, "scored"):
-            text, _, alternatives = self._decode.scored(audio, self.prompt)
+            text = decode(audio, self.prompt, timed=True, spans=spans)
+        elif hasattr(decode, "scored"):
+            text, _, alternatives = decode.scored(audio, self.prompt)
         else:
-            text = self._decode(audio, self.prompt) if self.prompt is not None else self._decode(audio)
+            text = decode(audio, self.prompt) if self.prompt is not None else decode(audio)
         seconds = time.perf_counter() - started
         self.stats["decodes"] += 1
         self.stats["decode_seconds"] += seconds
@@ -225,7 +227,8 @@ class VadRecognizer:
         due = self.endpointing.partials and self._audio.end - utt.partial_at >= interval * RATE
         if due and not self._quiet_now(utt) and utt.speculation is None:
             utt.partial_at = self._audio.end
-            text, utt.partial_seconds, _ = self._run_decode(self._audio.slice(utt.start, self._audio.end))
+            text, utt.partial_seconds, _ = self._run_decode(self._audio.slice(utt.start, self._audio.end),
+                                                          partial=True)
             text = guard.accept(text, self._audio.slice(utt.start, self._audio.end), self._speech_so_far(utt) / RATE)
             if text and text != utt.last_partial:
                 utt.last_partial = text
