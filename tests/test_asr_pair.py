@@ -196,33 +196,44 @@ def test_a_second_hearing_that_cannot_work_is_refused_with_the_fix():
             asr, second_hearing="slower", runtime="sherpa")))
 
 
+def _prompted(bundle, bundles: tuple[str, ...], **asr: str):  # noqa: ANN001, ANN202
+    """A real recognizer with [asr] changed by `asr`, its dialogue prompt over a one-product catalog (the dialogue has
+    just offered it), and the clips to hear: four corpus sentences in a Piper and an espeak-ng voice."""
+    from edge.asr import recognizer_for_settings
+    from edge.asr.prompt import attach_prompt
+    from edge.catalog.schema import open_catalog
+    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip
+    from tests.conftest import MODELS_DIR
+
+    for name in bundles:
+        bundle(name)
+    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
+    changed = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, **asr))
+    recognizer = recognizer_for_settings(changed, partials=False, speculative=False, threads=1)
+    conn = open_catalog(":memory:")
+    conn.execute("INSERT INTO products (sku, name, brand, category, unit, price_cents) "
+                 "VALUES ('p1', 'russet potatoes', 'Farm Fresh', 'produce', 'bag', 399)")
+    prompt = attach_prompt(recognizer, "dialog", 160, conn, (4.0, 3.0))
+    assert recognizer.prompt is prompt
+    prompt.update(["russet potatoes"])
+    return recognizer, prompt, [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0])
+                                for text in SENTENCES[:4]]
+
+
 @pytest.mark.slow
 def test_the_device_pair_keeps_whichever_model_was_surer(bundle):
     """Real bundles: with [asr] second_model = "base" each request's transcript is the one of the two models' own
     decodes (each with the same dialogue context in its own tokens, its own catalog bias, the beam) with the
     higher log-probability per token."""
-    from edge.asr import recognizer_for_settings
-    from edge.asr.prompt import attach_prompt
-    from edge.catalog.schema import open_catalog
-    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip, read_wav_16k
-    from tests.conftest import MODELS_DIR
+    from export.speech_corpus import read_wav_16k
 
-    for name in ("vad", "asr", "asr-base"):
-        bundle(name)
-    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
-    paired = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model="base"))
-    recognizer = recognizer_for_settings(paired, partials=False, speculative=False, threads=1)
-    conn = open_catalog(":memory:")
-    conn.execute("INSERT INTO products (sku, name, brand, category, unit, price_cents) "
-                 "VALUES ('p1', 'russet potatoes', 'Farm Fresh', 'produce', 'bag', 399)")
-    prompt = attach_prompt(recognizer, "dialog", 160, conn, (4.0, 3.0))
-    assert isinstance(prompt, PairedPrompt) and recognizer.prompt is prompt
-    prompt.update(["russet potatoes"])
+    recognizer, prompt, clips = _prompted(bundle, ("vad", "asr", "asr-base"), second_model="base")
+    assert isinstance(prompt, PairedPrompt)
     assert "russet potatoes" in prompt.first.text and prompt.first.text == prompt.second.text
     assert prompt.first.ids() != prompt.second.ids()  # the same words in each model's own tokens
     assert prompt.first.bias is not None and prompt.second.bias is not None
     decode = recognizer.decode
-    for u in [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0]) for text in SENTENCES[:4]]:
+    for u in clips:
         audio = read_wav_16k(u.path)
         first = decode.first.scored(audio, prompt.first)
         second = decode.second.scored(audio, prompt.second)
@@ -236,25 +247,12 @@ def test_the_device_hears_each_request_twice_on_one_whisper(bundle):
     decodes of the request and of its slowed copy, both run at once on the same onnxruntime sessions; each decode
     gives what it gives alone (two threads in one session change nothing), and the dialogue gets both hearings'
     readings."""
-    from edge.asr import recognizer_for_settings
-    from edge.asr.prompt import attach_prompt
-    from edge.catalog.schema import open_catalog
-    from export.speech_corpus import ESPEAK_VOICES, PIPER_VOICES, SENTENCES, clip, read_wav_16k
-    from tests.conftest import MODELS_DIR
+    from export.speech_corpus import read_wav_16k
 
-    for name in ("vad", "asr"):
-        bundle(name)
-    settings = load_settings(environ={"VOICESHOP_MODELS__DIR": str(MODELS_DIR)})
-    twice = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_hearing="slower"))
-    recognizer = recognizer_for_settings(twice, partials=False, speculative=False, threads=1)
-    conn = open_catalog(":memory:")
-    conn.execute("INSERT INTO products (sku, name, brand, category, unit, price_cents) "
-                 "VALUES ('p1', 'russet potatoes', 'Farm Fresh', 'produce', 'bag', 399)")
-    prompt = attach_prompt(recognizer, "dialog", 160, conn, (4.0, 3.0))
-    assert not isinstance(prompt, PairedPrompt) and recognizer.prompt is prompt
-    prompt.update(["russet potatoes"])
+    recognizer, prompt, clips = _prompted(bundle, ("vad", "asr"), second_hearing="slower")
+    assert not isinstance(prompt, PairedPrompt)
     decode = recognizer.decode
-    for u in [clip(text, voice) for voice in (PIPER_VOICES[0], ESPEAK_VOICES[0]) for text in SENTENCES[:4]]:
+    for u in clips:
         audio = read_wav_16k(u.path)
         once = decode.first.scored(audio, prompt)
         again = decode.first.scored(slower(audio), prompt)
