@@ -78,9 +78,11 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     tidy = mandarin.clean if language == "zh" else str
 
     def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
-             bias: Any = None) -> Scored:
+             bias: Any = None, beam: int | None = None) -> Scored:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
+        if beam:
+            stream.beam = beam
         if ids and takes_prompt:
             stream.prompt = tuple(ids)
         if bias is not None and takes_prompt and not timed:
@@ -93,14 +95,14 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
         return tidy(stream.result.text.strip()), getattr(stream.result, "logprob", None), others
 
     def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
-               spans: Sequence[tuple[float, float]] = ()) -> Scored:
+               spans: Sequence[tuple[float, float]] = (), beam: int | None = None) -> Scored:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
         bias = getattr(prompt, "bias", None)
-        heard = once(samples, ids, timed, spans, bias)
+        heard = once(samples, ids, timed, spans, bias, beam)
         if ids and prompt.echoes(heard[0]):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            heard = once(samples, (), timed, spans, bias)
+            heard = once(samples, (), timed, spans, bias, beam)
         elif ids and not timed and prompt.copies_style(heard[0]):  # "tuna": said, or filled in from the style sentence?
-            again = once(samples, prompt.recheck_ids(), timed, spans, bias)
+            again = once(samples, prompt.recheck_ids(), timed, spans, bias, beam)
             if prompt.recheck_clean(again[0]):
                 heard = again
         if ids:  # a hypothesis that copies the prompt is no alternative to what was heard
@@ -146,7 +148,7 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     elif settings.asr.second_hearing:
         from edge.asr.pair import paired_decoder, second_hearing
 
-        decode = paired_decoder(decode, decode, second_hearing(settings))
+        decode = paired_decoder(decode, decode, second_hearing(settings), settings.asr.second_hearing_beam or None)
     if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)
