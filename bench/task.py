@@ -65,8 +65,7 @@ def prompt_key(asr: Any) -> str:
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
     beam = asr.beam_size > 1
-    second = asr.second_model or (f"hearing-{asr.second_hearing}{asr.second_hearing_beam or ''}" if asr.second_hearing
-                                  else "")
+    second = asr.second_model or (f"hearing-{asr.second_hearing}" if asr.second_hearing else "")
     if (asr.prompt == "off" and not biased and not beam and not second) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
@@ -161,9 +160,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model=args.second))
     if args.second_hearing is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_hearing=args.second_hearing))
-    if args.second_hearing_beam is not None:
-        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr,
-                                                                         second_hearing_beam=args.second_hearing_beam))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -284,8 +280,6 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--second-hearing", choices=("", "slower"), default=None,
                         help="the same Whisper hears every clip again, 10 %% slower, the surer transcript kept "
                              "(default [asr] second_hearing; edge/asr/pair.py)")
-    parser.add_argument("--second-hearing-beam", type=int, default=None,
-                        help="the second hearing's beam width (default [asr] second_hearing_beam; 0: the beam's)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")

@@ -203,9 +203,6 @@ class AsrSettings:
     budget: bench e2e peak RSS 294 -> 307..320 MB in three runs (ready 257 unchanged), true end of speech ->
     first audio p95 467..483 -> 487..515 ms, decode CPU ~2.1x. Not with second_model; needs runtime "onnxruntime"."""
 
-    second_hearing_beam: int = field(default=0, metadata=between(0, 8))
-    """The second hearing's beam width; 0: beam_size's. A narrower beam holds fewer decoder caches at once."""
-
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,
         'a 2-3 letter lower-case language code such as "en"'))

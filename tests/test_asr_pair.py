@@ -162,18 +162,6 @@ def test_the_same_whisper_hears_the_slowed_copy_with_the_same_prompt():
     assert len(whisper.calls) == 1 and whisper.calls[0][0] is prompt
 
 
-def test_the_second_hearing_may_search_a_narrower_beam():
-    class Beamed(Fake):
-        def scored(self, samples, prompt=None, timed=False, spans=(), beam=None):  # noqa: ANN001, ANN201
-            self.calls.append((beam, len(samples), threading.current_thread().name))
-            return self.result
-
-    whisper = Beamed("add oat milk", -0.1)
-    paired_decoder(whisper, whisper, slower, 1).scored(np.zeros(16000, np.float32), None)
-    first, second = sorted(whisper.calls, key=lambda call: call[1])
-    assert first[0] is None and second[0] == 1 and second[2].startswith("asr-second")
-
-
 def test_partials_are_heard_once_by_the_first_of_a_pair():
     """A partial is only shown: the streaming recognizer asks the pair's `once`, the first model with its own prompt;
     the speculative and final decodes hear twice."""

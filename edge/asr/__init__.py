@@ -78,11 +78,9 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
     tidy = mandarin.clean if language == "zh" else str
 
     def once(samples: np.ndarray, ids: Sequence[int], timed: bool, spans: Sequence[tuple[float, float]],
-             bias: Any = None, beam: int | None = None) -> Scored:
+             bias: Any = None) -> Scored:
         stream = recognizer.create_stream()
         stream.accept_waveform(16000, samples)
-        if beam:
-            stream.beam = beam
         if ids and takes_prompt:
             stream.prompt = tuple(ids)
         if bias is not None and takes_prompt and not timed:
@@ -95,14 +93,14 @@ def whisper_decoder(recognizer: Any, language: str = "en"):  # -> Callable[[np.n
         return tidy(stream.result.text.strip()), getattr(stream.result, "logprob", None), others
 
     def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
-               spans: Sequence[tuple[float, float]] = (), beam: int | None = None) -> Scored:
+               spans: Sequence[tuple[float, float]] = ()) -> Scored:
         ids = prompt.ids() if prompt is not None and takes_prompt else ()
         bias = getattr(prompt, "bias", None)
-        heard = once(samples, ids, timed, spans, bias, beam)
+        heard = once(samples, ids, timed, spans, bias)
         if ids and prompt.echoes(heard[0]):  # Whisper copied the prompt (noise the VAD let through): hear it plain
-            heard = once(samples, (), timed, spans, bias, beam)
+            heard = once(samples, (), timed, spans, bias)
         elif ids and not timed and prompt.copies_style(heard[0]):  # "tuna": said, or filled in from the style sentence?
-            again = once(samples, prompt.recheck_ids(), timed, spans, bias, beam)
+            again = once(samples, prompt.recheck_ids(), timed, spans, bias)
             if prompt.recheck_clean(again[0]):
                 heard = again
         if ids:  # a hypothesis that copies the prompt is no alternative to what was heard
@@ -148,7 +146,7 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
     elif settings.asr.second_hearing:
         from edge.asr.pair import paired_decoder, second_hearing
 
-        decode = paired_decoder(decode, decode, second_hearing(settings), settings.asr.second_hearing_beam or None)
+        decode = paired_decoder(decode, decode, second_hearing(settings))
     if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)

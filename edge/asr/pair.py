@@ -145,13 +145,11 @@ def _side(prompt: Any, second: bool) -> Any:
     return None if second else prompt  # a prompt in the first model's tokens means nothing to the second
 
 
-def paired_decoder(first: Any, second: Any, second_audio: Callable[[np.ndarray], np.ndarray] | None = None,
-                   second_beam: int | None = None):
+def paired_decoder(first: Any, second: Any, second_audio: Callable[[np.ndarray], np.ndarray] | None = None):
     """A decode function (edge.asr.whisper_decoder's interface) over two of them: both hear each request, the
     surer transcript is kept (choose). The wake word's forced look and packing see the first recognizer.
     second may be first itself, hearing `second_audio(samples)` (`[asr] second_hearing`): then one prompt serves
-    both (onnxruntime runs one session from two threads at once). second_beam: the second hearing's beam width
-    instead of the recognizer's (`[asr] second_hearing_beam`)."""
+    both (onnxruntime runs one session from two threads at once)."""
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-second")
     same = second is first
     change = second_audio or (lambda samples: samples)
@@ -160,8 +158,7 @@ def paired_decoder(first: Any, second: Any, second_audio: Callable[[np.ndarray],
                spans: Sequence[tuple[float, float]] = ()) -> Scored:
         if timed:
             return first.scored(samples, _side(prompt, False), timed, spans)
-        beam = {"beam": second_beam} if second_beam else {}
-        other = worker.submit(second.scored, change(samples), _side(prompt, not same), **beam)
+        other = worker.submit(second.scored, change(samples), _side(prompt, not same))
         mine = first.scored(samples, _side(prompt, False))
         try:
             theirs = other.result()

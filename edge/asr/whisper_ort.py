@@ -175,16 +175,15 @@ class WhisperOrt:
             stream.result = Result(self.text(ids), ids)
             return
         pool: list[tuple[list[int], float]] = []
-        beam = getattr(stream, "beam", None) or self.beam_size
         if 0 < self.short_padding_frames < self.tail_padding_frames:
             ids, ended, logprob = self._greedy(samples, prompt, (), self.short_padding_frames, bias=bias,
-                                               beam=beam, alternatives=pool)
+                                               beam=self.beam_size, alternatives=pool)
             text = self.text(ids)
             if ended and guard.cut_restart(guard.cut_repetition(text)) == text.strip():
                 stream.result = Result(text, ids, logprob, self._texts(pool))
                 return
         pool.clear()
-        ids, _, logprob = self._greedy(samples, prompt, (), None, bias=bias, beam=beam, alternatives=pool)
+        ids, _, logprob = self._greedy(samples, prompt, (), None, bias=bias, beam=self.beam_size, alternatives=pool)
         stream.result = Result(self.text(ids), ids, logprob, self._texts(pool))
 
     def _texts(self, pool: Sequence[tuple[list[int], float]]) -> tuple[tuple[str, float], ...]:

@@ -41,8 +41,6 @@ class WhisperStream:
         """Previous-text token ids (after <|startofprev|>) decode_stream conditions on (edge.asr.prompt)."""
         self.bias: object | None = None
         """Catalog bias for the greedy search (edge.asr.biasing.PhraseBias), or None: spoken requests only."""
-        self.beam: int | None = None
-        """This utterance's beam width instead of the recognizer's (`[asr] second_hearing_beam`), or None."""
         self.timed = False
         """Decode in Whisper's timestamp mode (edge.asr.timestamps): a packed window of several sentences."""
         self.spans: tuple[tuple[float, float], ...] = ()
