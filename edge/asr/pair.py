@@ -16,7 +16,7 @@ The two models write with different tokenizers (GPT-2's English BPE, the multili
 its own prompt and catalog bias over the same dialogue context (PairedPrompt).
 
 `[asr] second_hearing = "slower"` is the pair without a second model: the same Whisper (the same onnxruntime
-sessions, so no memory) hears the request a second time, played SLOWER times as long (every sample's time
+sessions: no second model in memory) hears the request a second time, played SLOWER times as long (every sample's time
 stretched: the voice 10 % slower and lower). Its transcript alone is worse (dev 0.847 / 0.753 -> 0.830 / 0.719),
 but it errs on other words: an oracle over the two 0.896 / 0.817, and both hearings' readings, the surer kept and
 the rest handed to the dialogue, 0.855 / 0.775 (`bench task --dev`, tiny.en, >= 10 dB, 20 commands; intent 41
@@ -46,6 +46,15 @@ log = logging.getLogger("edge.asr")
 Heard = TypeVar("Heard", bound=tuple)
 
 
+def _one_second_opinion(asr: Any) -> None:
+    """Raises AsrError when [asr] asks for both a second model and a second hearing."""
+    from edge.asr.models import AsrError
+
+    if asr.second_model and asr.second_hearing:
+        raise AsrError(f'[asr] second_hearing = "{asr.second_hearing}" and second_model = "{asr.second_model}": '
+                       'choose one second opinion')
+
+
 def second_settings(settings: Settings) -> Settings:
     """The settings the second recognizer is built from: its model on onnxruntime (the runtime that reports a
     transcript's log-probability). Raises AsrError for a pair that cannot work."""
@@ -57,9 +66,7 @@ def second_settings(settings: Settings) -> Settings:
                        'model or "" for none')
     if asr.second_model == "tiny.en" and asr.language != "en":
         raise AsrError(f'[asr] second_model = "tiny.en" hears English only, not language "{asr.language}"')
-    if asr.second_hearing:
-        raise AsrError(f'[asr] second_hearing = "{asr.second_hearing}" and second_model = "{asr.second_model}": '
-                       'choose one second opinion')
+    _one_second_opinion(asr)
     if asr.engine != "whisper":
         raise AsrError('[asr] second_model needs engine = "whisper"')
     return dataclasses.replace(settings, asr=dataclasses.replace(asr, model=asr.second_model, runtime="onnxruntime"))
@@ -84,9 +91,7 @@ def second_hearing(settings: Settings) -> Callable[[np.ndarray], np.ndarray]:
     from edge.config import whisper_runtime
 
     asr = settings.asr
-    if asr.second_model:
-        raise AsrError(f'[asr] second_hearing = "{asr.second_hearing}" and second_model = "{asr.second_model}": '
-                       'choose one second opinion')
+    _one_second_opinion(asr)
     if asr.engine != "whisper" or whisper_runtime(asr) != "onnxruntime":
         raise AsrError('[asr] second_hearing needs engine = "whisper" on runtime "onnxruntime" (whose transcripts '
                        'carry the log-probability the two hearings are compared by)')
