@@ -65,7 +65,10 @@ def prompt_key(asr: Any) -> str:
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
     beam = asr.beam_size > 1
-    second = asr.second_model or (f"hearing-{asr.second_hearing}" if asr.second_hearing else "")
+    from edge.config import EVERY_REQUEST
+
+    gate = f"-below{asr.second_hearing_below:g}" if asr.second_hearing_below < EVERY_REQUEST else ""
+    second = asr.second_model or (f"hearing-{asr.second_hearing}{gate}" if asr.second_hearing else "")
     if (asr.prompt == "off" and not biased and not beam and not second) or whisper_runtime(asr) != "onnxruntime":
         return ""
     root = Path(__file__).resolve().parent.parent
@@ -160,6 +163,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_model=args.second))
     if args.second_hearing is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, second_hearing=args.second_hearing))
+    if args.second_hearing_below is not None:
+        settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr,
+                                                                         second_hearing_below=args.second_hearing_below))
     models_dir = args.models_dir or settings.models.path
     table = DEV_COMMANDS if args.dev else COMMANDS
     chosen = table if args.dev or not args.quick else QUICK
@@ -239,8 +245,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "prompt": {"mode": settings.asr.prompt, "tokens": settings.asr.prompt_tokens},
             "bias": [settings.asr.bias_bonus, settings.asr.bias_start_bonus],
             "beam": settings.asr.beam_size, "second_model": settings.asr.second_model,
-            "second_hearing": settings.asr.second_hearing,
+            "second_hearing": settings.asr.second_hearing, "second_hearing_below": settings.asr.second_hearing_below,
             "decode_seconds": {m: round(h.decode_seconds, 2) for m, h in hearers},
+            "heard_twice": {m: getattr(h.recognizer.decode, "counts", None) for m, h in hearers},
             "wall_seconds": round(time.time() - started, 1), "cpu_seconds": round(time.process_time() - cpu_started, 1)}
 
 
@@ -280,6 +287,9 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--second-hearing", choices=("", "slower"), default=None,
                         help="the same Whisper hears every clip again, 10 %% slower, the surer transcript kept "
                              "(default [asr] second_hearing; edge/asr/pair.py)")
+    parser.add_argument("--second-hearing-below", type=float, default=None,
+                        help="the second hearing only for a request whose first transcript scores below this "
+                             "(default [asr] second_hearing_below; 10: every request, the two at once)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"clips and transcripts (default {CACHE})")
     parser.add_argument("--fresh", action="store_true", help="decode again instead of reading cached transcripts")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default <cache>/results[-quick].json)")
@@ -336,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[asr] prompt {result['prompt']['mode']!r} ({result['prompt']['tokens']} tokens): decode wall time "
                       + ", ".join(f"{m} {s:.1f} s" for m, s in result["decode_seconds"].items())
                       + f" over {result['decoded']} clips decoded this run", highlight=False, markup=False)
+        for model, counts in result["heard_twice"].items():
+            if counts:
+                console.print(f"{model}: {counts['twice']} of {counts['requests']} requests heard twice "
+                              "([asr] second_hearing)", highlight=False, markup=False)
     for g in judged:
         good = g["at_least_10db"]
         summary.add("task", f"{g['model']}: intent / product-correct, held-out voices >= 10 dB",

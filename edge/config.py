@@ -137,6 +137,10 @@ class AudioSettings:
     """Sample rate of the speaker sink (hertz); synthesis is resampled to it."""
 
 
+EVERY_REQUEST = 10.0
+"""[asr] second_hearing_below at its maximum: every request is heard twice, the two hearings at once."""
+
+
 @dataclass(frozen=True)
 class AsrSettings:
     """Voice activity detection, endpointing and recognition."""
@@ -202,6 +206,16 @@ class AsrSettings:
     0.828 / 0.688 (better than second_model = "base" and no second model in memory). Off by default for issue 21's
     budget: bench e2e peak RSS 294 -> 307..320 MB in three runs (ready 257 unchanged), true end of speech ->
     first audio p95 467..483 -> 487..515 ms, decode CPU ~2.1x. Not with second_model; needs runtime "onnxruntime"."""
+
+    second_hearing_below: float = field(default=EVERY_REQUEST, metadata=between(-10.0, EVERY_REQUEST))
+    """With second_hearing: EVERY_REQUEST (10, the default) hears every request twice, both hearings at once in two
+    threads. Below it, a request is heard the second time only when its first transcript's score (log-probability
+    per token, the catalog bias's bonuses included) is below this, after the first on the same thread, so only one
+    decode's working memory is alive at a time, but the microphone thread waits for both. At 0 (Zen 4 build):
+    held-out bench task 0.824 / 0.682 (every request: 0.828 / 0.688; once: 0.806 / 0.653) with 55 % of the
+    requests heard twice, decode wall time +29 % (every request: ~2.1x CPU); bench e2e peak RSS 300 / 300 MB (once
+    297 / 298) but true end of speech -> first audio p95 807 / 836 ms (once 492 / 501): the scenario's clean requests
+    are often below 0 too, and each then waits for two decodes on the microphone thread."""
 
     language: str = field(default="en", metadata=bound(
         lambda v: v.isascii() and v.isalpha() and v.islower() and 2 <= len(v) <= 3,

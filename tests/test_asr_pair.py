@@ -18,7 +18,7 @@ from edge.asr.pair import (
     second_settings,
     slower,
 )
-from edge.config import load_settings
+from edge.config import EVERY_REQUEST, load_settings
 
 
 def test_the_surer_transcript_is_kept_and_the_first_on_a_tie():
@@ -162,6 +162,29 @@ def test_the_same_whisper_hears_the_slowed_copy_with_the_same_prompt():
     assert len(whisper.calls) == 1 and whisper.calls[0][0] is prompt
 
 
+def test_a_gated_second_hearing_hears_only_an_unsure_request_again_on_the_same_thread():
+    """[asr] second_hearing_below: a request the first hearing is sure of is heard once; an unsure one is heard again
+    after it on the caller's thread (never two decodes' working memory at once), and the surer kept as always."""
+
+    class Sure(Fake):
+        def scored(self, samples, prompt=None, timed=False, spans=()):  # noqa: ANN001, ANN201
+            super().scored(samples, prompt, timed, spans)
+            if len(samples) > 16000:
+                return ("add oat milk", -0.2, ())
+            return ("add boat milk", -0.5, ()) if samples[0] == 0 else ("add oat milk", -0.1, ())
+
+    whisper = Sure("", 0.0)
+    decode = paired_decoder(whisper, whisper, slower, below=-0.3)
+    sure = np.full(16000, 0.1, np.float32)
+    assert decode.scored(sure, None) == ("add oat milk", -0.1, ())  # sure: the first hearing alone, as unpaired
+    assert len(whisper.calls) == 1 and decode.counts == {"requests": 1, "twice": 0}
+    unsure = np.zeros(16000, np.float32)
+    assert decode.scored(unsure, None) == ("add oat milk", -0.2, (("add oat milk", -0.2), ("add boat milk", -0.5)))
+    assert decode.counts == {"requests": 2, "twice": 1}
+    assert {thread for _, _, thread in whisper.calls} == {threading.current_thread().name}
+    assert paired_decoder(Fake("add milk", None), Fake("x", -0.1), below=-0.3).scored(unsure, None)[0] == "add milk"
+
+
 def test_partials_are_heard_once_by_the_first_of_a_pair():
     """A partial is only shown: the streaming recognizer asks the pair's `once`, the first model with its own prompt;
     the speculative and final decodes hear twice."""
@@ -196,7 +219,7 @@ def test_a_second_hearing_that_cannot_work_is_refused_with_the_fix():
             asr, second_hearing="slower", runtime="sherpa")))
 
 
-def _prompted(bundle, bundles: tuple[str, ...], **asr: str):  # noqa: ANN001, ANN202
+def _prompted(bundle, bundles: tuple[str, ...], **asr: object):  # noqa: ANN001, ANN202
     """A real recognizer with [asr] changed by `asr`, its dialogue prompt over a one-product catalog (the dialogue has
     just offered it), and the clips to hear: four corpus sentences in a Piper and an espeak-ng voice."""
     from edge.asr import recognizer_for_settings
@@ -249,15 +272,26 @@ def test_the_device_hears_each_request_twice_on_one_whisper(bundle):
     readings."""
     from export.speech_corpus import read_wav_16k
 
-    recognizer, prompt, clips = _prompted(bundle, ("vad", "asr"), second_hearing="slower")
+    recognizer, prompt, clips = _prompted(bundle, ("vad", "asr"), second_hearing="slower",
+                                          second_hearing_below=EVERY_REQUEST)
     assert not isinstance(prompt, PairedPrompt)
     decode = recognizer.decode
+    heard_twice = []
     for u in clips:
         audio = read_wav_16k(u.path)
         once = decode.first.scored(audio, prompt)
         again = decode.first.scored(slower(audio), prompt)
         assert once[1] is not None and again[1] is not None and once[0] and again[0], u.text
+        heard_twice.append((audio, once, again))
         for _ in range(2):  # the two hearings run at once; each must come out as it does alone
             text, logprob, heard = decode.scored(audio, prompt)
             assert (text, logprob) == choose(once, again)[:2]
             assert heard == readings(once, again)
+    # gated between the clips' first scores: the sure ones are heard once, the others twice, one after the other
+    scores = sorted(once[1] for _, once, _ in heard_twice)
+    below = (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
+    gated = paired_decoder(decode.first, decode.first, slower, below=below)
+    for audio, once, again in heard_twice:
+        assert gated.scored(audio, prompt) == (once if once[1] >= below else (*choose(once, again)[:2],
+                                                                              readings(once, again)))
+    assert gated.counts == {"requests": len(heard_twice), "twice": len(heard_twice) // 2}

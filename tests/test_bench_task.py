@@ -182,14 +182,16 @@ def test_transcripts_are_cached_apart_per_prompt_bias_beam_and_second_opinion():
 
     def asr(**kw: object) -> SimpleNamespace:
         base = {"prompt": "dialog", "prompt_tokens": 160, "bias_bonus": 4.0, "bias_start_bonus": 3.0, "beam_size": 4,
-                "runtime": "onnxruntime", "model": "tiny.en", "second_model": "", "second_hearing": ""}
+                "runtime": "onnxruntime", "model": "tiny.en", "second_model": "", "second_hearing": "",
+                "second_hearing_below": 10.0}
         return SimpleNamespace(**{**base, **kw})
 
     keys = {prompt_key(asr()), prompt_key(asr(beam_size=1)), prompt_key(asr(bias_bonus=0.0, bias_start_bonus=0.0)),
             prompt_key(asr(prompt="off", bias_bonus=0.0, bias_start_bonus=0.0)), prompt_key(asr(second_model="base")),
             prompt_key(asr(prompt="off", bias_bonus=0.0, bias_start_bonus=0.0, beam_size=1, second_model="base")),
-            prompt_key(asr(second_hearing="slower"))}
+            prompt_key(asr(second_hearing="slower")), prompt_key(asr(second_hearing="slower", second_hearing_below=0.0))}
     assert "-second-hearing-slower-" in prompt_key(asr(second_hearing="slower"))
-    assert len(keys) == 7 and "-beam4-" in prompt_key(asr()) and "-second-base-" in prompt_key(asr(second_model="base"))
+    assert "-second-hearing-slower-below0-" in prompt_key(asr(second_hearing="slower", second_hearing_below=0.0))
+    assert len(keys) == 8 and "-beam4-" in prompt_key(asr()) and "-second-base-" in prompt_key(asr(second_model="base"))
     assert prompt_key(asr(prompt="off", bias_bonus=0.0, bias_start_bonus=0.0, beam_size=1)) == ""  # plain greedy
     assert prompt_key(asr(runtime="sherpa")) == ""  # sherpa takes none of them: its one cache

@@ -145,8 +145,10 @@ def recognizer_for_settings(settings: Settings, *, partials: bool = True, specul
                                                         settings.asr.language))
     elif settings.asr.second_hearing:
         from edge.asr.pair import paired_decoder, second_hearing
+        from edge.config import EVERY_REQUEST
 
-        decode = paired_decoder(decode, decode, second_hearing(settings))
+        below = settings.asr.second_hearing_below
+        decode = paired_decoder(decode, decode, second_hearing(settings), None if below >= EVERY_REQUEST else below)
     if endpointing.pack and not decode.takes_timed:  # sherpa's recognizer has no timestamp mode: decode one by one
         endpointing = dataclasses.replace(endpointing, pack=0.0)
     return VadRecognizer(make_vad, decode, endpointing, complete)
