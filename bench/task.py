@@ -61,12 +61,10 @@ _PAIR_SOURCES = ("edge/asr/pair.py",)
 def prompt_key(asr: Any) -> str:
     """The transcript cache's suffix for [asr] prompt: "" when off or on a runtime without prompts (the
     unprompted cache), else the mode, budget and the prompt code's hash (a new prompt makes new transcripts)."""
-    from edge.config import whisper_runtime
+    from edge.config import EVERY_REQUEST, whisper_runtime
 
     biased = bool(asr.bias_bonus or asr.bias_start_bonus)
     beam = asr.beam_size > 1
-    from edge.config import EVERY_REQUEST
-
     gate = f"-below{asr.second_hearing_below:g}" if asr.second_hearing_below < EVERY_REQUEST else ""
     second = asr.second_model or (f"hearing-{asr.second_hearing}{gate}" if asr.second_hearing else "")
     if (asr.prompt == "off" and not biased and not beam and not second) or whisper_runtime(asr) != "onnxruntime":

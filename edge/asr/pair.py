@@ -165,36 +165,34 @@ def paired_decoder(first: Any, second: Any, second_audio: Callable[[np.ndarray],
     change = second_audio or (lambda samples: samples)
     counts = {"requests": 0, "twice": 0}
 
-    def gated(samples: np.ndarray, prompt: Any) -> Scored:
-        mine = first.scored(samples, _side(prompt, False))
-        if mine[1] is None or mine[1] >= below:
-            return mine
-        counts["twice"] += 1
+    def merged(mine: Scored, theirs: Callable[[], Scored]) -> Scored:
+        """The surer of the two hearings, with both hearings' readings; the first's alone if the second failed."""
         try:
-            theirs = second.scored(change(samples), _side(prompt, not same))
+            heard = theirs()
         except Exception:  # the second opinion is optional: the request goes on with the first's transcript
             log.exception("[asr] the second hearing failed on a request; kept the first's transcript")
             return mine
-        text, logprob, _ = choose(mine, theirs)
-        return text, logprob, readings(mine, theirs)
+        text, logprob, _ = choose(mine, heard)
+        return text, logprob, readings(mine, heard)
 
     def scored(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> Scored:
         if timed:
             return first.scored(samples, _side(prompt, False), timed, spans)
         counts["requests"] += 1
-        if below is not None:
-            return gated(samples, prompt)
-        counts["twice"] += 1
-        other = worker.submit(second.scored, change(samples), _side(prompt, not same))
+
+        def again() -> Scored:
+            return second.scored(change(samples), _side(prompt, not same))
+
+        if below is None:  # both at once, the second in the worker
+            other = worker.submit(again)
+            counts["twice"] += 1
+            return merged(first.scored(samples, _side(prompt, False)), other.result)
         mine = first.scored(samples, _side(prompt, False))
-        try:
-            theirs = other.result()
-        except Exception:  # the second opinion is optional: the request goes on with the first model's transcript
-            log.exception("[asr] the second hearing failed on a request; kept the first's transcript")
+        if mine[1] is None or mine[1] >= below:
             return mine
-        text, logprob, _ = choose(mine, theirs)
-        return text, logprob, readings(mine, theirs)
+        counts["twice"] += 1
+        return merged(mine, again)  # unsure: heard again after the first, on this thread
 
     def decode(samples: np.ndarray, prompt: Any = None, timed: bool = False,
                spans: Sequence[tuple[float, float]] = ()) -> str:
