@@ -51,11 +51,14 @@ from export.wake_eval import batch_scores, detected
 from export.wake_real import load_real
 from export.wake_streams import confusable_clips, positive_streams, real_stream
 
-GRID = tuple(-4.0 - 0.5 * k for k in range(11))
-"""Minimums tried: -4.0, -4.5, ..., -9.0."""
+GRID = tuple(round(-4.0 - 0.1 * k, 1) for k in range(51))
+"""Minimums tried: -4.0, -4.1, ..., -9.0. Steps of 0.5 (the rule's first form) rounded the margin up by as much
+as another 0.5 nats: three Zen 4 builds' highest negatives -5.49, -5.73 and -5.45 gave -4.5, -5.0 and -4.5, a
+margin of 0.95 on two of them, and the look is where held-out detection was lost (89.7-96.0 % through it against
+96-98 % before it). The margin is MARGIN, not MARGIN plus the grid's rounding."""
 MARGIN = 0.5
 LOW_THRESHOLD = 0.25
-RULE = (f"the loosest minimum in {GRID[0]:g}..{GRID[-1]:g} (0.5 steps) with every ordinary dev negative (synthetic "
+RULE = (f"the loosest minimum in {GRID[0]:g}..{GRID[-1]:g} (0.1 steps) with every ordinary dev negative (synthetic "
         f"and real, first-stage fires at {LOW_THRESHOLD}) at least {MARGIN} nats below it")
 NEAR = ("hello shoppers", "hello sugar", "hello shopper", "hello shipper")
 """Near-phrases the training corpus lacks, rendered with training voices (NEAR_VOICES each)."""
