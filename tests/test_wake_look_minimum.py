@@ -221,9 +221,9 @@ def test_too_few_ordinary_fires_record_no_minimum(monkeypatch, fires, recorded) 
     monkeypatch.setattr(wake_look, "batch_scores", scores)
     material = {"synthetic": [ordinary], "real": [], "positives": [positive], "confusables": []}
     result, _judge = wake_look.calibrate(_Model(), _Look(), 0.24, 2.0, material)
-    assert len(result["ordinary"]) == fires and result["rule_minimum"] == choose([-7.2]) == -6.5
-    assert result["per_minimum"]["-6.5"]["detection"] == 1.0
+    assert len(result["ordinary"]) == fires and result["rule_minimum"] == choose([-7.2]) == -6.7
+    assert result["per_minimum"]["-6.7"]["detection"] == 1.0
     if recorded:
-        assert result["minimum"] == -6.5 and not result["no_minimum_reason"]
+        assert result["minimum"] == -6.7 and not result["no_minimum_reason"]
     else:
         assert result["minimum"] is None and "only 3 ordinary dev negatives" in result["no_minimum_reason"]
