@@ -18,22 +18,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-import edge  # noqa: F401  (one OpenBLAS thread before numpy's first use)
 from bench.task_audio import LEVEL, Condition, under
 from edge.config import load_settings
+from export.whisper_tune import TUNE, TuneSpec
 
 ROOT = Path("~/.cache/voiceshop/asr-tune").expanduser()
 CONDITIONS = (Condition("clean", None, "near"), Condition("pink", 10.0, "near"), Condition("babble", 20.0, "near"),
               Condition("clean", None, "far"), Condition("pink", 20.0, "far"), Condition("music", 10.0, "far"))
 
 
-def probe_models(shipped: Path, spec: object, threads: int) -> tuple[Path, dict[str, object]]:
+def probe_models(shipped: Path, spec: TuneSpec, threads: int) -> tuple[Path, dict[str, object]]:
     """The models directory with the tuned encoder, and the tuning record."""
     import whisper
 
@@ -42,26 +43,31 @@ def probe_models(shipped: Path, spec: object, threads: int) -> tuple[Path, dict[
 
     model = load_whisper(asr.model_dir())
     record = whisper_tune.tuned(model, asr.source_key(), dataclasses.replace(spec, threads=threads))
-    manifest = json.loads((shipped / "asr" / "manifest.json").read_text())
-    out = ROOT / f"models-{whisper_tune.key(spec, asr.source_key())}"
-    if not (out / "asr" / "encoder.int8.onnx").is_file():
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        for bundle in shipped.iterdir():
-            if bundle.name != "asr":
-                (out / bundle.name).symlink_to(bundle.resolve())
-        shutil.copytree(shipped / "asr", out / "asr")
-        work = out / "fp32"
-        work.mkdir()
-        vocabulary = whisper_onnx.read_vocabulary(asr.model_dir() / "vocabulary.txt")
-        non_speech = list(whisper.tokenizer.get_tokenizer(multilingual=False).non_speech_tokens)
-        whisper_onnx.export_encoder(model, work / "encoder.onnx")
-        whisper_onnx.add_metadata(work / "encoder.onnx", whisper_onnx.encoder_metadata(model.dims, vocabulary, non_speech))
-        kept = manifest["quantization"]["kept_fp32"].get("encoder.onnx", [])
-        whisper_quant.quantize(work / "encoder.onnx", out / "asr" / "encoder.int8.onnx", kept)
-        shutil.rmtree(work)
-        # a manifest of its own: bench task keys its transcript cache by the asr manifest's hash
-        (out / "asr" / "manifest.json").write_text(json.dumps({**manifest, "tuned_encoder": record}, indent=1))
+    manifest_bytes = (shipped / "asr" / "manifest.json").read_bytes()
+    shipped_key = hashlib.sha256(manifest_bytes).hexdigest()[:8]  # the other bundle files are copied from this build
+    out = ROOT / f"models-{whisper_tune.key(spec, asr.source_key())}-{shipped_key}"
+    if out.is_dir():
+        return out, record
+    staging = out.with_name(out.name + ".tmp")  # renamed when whole: a crash never leaves the shipped encoder behind
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for bundle in shipped.iterdir():
+        if bundle.name != "asr":
+            (staging / bundle.name).symlink_to(bundle.resolve())
+    shutil.copytree(shipped / "asr", staging / "asr")
+    work = staging / "fp32"
+    work.mkdir()
+    vocabulary = whisper_onnx.read_vocabulary(asr.model_dir() / "vocabulary.txt")
+    non_speech = list(whisper.tokenizer.get_tokenizer(multilingual=False).non_speech_tokens)
+    whisper_onnx.export_encoder(model, work / "encoder.onnx")
+    whisper_onnx.add_metadata(work / "encoder.onnx", whisper_onnx.encoder_metadata(model.dims, vocabulary, non_speech))
+    manifest = json.loads(manifest_bytes)
+    kept = manifest["quantization"]["kept_fp32"].get("encoder.onnx", [])
+    whisper_quant.quantize(work / "encoder.onnx", staging / "asr" / "encoder.int8.onnx", kept)
+    shutil.rmtree(work)
+    # a manifest of its own: bench task keys its transcript cache by the asr manifest's hash
+    (staging / "asr" / "manifest.json").write_text(json.dumps({**manifest, "tuned_encoder": record}, indent=1))
+    staging.rename(out)
     return out, record
 
 
@@ -82,9 +88,9 @@ def real_wer(models: Path, draws: int = 3, verbose: bool = False) -> dict[str, f
         e = w = 0
         for n, clip in enumerate(clips):
             audio = (clip.audio * (LEVEL / (active_rms(clip.audio) + 1e-9))).astype(np.float32)
+            said = normalize(clip.text)
             for draw in range(draws if condition.noise != "clean" or condition.field == "far" else 1):
                 heard = hear(under(audio, condition, f"real{n}-{draw}"))
-                said = normalize(clip.text)
                 wrong = edit_distance(said, normalize(heard.replace("Mr.", "mister")))
                 if verbose and wrong:
                     print(f"  {condition.label} [{wrong}] {clip.text!r} -> {heard!r}")
@@ -96,8 +102,6 @@ def real_wer(models: Path, draws: int = 3, verbose: bool = False) -> dict[str, f
 
 
 def main(argv: list[str] | None = None) -> int:
-    from export.whisper_tune import TUNE
-
     parser = argparse.ArgumentParser(prog="python -m bench.asr_tune", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=TUNE.clips)
     parser.add_argument("--lr", type=float, default=TUNE.lr)

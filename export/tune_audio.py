@@ -137,15 +137,22 @@ def pairs(count: int, seed: int, far_share: float = 0.6, noise_share: float = 0.
         audio, voice = speak(text)
         if audio.size < RATE // 10:
             continue
-        audio = audio / (active_rms(audio) + 1e-9) * LEVEL
-        if len(pool) < 40:
-            pool.append(audio.copy())
-        dry = np.concatenate([np.zeros(int(draw.uniform(0.1, 0.5) * RATE), np.float32), audio,
-                              np.zeros(int(draw.uniform(0.3, 0.8) * RATE), np.float32)])
-        heard, condition = _heard_in_room(dry, rng, draw, far_share, noise_share, pool)
-        gain = draw.uniform(0.3, 2.0)
+        if len(pool) < 40:  # babble for later lines (and this one): the first lines, at LEVEL
+            pool.append(audio / (active_rms(audio) + 1e-9) * LEVEL)
         made += 1
-        yield Pair(_limit(heard * gain), _limit(dry * gain), voice, condition)
+        yield _pair(audio, voice, rng, draw, far_share, noise_share, pool)
+
+
+def _pair(audio: np.ndarray, voice: str, rng: random.Random, draw: np.random.Generator, far_share: float,
+          noise_share: float, pool: list[np.ndarray] | None = None) -> Pair:
+    """audio at LEVEL with 0.1-0.5 s of quiet before and 0.3-0.8 s after (dry), the same heard in a room, both at one
+    random level."""
+    audio = audio / (active_rms(audio) + 1e-9) * LEVEL
+    dry = np.concatenate([np.zeros(int(draw.uniform(0.1, 0.5) * RATE), np.float32), audio,
+                          np.zeros(int(draw.uniform(0.3, 0.8) * RATE), np.float32)]).astype(np.float32)
+    heard, condition = _heard_in_room(dry, rng, draw, far_share, noise_share, pool)
+    gain = draw.uniform(0.3, 2.0)
+    return Pair(_limit(heard * gain), _limit(dry * gain), voice, condition)
 
 
 def _heard_in_room(dry: np.ndarray, rng: random.Random, draw: np.random.Generator, far_share: float,
@@ -188,10 +195,4 @@ def real_pairs(count: int, seed: int, far_share: float = 0.6, noise_share: float
                 pieces.append(piece)
             start += length
     for made in range(count):
-        audio = pieces[made % len(pieces)]
-        audio = audio / (active_rms(audio) + 1e-9) * LEVEL
-        dry = np.concatenate([np.zeros(int(draw.uniform(0.1, 0.5) * RATE), np.float32), audio,
-                              np.zeros(int(draw.uniform(0.3, 0.8) * RATE), np.float32)]).astype(np.float32)
-        heard, condition = _heard_in_room(dry, rng, draw, far_share, noise_share)
-        gain = draw.uniform(0.3, 2.0)
-        yield Pair(_limit(heard * gain), _limit(dry * gain), "real", condition)
+        yield _pair(pieces[made % len(pieces)], "real", rng, draw, far_share, noise_share)

@@ -1,4 +1,4 @@
-"""Whisper tiny.en's encoder, taught to hear across a room (teacher-student), for `python -m export asr`.
+"""Whisper tiny.en's encoder, taught to hear across a room (teacher-student): a study, `python -m bench.asr_tune`.
 
 The device's worst case is a shopper 2-4 m away: `bench task` measured intent 0.75 in the far field
 against 0.95 near on its dev split, and decode-side work (prompt, bias, beam, re-reading, a second
@@ -16,16 +16,17 @@ pocketsphinx sdist's LibriVox and CMU recordings) its far-field WER doubled, 0.1
 shopping lines' words leaking into what it heard ("had he married" -> "how do you marry"); that is why
 the target is the teacher's frames, not text.
 
-The tuned encoder's state is cached under ~/.cache/voiceshop/build keyed by this file, tune_audio.py,
-the recipe and the source model, so a rebuild of the bundle (a quantization change, say) reuses it.
+Not part of `python -m export asr`: on real recorded speech every tuned encoder so far did worse than the
+original (docs/measured/task.md). The tuned encoder's state is cached under ~/.cache/voiceshop/build keyed by
+this file, tune_audio.py, the recipe and the source model, so a second look at it does not train again.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import itertools
-import logging
 import random
 import time
 from dataclasses import dataclass
@@ -37,8 +38,6 @@ import torch.nn.functional as F
 import whisper.model as wm
 
 from edge.asr.whisper_features import mel_energies, normalize
-
-log = logging.getLogger("export.whisper_tune")
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,7 @@ def train(model: wm.Whisper, spec: TuneSpec = TUNE) -> dict[str, float]:
     rows = [(_features(p.heard), _features(p.dry))
             for p in tqdm(made_pairs, total=spec.clips, desc="asr tune: audio", mininterval=5)]
     made = time.time() - started
-    teacher = wm.Whisper(model.dims)
-    teacher.load_state_dict(model.state_dict())
-    teacher.eval().requires_grad_(False)
+    teacher = copy.deepcopy(model).eval().requires_grad_(False)
     model.requires_grad_(False)
     model.encoder.requires_grad_(True)
     params = list(model.encoder.parameters())
@@ -149,9 +146,9 @@ def tuned(model: wm.Whisper, source_key: str, spec: TuneSpec = TUNE) -> dict[str
         saved = torch.load(path)
         model.load_state_dict(saved["encoder"], strict=False)
         figures = saved["figures"]
-        print(f"[export] asr: the room-tuned encoder from {path}", flush=True)
+        print(f"[asr tune] the room-tuned encoder from {path}", flush=True)
     else:
-        print(f"[export] asr: teaching the encoder rooms ({spec.clips} line pairs, then one epoch; ~15-25 min)",
+        print(f"[asr tune] teaching the encoder rooms ({spec.clips} line pairs, then one epoch; ~15-25 min)",
               flush=True)
         figures = train(model, spec)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -119,3 +119,26 @@ def test_a_tuned_encoder_is_made_once_per_recipe(tmp_path, monkeypatch: pytest.M
 def test_sphinx_transcriptions_parse() -> None:
     text = "<s> ten of clubs  </s> (001)\n<s> he was not an ill disposed young man </s> (sense-0880)\n"
     assert _sphinx_lines(text) == [("001", "ten of clubs"), ("sense-0880", "he was not an ill disposed young man")]
+
+
+def test_the_excluded_voices_cover_every_bench_task_voice() -> None:
+    from bench.task_audio import EXTRA_VOICES, VOICES
+    from bench.task_dev import DEV_VOICES
+
+    assert {v.label for v in VOICES + EXTRA_VOICES + DEV_VOICES} <= tune_audio.BENCH_VOICES
+
+
+def test_a_recording_not_in_the_expected_format_is_refused_by_name() -> None:
+    import io
+    import wave
+
+    from export.real_transcribed import _wav
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    with pytest.raises(ValueError, match="cards/001: expected 16 kHz mono 16-bit"):
+        _wav(buffer.getvalue(), "cards/001")
